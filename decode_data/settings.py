@@ -1,0 +1,129 @@
+"""Every setting comes from the environment, so one build runs anywhere.
+
+Defaults are safe for a laptop (SQLite, local DuckDB, data inside the repo). Production
+mode refuses to start on a missing or weak SECRET_KEY instead of signing sessions with it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "decode-data-development-key-not-for-production"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or invalid; the message says which and how to fix it."""
+
+
+def _int(env: dict, name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: dict, name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    data_dir: Path
+    secret_key: str
+    database_url: str
+    motherduck_token: str | None = field(repr=False)
+    workers: int
+    job_timeout_s: float
+    job_memory_mb: int
+    worker_max_jobs: int
+    max_file_bytes: int
+    max_log_bytes: int
+    query_timeout_s: float
+    query_row_cap: int
+    template_dir: Path
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def workspaces_dir(self) -> Path:
+        return self.data_dir / "workspaces"
+
+
+def load_settings(env: dict | None = None) -> Settings:
+    """Read settings from ``env`` (default: the process environment) and validate them."""
+    env = dict(os.environ if env is None else env)
+    mode = env.get("DECODE_DATA_ENV", "development").strip().lower()
+    if mode not in ("development", "production", "test"):
+        raise SettingsError(f"DECODE_DATA_ENV must be development, production or test, got {mode!r}")
+
+    secret = env.get("SECRET_KEY", "")
+    if mode == "production":
+        if not secret:
+            raise SettingsError("SECRET_KEY is not set. Production needs a random key of at least "
+                                f"{MIN_SECRET_KEY_LENGTH} characters, e.g. `python -c 'import secrets;"
+                                " print(secrets.token_urlsafe(48))'`.")
+        if len(secret) < MIN_SECRET_KEY_LENGTH or secret == DEV_SECRET_KEY or len(set(secret)) < 10:
+            raise SettingsError(f"SECRET_KEY is too weak for production: use at least "
+                                f"{MIN_SECRET_KEY_LENGTH} random characters.")
+    secret = secret or DEV_SECRET_KEY
+
+    data_dir = Path(env.get("DECODE_DATA_DIR") or REPO_ROOT / ".data").expanduser().resolve()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'app.db'}"
+    if not database_url.startswith(("sqlite", "postgresql")):
+        raise SettingsError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+
+    return Settings(
+        env=mode,
+        data_dir=data_dir,
+        secret_key=secret,
+        database_url=database_url,
+        motherduck_token=env.get("MOTHERDUCK_TOKEN") or None,
+        workers=_int(env, "DECODE_DATA_WORKERS", os.cpu_count() or 2),
+        job_timeout_s=_float(env, "DECODE_DATA_JOB_TIMEOUT", 60.0),
+        job_memory_mb=_int(env, "DECODE_DATA_JOB_MEMORY_MB", 1024, minimum=256),
+        worker_max_jobs=_int(env, "DECODE_DATA_WORKER_MAX_JOBS", 200),
+        max_file_bytes=_int(env, "DECODE_DATA_MAX_FILE_BYTES", 100_000),
+        max_log_bytes=_int(env, "DECODE_DATA_MAX_LOG_BYTES", 200_000),
+        query_timeout_s=_float(env, "DECODE_DATA_QUERY_TIMEOUT", 10.0),
+        query_row_cap=_int(env, "DECODE_DATA_QUERY_ROW_CAP", 500),
+        template_dir=Path(env.get("DECODE_DATA_TEMPLATE_DIR") or REPO_ROOT / "dbt_template").resolve(),
+    )
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    global _settings
+    if _settings is None:
+        _settings = load_settings()
+    return _settings
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment)."""
+    global _settings
+    _settings = None
