@@ -1,0 +1,7 @@
+"""App database tables. Importing this package registers every table on SQLModel.metadata."""
+
+from decode_data.models.base import UTCDateTime, utcnow
+from decode_data.models.model_edit import ModelEdit
+from decode_data.models.user import WAREHOUSE_KEY_RE, User, new_warehouse_key
+
+__all__ = ["ModelEdit", "User", "UTCDateTime", "WAREHOUSE_KEY_RE", "new_warehouse_key", "utcnow"]
