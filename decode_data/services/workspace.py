@@ -1,0 +1,287 @@
+"""A learner's files on disk: one dbt project and one warehouse per learner per lesson.
+
+Layout: <DECODE_DATA_DIR>/workspaces/<warehouse_key>/<lesson_id>/ is a job's root, holding
+project/ (the dbt project) and warehouse.duckdb (made by dbt on first run). The disk copy is a
+cache: every save is stored in the database first (ModelEdit), so a lost or pruned folder is
+rebuilt from the lesson's starter files plus the learner's edits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import shutil
+import stat
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, delete, select
+
+from decode_data.models import WAREHOUSE_KEY_RE, ModelEdit, User, utcnow
+from decode_data.services.lessons import Lesson
+from decode_data.services.save_policy import (PathRejected, SaveRejected, check_path, check_save,
+                                              content_bytes, is_savable_path, read_nofollow,
+                                              write_nofollow, SERVER_OWNED)
+from decode_data.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+LESSON_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+MARKER = ".last_used"
+TMP_PREFIX = ".project.tmp-"
+TRASH = ".trash"
+SKIP_DIRS = frozenset({"target", "logs", "dbt_packages", "__pycache__"})
+STALE_TMP_SECONDS = 3600
+
+
+class WorkspaceMissing(FileNotFoundError):
+    """The workspace folder does not exist: call ensure_workspace first."""
+
+
+@dataclass(frozen=True)
+class WorkspacePaths:
+    root: Path  # the job's root: everything a job may write lives under it
+    project: Path  # the dbt project
+    warehouse: Path  # the learner's DuckDB file for this lesson
+
+
+def workspace_paths(warehouse_key: str, lesson_id: str) -> WorkspacePaths:
+    """Where a learner's lesson lives on disk. Both ids are validated: they become path parts."""
+    if not isinstance(warehouse_key, str) or not WAREHOUSE_KEY_RE.match(warehouse_key):
+        raise ValueError(f"invalid warehouse key {warehouse_key!r}")
+    if not isinstance(lesson_id, str) or not LESSON_ID_RE.match(lesson_id):
+        raise ValueError(f"invalid lesson id {lesson_id!r}")
+    root = get_settings().workspaces_dir / warehouse_key / lesson_id
+    return WorkspacePaths(root=root, project=root / "project", warehouse=root / "warehouse.duckdb")
+
+
+def _is_real_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def _touch(path: Path) -> None:
+    """Create or refresh a marker file without following a symlink planted in its place."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError:
+        _discard(path)
+        fd = os.open(path, flags, 0o644)
+    try:
+        os.utime(fd)
+    finally:
+        os.close(fd)
+
+
+# --- creating ------------------------------------------------------------------------------
+
+def _ignore(directory: str, names: list[str]) -> set[str]:
+    """Template files never copied: hidden files, build output and symlinks."""
+    return {n for n in names
+            if n.startswith(".") or n in SKIP_DIRS or os.path.islink(os.path.join(directory, n))}
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    if src.is_dir():
+        shutil.copytree(src, dst, symlinks=False, ignore=_ignore, dirs_exist_ok=True)
+    else:
+        dst.mkdir(parents=True, exist_ok=True)
+
+
+def _edits(session: Session, user: User, lesson_id: str) -> list[ModelEdit]:
+    query = select(ModelEdit).where(ModelEdit.user_id == user.id, ModelEdit.lesson_id == lesson_id)
+    return list(session.exec(query.order_by(ModelEdit.path)))
+
+
+def _replay_edits(session: Session, user: User, lesson: Lesson, project: Path) -> None:
+    for edit in _edits(session, user, lesson.id):
+        # The lesson may have changed since the save: apply only what is still allowed,
+        # and keep the row either way (nothing a learner wrote is ever deleted here).
+        if not is_savable_path(lesson, edit.path):
+            log.warning("not replaying %s for user %s: the lesson no longer allows it", edit.path, user.id)
+            continue
+        write_nofollow(project, check_path(edit.path), content_bytes(edit.content))
+
+
+def _build_project(session: Session, user: User, lesson: Lesson, paths: WorkspacePaths) -> None:
+    """Build project/ in a temp dir beside it, then rename: never a half-made workspace."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=paths.root))
+    try:
+        os.chmod(tmp, 0o755)
+        _copy_tree(lesson.starter_dir, tmp)
+        _copy_tree(lesson.seeds_dir, tmp / "seeds")
+        _replay_edits(session, user, lesson, tmp)
+        if os.path.lexists(paths.project) and not _is_real_dir(paths.project):
+            _discard(paths.project)  # a stray file or symlink where the project belongs
+        try:
+            os.rename(tmp, paths.project)
+        except OSError:
+            if not _is_real_dir(paths.project):
+                raise  # not a lost race with another request: a real failure
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def ensure_workspace(session: Session, user: User, lesson: Lesson) -> WorkspacePaths:
+    """The learner's workspace for this lesson, created (or rebuilt) on first use.
+
+    Cheap when it exists: one lstat and one touch of the last-used marker read by pruning.
+    """
+    paths = workspace_paths(user.warehouse_key, lesson.id)
+    if not _is_real_dir(paths.project):
+        _build_project(session, user, lesson, paths)
+    _touch(paths.root / MARKER)
+    return paths
+
+
+# --- saving and reading --------------------------------------------------------------------
+
+def _upsert_edit(session: Session, user: User, lesson_id: str, path: str, text: str) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = {"sqlite": sqlite_insert, "postgresql": pg_insert}[dialect]
+    statement = insert(ModelEdit).values(user_id=user.id, lesson_id=lesson_id, path=path,
+                                         content=text, updated_at=utcnow())
+    statement = statement.on_conflict_do_update(
+        index_elements=["user_id", "lesson_id", "path"],
+        set_={"content": statement.excluded.content, "updated_at": statement.excluded.updated_at},
+    )
+    session.exec(statement)
+
+
+def save_file(session: Session, user: User, lesson: Lesson, rel_path: str,
+              content: bytes | str) -> str:
+    """Validate, store in the database, then write to disk. Returns the normalized path.
+
+    Database first: once the commit returns the edit survives a crash or a failed disk write
+    (the folder is rebuilt from the database), whereas a file written first could be lost
+    with its folder before the database heard of it.
+    """
+    path = check_save(lesson, rel_path, content, get_settings().max_file_bytes)
+    data = content_bytes(content)
+    paths = ensure_workspace(session, user, lesson)
+    _upsert_edit(session, user, lesson.id, path, data.decode("utf-8"))
+    session.commit()
+    try:
+        write_nofollow(paths.project, path, data)
+    except PathRejected as exc:
+        raise SaveRejected(f"Your change is saved, but it could not be written to the workspace "
+                           f"({exc.reason}). Rebuild the workspace to restore it.") from None
+    return path
+
+
+def _visible_path(rel_path: str) -> str:
+    path = check_path(rel_path)
+    if path.split("/", 1)[0] in SKIP_DIRS:
+        raise PathRejected(f"{path} is build output and cannot be opened here.")
+    return path
+
+
+def read_file(user: User, lesson: Lesson, rel_path: str) -> str:
+    """The text of one project file. Raises PathRejected, WorkspaceMissing or FileNotFoundError."""
+    paths = workspace_paths(user.warehouse_key, lesson.id)
+    path = _visible_path(rel_path)
+    if not _is_real_dir(paths.project):
+        raise WorkspaceMissing(f"no workspace for lesson {lesson.id}")
+    data = read_nofollow(paths.project, path, get_settings().max_file_bytes)
+    return data.decode("utf-8", errors="replace")
+
+
+def list_files(user: User, lesson: Lesson) -> list[dict]:
+    """Project files a learner may see, sorted: [{"path": "models/x.sql", "editable": True}]."""
+    paths = workspace_paths(user.warehouse_key, lesson.id)
+    if not _is_real_dir(paths.project):
+        raise WorkspaceMissing(f"no workspace for lesson {lesson.id}")
+    files = []
+    for directory, dirs, names in os.walk(paths.project, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS]
+        base = Path(directory).relative_to(paths.project).as_posix()
+        for name in names:
+            if name.startswith(".") or name.lower() in SERVER_OWNED:
+                continue
+            try:
+                if not stat.S_ISREG(os.lstat(os.path.join(directory, name)).st_mode):
+                    continue  # symlinks, sockets, fifos
+            except FileNotFoundError:
+                continue  # removed by a running job meanwhile
+            path = name if base == "." else f"{base}/{name}"
+            files.append({"path": path, "editable": is_savable_path(lesson, path)})
+    return sorted(files, key=lambda f: f["path"])
+
+
+# --- resetting, rebuilding, pruning -------------------------------------------------------
+
+def _discard(path: Path) -> None:
+    """Remove a folder atomically: rename it into the trash, then delete it."""
+    if not os.path.lexists(path):
+        return
+    trash = get_settings().workspaces_dir / TRASH
+    trash.mkdir(parents=True, exist_ok=True)
+    target = trash / secrets.token_hex(8)
+    os.rename(path, target)
+    if _is_real_dir(target):
+        shutil.rmtree(target, ignore_errors=True)  # leftovers are emptied by prune_workspaces
+    else:
+        target.unlink(missing_ok=True)
+
+
+def reset_workspace(session: Session, user: User, lesson: Lesson) -> WorkspacePaths:
+    """Back to the starter files: the folder (warehouse too) and the saved edits are deleted."""
+    session.exec(delete(ModelEdit).where(ModelEdit.user_id == user.id,
+                                         ModelEdit.lesson_id == lesson.id))
+    session.commit()
+    _discard(workspace_paths(user.warehouse_key, lesson.id).root)
+    return ensure_workspace(session, user, lesson)
+
+
+def rebuild_workspace(session: Session, user: User, lesson: Lesson) -> WorkspacePaths:
+    """A fresh folder from the starter files plus the saved edits (warehouse rebuilt by dbt)."""
+    _discard(workspace_paths(user.warehouse_key, lesson.id).root)
+    return ensure_workspace(session, user, lesson)
+
+
+def _last_used(root: Path) -> float:
+    # The root's own mtime moves when a job creates or removes files in it (DuckDB's .wal).
+    times = [os.lstat(root).st_mtime]
+    try:
+        times.append(os.lstat(root / MARKER).st_mtime)
+    except FileNotFoundError:
+        pass
+    return max(times)
+
+
+def prune_workspaces(idle_days: float) -> list[Path]:
+    """Delete workspace folders unused for more than ``idle_days``; saved edits stay in the DB."""
+    if idle_days < 0:
+        raise ValueError("idle_days cannot be negative")
+    base = get_settings().workspaces_dir
+    if not _is_real_dir(base):
+        return []
+    now = time.time()
+    removed = []
+    for key_dir in sorted(base.iterdir()):
+        if key_dir.name.startswith(".") or not _is_real_dir(key_dir):
+            continue
+        for root in sorted(key_dir.iterdir()):
+            if root.name.startswith(".") or not _is_real_dir(root):
+                continue
+            if now - _last_used(root) > idle_days * 86400:
+                _discard(root)
+                removed.append(root)
+                continue
+            for tmp in root.glob(TMP_PREFIX + "*"):  # left by a crash while creating
+                if now - os.lstat(tmp).st_mtime > STALE_TMP_SECONDS:
+                    shutil.rmtree(tmp, ignore_errors=True)
+    trash = base / TRASH
+    for leftover in trash.iterdir() if _is_real_dir(trash) else ():
+        shutil.rmtree(leftover, ignore_errors=True)  # _discard calls that were interrupted
+    return removed

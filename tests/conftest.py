@@ -1,0 +1,99 @@
+"""Shared fixtures: an isolated data dir, a migrated SQLite app database, a tiny fake lesson.
+
+Everything is real (files, SQLite, alembic) and lives under pytest's tmp_path, so tests never
+touch a developer's .data/ and can run in parallel.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from decode_data import settings as settings_module
+
+
+@pytest.fixture
+def settings_env(monkeypatch, tmp_path):
+    """Settings for a test: data under tmp_path, test mode, SQLite, no inherited secrets."""
+    monkeypatch.setenv("DECODE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DECODE_DATA_ENV", "test")
+    for name in ("DATABASE_URL", "SECRET_KEY", "MOTHERDUCK_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    settings_module.reset_settings()
+    yield settings_module.get_settings()
+    settings_module.reset_settings()
+
+
+@pytest.fixture
+def db_session(settings_env):
+    """A sqlmodel Session on a fresh SQLite database migrated with `alembic upgrade head`."""
+    from sqlmodel import Session
+
+    from decode_data.db import dispose_engines, get_engine, upgrade_database
+
+    upgrade_database()
+    with Session(get_engine()) as session:
+        yield session
+    dispose_engines()
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+
+
+LESSON_FILES = {
+    "lesson.yml": """
+        id: demo_lesson
+        title: Demo lesson
+        summary: A two-model project for unit tests.
+        editable:
+          - "models/staging/*.sql"
+          - "models/*.yml"
+        steps:
+          - id: staging
+            title: Stage the orders
+            instructions: Select from the seed.
+          - id: mart
+            title: Build a mart
+            instructions: steps/02_mart.md
+            editable: ["models/marts/*.sql"]
+    """,
+    "steps/02_mart.md": "# Build a mart\n\nSum the orders.\n",
+    "starter/models/staging/stg_orders.sql": "select 1 as placeholder\n",
+    "starter/models/marts/orders_by_customer.sql": "-- write your mart here\nselect 1 as placeholder\n",
+    "starter/models/schema.yml": "version: 2\nmodels: []\n",
+    "starter/macros/cents.sql": "{% macro cents(x) %}({{ x }} * 100){% endmacro %}\n",
+    "seeds/raw_orders.csv": "id,customer_id,amount\n1,1,10\n2,1,5\n3,2,7\n",
+    "solution/models/staging/stg_orders.sql": "select * from {{ ref('raw_orders') }}\n",
+    "solution/models/marts/orders_by_customer.sql": (
+        "select customer_id, sum(amount) as total\nfrom {{ ref('stg_orders') }}\ngroup by 1\n"),
+}
+
+
+@pytest.fixture
+def lesson_dir(tmp_path) -> Path:
+    """A tiny lesson folder (lesson.yml, starter, seeds, solution), independent of dbt_template."""
+    root = tmp_path / "lessons" / "demo_lesson"
+    _write(root, LESSON_FILES)
+    return root
+
+
+@pytest.fixture
+def lesson(lesson_dir):
+    """The fake lesson loaded through the real lesson loader."""
+    from decode_data.services.lessons import load_lesson
+
+    return load_lesson(lesson_dir)
+
+
+@pytest.fixture
+def learner(db_session):
+    """A learner account (no password) in the test database."""
+    from decode_data.services.learners import get_or_create_learner
+
+    return get_or_create_learner(db_session, "ada")
