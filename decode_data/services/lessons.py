@@ -7,6 +7,8 @@ Layout of a lesson folder:
     starter/     the project files a learner starts from (models/, macros/, tests/ ...)
     solution/    the reference solution, laid over starter/
     steps/       Markdown instructions, one file per step
+    tools/       author-only helpers (e.g. a seed generator); never read here, never copied
+dbt_template/README.md is the authoring guide.
 """
 
 from __future__ import annotations
@@ -83,21 +85,48 @@ def _require(data: dict, key: str, where: Path, kind: type = str):
     return value
 
 
+def _read_instructions(instructions: str, lesson_dir: Path, where: Path) -> str:
+    """A value ending in .md names a file inside the lesson folder; anything else is the text."""
+    if not instructions.strip().endswith(".md"):
+        return instructions
+    path = (lesson_dir / instructions.strip()).resolve()
+    if not path.is_relative_to(lesson_dir.resolve()) or not path.is_file():
+        raise LessonFormatError(f"{where}: instructions file '{instructions}' not found in {lesson_dir}")
+    return path.read_text(encoding="utf-8")
+
+
+def _str_list(raw: dict, key: str, where: Path, step: str | None = None) -> tuple[str, ...]:
+    value = raw.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        owner = f"step '{step}': " if step else ""
+        raise LessonFormatError(f"{where}: {owner}'{key}' must be a list of strings")
+    return tuple(value)
+
+
+def _checks(raw: dict, where: Path, step: str) -> tuple[dict, ...]:
+    """Checks stay plain data for the grader; the loader only insists that each names its kind."""
+    value = raw.get("checks") or []
+    if not isinstance(value, list):
+        raise LessonFormatError(f"{where}: step '{step}': 'checks' must be a list")
+    for number, check in enumerate(value, start=1):
+        if not isinstance(check, dict) or not isinstance(check.get("kind"), str) or not check["kind"]:
+            raise LessonFormatError(f"{where}: step '{step}': check {number} must be a mapping with a 'kind'")
+    return tuple(value)
+
+
 def _read_step(raw: dict, lesson_dir: Path, index: int) -> Step:
     where = lesson_dir / LESSON_FILE
     if not isinstance(raw, dict):
         raise LessonFormatError(f"{where}: step {index + 1} must be a mapping")
-    instructions = _require(raw, "instructions", where)
-    path = lesson_dir / instructions
-    text = path.read_text(encoding="utf-8") if path.suffix == ".md" and path.is_file() else instructions
+    step_id = _require(raw, "id", where)
     return Step(
-        id=_require(raw, "id", where),
+        id=step_id,
         title=_require(raw, "title", where),
-        instructions=text,
-        editable=tuple(raw.get("editable") or ()),
-        hints=tuple(raw.get("hints") or ()),
+        instructions=_read_instructions(_require(raw, "instructions", where), lesson_dir, where),
+        editable=_str_list(raw, "editable", where, step_id),
+        hints=_str_list(raw, "hints", where, step_id),
         explanation=str(raw.get("explanation") or ""),
-        checks=tuple(raw.get("checks") or ()),
+        checks=_checks(raw, where, step_id),
     )
 
 
@@ -112,7 +141,12 @@ def load_lesson(lesson_dir: Path) -> Lesson:
     lesson_id = _require(data, "id", where)
     if lesson_id != lesson_dir.name:
         raise LessonFormatError(f"{where}: id '{lesson_id}' must match its folder '{lesson_dir.name}'")
-    steps = tuple(_read_step(raw, lesson_dir, i) for i, raw in enumerate(data.get("steps") or ()))
+    raw_steps = data.get("steps") or []
+    if not isinstance(raw_steps, list):
+        raise LessonFormatError(f"{where}: 'steps' must be a list")
+    steps = tuple(_read_step(raw, lesson_dir, i) for i, raw in enumerate(raw_steps))
+    if len({step.id for step in steps}) != len(steps):
+        raise LessonFormatError(f"{where}: step ids must be unique")
     return Lesson(
         id=lesson_id,
         title=_require(data, "title", where),
@@ -120,7 +154,7 @@ def load_lesson(lesson_dir: Path) -> Lesson:
         level=str(data.get("level") or "beginner"),
         minutes=int(data.get("minutes") or 15),
         dir=lesson_dir,
-        editable=tuple(data.get("editable") or ()),
+        editable=_str_list(data, "editable", where),
         steps=steps,
     )
 

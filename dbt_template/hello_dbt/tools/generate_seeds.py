@@ -1,8 +1,9 @@
 """Regenerate the hello_dbt seed CSVs: a tiny, deterministic online shop.
 
 Run from the repository root:  python dbt_template/hello_dbt/tools/generate_seeds.py
-The output is byte-for-byte the same on every run (fixed random seed, fixed dates), so the
-lesson's checks can assert exact numbers. It lives in tools/, outside seeds/, starter/ and
+The output is byte-for-byte the same on every run (fixed random seed, fixed dates), so tests
+can assert exact numbers. `--rng-seed N --out DIR` writes a *variant* of the data elsewhere:
+the lesson's checks must pass on any variant, so a hard-coded answer cannot pass them. It lives in tools/, outside seeds/, starter/ and
 solution/, because learner workspaces accept no .py files and never copy tools/.
 
 The raw data is deliberately a little messy, so that the staging step has something to clean:
@@ -12,6 +13,7 @@ emails and statuses come in mixed case, amounts are stored in cents, and ids hav
 
 from __future__ import annotations
 
+import argparse
 import csv
 import random
 from datetime import date, timedelta
@@ -81,11 +83,20 @@ def write(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
+def generate(out_dir: Path = SEEDS_DIR, rng_seed: int = RNG_SEED) -> None:
+    """Write raw_customers.csv and raw_orders.csv into out_dir."""
+    rng = random.Random(rng_seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write(out_dir / "raw_customers.csv", customers(rng))
+    write(out_dir / "raw_orders.csv", orders(rng))
+
+
 def main() -> None:
-    rng = random.Random(RNG_SEED)
-    SEEDS_DIR.mkdir(exist_ok=True)
-    write(SEEDS_DIR / "raw_customers.csv", customers(rng))
-    write(SEEDS_DIR / "raw_orders.csv", orders(rng))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=SEEDS_DIR, help="output folder (default: seeds/)")
+    parser.add_argument("--rng-seed", type=int, default=RNG_SEED, help="random seed of the data")
+    args = parser.parse_args()
+    generate(args.out, args.rng_seed)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ select
     c.last_name,
     c.email,
     c.country,
+    c.signup_date,
     o.first_order_date,
     o.most_recent_order_date,
     coalesce(o.number_of_orders, 0) as number_of_orders,

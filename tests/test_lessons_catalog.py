@@ -1,0 +1,367 @@
+"""The lesson catalog, and the first lesson proven with real dbt runs.
+
+Structure: every lesson loads, and hello_dbt follows the authoring rules of dbt_template/README.md.
+Behaviour: the reference solution is laid over the starter in a project shaped like the server's,
+then `dbt seed`, `dbt run` and `dbt test` run for real (dbtRunner, in process) against a DuckDB
+file. The solution must pass every step's checks, on the shipped seeds and on a variant of them;
+the bare starter must build but fail at least one check of every step.
+
+The small check evaluator below is the reference meaning of the check kinds used in lesson.yml
+until the grader (a later issue) takes it over.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import shutil
+from collections import Counter, defaultdict
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+
+import duckdb
+import pytest
+import yaml
+
+from decode_data.services.lessons import (
+    LessonFormatError,
+    LessonNotFound,
+    get_lesson,
+    list_lessons,
+    load_lesson,
+)
+from decode_data.settings import REPO_ROOT
+
+TEMPLATE_DIR = REPO_ROOT / "dbt_template"
+LESSON_ID = "hello_dbt"
+SERVER_OWNED = {"dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"}
+LESSON_ENTRIES = {"lesson.yml", "seeds", "starter", "solution", "steps", "tools"}
+CHECK_KINDS = {"sql", "relation", "depends_on", "dbt_tests"}
+SOLUTION_MODELS = {"stg_customers", "stg_orders", "customer_orders", "customers", "revenue_by_country"}
+
+# What the server writes before every job (server-owned; lessons never ship these files).
+DBT_PROJECT_YML = """\
+name: lesson
+version: "1.0.0"
+profile: lesson
+model-paths: [models]
+seed-paths: [seeds]
+test-paths: [tests]
+macro-paths: [macros]
+snapshot-paths: [snapshots]
+models:
+  lesson:
+    +materialized: view
+"""
+
+
+# ---------------------------------------------------------------- catalog and structure
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    return get_lesson(LESSON_ID, TEMPLATE_DIR)
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_catalog_lists_every_lesson_folder():
+    ids = [lesson.id for lesson in list_lessons(TEMPLATE_DIR)]
+    folders = sorted(p.parent.name for p in TEMPLATE_DIR.glob("*/lesson.yml"))
+    assert LESSON_ID in ids
+    assert sorted(ids) == folders
+
+
+def test_unknown_lesson_is_not_found():
+    with pytest.raises(LessonNotFound):
+        get_lesson("no_such_lesson", TEMPLATE_DIR)
+
+
+def test_lesson_metadata(lesson):
+    assert lesson.title and lesson.summary
+    assert lesson.level in ("beginner", "intermediate", "advanced")
+    assert 5 <= lesson.minutes <= 120
+    assert lesson.dir == TEMPLATE_DIR / LESSON_ID
+
+
+def test_steps_teach(lesson):
+    assert len(lesson.steps) >= 4
+    assert len({step.id for step in lesson.steps}) == len(lesson.steps), "step ids must be unique"
+    for step in lesson.steps:
+        # The loader replaced the path with the Markdown text itself.
+        assert step.instructions.lstrip().startswith("# "), step.id
+        assert len(step.instructions) > 300, step.id
+        assert len(step.hints) >= 2 and all(isinstance(h, str) and h.strip() for h in step.hints), step.id
+        assert step.explanation.strip(), step.id
+        assert step.checks, step.id
+        for check in step.checks:
+            assert check.get("kind") in CHECK_KINDS, (step.id, check)
+            assert check.get("message"), (step.id, check)
+            if check["kind"] == "sql":
+                assert isinstance(check["sql"], str) and isinstance(check["expect_min"], int)
+
+
+def test_lesson_folder_holds_only_known_entries(lesson):
+    assert {p.name for p in lesson.dir.iterdir()} <= LESSON_ENTRIES
+    referenced = {(lesson.dir / "steps" / Path(p).name) for p in _step_paths(lesson)}
+    assert referenced == set((lesson.dir / "steps").glob("*.md")), "every steps/*.md is used, and only those"
+
+
+def _step_paths(lesson) -> list[str]:
+    raw = yaml.safe_load((lesson.dir / "lesson.yml").read_text(encoding="utf-8"))
+    return [step["instructions"] for step in raw["steps"]]
+
+
+@pytest.mark.parametrize("part", ["starter", "solution", "seeds"])
+def test_no_server_owned_or_python_files(lesson, part):
+    files = _files(lesson.dir / part)
+    assert files, f"{part}/ is empty"
+    for rel in files:
+        assert PurePosixPath(rel).name not in SERVER_OWNED, rel
+        assert not rel.endswith(".py"), rel
+    if part == "seeds":
+        assert all(rel.endswith(".csv") and "/" not in rel for rel in files), files
+
+
+def test_editable_globs_cover_learner_files_and_nothing_server_owned(lesson):
+    for rel in _files(lesson.starter_dir) + _files(lesson.solution_dir):
+        assert lesson.is_editable(rel), rel
+    for rel in ["dbt_project.yml", "profiles.yml", "packages.yml", "models/evil.py",
+                *(f"seeds/{name}" for name in _files(lesson.seeds_dir))]:
+        assert not lesson.is_editable(rel), rel
+
+
+def test_solution_has_exactly_five_models_and_starter_the_same_files(lesson):
+    models = {PurePosixPath(rel).stem for rel in _files(lesson.solution_dir) if rel.endswith(".sql")}
+    assert models == SOLUTION_MODELS
+    assert set(_files(lesson.starter_dir)) == set(_files(lesson.solution_dir)), (
+        "the starter holds a placeholder for every solution file, so the learner never has to create one"
+    )
+    for rel in _files(lesson.solution_dir):
+        if rel.endswith(".sql"):
+            text = (lesson.solution_dir / rel).read_text(encoding="utf-8")
+            assert "{{ ref(" in text, f"{rel} must read its inputs with ref()"
+            assert "main." not in text, f"{rel} must not hard-code a schema"
+
+
+def test_seeds_are_small_and_regenerated_byte_for_byte(lesson, tmp_path):
+    generator = _load_generator(lesson)
+    generator.generate(tmp_path)
+    for name in _files(lesson.seeds_dir):
+        assert (tmp_path / name).read_bytes() == (lesson.seeds_dir / name).read_bytes(), name
+    customers, orders = _read_seeds(lesson.seeds_dir)
+    assert len(customers) == 20 and len(orders) == 60
+
+
+def _load_generator(lesson):
+    path = lesson.dir / "tools" / "generate_seeds.py"
+    spec = importlib.util.spec_from_file_location("hello_dbt_generate_seeds", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_loader_rejects_a_missing_instructions_file(tmp_path):
+    lesson_dir = tmp_path / "broken"
+    lesson_dir.mkdir()
+    (lesson_dir / "lesson.yml").write_text(
+        "id: broken\ntitle: Broken\nsteps:\n  - {id: a, title: A, instructions: steps/missing.md}\n"
+    )
+    with pytest.raises(LessonFormatError, match="missing.md"):
+        load_lesson(lesson_dir)
+
+
+def test_loader_rejects_a_check_without_kind(tmp_path):
+    lesson_dir = tmp_path / "broken"
+    (lesson_dir / "steps").mkdir(parents=True)
+    (lesson_dir / "steps" / "a.md").write_text("# A\n")
+    (lesson_dir / "lesson.yml").write_text(
+        "id: broken\ntitle: Broken\nsteps:\n"
+        "  - {id: a, title: A, instructions: steps/a.md, checks: [{sql: 'select 1'}]}\n"
+    )
+    with pytest.raises(LessonFormatError, match="kind"):
+        load_lesson(lesson_dir)
+
+
+# ---------------------------------------------------------------- real dbt runs
+
+
+def _dbt(project: Path, *args: str):
+    """Run one dbt command in process, then release dbt-duckdb's process-wide connection."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
+    try:
+        result = dbtRunner().invoke([*args, "--project-dir", str(project), "--profiles-dir", str(project),
+                                     "--no-send-anonymous-usage-stats", "--no-use-colors"])
+    finally:
+        with DuckDBConnectionManager._LOCK:
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+                DuckDBConnectionManager._ENV = None
+    return result
+
+
+def _build(root: Path, lesson, layers: list[str], seeds_dir: Path | None = None) -> dict:
+    """Lay the lesson's folders into a server-shaped project and run seed, run and test."""
+    project = root / "project"
+    project.mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(DBT_PROJECT_YML)
+    warehouse = root / "warehouse.duckdb"
+    (project / "profiles.yml").write_text(yaml.safe_dump({"lesson": {"target": "dev", "outputs": {"dev": {
+        "type": "duckdb", "path": str(warehouse), "schema": "main", "threads": 1}}}}))
+    shutil.copytree(seeds_dir or lesson.seeds_dir, project / "seeds")
+    for layer in layers:
+        shutil.copytree(lesson.dir / layer, project, dirs_exist_ok=True)
+    results = {cmd: _dbt(project, cmd) for cmd in ("seed", "run", "test")}
+    return {"project": project, "warehouse": warehouse, "results": results,
+            "manifest": json.loads((project / "target" / "manifest.json").read_text()),
+            "run_results": json.loads((project / "target" / "run_results.json").read_text())}
+
+
+@pytest.fixture(scope="module")
+def solution_build(lesson, tmp_path_factory):
+    return _build(tmp_path_factory.mktemp("solution"), lesson, ["starter", "solution"])
+
+
+@pytest.fixture(scope="module")
+def starter_build(lesson, tmp_path_factory):
+    return _build(tmp_path_factory.mktemp("starter"), lesson, ["starter"])
+
+
+def _query(build: dict, sql: str, params=None) -> list[tuple]:
+    with duckdb.connect(str(build["warehouse"]), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def _read_seeds(seeds_dir: Path) -> tuple[list[dict], list[dict]]:
+    def read(name):
+        with (seeds_dir / name).open(newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+    return read("raw_customers.csv"), read("raw_orders.csv")
+
+
+def test_solution_seeds_runs_and_tests_green(solution_build):
+    for cmd, result in solution_build["results"].items():
+        assert result.success, f"dbt {cmd} failed: {result.exception or result.result}"
+    run = solution_build["results"]["run"].result
+    assert sorted(r.node.name for r in run.results) == sorted(SOLUTION_MODELS)
+    assert all(str(r.status) == "success" for r in run.results)
+    tests = solution_build["results"]["test"].result.results
+    assert len(tests) >= 4 and all(str(r.status) == "pass" for r in tests)
+
+
+def test_solution_is_a_five_model_dag_built_with_ref(solution_build):
+    nodes = solution_build["manifest"]["nodes"]
+    models = {n["name"]: n for n in nodes.values() if n["resource_type"] == "model"}
+    assert set(models) == SOLUTION_MODELS
+    parents = {name: sorted(nodes[p]["name"] for p in m["depends_on"]["nodes"]) for name, m in models.items()}
+    assert parents == {
+        "stg_customers": ["raw_customers"],
+        "stg_orders": ["raw_orders"],
+        "customer_orders": ["stg_orders"],
+        "customers": ["customer_orders", "stg_customers"],
+        "revenue_by_country": ["customers"],
+    }
+    materialized = {name: m["config"]["materialized"] for name, m in models.items()}
+    assert materialized.pop("customers") == "table"
+    assert set(materialized.values()) == {"view"}
+    kinds = dict(_query(solution_build, "select table_name, table_type from information_schema.tables "
+                                        "where table_schema = 'main'"))
+    assert kinds["customers"] == "BASE TABLE" and kinds["stg_orders"] == "VIEW"
+
+
+def test_solution_numbers_match_the_seeds(lesson, solution_build):
+    """Expected values are computed here in Python from the CSV files, independently of SQL."""
+    customers, orders = _read_seeds(lesson.seeds_dir)
+    kept = [o for o in orders if o["status"].lower() != "returned"]
+    cents = defaultdict(int)
+    count = Counter()
+    for order in kept:
+        cents[int(order["user_id"])] += int(order["amount_cents"])
+        count[int(order["user_id"])] += 1
+
+    assert _query(solution_build, "select count(*) from stg_orders")[0][0] == 60
+    assert _query(solution_build, "select count(*) from customer_orders")[0][0] == len(count) == 17
+    rows = _query(solution_build, "select customer_id, number_of_orders, lifetime_value from customers "
+                                  "order by customer_id")
+    assert len(rows) == 20
+    assert rows == [(int(c["id"]), count[int(c["id"])], Decimal(cents[int(c["id"])]) / 100) for c in customers]
+    assert sum(1 for _, n, _ in rows if n == 0) == 3
+
+    by_country = defaultdict(lambda: [0, 0, 0])
+    for c in customers:
+        entry = by_country[c["country"]]
+        entry[0] += 1
+        entry[1] += count[int(c["id"])]
+        entry[2] += cents[int(c["id"])]
+    report = _query(solution_build, "select country, number_of_customers, number_of_orders, revenue "
+                                    "from revenue_by_country order by country")
+    assert report == [(k, n, o, Decimal(v) / 100) for k, (n, o, v) in sorted(by_country.items())]
+    assert len(report) == 8
+    total = _query(solution_build, "select sum(revenue) from revenue_by_country")[0][0]
+    assert total == Decimal(sum(int(o["amount_cents"]) for o in kept)) / 100
+
+
+# ---------------------------------------------------------------- checks
+
+
+def evaluate(check: dict, build: dict) -> bool:
+    """Reference meaning of each check kind (the grader will own this in a later issue)."""
+    kind = check["kind"]
+    if kind == "relation":
+        return bool(_query(build, "select 1 from information_schema.tables where table_schema = 'main' "
+                                  "and table_name = ?", [check["name"]]))
+    if kind == "sql":
+        try:
+            value = _query(build, check["sql"])[0][0]
+        except duckdb.Error:
+            return False  # e.g. the model the check reads does not exist yet
+        return value is not None and value >= check["expect_min"]
+    nodes = build["manifest"]["nodes"]
+    if kind == "depends_on":
+        model = next((n for n in nodes.values() if n["resource_type"] == "model"
+                      and n["name"] == check["model"]), None)
+        if model is None:
+            return False
+        parents = {nodes[p]["name"] for p in model["depends_on"]["nodes"] if p in nodes}
+        return set(check["parents"]) <= parents
+    if kind == "dbt_tests":
+        status = {r["unique_id"]: r["status"] for r in build["run_results"]["results"]}
+        model_id = f"model.lesson.{check['model']}"
+        found = {n["test_metadata"]["name"]: status.get(uid) for uid, n in nodes.items()
+                 if n["resource_type"] == "test" and n.get("attached_node") == model_id
+                 and n.get("column_name") == check["column"] and n.get("test_metadata")}
+        return all(found.get(name) == "pass" for name in check["tests"])
+    raise AssertionError(f"unknown check kind {kind!r}")
+
+
+def test_solution_passes_every_check(lesson, solution_build):
+    failed = [(step.id, check["message"]) for step in lesson.steps for check in step.checks
+              if not evaluate(check, solution_build)]
+    assert not failed
+
+
+def test_starter_builds_but_fails_every_step(lesson, starter_build):
+    # The placeholders are valid SQL: a learner's very first `dbt run` is green.
+    for cmd, result in starter_build["results"].items():
+        assert result.success, f"dbt {cmd} of the starter failed: {result.exception or result.result}"
+    assert len(starter_build["results"]["run"].result.results) == 5
+    for step in lesson.steps:
+        outcomes = [evaluate(check, starter_build) for check in step.checks]
+        assert not all(outcomes), f"the starter already passes step {step.id}"
+
+
+def test_checks_hold_on_a_variant_of_the_seeds(lesson, tmp_path):
+    """The checks compare models with the raw tables, so a hard-coded answer cannot pass them."""
+    variant = tmp_path / "variant_seeds"
+    _load_generator(lesson).generate(variant, rng_seed=7)
+    assert (variant / "raw_orders.csv").read_bytes() != (lesson.seeds_dir / "raw_orders.csv").read_bytes()
+    build = _build(tmp_path, lesson, ["starter", "solution"], seeds_dir=variant)
+    assert all(result.success for result in build["results"].values())
+    failed = [(step.id, check["message"]) for step in lesson.steps for check in step.checks
+              if not evaluate(check, build)]
+    assert not failed
