@@ -25,9 +25,9 @@ from sqlmodel import Session, delete, select
 
 from decode_data.models import WAREHOUSE_KEY_RE, ModelEdit, User, utcnow
 from decode_data.services.lessons import Lesson
-from decode_data.services.save_policy import (PathRejected, SaveRejected, check_path, check_save,
-                                              content_bytes, is_savable_path, read_nofollow,
-                                              write_nofollow, SERVER_OWNED)
+from decode_data.services.save_policy import (SERVER_OWNED, PathRejected, SaveRejected, check_path,
+                                              check_save, content_bytes, is_savable_path,
+                                              read_nofollow, write_nofollow)
 from decode_data.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,10 @@ def _replay_edits(session: Session, user: User, lesson: Lesson, project: Path) -
         if not is_savable_path(lesson, edit.path):
             log.warning("not replaying %s for user %s: the lesson no longer allows it", edit.path, user.id)
             continue
-        write_nofollow(project, check_path(edit.path), content_bytes(edit.content))
+        try:
+            write_nofollow(project, check_path(edit.path), content_bytes(edit.content))
+        except (PathRejected, OSError) as exc:  # one odd edit must not lock the learner out
+            log.warning("not replaying %s for user %s: %s", edit.path, user.id, exc)
 
 
 def _build_project(session: Session, user: User, lesson: Lesson, paths: WorkspacePaths) -> None:
