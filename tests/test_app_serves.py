@@ -1,0 +1,159 @@
+"""The Reflex app compiles, starts and serves its landing page: a real `reflex run`, no mocks.
+
+The first run installs the frontend packages with bun (minutes, from the npm registry); later
+runs reuse .web/ and take well under a minute. Select with `-m app`, skip with `-m "not app"`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from decode_data.pages.landing import PITCH, PRODUCT_NAME
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUN_BIN = REPO_ROOT / ".tools" / "bun" / "node_modules" / ".bin"
+COMPILED_LANDING = REPO_ROOT / ".web" / "app" / "routes" / "_index.jsx"
+STARTUP_TIMEOUT_S = float(os.environ.get("DECODE_DATA_APP_START_TIMEOUT", "900"))
+STOP_TIMEOUT_S = 20
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _reflex_env(data_dir: Path) -> dict[str, str]:
+    """The environment scripts/start gives Reflex, with app data in a throwaway folder."""
+    env = dict(os.environ)
+    for inherited in ("DATABASE_URL", "SECRET_KEY", "MOTHERDUCK_TOKEN", "REFLEX_FRONTEND_PORT",
+                      "REFLEX_BACKEND_PORT", "REFLEX_BACKEND_HOST"):
+        env.pop(inherited, None)
+    env.update(
+        PATH=f"{BUN_BIN}{os.pathsep}{env.get('PATH', '')}",
+        REFLEX_USE_SYSTEM_BUN="1",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        DECODE_DATA_ENV="test",
+        DECODE_DATA_DIR=str(data_dir),
+    )
+    if not env.get("NPM_CONFIG_REGISTRY") and shutil.which("npm"):
+        # Without it Reflex times latency probes against several registries to pick one.
+        registry = subprocess.run(["npm", "config", "get", "registry"], capture_output=True,
+                                  text=True, check=False).stdout.strip()
+        if registry:
+            env["NPM_CONFIG_REGISTRY"] = registry
+    return env
+
+
+def _get(url: str) -> tuple[int, str, str]:
+    """(status, content type, body) of a GET; (0, "", reason) while nothing listens yet."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = response.read().decode("utf-8", errors="replace")
+            return response.status, response.headers.get("Content-Type", ""), body
+    except urllib.error.HTTPError as exc:
+        return exc.code, "", ""
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+        return 0, "", str(exc)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop reflex and everything it spawned (bun, vite, the backend worker) as one group."""
+    for sig, grace in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+        # The leader exited; children that outlived it still share its group.
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return
+
+
+class RunningApp:
+    """A `reflex run` in dev mode on free ports, with its combined log for failure messages."""
+
+    def __init__(self, tmp_path: Path):
+        self.frontend_port = _free_port()
+        self.backend_port = _free_port()
+        self.log_path = tmp_path / "reflex.log"
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "reflex", "run", "--env", "dev", "--loglevel", "info",
+                 "--frontend-port", str(self.frontend_port),
+                 "--backend-port", str(self.backend_port)],
+                cwd=REPO_ROOT,
+                env=_reflex_env(tmp_path / "data"),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def frontend(self) -> str:
+        return f"http://127.0.0.1:{self.frontend_port}"
+
+    @property
+    def backend(self) -> str:
+        return f"http://127.0.0.1:{self.backend_port}"
+
+    def log_tail(self, lines: int = 60) -> str:
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def wait_until_serving(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"reflex run exited with {self.process.returncode}:\n{self.log_tail()}")
+            if _get(f"{self.backend}/ping")[0] == 200 and _get(f"{self.frontend}/")[0] == 200:
+                return
+            time.sleep(1)
+        pytest.fail(f"app not serving after {STARTUP_TIMEOUT_S:.0f}s:\n{self.log_tail()}")
+
+
+@pytest.fixture
+def running_app(tmp_path):
+    app = RunningApp(tmp_path)
+    try:
+        yield app
+    finally:
+        _stop(app.process)
+
+
+@pytest.mark.app
+def test_app_compiles_starts_and_serves_landing_page(running_app):
+    running_app.wait_until_serving()
+
+    status, _, body = _get(f"{running_app.backend}/ping")
+    assert (status, body.strip('"')) == (200, "pong")
+
+    status, content_type, html = _get(f"{running_app.frontend}/")
+    assert status == 200 and "text/html" in content_type
+    assert "<html" in html and "/app/root.jsx" in html, html[:500]
+
+    # The landing page compiled to a route module (rewritten only when it changes), and the
+    # dev server serves that module to browsers.
+    compiled = COMPILED_LANDING.read_text(encoding="utf-8")
+    assert PRODUCT_NAME in compiled and PITCH in compiled
+    status, _, module = _get(f"{running_app.frontend}/app/routes/_index.jsx")
+    assert status == 200 and PRODUCT_NAME in module
+
