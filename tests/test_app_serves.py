@@ -1,7 +1,8 @@
 """The Reflex app compiles, starts and serves its landing page: a real `reflex run`, no mocks.
 
-The first run installs the frontend packages with bun (minutes, from the npm registry); later
-runs reuse .web/ and take well under a minute. Select with `-m app`, skip with `-m "not app"`.
+One app runs for the module, with its data and lesson catalog in throwaway folders. The first
+run installs the frontend packages with bun (minutes, from the npm registry); later runs reuse
+.web/ and start in seconds. Select with `-m app`, skip with `-m "not app"`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -21,11 +23,26 @@ import pytest
 
 from decode_data.pages.landing import PITCH, PRODUCT_NAME
 
+pytestmark = pytest.mark.app
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUN_BIN = REPO_ROOT / ".tools" / "bun" / "node_modules" / ".bin"
 COMPILED_LANDING = REPO_ROOT / ".web" / "app" / "routes" / "_index.jsx"
 STARTUP_TIMEOUT_S = float(os.environ.get("DECODE_DATA_APP_START_TIMEOUT", "900"))
-STOP_TIMEOUT_S = 20
+BROWSER = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+
+LESSON_ID = "browser_check"
+LESSON_YML = """
+    id: browser_check
+    title: A lesson only this test installs
+    summary: Proves the catalog travels from lesson.yml to the browser.
+    level: intermediate
+    minutes: 7
+    steps:
+      - id: only
+        title: The only step
+        instructions: Nothing to do.
+"""
 
 
 def _free_port() -> int:
@@ -34,8 +51,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _reflex_env(data_dir: Path) -> dict[str, str]:
-    """The environment scripts/start gives Reflex, with app data in a throwaway folder."""
+def _reflex_env(data_dir: Path, template_dir: Path) -> dict[str, str]:
+    """The environment scripts/start gives Reflex, with data and lessons in throwaway folders."""
     env = dict(os.environ)
     for inherited in ("DATABASE_URL", "SECRET_KEY", "MOTHERDUCK_TOKEN", "REFLEX_FRONTEND_PORT",
                       "REFLEX_BACKEND_PORT", "REFLEX_BACKEND_HOST"):
@@ -46,6 +63,7 @@ def _reflex_env(data_dir: Path) -> dict[str, str]:
         REFLEX_CHECK_LATEST_VERSION="false",
         DECODE_DATA_ENV="test",
         DECODE_DATA_DIR=str(data_dir),
+        DECODE_DATA_TEMPLATE_DIR=str(template_dir),
     )
     if not env.get("NPM_CONFIG_REGISTRY") and shutil.which("npm"):
         # Without it Reflex times latency probes against several registries to pick one.
@@ -68,15 +86,15 @@ def _get(url: str) -> tuple[int, str, str]:
         return 0, "", str(exc)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """Stop reflex and everything it spawned (bun, vite, the backend worker) as one group."""
-    for sig, grace in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 5)):
+def _stop_group(process: subprocess.Popen, grace_s: float = 20) -> None:
+    """Stop a process and everything it spawned (its own process group), politely then not."""
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5)):
         try:
             os.killpg(process.pid, sig)
         except ProcessLookupError:
             return
         try:
-            process.wait(timeout=grace)
+            process.wait(timeout=wait_s)
         except subprocess.TimeoutExpired:
             continue
         # The leader exited; children that outlived it still share its group.
@@ -90,17 +108,20 @@ def _stop(process: subprocess.Popen) -> None:
 class RunningApp:
     """A `reflex run` in dev mode on free ports, with its combined log for failure messages."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, root: Path):
+        template_dir = root / "lessons"
+        (template_dir / LESSON_ID).mkdir(parents=True)
+        (template_dir / LESSON_ID / "lesson.yml").write_text(textwrap.dedent(LESSON_YML))
         self.frontend_port = _free_port()
         self.backend_port = _free_port()
-        self.log_path = tmp_path / "reflex.log"
+        self.log_path = root / "reflex.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "reflex", "run", "--env", "dev", "--loglevel", "info",
                  "--frontend-port", str(self.frontend_port),
                  "--backend-port", str(self.backend_port)],
                 cwd=REPO_ROOT,
-                env=_reflex_env(tmp_path / "data"),
+                env=_reflex_env(root / "data", template_dir),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -130,19 +151,32 @@ class RunningApp:
         pytest.fail(f"app not serving after {STARTUP_TIMEOUT_S:.0f}s:\n{self.log_tail()}")
 
 
-@pytest.fixture
-def running_app(tmp_path):
-    app = RunningApp(tmp_path)
+@pytest.fixture(scope="module")
+def running_app(tmp_path_factory):
+    app = RunningApp(tmp_path_factory.mktemp("app"))
     try:
+        app.wait_until_serving()
         yield app
     finally:
-        _stop(app.process)
+        _stop_group(app.process)
 
 
-@pytest.mark.app
+def _rendered_dom(url: str, profile_dir: Path) -> str:
+    """The page as a headless browser sees it after scripts ran and the backend answered."""
+    browser = subprocess.Popen(
+        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--no-first-run", f"--user-data-dir={profile_dir}", "--virtual-time-budget=20000",
+         "--dump-dom", url],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True, start_new_session=True,
+    )
+    try:
+        return browser.communicate(timeout=120)[0]
+    finally:
+        _stop_group(browser, grace_s=5)
+
+
 def test_app_compiles_starts_and_serves_landing_page(running_app):
-    running_app.wait_until_serving()
-
     status, _, body = _get(f"{running_app.backend}/ping")
     assert (status, body.strip('"')) == (200, "pong")
 
@@ -157,3 +191,16 @@ def test_app_compiles_starts_and_serves_landing_page(running_app):
     status, _, module = _get(f"{running_app.frontend}/app/routes/_index.jsx")
     assert status == 200 and PRODUCT_NAME in module
 
+
+@pytest.mark.skipif(BROWSER is None, reason="needs chromium (scripts/test installs it)")
+def test_browser_shows_lessons_from_the_catalog(running_app, tmp_path):
+    """The page loads its lesson cards from the backend over the websocket on page load."""
+    dom = ""
+    for _attempt in range(3):  # the dev server compiles modules on first request
+        dom = _rendered_dom(f"{running_app.frontend}/", tmp_path / "profile")
+        if "A lesson only this test installs" in dom:
+            break
+    assert PRODUCT_NAME in dom and PITCH in dom
+    assert "A lesson only this test installs" in dom, f"{dom[-2000:]}\n{running_app.log_tail()}"
+    assert "Proves the catalog travels from lesson.yml to the browser." in dom
+    assert "intermediate" in dom and "7 min" in dom
