@@ -35,12 +35,13 @@ apt_install() {
         "${sudo[@]}" apt-get update -qq
         _APT_UPDATED=1
     fi
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
 # Reflex probes several npm registries to pick one; the npm client already knows ours.
 use_npm_registry() {
-    if [[ -z ${NPM_CONFIG_REGISTRY:-} ]]; then
+    if [[ -z ${NPM_CONFIG_REGISTRY:-} ]] && command -v npm >/dev/null; then
         NPM_CONFIG_REGISTRY="$(npm config get registry)"
         export NPM_CONFIG_REGISTRY
     fi
