@@ -1,0 +1,46 @@
+"""dbt job execution: a pool of warm workers, each job confined in its own process."""
+
+from __future__ import annotations
+
+import atexit
+import threading
+
+from decode_data.services.engine.jobs import Job, JobRejected, JobResult, LearnerError, NodeResult, Preview
+from decode_data.services.engine.pool import Engine, PoolConfig
+
+__all__ = ["Engine", "Job", "JobRejected", "JobResult", "LearnerError", "NodeResult", "PoolConfig",
+           "Preview", "get_engine", "shutdown_engine"]
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+
+
+def pool_config_from_settings(settings=None, workers: int | None = None) -> PoolConfig:
+    from decode_data.settings import get_settings
+
+    s = settings or get_settings()
+    return PoolConfig(workers=workers or s.workers, job_timeout_s=s.job_timeout_s,
+                      job_memory_mb=s.job_memory_mb, worker_max_jobs=s.worker_max_jobs,
+                      max_log_bytes=s.max_log_bytes, data_dir=s.data_dir,
+                      motherduck_token=s.motherduck_token)
+
+
+def get_engine(workers: int | None = None) -> Engine:
+    """The process-wide engine, started on first use."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            from decode_data.services.engine.sandbox import check_available
+
+            check_available()
+            _engine = Engine(pool_config_from_settings(workers=workers))
+            atexit.register(shutdown_engine)
+        return _engine
+
+
+def shutdown_engine() -> None:
+    global _engine
+    with _engine_lock:
+        if _engine is not None:
+            _engine.close()
+            _engine = None

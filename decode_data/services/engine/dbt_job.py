@@ -1,0 +1,146 @@
+"""Run one dbt command in-process, inside the already confined job process.
+
+Parsing once and handing the manifest to the command keeps the warm path fast and gives us
+the project's graph (lineage) and each node's raw source (error mapping) for free.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Callable
+
+from decode_data.services.engine.errors import clean_message, learner_error
+from decode_data.services.engine.jobs import (Job, JobRejected, JobResult, LearnerError, NodeResult,
+                                              Preview)
+from decode_data.services.engine.values import json_row
+
+Emit = Callable[[dict], None]
+_SELECT_RE = re.compile(r"^[A-Za-z0-9_.,:+*@/ -]{1,300}$")
+_NODE_EVENTS = {"NodeStart": "running", "NodeFinished": None}
+_LOG_LEVELS = {"info", "warn", "error"}
+
+
+def dbt_args(job: Job, project: Path) -> list[str]:
+    """The dbt command line for a job; anything a learner could abuse is rejected here."""
+    args = [job.command]
+    if job.select:
+        if not _SELECT_RE.match(job.select):
+            raise JobRejected(f"'{job.select}' is not a valid dbt selector")
+        args += ["--select", job.select]
+    if job.command == "show":
+        if job.sql:
+            args += ["--inline", job.sql]
+        elif not job.select:
+            raise JobRejected("dbt show needs a model (--select) or inline SQL")
+        args += ["--limit", str(job.row_cap)]
+    allowed_extra = {"--full-refresh", "--fail-fast", "--exclude", "--empty"}
+    extra = list(job.args)
+    for i, arg in enumerate(extra):
+        if arg.startswith("-") and arg not in allowed_extra:
+            raise JobRejected(f"dbt option '{arg}' is not allowed here")
+        if not arg.startswith("-") and (i == 0 or extra[i - 1] != "--exclude"):
+            raise JobRejected(f"unexpected argument '{arg}'")
+        if not arg.startswith("-") and not _SELECT_RE.match(arg):
+            raise JobRejected(f"'{arg}' is not a valid dbt selector")
+    args += extra
+    return args + ["--project-dir", str(project), "--profiles-dir", str(project),
+                   "--target-path", str(project / "target"), "--log-path", str(project / "logs"),
+                   "--log-level-file", "none", "--no-use-colors", "--quiet"]
+
+
+class _Events:
+    """Forwards dbt's events as log lines and per-node status while the job runs."""
+
+    def __init__(self, emit: Emit):
+        self.emit = emit
+
+    def __call__(self, msg) -> None:
+        name = msg.info.name
+        if name in _NODE_EVENTS:
+            info = msg.data.node_info
+            status = _NODE_EVENTS[name] or info.node_status
+            self.emit({"type": "node", "unique_id": info.unique_id, "name": info.node_name,
+                       "resource_type": info.resource_type, "status": status,
+                       "path": info.node_path})
+        elif msg.info.level in _LOG_LEVELS and msg.info.msg and name != "Formatting":
+            self.emit({"type": "log", "line": clean_message(str(msg.info.msg))})
+
+
+def _lineage(manifest) -> dict:
+    nodes = {}
+    for uid, node in {**manifest.nodes, **manifest.sources}.items():
+        if node.resource_type.value not in ("model", "seed", "snapshot", "source", "test"):
+            continue
+        nodes[uid] = {
+            "name": node.name,
+            "resource_type": node.resource_type.value,
+            "path": getattr(node, "original_file_path", None),
+            "materialized": getattr(getattr(node, "config", None), "materialized", None),
+            "depends_on": list(getattr(getattr(node, "depends_on", None), "nodes", []) or []),
+        }
+    return {"nodes": nodes}
+
+
+def _node_result(result, manifest) -> NodeResult:
+    node = result.node
+    status = str(getattr(result.status, "value", result.status))
+    message = clean_message(result.message or "")
+    error = None
+    if status in ("error", "fail", "runtime error"):
+        raw = getattr(manifest.nodes.get(node.unique_id), "raw_code", None) if manifest else None
+        error = learner_error(result.message or status, path=getattr(node, "original_file_path", None),
+                              raw=raw, compiled=getattr(node, "compiled_code", None), node=node.unique_id)
+        if status == "fail":
+            error.message = f"Test failed: {message}" if message else "Test failed"
+    return NodeResult(unique_id=node.unique_id, name=node.name,
+                      resource_type=node.resource_type.value, status=status,
+                      path=getattr(node, "original_file_path", None),
+                      execution_time=round(float(result.execution_time or 0.0), 4),
+                      message=message, error=error)
+
+
+def _exception_error(exc: BaseException, manifest=None) -> LearnerError:
+    node = getattr(exc, "node", None)
+    path = getattr(node, "original_file_path", None)
+    raw = getattr(node, "raw_code", None)
+    return learner_error(str(exc), path=path, raw=raw, compiled=getattr(node, "compiled_code", None),
+                         node=getattr(node, "unique_id", None))
+
+
+def run_dbt(job: Job, project: Path, emit: Emit) -> JobResult:
+    from dbt.cli.main import dbtRunner
+
+    started = time.monotonic()
+    args = dbt_args(job, project)
+    callbacks = [_Events(emit)]
+    parsed = dbtRunner(callbacks=callbacks).invoke(["parse"] + args[args.index("--project-dir"):])
+    result = JobResult(status="failed", command=job.command)
+    if not parsed.success:
+        exc = parsed.exception or RuntimeError("dbt could not parse the project")
+        result.errors.append(_exception_error(exc))
+        result.elapsed_s = time.monotonic() - started
+        return result
+    manifest = parsed.result
+    result.lineage = _lineage(manifest)
+    outcome = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(args)
+    run_results = getattr(outcome.result, "results", None) or []
+    result.nodes = [_node_result(r, manifest) for r in run_results]
+    result.errors = [n.error for n in result.nodes if n.error]
+    if outcome.exception is not None:
+        result.errors.append(_exception_error(outcome.exception, manifest))
+    for r in run_results:
+        code = getattr(r.node, "compiled_code", None)
+        if code and job.command in ("compile", "run", "build", "show"):
+            result.compiled[r.node.unique_id] = code
+        table = getattr(r, "agate_table", None)
+        if job.command == "show" and table is not None:
+            rows = [json_row(row) for row in table.rows]
+            result.preview = Preview(columns=list(table.column_names), rows=rows,
+                                     total_rows=len(rows), truncated=len(rows) >= job.row_cap)
+    result.status = "success" if outcome.success else "failed"
+    if not result.errors and not outcome.success:
+        result.errors.append(LearnerError(message="dbt did not finish successfully"))
+    result.elapsed_s = time.monotonic() - started
+    return result

@@ -1,0 +1,107 @@
+"""The life of one job process: prepare the workspace, confine itself, run, report.
+
+Runs in a fresh fork of a warm worker. Everything that needs the server's rights (writing the
+server-owned project files) happens before `confine`; everything learner-controlled after it.
+"""
+
+from __future__ import annotations
+
+import os
+import site
+import sys
+import sysconfig
+from pathlib import Path
+
+from decode_data.services.engine import sandbox
+from decode_data.services.engine.jobs import Job, JobRejected, JobResult, LearnerError
+from decode_data.services.engine import lockdown
+from decode_data.services.engine.project_files import JobLimits, lockdown_config, write_project_files
+
+PACKAGE_DIR = Path(__file__).resolve().parents[2]
+# Read-only system paths a job needs: the Python runtime, the venv, shared libraries,
+# and the few /proc and /sys files DuckDB reads to size itself. Nothing else is visible.
+SYSTEM_READ_ONLY = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/share/zoneinfo",
+                    "/etc/ld.so.cache", "/etc/localtime", "/dev/null", "/dev/urandom",
+                    "/sys/fs/cgroup", "/proc/meminfo", "/proc/cpuinfo", "/proc/stat",
+                    "/sys/devices/system/cpu")
+
+
+def _python_paths() -> list[str]:
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(PACKAGE_DIR)}
+    paths.update(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib"))
+    paths.update(site.getsitepackages())
+    return sorted(paths)
+
+
+class _Flood:
+    """Caps what a job can stream back, so an output flood cannot swamp the server."""
+
+    def __init__(self, send, max_bytes: int):
+        self.send, self.left, self.truncated = send, max_bytes, False
+
+    def __call__(self, event: dict) -> None:
+        if event.get("type") == "log":
+            size = len(event.get("line", ""))
+            if size > self.left:
+                if not self.truncated:
+                    self.truncated = True
+                    self.send({"type": "log", "line": "[log truncated: this job printed too much]"})
+                return
+            self.left -= size
+        self.send(event)
+
+
+def _quiet_stdio() -> None:
+    # Jinja's print() and dbt's console output must not reach the worker's protocol pipe.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+
+
+def _confinement(root: Path, limits: JobLimits, config: dict) -> sandbox.Confinement:
+    return sandbox.Confinement(
+        read_only=tuple(_python_paths()) + SYSTEM_READ_ONLY + (f"/proc/{os.getpid()}",),
+        read_write=(str(root),),
+        memory_bytes=int(config["base_vm_bytes"]) + limits.memory_mb * 1024 * 1024,
+        cpu_seconds=int(limits.timeout_s) + 5,
+        max_file_bytes=int(config.get("max_file_mb", 512)) * 1024 * 1024,
+    )
+
+
+def run_job_process(request: dict, config: dict, send) -> None:
+    os.setsid()
+    job = Job.from_dict(request["job"])
+    root, project, warehouse = (Path(request["paths"][k]) for k in ("root", "project", "warehouse"))
+    limits = JobLimits(memory_mb=int(request["memory_mb"]), timeout_s=float(request["timeout_s"]))
+    emit = _Flood(send, int(request["max_log_bytes"]))
+    if not project.is_dir():
+        send({"type": "result", "result": JobResult(status="error", command=job.command, errors=[
+            LearnerError(message="This workspace does not exist yet.")]).to_dict()})
+        return
+    motherduck_db = request.get("motherduck_db")
+    lockdown.MOTHERDUCK_TOKEN = config.get("motherduck_token") if motherduck_db else None
+    write_project_files(root=root, project=project, warehouse=warehouse, limits=limits,
+                        motherduck_db=motherduck_db)
+    os.environ.clear()
+    os.environ.update({"HOME": str(root / "tmp"), "TMPDIR": str(root / "tmp"), "LANG": "C.UTF-8",
+                       "PATH": "/usr/bin:/bin", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    os.chdir(project)
+    _quiet_stdio()
+    sandbox.confine(_confinement(root, limits, config))
+    try:
+        if job.command == "query":
+            from decode_data.services.engine.query_job import run_query
+            result = run_query(job, warehouse, lockdown_config(root, project, limits))
+        elif job.command == "tables":
+            from decode_data.services.engine.query_job import list_tables
+            result = list_tables(job, warehouse, lockdown_config(root, project, limits))
+        else:
+            from decode_data.services.engine.dbt_job import run_dbt
+            result = run_dbt(job, project, emit)
+    except JobRejected as exc:
+        result = JobResult(status="rejected", command=job.command, errors=[LearnerError(message=str(exc))])
+    except MemoryError:
+        result = JobResult(status="failed", command=job.command, errors=[LearnerError(
+            message=f"Your job ran out of memory (limit {limits.memory_mb} MB).")])
+    result.logs_truncated = emit.truncated
+    send({"type": "result", "result": result.to_dict()})

@@ -1,0 +1,105 @@
+"""Jobs and results are plain, JSON-serialisable data.
+
+They cross a process boundary today (server -> warm worker -> sandboxed job) and may cross a
+task queue tomorrow, so they hold only strings, numbers, lists and dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+DBT_COMMANDS = ("seed", "run", "test", "build", "compile", "show")
+QUERY_COMMANDS = ("query", "tables")
+COMMANDS = DBT_COMMANDS + QUERY_COMMANDS
+
+
+class JobRejected(ValueError):
+    """The request itself is invalid (unknown command, bad selector): nothing ran."""
+
+
+@dataclass
+class Job:
+    learner_key: str
+    lesson_id: str
+    command: str
+    select: str | None = None
+    args: list[str] = field(default_factory=list)
+    sql: str | None = None
+    row_cap: int = 500
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Job:
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+@dataclass
+class LearnerError:
+    """An error pointed at the learner's own file and line (line 0 when unknown)."""
+
+    message: str
+    path: str | None = None
+    line: int = 0
+    node: str | None = None
+
+
+@dataclass
+class NodeResult:
+    unique_id: str
+    name: str
+    resource_type: str
+    status: str
+    path: str | None = None
+    execution_time: float = 0.0
+    message: str = ""
+    error: LearnerError | None = None
+
+
+@dataclass
+class Preview:
+    """Rows of a query or `dbt show`: capped, with the total count when it is known."""
+
+    columns: list[str]
+    rows: list[list]
+    total_rows: int
+    truncated: bool
+
+
+@dataclass
+class JobResult:
+    status: str  # success | failed (learner code) | timeout | error (platform) | rejected
+    command: str
+    elapsed_s: float = 0.0
+    nodes: list[NodeResult] = field(default_factory=list)
+    errors: list[LearnerError] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+    logs_truncated: bool = False
+    preview: Preview | None = None
+    compiled: dict[str, str] = field(default_factory=dict)
+    lineage: dict = field(default_factory=dict)
+    tables: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> JobResult:
+        data = dict(data)
+        data["nodes"] = [_node(n) for n in data.get("nodes", [])]
+        data["errors"] = [LearnerError(**e) for e in data.get("errors", [])]
+        if data.get("preview"):
+            data["preview"] = Preview(**data["preview"])
+        return cls(**data)
+
+
+def _node(data: dict) -> NodeResult:
+    data = dict(data)
+    if data.get("error"):
+        data["error"] = LearnerError(**data["error"])
+    return NodeResult(**data)

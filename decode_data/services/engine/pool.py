@@ -1,0 +1,241 @@
+"""The server side of the engine: a pool of warm workers and the rules for sharing them.
+
+- one job per worker at a time, N workers (default: cores);
+- jobs of one learner strictly one after another (DuckDB allows one writer per file), others
+  in parallel; the learner lock is also a file lock, so several backend processes agree;
+- a worker is recycled after K jobs and replaced when it dies; a job that runs past its time
+  is killed by its worker, and a worker that stops answering is killed by the pool.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import queue
+import select
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from decode_data.services.engine.jobs import COMMANDS, Job, JobRejected, JobResult, LearnerError
+
+OnEvent = Callable[[dict], None]
+REPO_ROOT = Path(__file__).resolve().parents[3]
+WORKER_START_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    workers: int
+    job_timeout_s: float
+    job_memory_mb: int
+    worker_max_jobs: int
+    max_log_bytes: int
+    data_dir: Path
+    motherduck_token: str | None = None
+
+
+class WorkerDied(RuntimeError):
+    pass
+
+
+class _LineReader:
+    """Reads JSON lines from a pipe with a deadline, so a stuck worker cannot stall a caller."""
+
+    def __init__(self, stream):
+        self.fd = stream.fileno()
+        self.buffer = b""
+
+    def read(self, deadline: float) -> dict:
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise WorkerDied("the worker stopped answering")
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                raise WorkerDied("the worker exited")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        try:
+            return json.loads(line) if line.strip() else self.read(deadline)
+        except json.JSONDecodeError:
+            return self.read(deadline)  # a job killed mid-write leaves half a line
+
+
+def _worker_env(config: PoolConfig) -> dict:
+    # A clean environment: no SECRET_KEY, no DATABASE_URL, no tokens reach dbt or learner Jinja.
+    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(config.data_dir / "tmp"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
+class WorkerProcess:
+    def __init__(self, config: PoolConfig):
+        self.config = config
+        self.jobs_done = 0
+        scratch = config.data_dir / "tmp"
+        scratch.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "decode_data.services.engine.worker"], cwd=str(REPO_ROOT),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_worker_env(config),
+            start_new_session=True)
+        self.reader = _LineReader(self.proc.stdout)
+        self._write({"scratch_dir": str(scratch), "motherduck_token": config.motherduck_token})
+        ready = self.reader.read(time.monotonic() + WORKER_START_TIMEOUT_S)
+        if ready.get("type") != "ready":
+            raise WorkerDied(f"worker failed to start: {ready}")
+        self.pid = ready["pid"]
+
+    def _write(self, message: dict) -> None:
+        self.proc.stdin.write(json.dumps(message).encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def run(self, request: dict, on_event: OnEvent) -> tuple[dict | None, dict, list[str], bool]:
+        """Send a job; stream its events; return (result, exit info, log lines, crash message)."""
+        self._write(request)
+        self.jobs_done += 1
+        deadline = time.monotonic() + float(request["timeout_s"]) + 30.0
+        result, logs, crash = None, [], None
+        while True:
+            message = self.reader.read(deadline)
+            kind = message.get("type")
+            if kind == "exit":
+                return result, message, logs, crash
+            if kind == "result":
+                result = message["result"]
+            elif kind == "crash":
+                crash = message.get("message")
+            else:
+                if kind == "log":
+                    logs.append(message.get("line", ""))
+                on_event(message)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        try:
+            self._write({"type": "stop"})
+            self.proc.wait(timeout=5)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            self.kill()
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, 9)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
+
+class LearnerLocks:
+    """One lock per learner: a thread lock for this process and a file lock for the others."""
+
+    def __init__(self, lock_dir: Path):
+        self.lock_dir = lock_dir
+        self.guard = threading.Lock()
+        self.locks: dict[str, threading.Lock] = {}
+
+    @contextmanager
+    def hold(self, learner_key: str):
+        with self.guard:
+            lock = self.locks.setdefault(learner_key, threading.Lock())
+        with lock:
+            self.lock_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_dir / f"{learner_key}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)
+
+
+def _failure(command: str, message: str, status: str = "error") -> JobResult:
+    return JobResult(status=status, command=command, errors=[LearnerError(message=message)])
+
+
+class Engine:
+    """Submit jobs; each call blocks its thread until the job is done and streams events."""
+
+    def __init__(self, config: PoolConfig):
+        self.config = config
+        self.idle: queue.Queue[WorkerProcess] = queue.Queue()
+        self.locks = LearnerLocks(config.data_dir / "locks")
+        self.workers: set[WorkerProcess] = set()
+        self.closed = False
+        self.last_rss_kb: list[int] = []
+        starters = [threading.Thread(target=self._add_worker, daemon=True) for _ in range(config.workers)]
+        for t in starters:
+            t.start()
+
+    def _add_worker(self) -> None:
+        if self.closed:
+            return
+        try:
+            worker = WorkerProcess(self.config)
+        except Exception as exc:  # noqa: BLE001 - keep the pool alive; log and retry later
+            print(f"decode_data engine: worker failed to start: {exc}", file=sys.stderr)
+            time.sleep(2)
+            return self._add_worker()
+        self.workers.add(worker)
+        self.idle.put(worker)
+
+    def _retire(self, worker: WorkerProcess, kill: bool = False) -> None:
+        self.workers.discard(worker)
+        worker.kill() if kill else worker.stop()
+        threading.Thread(target=self._add_worker, daemon=True).start()
+
+    def submit(self, job: Job, paths: dict, on_event: OnEvent | None = None,
+               timeout_s: float | None = None, motherduck_db: str | None = None) -> JobResult:
+        if job.command not in COMMANDS:
+            raise JobRejected(f"'{job.command}' is not a command here; use one of {', '.join(COMMANDS)}")
+        timeout = timeout_s or self.config.job_timeout_s
+        request = {"job": job.to_dict(), "paths": {k: str(v) for k, v in paths.items()},
+                   "timeout_s": timeout, "memory_mb": self.config.job_memory_mb,
+                   "max_log_bytes": self.config.max_log_bytes, "motherduck_db": motherduck_db}
+        with self.locks.hold(job.learner_key):
+            try:
+                worker = self.idle.get(timeout=WORKER_START_TIMEOUT_S)
+            except queue.Empty:
+                return _failure(job.command, "All dbt workers are busy or starting; try again shortly.")
+            try:
+                result, exit_info, logs, crash = worker.run(request, on_event or (lambda _e: None))
+            except (WorkerDied, OSError) as exc:
+                self._retire(worker, kill=True)
+                return _failure(job.command, f"The job could not finish ({exc}); please run it again.")
+            self.last_rss_kb.append(exit_info.get("max_rss_kb", 0))
+            if not worker.alive() or worker.jobs_done >= self.config.worker_max_jobs:
+                self._retire(worker)
+            else:
+                self.idle.put(worker)
+        return self._finish(job, result, exit_info, logs, crash, timeout)
+
+    def _finish(self, job: Job, result: dict | None, exit_info: dict, logs: list[str],
+                crash: str | None, timeout: float) -> JobResult:
+        if exit_info.get("timed_out"):
+            out = _failure(job.command, f"Your job was stopped after {timeout:g} s. Look for a query or "
+                           "a Jinja loop that never ends.", status="timeout")
+        elif result is None:
+            signal_no = exit_info.get("signal")
+            why = (f"it ran out of memory or crashed (signal {signal_no})" if signal_no
+                   else crash or "it stopped unexpectedly")
+            out = _failure(job.command, f"Your job did not finish: {why}. Your files are safe; "
+                           f"try a smaller query or run it again.")
+        else:
+            out = JobResult.from_dict(result)
+        out.logs = logs
+        if not out.elapsed_s:
+            out.elapsed_s = exit_info.get("elapsed_s", 0.0)
+        return out
+
+    def close(self) -> None:
+        self.closed = True
+        for worker in list(self.workers):
+            worker.stop()
+        self.workers.clear()

@@ -1,0 +1,81 @@
+"""Read-only queries on a learner's warehouse, run inside the confined job process.
+
+The connection is read-only and gets the same lockdown as dbt's, so the query page cannot
+do anything a dbt model could not.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+from decode_data.services.engine.errors import clean_message
+from decode_data.services.engine.jobs import Job, JobResult, LearnerError, Preview
+from decode_data.services.engine.lockdown import CONNECT_CONFIG, apply_lockdown
+from decode_data.services.engine.values import json_row
+
+_TABLES_SQL = """
+select c.table_schema, c.table_name, t.table_type, c.column_name, c.data_type
+from information_schema.columns c
+join information_schema.tables t using (table_catalog, table_schema, table_name)
+where c.table_schema not in ('information_schema', 'pg_catalog')
+order by c.table_schema, c.table_name, c.ordinal_position
+"""
+
+
+def _connect(warehouse: Path, lockdown: dict):
+    conn = duckdb.connect(str(warehouse), read_only=True, config=dict(CONNECT_CONFIG))
+    apply_lockdown(conn, lockdown)
+    return conn
+
+
+def _no_warehouse(job: Job) -> JobResult:
+    return JobResult(status="failed", command=job.command, errors=[LearnerError(
+        message="Your warehouse is empty: run `dbt seed` or `dbt run` first.")])
+
+
+def run_query(job: Job, warehouse: Path, lockdown: dict) -> JobResult:
+    started = time.monotonic()
+    if not warehouse.exists():
+        return _no_warehouse(job)
+    if not (job.sql or "").strip():
+        return JobResult(status="rejected", command=job.command,
+                         errors=[LearnerError(message="Write a SQL query first.")])
+    conn = _connect(warehouse, lockdown)
+    try:
+        cursor = conn.execute(job.sql)
+        columns = [d[0] for d in cursor.description or []]
+        rows = [json_row(r) for r in cursor.fetchmany(job.row_cap)] if columns else []
+        total = len(rows)
+        if columns and total == job.row_cap:
+            while batch := cursor.fetchmany(10_000):
+                total += len(batch)
+        return JobResult(status="success", command=job.command, elapsed_s=time.monotonic() - started,
+                         preview=Preview(columns=columns, rows=rows, total_rows=total,
+                                         truncated=total > len(rows)))
+    except duckdb.Error as exc:
+        message = clean_message(str(exc))
+        if "read-only" in message.lower():
+            message = "The query page is read-only: change your warehouse through dbt models.\n" + message
+        return JobResult(status="failed", command=job.command, elapsed_s=time.monotonic() - started,
+                         errors=[LearnerError(message=message)])
+    finally:
+        conn.close()
+
+
+def list_tables(job: Job, warehouse: Path, lockdown: dict) -> JobResult:
+    if not warehouse.exists():
+        return JobResult(status="success", command=job.command)
+    conn = _connect(warehouse, lockdown)
+    try:
+        tables: dict[tuple, dict] = {}
+        for schema, name, kind, column, dtype in conn.execute(_TABLES_SQL).fetchall():
+            entry = tables.setdefault((schema, name), {"schema": schema, "name": name,
+                                                       "type": "view" if kind == "VIEW" else "table",
+                                                       "columns": []})
+            entry["columns"].append({"name": column, "type": dtype})
+        return JobResult(status="success", command=job.command, tables=list(tables.values()))
+    finally:
+        conn.close()

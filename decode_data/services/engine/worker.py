@@ -1,0 +1,162 @@
+"""A warm worker: imports dbt once, then forks one confined process per job.
+
+Importing dbt and registering the adapter costs ~2 s; a fork of a warm process costs a few
+milliseconds. Each job runs in its own fork, so a job that hangs, floods, runs out of memory
+or crashes is killed alone while the warm worker carries on, and no state (DuckDB handles,
+Jinja caches, adapter connections) leaks from one learner's job into the next.
+
+Protocol (JSON lines): the first stdin line is the worker config; every further stdin line is a
+job request. Each job answers with its events on stdout, then one {"type": "exit"} line written
+by this process once the job process is gone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+def _thread_locks_for_multiprocessing() -> None:
+    # dbt asks multiprocessing for locks it only shares between threads. Process-shared locks
+    # need /dev/shm, which a confined job cannot touch, so hand out thread locks instead.
+    import multiprocessing.context as mp_context
+
+    mp_context.BaseContext.Lock = lambda self: threading.Lock()
+    mp_context.BaseContext.RLock = lambda self: threading.RLock()
+
+
+def _disable_python_models() -> None:
+    # A custom materialization can call statement(language='python'); refuse it in the adapter.
+    from dbt.adapters.duckdb import impl
+    from dbt_common.exceptions import DbtRuntimeError
+
+    def refuse(*_args, **_kwargs):
+        raise DbtRuntimeError("Python models are disabled on Decode Data: write your model in SQL.")
+
+    impl.DuckDBAdapter.submit_python_job = refuse
+    from dbt.adapters.duckdb import environments
+    environments.Environment.run_python_job = classmethod(refuse)
+
+
+def _close_duckdb() -> None:
+    # A DuckDB instance must not cross a fork: its threads do not, and the child would crash.
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    if DuckDBConnectionManager._ENV is not None:
+        DuckDBConnectionManager._ENV.close()
+        DuckDBConnectionManager._ENV = None
+    from dbt.adapters.factory import reset_adapters
+    reset_adapters()
+    import gc
+    gc.collect()
+
+
+def _warm_up(scratch: Path) -> None:
+    """Run a tiny project once so every import and cache a job needs is loaded before forking."""
+    from decode_data.services.engine.project_files import JobLimits, write_project_files
+    from decode_data.services.engine.dbt_job import run_dbt
+    from decode_data.services.engine.jobs import Job
+    from decode_data.services.engine.query_job import run_query
+
+    project = scratch / "project"
+    (project / "models").mkdir(parents=True, exist_ok=True)
+    (project / "seeds").mkdir(exist_ok=True)
+    (project / "seeds" / "warm_seed.csv").write_text("id,name\n1,a\n2,b\n")
+    (project / "models" / "warm_model.sql").write_text("select * from {{ ref('warm_seed') }}\n")
+    (project / "models" / "warm_table.sql").write_text(
+        "{{ config(materialized='table') }}\nselect count(*) as n from {{ ref('warm_model') }}\n")
+    # dbt's static parser (Rust) keeps threads and locks that do not survive a fork: leave it
+    # unstarted here so each job process starts its own.
+    os.environ["DBT_STATIC_PARSER"] = "false"
+    write_project_files(root=scratch, project=project, warehouse=scratch / "warehouse.duckdb",
+                        limits=JobLimits(memory_mb=512, timeout_s=60))
+    for command in ("build", "show", "compile"):
+        run_dbt(Job("warmup", "warmup", command, select="warm_model"), project, lambda _e: None)
+    _close_duckdb()
+    del os.environ["DBT_STATIC_PARSER"]
+    run_query(Job("warmup", "warmup", "query", sql="select 1"), scratch / "warehouse.duckdb",
+              {"readable_dirs": [], "temp_dir": str(scratch / "tmp"), "memory_mb": 128,
+               "max_temp_mb": 16, "max_execution_ms": 1000})
+
+
+def _vm_bytes() -> int:
+    """This process's address space: a job's memory limit is counted on top of it."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class Worker:
+    def __init__(self, config: dict):
+        self.config = config
+        self.out = os.fdopen(os.dup(1), "wb", buffering=0)
+
+    def send(self, message: dict) -> None:
+        self.out.write(json.dumps(message, default=str).encode() + b"\n")
+
+    def serve(self) -> None:
+        self.send({"type": "ready", "pid": os.getpid()})
+        for line in sys.stdin:
+            request = json.loads(line)
+            if request.get("type") == "stop":
+                return
+            self.run(request)
+
+    def run(self, request: dict) -> None:
+        timeout = float(request["timeout_s"])
+        self.config["base_vm_bytes"] = _vm_bytes()
+        pid = os.fork()
+        if pid == 0:
+            self._child(request)
+        started = time.monotonic()
+        fd = os.pidfd_open(pid)
+        ready, _, _ = select.select([fd], [], [], timeout)
+        timed_out = not ready
+        if timed_out:
+            os.kill(pid, signal.SIGKILL)
+        _, status, usage = os.wait4(pid, 0)
+        os.close(fd)
+        self.send({"type": "exit", "timed_out": timed_out, "elapsed_s": time.monotonic() - started,
+                   "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,
+                   "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                   "max_rss_kb": usage.ru_maxrss})
+
+    def _child(self, request: dict) -> None:
+        code = 1
+        try:
+            from decode_data.services.engine.job_process import run_job_process
+            run_job_process(request, self.config, self.send)
+            code = 0
+        except BaseException as exc:  # noqa: BLE001 - the job must report, never raise into the worker
+            try:
+                self.send({"type": "crash", "message": f"{type(exc).__name__}: {exc}"})
+            except BaseException:
+                pass
+        finally:
+            os._exit(code)
+
+
+def main() -> None:
+    config = json.loads(sys.stdin.readline())
+    _thread_locks_for_multiprocessing()
+    _disable_python_models()
+    with tempfile.TemporaryDirectory(prefix="warmup-", dir=config.get("scratch_dir")) as scratch:
+        _warm_up(Path(scratch))
+    # Nothing a job prints may corrupt the protocol: stdout now goes nowhere, events use a dup.
+    worker = Worker(config)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    worker.serve()
+
+
+if __name__ == "__main__":
+    main()
