@@ -97,3 +97,29 @@ def learner(db_session):
     from decode_data.services.learners import get_or_create_learner
 
     return get_or_create_learner(db_session, "ada")
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory):
+    """One real engine (two warm, sandboxed workers) shared by the whole test session.
+
+    It is installed as the process-wide engine, so services (runs, warehouse) use it too.
+    Jobs carry their own workspace paths, so tests with different data dirs can share it.
+    """
+    from decode_data.services import engine as engine_module
+    from decode_data.services.engine import Engine, PoolConfig
+
+    pool = Engine(PoolConfig(workers=2, job_timeout_s=30, job_memory_mb=768, worker_max_jobs=50,
+                             max_log_bytes=50_000, data_dir=tmp_path_factory.mktemp("engine")))
+    engine_module._engine = pool
+    yield pool
+    engine_module._engine = None
+    pool.close()
+
+
+@pytest.fixture
+def hello_lesson(settings_env):
+    """The real first lesson, hello_dbt, from dbt_template/."""
+    from decode_data.services.lessons import get_lesson
+
+    return get_lesson("hello_dbt")

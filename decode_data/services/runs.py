@@ -1,0 +1,60 @@
+"""Run a dbt command for a learner: the one entry point the CLI and the UI share.
+
+It makes sure the workspace exists, turns the request into a plain Job, and hands it to the
+engine, which serialises the learner's jobs and confines each one.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from decode_data.models import User
+from decode_data.services.engine import Job, JobResult, LearnerError, get_engine
+from decode_data.services.engine.project_files import motherduck_database
+from decode_data.services.lessons import Lesson
+from decode_data.services.workspace import WorkspacePaths, ensure_workspace
+from decode_data.settings import get_settings
+
+MOTHERDUCK_UNREACHABLE = ("MotherDuck is configured (MOTHERDUCK_TOKEN is set) but could not be "
+                          "reached from this server: {reason}. Check the network and the token, or "
+                          "unset MOTHERDUCK_TOKEN to use the local DuckDB warehouse.")
+
+
+def _paths(paths: WorkspacePaths) -> dict:
+    return {"root": paths.root, "project": paths.project, "warehouse": paths.warehouse}
+
+
+def _motherduck_db(user: User, lesson: Lesson) -> str | None:
+    if not get_settings().motherduck_token:
+        return None
+    return motherduck_database(user.warehouse_key, lesson.id)
+
+
+def explain_motherduck(result: JobResult) -> JobResult:
+    """A connection failure to MotherDuck becomes one clear message instead of a DuckDB trace."""
+    for error in result.errors:
+        text = error.message.lower()
+        if "motherduck" in text or "md:" in text:
+            result.errors = [LearnerError(message=MOTHERDUCK_UNREACHABLE.format(
+                reason=error.message.splitlines()[0]))]
+            result.status = "error"
+            break
+    return result
+
+
+def submit(session: Session, user: User, lesson: Lesson, job: Job, on_event=None,
+           timeout_s: float | None = None) -> JobResult:
+    paths = ensure_workspace(session, user, lesson)
+    md_db = _motherduck_db(user, lesson)
+    result = get_engine().submit(job, _paths(paths), on_event=on_event, timeout_s=timeout_s,
+                                 motherduck_db=md_db)
+    return explain_motherduck(result) if md_db else result
+
+
+def run_dbt(session: Session, user: User, lesson: Lesson, command: str, *, select: str | None = None,
+            args: list[str] | tuple[str, ...] = (), sql: str | None = None, on_event=None,
+            row_cap: int | None = None) -> JobResult:
+    """`dbt <command> [--select ...]` in the learner's workspace, streaming events to on_event."""
+    job = Job(learner_key=user.warehouse_key, lesson_id=lesson.id, command=command, select=select,
+              args=list(args), sql=sql, row_cap=row_cap or get_settings().query_row_cap)
+    return submit(session, user, lesson, job, on_event=on_event)
