@@ -47,7 +47,7 @@ def dbt_args(job: Job, project: Path) -> list[str]:
     args += extra
     return args + ["--project-dir", str(project), "--profiles-dir", str(project),
                    "--target-path", str(project / "target"), "--log-path", str(project / "logs"),
-                   "--log-level-file", "none", "--no-use-colors", "--quiet"]
+                   "--log-level-file", "none", "--no-use-colors", "--quiet", "--no-write-json"]
 
 
 class _Events:

@@ -58,6 +58,26 @@ def _close_duckdb() -> None:
     gc.collect()
 
 
+WARM_SCHEMA = """
+version: 2
+models:
+  - name: warm_model
+    description: A model with the usual generic tests, so their loaders are warm.
+    columns:
+      - name: id
+        description: key
+        data_tests: [unique, not_null]
+      - name: name
+        data_tests:
+          - accepted_values:
+              arguments: {values: [a, b]}
+          - relationships:
+              arguments: {to: ref('warm_model'), field: name}
+  - name: warm_table
+    config: {materialized: table}
+"""
+
+
 def _warm_up(scratch: Path) -> None:
     """Run a tiny project once so every import and cache a job needs is loaded before forking."""
     from decode_data.services.engine.project_files import JobLimits, write_project_files
@@ -71,14 +91,24 @@ def _warm_up(scratch: Path) -> None:
     (project / "seeds" / "warm_seed.csv").write_text("id,name\n1,a\n2,b\n")
     (project / "models" / "warm_model.sql").write_text("select * from {{ ref('warm_seed') }}\n")
     (project / "models" / "warm_table.sql").write_text(
-        "{{ config(materialized='table') }}\nselect count(*) as n from {{ ref('warm_model') }}\n")
+        "{{ config(materialized='table') }}\nselect {{ warm_double('count(*)') }} as n, 1 as id\n"
+        "from {{ ref('warm_model') }}\n")
+    (project / "models" / "schema.yml").write_text(WARM_SCHEMA)
+    (project / "macros").mkdir(exist_ok=True)
+    (project / "macros" / "warm_double.sql").write_text(
+        "{% macro warm_double(x) %}({{ x }} * 2){% endmacro %}\n")
+    (project / "tests").mkdir(exist_ok=True)
+    (project / "tests" / "warm_singular.sql").write_text(
+        "select * from {{ ref('warm_table') }} where n < 0\n")
     # dbt's static parser (Rust) keeps threads and locks that do not survive a fork: leave it
     # unstarted here so each job process starts its own.
     os.environ["DBT_STATIC_PARSER"] = "false"
     write_project_files(root=scratch, project=project, warehouse=scratch / "warehouse.duckdb",
                         limits=JobLimits(memory_mb=512, timeout_s=60))
-    for command in ("build", "show", "compile"):
-        run_dbt(Job("warmup", "warmup", command, select="warm_model"), project, lambda _e: None)
+    # Twice: the second pass takes the partial-parse path, whose loaders are generated lazily.
+    for command in ("build", "show", "compile", "run", "test", "seed"):
+        run_dbt(Job("warmup", "warmup", command, select="warm_model" if command == "show" else None),
+                project, lambda _e: None)
     _close_duckdb()
     del os.environ["DBT_STATIC_PARSER"]
     run_query(Job("warmup", "warmup", "query", sql="select 1"), scratch / "warehouse.duckdb",
