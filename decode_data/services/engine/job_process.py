@@ -69,7 +69,6 @@ def _confinement(root: Path, limits: JobLimits, config: dict) -> sandbox.Confine
 
 
 def run_job_process(request: dict, config: dict, send) -> None:
-    os.setsid()
     job = Job.from_dict(request["job"])
     root, project, warehouse = (Path(request["paths"][k]) for k in ("root", "project", "warehouse"))
     limits = JobLimits(memory_mb=int(request["memory_mb"]), timeout_s=float(request["timeout_s"]))
@@ -88,6 +87,7 @@ def run_job_process(request: dict, config: dict, send) -> None:
     os.chdir(project)
     _quiet_stdio()
     sandbox.confine(_confinement(root, limits, config))
+    sandbox.die_with_parent(config["worker_pid"])
     try:
         if job.command == "query":
             from decode_data.services.engine.query_job import run_query

@@ -23,6 +23,7 @@ _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
 _CREATE_RULESET_VERSION = 1
 _RULE_PATH_BENEATH = 1
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG = 1
 _CLONE_NEWUSER, _CLONE_NEWNET, _CLONE_NEWIPC = 0x10000000, 0x40000000, 0x08000000
 
 # Filesystem access rights by Landlock ABI version.
@@ -145,3 +146,11 @@ def confine(c: Confinement) -> None:
     _enter_namespaces()
     _set_limits(c)
     _restrict_filesystem(c)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """A job must never outlive its worker: it would hold the learner's DuckDB file."""
+    if _libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0) != 0:
+        _fail("prctl(pdeathsig)")
+    if os.getppid() != parent_pid:
+        os._exit(1)

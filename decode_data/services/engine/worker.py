@@ -144,6 +144,7 @@ class Worker:
     def run(self, request: dict) -> None:
         timeout = float(request["timeout_s"])
         self.config["base_vm_bytes"] = _vm_bytes()
+        self.config["worker_pid"] = os.getpid()
         pid = os.fork()
         if pid == 0:
             self._child(request)

@@ -1,0 +1,164 @@
+"""The engine's promises, checked with real workers, real dbt and real DuckDB files.
+
+- one learner's jobs run one after another, different learners' jobs run side by side;
+- a worker is recycled after K jobs and replaced when it dies;
+- a job killed in the middle never corrupts the workspace;
+- errors point at the learner's file and line.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from decode_data.services.engine import Engine, Job, PoolConfig
+
+SLOW_MODEL = "select count(*) as n from range(60000000) t(i) where i % 7 = 3\n"
+
+
+def make_project(root: Path, models: dict[str, str]) -> dict:
+    project = root / "project"
+    (project / "models").mkdir(parents=True, exist_ok=True)
+    (project / "seeds").mkdir(exist_ok=True)
+    (project / "seeds" / "raw_numbers.csv").write_text("n\n1\n2\n3\n")
+    for name, sql in models.items():
+        (project / "models" / name).write_text(sql)
+    return {"root": root, "project": project, "warehouse": root / "warehouse.duckdb"}
+
+
+def timed_run(engine: Engine, job: Job, paths: dict, spans: list) -> None:
+    started = time.monotonic()
+    result = engine.submit(job, paths)
+    spans.append((started, time.monotonic(), result))
+
+
+@pytest.fixture
+def small_engine(tmp_path):
+    engines = []
+
+    def build(**overrides) -> Engine:
+        config = dict(workers=1, job_timeout_s=20, job_memory_mb=768, worker_max_jobs=50,
+                      max_log_bytes=20_000, data_dir=tmp_path / "engine-data")
+        config.update(overrides)
+        engine = Engine(PoolConfig(**config))
+        engines.append(engine)
+        return engine
+
+    yield build
+    for engine in engines:
+        engine.close()
+
+
+def _job_pid(engine: Engine) -> int:
+    worker = engine.idle.get(timeout=120)
+    engine.idle.put(worker)
+    return worker.pid
+
+
+def test_one_learner_in_order_and_others_in_parallel(engine, tmp_path):
+    ada = make_project(tmp_path / "ada", {"slow.sql": SLOW_MODEL})
+    bob = make_project(tmp_path / "bob", {"slow.sql": SLOW_MODEL})
+    for paths, key in ((ada, "u_ada"), (bob, "u_bob")):
+        assert engine.submit(Job(key, "l", "run"), paths).ok  # warm both workspaces
+
+    same, other = [], []
+    threads = [threading.Thread(target=timed_run, args=(engine, Job("u_ada", "l", "run"), ada, same))
+               for _ in range(2)]
+    threads.append(threading.Thread(target=timed_run, args=(engine, Job("u_bob", "l", "run"), bob, other)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert all(r.ok for _, _, r in same + other)
+    (a1, a1_end, _), (a2, a2_end, _) = sorted(same, key=lambda s: s[1])
+    # Submissions of one learner queue behind each other: the later one ends a full run later.
+    assert a2_end - a1_end >= 0.8 * min(r.elapsed_s for _, _, r in same)
+    # Another learner's job overlaps in time with ada's jobs (two workers).
+    b_start, b_end, _ = other[0]
+    assert b_start < a1_end and b_end > a1
+
+
+def test_worker_is_recycled_after_k_jobs(small_engine, tmp_path):
+    engine = small_engine(worker_max_jobs=2)
+    paths = make_project(tmp_path / "ws", {"one.sql": "select 1 as x\n"})
+    first = _job_pid(engine)
+    for _ in range(2):
+        assert engine.submit(Job("u_k", "l", "run"), paths).ok
+    assert _job_pid(engine) != first
+    assert engine.submit(Job("u_k", "l", "run"), paths).ok
+
+
+def test_killed_worker_is_replaced_and_workspace_survives(small_engine, tmp_path):
+    engine = small_engine()
+    big_table = "{{ config(materialized='table') }}\nselect i, i * 2 as j from range(300000000) t(i)\n"
+    paths = make_project(tmp_path / "ws", {"slow.sql": big_table, "fast.sql": "select 1 as x\n"})
+    assert engine.submit(Job("u_kill", "l", "run", select="fast"), paths).ok
+    pid = _job_pid(engine)
+    threading.Timer(2.0, lambda: os.killpg(pid, signal.SIGKILL)).start()
+    result = engine.submit(Job("u_kill", "l", "run", select="slow"), paths)
+    assert result.status == "error"
+    assert "could not finish" in result.errors[0].message
+    # The pool replaced the worker; the warehouse file still opens and holds earlier work.
+    again = engine.submit(Job("u_kill", "l", "query", sql="select x from fast"), paths)
+    assert again.ok and again.preview.rows == [[1]]
+    assert _job_pid(engine) != pid
+
+
+def test_timeout_kills_only_the_job(small_engine, tmp_path):
+    engine = small_engine(job_timeout_s=3)
+    paths = make_project(tmp_path / "ws", {
+        "loop.sql": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+                    "select 1 as x\n",
+        "fine.sql": "select 2 as y\n"})
+    pid = _job_pid(engine)
+    result = engine.submit(Job("u_t", "l", "run", select="loop"), paths)
+    assert result.status == "timeout"
+    assert "stopped after 3 s" in result.errors[0].message
+    assert _job_pid(engine) == pid  # the warm worker carries on
+    (Path(paths["project"]) / "models" / "loop.sql").unlink()
+    assert engine.submit(Job("u_t", "l", "run", select="fine"), paths).ok
+
+
+def test_sql_error_points_at_learner_line(engine, tmp_path):
+    paths = make_project(tmp_path / "ws", {
+        "stg_numbers.sql": "select n from {{ ref('raw_numbers') }}\n",
+        "broken.sql": "-- totals per number\n"
+                      "select\n"
+                      "    n,\n"
+                      "    n_missing * 2 as doubled\n"
+                      "from {{ ref('stg_numbers') }}\n"})
+    assert engine.submit(Job("u_err", "l", "seed"), paths).ok
+    result = engine.submit(Job("u_err", "l", "run"), paths)
+    assert result.status == "failed"
+    error = next(e for e in result.errors if e.path)
+    assert error.path == "models/broken.sql"
+    assert error.line == 4
+    assert "n_missing" in error.message
+    assert {n.name: n.status for n in result.nodes}["stg_numbers"] == "success"
+
+
+def test_jinja_error_points_at_learner_line(engine, tmp_path):
+    paths = make_project(tmp_path / "ws", {"bad_jinja.sql": "select\n  1 as a,\n  {{ ref('x' }} as b\n"})
+    result = engine.submit(Job("u_jinja", "l", "compile"), paths)
+    assert result.status == "failed"
+    error = result.errors[0]
+    assert error.path == "models/bad_jinja.sql"
+    assert error.line == 3
+
+
+def test_unknown_command_and_bad_selector_are_rejected(engine, tmp_path):
+    from decode_data.services.engine import JobRejected
+
+    paths = make_project(tmp_path / "ws", {"one.sql": "select 1 as x\n"})
+    with pytest.raises(JobRejected):
+        engine.submit(Job("u_rej", "l", "drop"), paths)
+    result = engine.submit(Job("u_rej", "l", "run", select="one; rm -rf /"), paths)
+    assert result.status == "rejected"
+    result = engine.submit(Job("u_rej", "l", "run", args=["--profiles-dir", "/etc"]), paths)
+    assert result.status == "rejected" and "not allowed" in result.errors[0].message
