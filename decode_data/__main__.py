@@ -1,0 +1,5 @@
+"""`python -m decode_data ...`: see decode_data/cli.py."""
+
+from decode_data.cli import main
+
+raise SystemExit(main())

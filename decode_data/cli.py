@@ -1,0 +1,239 @@
+"""`python -m decode_data ...`: the command line for admins and lesson authors.
+
+    db upgrade                       migrate the app database
+    lessons list                     the lesson catalog
+    workspace save|run|query|reset|files|show-file
+                                     a learner's workspace, through the same services as the app
+    workspaces prune                 delete idle workspace folders
+    bench                            measure dbt job times on this machine
+
+Exit codes: 0 success; 1 dbt or the learner's SQL failed (or the platform could not run it);
+2 the request was refused (bad arguments, unknown lesson, a save the policy rejects).
+Expected failures print one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from decode_data import cli_workspace
+from decode_data.cli_output import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, out, print_json, table
+from decode_data.cli_workspace import CliError, err
+
+PROG = "python -m decode_data"
+
+
+# --- handlers that are not about one workspace ---------------------------------------------
+
+def db_upgrade(_args) -> int:
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.engine import make_url
+
+    from decode_data.db import alembic_config
+    from decode_data.settings import get_settings
+
+    cli_workspace.migrate()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    url = make_url(get_settings().database_url).render_as_string(hide_password=True)
+    out(f"App database is at the latest schema (revision {head}): {url}")
+    return EXIT_OK
+
+
+def lessons_list(args) -> int:
+    from decode_data.services.lessons import list_lessons
+    from decode_data.settings import get_settings
+
+    lessons = list_lessons()
+    if not lessons:
+        raise CliError(f"no lessons found in {get_settings().template_dir} "
+                       "(each lesson is a folder with a lesson.yml)", code=EXIT_FAILED)
+    if args.json:
+        print_json([{"id": l.id, "title": l.title, "summary": l.summary, "level": l.level,
+                     "minutes": l.minutes, "steps": len(l.steps), "editable": list(l.editable_globs())}
+                    for l in lessons])
+    else:
+        out(table(["id", "title", "level", "minutes", "steps"],
+                  [[l.id, l.title, l.level, l.minutes, len(l.steps)] for l in lessons], numeric={3, 4}))
+    return EXIT_OK
+
+
+def bench(args) -> int:
+    try:
+        from decode_data import bench as bench_module
+    except ModuleNotFoundError as exc:
+        if exc.name != "decode_data.bench":
+            raise
+        raise CliError("bench is not available in this checkout yet (decode_data/bench.py is missing)",
+                       code=EXIT_FAILED) from None
+    code = bench_module.main((["--json"] if args.json else []) + list(args.extra))
+    return int(code or 0)
+
+
+# --- the parser ---------------------------------------------------------------------------
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {PROG} {line}" for line in lines)
+
+
+def _add(subparsers, name: str, summary: str, examples: tuple[str, ...], handler, description: str = ""):
+    parser = subparsers.add_parser(name, help=summary, description=summary + ("\n\n" + description if description else ""),
+                                   epilog=_examples(*examples),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(handler=handler, parser=parser)
+    return parser
+
+
+def _learner_args(parser, path: bool = False) -> None:
+    parser.add_argument("--user", required=True, metavar="U",
+                        help="learner username (created without a password if missing: it cannot sign in)")
+    parser.add_argument("--lesson", required=True, metavar="L", help="lesson id, see `lessons list`")
+    if path:
+        parser.add_argument("--path", required=True, metavar="P",
+                            help="project-relative file path, e.g. models/stg_orders.sql")
+
+
+def _group(subparsers, name: str, summary: str):
+    parser = subparsers.add_parser(name, help=summary, description=summary)
+    children = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    return children
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0].strip(),
+                                     epilog=__doc__.strip().split("\n\n")[-1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    db = _group(commands, "db", "Manage the app database.")
+    _add(db, "upgrade", "Run the app database migrations up to the latest schema (safe to repeat).",
+         ("db upgrade", "db upgrade  # with DATABASE_URL=postgresql://... for PostgreSQL"), db_upgrade)
+
+    lessons = _group(commands, "lessons", "The lesson catalog (dbt_template/).")
+    p = _add(lessons, "list", "List the installed lessons: id, title, level, minutes, steps.",
+             ("lessons list", "lessons list --json"), lessons_list)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    ws = _group(commands, "workspace", "Work in one learner's workspace for one lesson.")
+    p = _add(ws, "save", "Save a file in a learner's workspace from stdin, with the same rules as the editor.",
+             ("workspace save --user ada --lesson hello_dbt --path models/stg_orders.sql < stg_orders.sql",
+              "echo \"select 1 as id\" | workspace save --user ada --lesson hello_dbt --path models/x.sql"),
+             cli_workspace.save, "Prints the saved path. Exit 2 with the reason when the save is refused.")
+    _learner_args(p, path=True)
+
+    p = _add(ws, "run", "Run a dbt command in a learner's workspace, streaming its log, then a summary.",
+             ("workspace run --user ada --lesson hello_dbt -- seed",
+              "workspace run --user ada --lesson hello_dbt -- run --select stg_orders",
+              "workspace run --user ada --lesson hello_dbt -- build --fail-fast",
+              "workspace run --user ada --lesson hello_dbt -- show --select customers --limit 5",
+              "workspace run --user ada --lesson hello_dbt -- show --inline \"select 1 as x\""),
+             cli_workspace.run,
+             "The dbt command follows `--`: seed, run, test, build, compile or show, with --select/-s,\n"
+             "--exclude, --full-refresh, --fail-fast, --empty, and for show --inline and --limit.\n"
+             "Exit 0 on success, 1 when dbt or the SQL failed, 2 when the request is refused.")
+    _learner_args(p)
+    p.add_argument("--json", action="store_true", help="print the whole job result as JSON (no streaming)")
+
+    p = _add(ws, "query", "Run a read-only SQL query on a learner's warehouse.",
+             ("workspace query --user ada --lesson hello_dbt --sql \"select * from stg_orders\"",
+              "workspace query --user ada --lesson hello_dbt --sql \"select count(*) from customers\" --json",
+              "workspace query --user ada --lesson hello_dbt --sql - < query.sql"),
+             cli_workspace.query)
+    _learner_args(p)
+    p.add_argument("--sql", required=True, help="the query, or - to read it from stdin")
+    p.add_argument("--limit", type=int, metavar="N", help="rows to return (at most DECODE_DATA_QUERY_ROW_CAP)")
+    p.add_argument("--json", action="store_true", help="print {columns, rows, total_rows, truncated} as JSON")
+
+    p = _add(ws, "reset", "Reset a learner's workspace to the lesson's starter files (deletes their edits).",
+             ("workspace reset --user ada --lesson hello_dbt",), cli_workspace.reset)
+    _learner_args(p)
+
+    p = _add(ws, "files", "List the files of a learner's workspace and which ones they may edit.",
+             ("workspace files --user ada --lesson hello_dbt",
+              "workspace files --user ada --lesson hello_dbt --json"), cli_workspace.files)
+    _learner_args(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    p = _add(ws, "show-file", "Print one file of a learner's workspace.",
+             ("workspace show-file --user ada --lesson hello_dbt --path models/stg_orders.sql",),
+             cli_workspace.show_file)
+    _learner_args(p, path=True)
+
+    wss = _group(commands, "workspaces", "Manage all workspaces at once.")
+    p = _add(wss, "prune", "Delete workspace folders idle for more than N days (saved edits are kept).",
+             ("workspaces prune --idle-days 30", "workspaces prune --idle-days 0  # every workspace"),
+             cli_workspace.prune,
+             "A pruned workspace is rebuilt from the starter files and the learner's saved edits on next "
+             "use;\nits warehouse is rebuilt by the next dbt seed/run.")
+    p.add_argument("--idle-days", type=float, required=True, metavar="N", help="days without use")
+
+    p = _add(commands, "bench", "Measure dbt job times on this machine (decode_data/bench.py).",
+             ("bench", "bench --json", "bench -- <more options for the benchmark>"), bench)
+    p.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    return parser
+
+
+# --- running ------------------------------------------------------------------------------
+
+def _split_dashes(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """Everything after the first `--` belongs to dbt (or the benchmark), untouched by argparse."""
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1:]
+    return argv, None
+
+
+def _expected_error_code(exc: Exception) -> int | None:
+    """The exit code for a failure that deserves one line instead of a traceback, else None."""
+    from decode_data.services.engine.sandbox import SandboxUnavailable
+    from decode_data.services.lessons import LessonFormatError
+    from decode_data.settings import SettingsError
+
+    if isinstance(exc, (SettingsError, LessonFormatError)):
+        return EXIT_REJECTED  # configuration or lesson files to fix
+    if isinstance(exc, SandboxUnavailable):
+        return EXIT_FAILED  # this machine cannot run learner code safely
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    own, passed = _split_dashes(argv)
+    parser = build_parser()
+    args = parser.parse_args(own)
+    if args.handler is cli_workspace.run:
+        args.dbt = passed or []
+        if passed is None:
+            args.parser.error("put the dbt command after --, e.g. `-- run --select stg_orders`")
+    elif args.handler is bench:
+        args.extra = passed or []
+    elif passed is not None:
+        args.parser.error("unexpected arguments after --: " + " ".join(passed))
+    try:
+        return args.handler(args)
+    except CliError as exc:
+        err(f"error: {exc}")
+        return exc.code
+    except KeyboardInterrupt:
+        err("interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - expected kinds become one line; the rest re-raise
+        code = _expected_error_code(exc)
+        if code is None:
+            raise
+        err(f"error: {exc}")
+        return code
+    finally:
+        _shutdown()
+
+
+def _shutdown() -> None:
+    """Stop the dbt workers (subprocesses) if this command started them, so the process exits now."""
+    engine_module = sys.modules.get("decode_data.services.engine")
+    if engine_module is not None:
+        engine_module.shutdown_engine()
