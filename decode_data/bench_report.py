@@ -1,0 +1,192 @@
+"""Figures for `python -m decode_data bench`: percentiles, targets and the printed table.
+
+Kept apart from decode_data/bench.py (which drives the real engine) so the arithmetic and
+the wording of the report can be read, and changed, without the orchestration around them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+# The product's speed and size targets (DESIGN.md "Run path"). The bench shows them next to the
+# figures; it never fails because of them.
+TARGETS = {
+    "run_p50_s": 0.30,
+    "cli_ratio_min": 10.0,
+    "query_p50_s": 0.025,
+    "learners_p95_s": 3.0,
+    "worker_rss_mb": 250.0,
+}
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * pct / 100.0
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summary(values: list[float]) -> dict:
+    """n, p50, p95, min and max of a list of durations in seconds, rounded for display."""
+    def r(x):
+        return None if x is None else round(x, 4)
+    return {"n": len(values), "p50_s": r(percentile(values, 50)), "p95_s": r(percentile(values, 95)),
+            "min_s": r(min(values)) if values else None, "max_s": r(max(values)) if values else None}
+
+
+# --- CPU used by other processes while the bench ran ------------------------------------------
+
+def system_busy_s() -> float:
+    """CPU seconds spent by the whole machine (all cores, not idle or iowait) since boot."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this process and every descendant already waited for (workers, jobs, CLI)."""
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+# --- targets ---------------------------------------------------------------------------------
+
+@dataclass
+class Check:
+    name: str
+    target: str
+    value: float | None
+    ok: bool | None  # None: the figure is missing (its stage failed)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "target": self.target, "value": self.value, "pass": self.ok}
+
+
+def _at_most(value, limit) -> bool | None:
+    return None if value is None else value <= limit
+
+
+def checks(figures: dict) -> list[Check]:
+    run = figures.get("run") or {}
+    cli = figures.get("cli") or {}
+    query = figures.get("query") or {}
+    crowd = figures.get("learners") or {}
+    rss = figures.get("rss") or {}
+    ratio = cli.get("ratio")
+    failed = crowd.get("failed")
+    return [
+        Check("warm run p50", f"<= {TARGETS['run_p50_s']:.2f} s", run.get("p50_s"),
+              _at_most(run.get("p50_s"), TARGETS["run_p50_s"])),
+        Check("dbt CLI p50 / warm run p50", f">= {TARGETS['cli_ratio_min']:g}x", ratio,
+              None if ratio is None else ratio >= TARGETS["cli_ratio_min"]),
+        Check("query p50", f"<= {TARGETS['query_p50_s'] * 1000:g} ms", query.get("p50_s"),
+              _at_most(query.get("p50_s"), TARGETS["query_p50_s"])),
+        Check("learners: failed jobs", "= 0", failed, None if failed is None else failed == 0),
+        Check("learners: run p95", f"<= {TARGETS['learners_p95_s']:g} s", crowd.get("p95_s"),
+              _at_most(crowd.get("p95_s"), TARGETS["learners_p95_s"])),
+        Check("worker RSS (max of workers)", f"<= {TARGETS['worker_rss_mb']:g} MB",
+              rss.get("worker_rss_max_mb"), _at_most(rss.get("worker_rss_max_mb"), TARGETS["worker_rss_mb"])),
+    ]
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+def _s(x) -> str:
+    return "n/a" if x is None else f"{x:.3f} s"
+
+
+def _ms(x) -> str:
+    return "n/a" if x is None else f"{x * 1000:.1f} ms"
+
+
+def _mark(ok: bool | None) -> str:
+    return {True: "pass", False: "MISS", None: "n/a"}[ok]
+
+
+def render_table(figures: dict) -> str:
+    """The human-readable report: one line per figure, targets and marks on the right."""
+    m = figures.get("machine", {})
+    cfg = figures.get("config", {})
+    lines = [f"Decode Data bench: lesson {cfg.get('lesson')} ({cfg.get('models')} models), "
+             f"{m.get('cpus')} CPUs, {cfg.get('workers')} engine workers, "
+             f"dbt {m.get('dbt')}, dbt-duckdb {m.get('dbt_duckdb')}, duckdb {m.get('duckdb')}",
+             "One run on this machine; every time is wall-clock as the caller sees it.", ""]
+    marks = {c.name: c for c in checks(figures)}
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def row(label, p50="", p95="", check: str | None = None, extra: str = ""):
+        c = marks.get(check) if check else None
+        rows.append((label, p50, p95, c.target if c else extra, _mark(c.ok) if c else ""))
+
+    row("engine pool start (all workers ready)", _s(figures.get("pool_start_s")))
+    run = figures.get("run") or {}
+    row(f"dbt run, warm, engine (n={run.get('n', 0)})", _s(run.get("p50_s")), _s(run.get("p95_s")),
+        "warm run p50")
+    inside = run.get("in_job") or {}
+    row("  of which dbt inside the job (parse+run)", _s(inside.get("p50_s")), _s(inside.get("p95_s")))
+    phases = run.get("phases_p50_s") or {}
+    row("  submit -> first model starts (fork, sandbox, parse)", _s(phases.get("before_first_node")))
+    row("  first model starts -> last model done", _s(phases.get("nodes")))
+    row("  last model done -> result back", _s(phases.get("after_last_node")))
+    row("  sum of the models' own execution times", _s(inside.get("nodes_p50_s")))
+    cli = figures.get("cli") or {}
+    row(f"dbt run, plain dbt CLI subprocess (n={cli.get('n', 0)})", _s(cli.get("p50_s")),
+        _s(cli.get("p95_s")))
+    ratio = cli.get("ratio")
+    row("  CLI p50 / engine p50", "n/a" if ratio is None else f"{ratio:.1f}x", "",
+        "dbt CLI p50 / warm run p50")
+    show = figures.get("show") or {}
+    row(f"dbt show --select {show.get('select', '?')} (n={show.get('n', 0)})", _s(show.get("p50_s")),
+        _s(show.get("p95_s")))
+    test = figures.get("test") or {}
+    row(f"dbt test, {test.get('tests', '?')} tests (n={test.get('n', 0)})", _s(test.get("p50_s")),
+        _s(test.get("p95_s")))
+    query = figures.get("query") or {}
+    row(f"warehouse query (n={query.get('n', 0)})", _ms(query.get("p50_s")), _ms(query.get("p95_s")),
+        "query p50")
+    row("  of which the query inside the job", _ms((query.get("in_job") or {}).get("p50_s")))
+    crowd = figures.get("learners") or {}
+    row(f"{crowd.get('learners', '?')} learners at once x {crowd.get('rounds', '?')} rounds: dbt run",
+        _s(crowd.get("p50_s")), _s(crowd.get("p95_s")), "learners: run p95")
+    tput = crowd.get("throughput_runs_per_s")
+    row("  throughput", "n/a" if tput is None else f"{tput:.2f} runs/s")
+    row("  failed jobs", "n/a" if crowd.get("failed") is None else str(crowd["failed"]), "",
+        "learners: failed jobs")
+    rss = figures.get("rss") or {}
+    workers = rss.get("worker_rss_mb") or []
+    row("warm worker RSS (max; each: " + ", ".join(f"{x:.0f}" for x in workers) + " MB)",
+        "n/a" if rss.get("worker_rss_max_mb") is None else f"{rss['worker_rss_max_mb']:.0f} MB", "",
+        "worker RSS (max of workers)")
+    row("job process max RSS (incl. pages shared with its worker)",
+        "n/a" if rss.get("job_max_rss_mb") is None else f"{rss['job_max_rss_mb']:.0f} MB")
+
+    header = ("figure", "p50 / value", "p95", "target", "")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(5)]
+    fmt = "  ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths[:4])) + "  {}"
+    lines.append(fmt.format(*header).rstrip())
+    lines.append("-" * (sum(widths[:4]) + 2 * 4 + 4))
+    lines += [fmt.format(*r).rstrip() for r in rows]
+    lines.append("")
+    lines.append(f"dbt CLI profile: {cli.get('profile', 'n/a')}")
+    load = m.get("load_before"), m.get("load_after")
+    lines.append(f"load average (1 min) before/after: {load[0]} / {load[1]}; "
+                 f"other processes used {m.get('other_cpu_s', 'n/a')} CPU-s during the "
+                 f"{m.get('bench_wall_s', 'n/a')} s bench ({m.get('other_cpu_pct_of_machine', 'n/a')}% "
+                 "of the machine)")
+    if m.get("interference"):
+        lines.append("NOTE: other processes were busy on this machine during the bench; "
+                     "the times above are skewed upwards.")
+    for error in figures.get("errors", []):
+        lines.append(f"ERROR: {error}")
+    return "\n".join(lines)

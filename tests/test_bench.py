@@ -1,0 +1,104 @@
+"""`python -m decode_data bench`: a small real run reports every figure, and touches no real data.
+
+Speed targets live in the bench's own report, not here: this machine is shared while tests
+run, so only the shape and sanity of the figures is asserted, never a duration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from decode_data.bench_report import percentile, render_table
+from decode_data.settings import REPO_ROOT
+
+ARGV = ["--json", "--repeat", "2", "--learners", "3"]
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory):
+    """One small bench in its own process, with DECODE_DATA_DIR pointing at a dir it must not touch."""
+    untouched = tmp_path_factory.mktemp("real-data")
+    env = {**os.environ, "DECODE_DATA_DIR": str(untouched)}
+    env.pop("DECODE_DATA_WORKERS", None)
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys; from decode_data.bench import main; sys.exit(main({ARGV!r}))"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return done, untouched
+
+
+@pytest.fixture(scope="module")
+def figures(bench_run):
+    done, _ = bench_run
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    return json.loads(done.stdout)
+
+
+def _timing(block: dict, n: int) -> None:
+    assert block["n"] == n
+    assert 0 < block["min_s"] <= block["p50_s"] <= block["p95_s"] <= block["max_s"]
+
+
+def test_every_figure_is_there_and_sane(figures):
+    assert figures["errors"] == [] and figures["failed_jobs"] == 0
+    config = figures["config"]
+    assert config["models"] == 5 and config["repeat"] == 2 and config["learners"] == 3
+    assert config["workers"] >= 1
+    assert figures["pool_start_s"] > 0
+    for stage in ("run", "show", "test", "query"):
+        _timing(figures[stage], 2)
+    assert 0 < figures["run"]["in_job"]["p50_s"] <= figures["run"]["max_s"]
+    assert all(v > 0 for v in figures["run"]["phases_p50_s"].values())
+    assert figures["test"]["tests"] >= 1
+    assert 0 < figures["query"]["in_job"]["p50_s"] <= figures["query"]["max_s"]
+
+    cli = figures["cli"]
+    _timing(cli, config["cli_repeat"])
+    assert cli["ratio"] > 0 and "profile" in cli
+
+    crowd = figures["learners"]
+    assert crowd["learners"] == 3 and crowd["runs"] == 3 * crowd["rounds"]
+    assert crowd["failed"] == 0
+    _timing(crowd, crowd["runs"])
+    assert crowd["throughput_runs_per_s"] > 0 and len(crowd["round_wall_s"]) == crowd["rounds"]
+
+    rss = figures["rss"]
+    assert len(rss["worker_rss_mb"]) == config["workers"]
+    assert all(mb > 0 for mb in rss["worker_rss_mb"])
+    assert rss["worker_rss_max_mb"] == max(rss["worker_rss_mb"])
+    assert rss["job_max_rss_mb"] > 0
+
+    marks = {t["name"]: t for t in figures["targets"]}
+    assert len(marks) == 6
+    assert all(t["pass"] in (True, False) and t["value"] is not None for t in marks.values())
+    assert marks["learners: failed jobs"]["pass"] is True
+    assert figures["machine"]["cpus"] >= 1 and figures["machine"]["bench_wall_s"] > 0
+
+
+def test_real_data_dir_untouched_and_temp_dir_removed(bench_run, figures):
+    done, untouched = bench_run
+    assert list(untouched.iterdir()) == []
+    match = re.search(r"data dir (\S+);", done.stderr)
+    assert match, done.stderr
+    assert not Path(match.group(1)).exists()
+
+
+def test_table_shows_figures_next_to_targets(figures):
+    table = render_table(figures)
+    for text in ("dbt run, warm, engine", "dbt CLI", "warehouse query", "learners at once",
+                 "worker RSS", "<= 0.30 s", ">= 10x", "<= 25 ms", "<= 3 s", "<= 250 MB"):
+        assert text in table, text
+    assert re.search(r"\b(pass|MISS)\b", table)
+
+
+def test_percentile_interpolates_between_ranks():
+    assert percentile([], 50) is None
+    assert percentile([3.0], 95) == 3.0
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile(list(map(float, range(1, 21))), 95) == pytest.approx(19.05)
