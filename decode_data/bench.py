@@ -244,7 +244,26 @@ class Bench:
                     continue
                 walls.append(wall)
                 inside.append(result.elapsed_s)
-        self.figures["query"] = {**summary(walls), "sql": QUERY_SQL, "in_job": summary(inside)}
+        self.figures["query"] = {**summary(walls), "sql": QUERY_SQL, "in_job": summary(inside),
+                                 "direct": summary(self._direct_queries())}
+
+    def _direct_queries(self) -> list[float]:
+        """The same query straight through DuckDB in this process: the floor under the engine's."""
+        import duckdb
+
+        from decode_data.services.workspace import workspace_paths
+
+        warehouse = str(workspace_paths(self.user.warehouse_key, self.lesson.id).warehouse)
+        walls = []
+        for _ in range(self.repeat):
+            started = time.perf_counter()
+            conn = duckdb.connect(warehouse, read_only=True)
+            try:
+                conn.execute(QUERY_SQL).fetchall()
+            finally:
+                conn.close()
+            walls.append(time.perf_counter() - started)
+        return walls
 
     def bench_cli(self, scratch: Path) -> None:
         """The same `dbt run` through the plain dbt CLI, on a copy of the solo learner's workspace."""

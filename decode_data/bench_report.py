@@ -156,11 +156,14 @@ def render_table(figures: dict) -> str:
     row(f"warehouse query (n={query.get('n', 0)})", _ms(query.get("p50_s")), _ms(query.get("p95_s")),
         "query p50")
     row("  of which the query inside the job", _ms((query.get("in_job") or {}).get("p50_s")))
+    direct = query.get("direct") or {}
+    row("  same query, direct DuckDB here (no engine)", _ms(direct.get("p50_s")), _ms(direct.get("p95_s")))
     crowd = figures.get("learners") or {}
     row(f"{crowd.get('learners', '?')} learners at once x {crowd.get('rounds', '?')} rounds: dbt run",
         _s(crowd.get("p50_s")), _s(crowd.get("p95_s")), "learners: run p95")
     tput = crowd.get("throughput_runs_per_s")
-    row("  throughput", "n/a" if tput is None else f"{tput:.2f} runs/s")
+    walls = ", ".join(f"{w:.1f}" for w in crowd.get("round_wall_s") or [])
+    row(f"  throughput (each round took {walls} s)", "n/a" if tput is None else f"{tput:.2f} runs/s")
     row("  failed jobs", "n/a" if crowd.get("failed") is None else str(crowd["failed"]), "",
         "learners: failed jobs")
     rss = figures.get("rss") or {}

@@ -57,6 +57,7 @@ def test_every_figure_is_there_and_sane(figures):
     assert all(v > 0 for v in figures["run"]["phases_p50_s"].values())
     assert figures["test"]["tests"] >= 1
     assert 0 < figures["query"]["in_job"]["p50_s"] <= figures["query"]["max_s"]
+    _timing(figures["query"]["direct"], 2)
 
     cli = figures["cli"]
     _timing(cli, config["cli_repeat"])
