@@ -12,6 +12,7 @@ import textwrap
 from typing import TextIO
 
 MAX_CELL_CHARS = 60
+MAX_ERROR_LINES = 8  # DuckDB can list dozens of candidate functions under one error
 EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 2
 _EXIT_BY_STATUS = {"success": EXIT_OK, "failed": EXIT_FAILED, "timeout": EXIT_FAILED,
                    "error": EXIT_FAILED, "rejected": EXIT_REJECTED}
@@ -100,6 +101,8 @@ def error_text(error) -> str:
     lines = (error.message or "error").splitlines() or ["error"]
     first = f"{where}: {lines[0].strip()}" if where else lines[0].strip()
     rest = [f"    {ln}" for ln in textwrap.dedent("\n".join(lines[1:])).splitlines() if ln.strip()]
+    if len(rest) > MAX_ERROR_LINES:
+        rest = rest[:MAX_ERROR_LINES] + [f"    ... ({len(rest) - MAX_ERROR_LINES} more lines in the log above)"]
     return "\n".join([first] + rest)
 
 
