@@ -169,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--idle-days", type=float, required=True, metavar="N", help="days without use")
 
     p = _add(commands, "bench", "Measure dbt job times on this machine (decode_data/bench.py).",
-             ("bench", "bench --json", "bench -- <more options for the benchmark>"), bench)
+             ("bench", "bench --json", "bench --repeat 5 --learners 4  # options of decode_data/bench.py"),
+             bench, "Options other than --json go to the benchmark itself: `bench -- --help` lists them.")
     p.add_argument("--json", action="store_true", help="print the measurements as JSON")
     return parser
 
@@ -201,13 +202,15 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     own, passed = _split_dashes(argv)
     parser = build_parser()
-    args = parser.parse_args(own)
+    args, unknown = parser.parse_known_args(own)
+    if unknown and args.handler is not bench:  # the benchmark's own options pass through
+        args.parser.error("unrecognized arguments: " + " ".join(unknown))
     if args.handler is cli_workspace.run:
         args.dbt = passed or []
         if passed is None:
             args.parser.error("put the dbt command after --, e.g. `-- run --select stg_orders`")
     elif args.handler is bench:
-        args.extra = passed or []
+        args.extra = unknown + (passed or [])
     elif passed is not None:
         args.parser.error("unexpected arguments after --: " + " ".join(passed))
     try:
