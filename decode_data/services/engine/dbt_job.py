@@ -20,6 +20,9 @@ Emit = Callable[[dict], None]
 _SELECT_RE = re.compile(r"^[A-Za-z0-9_.,:+*@/ -]{1,300}$")
 _NODE_EVENTS = {"NodeStart": "running", "NodeFinished": None}
 _LOG_LEVELS = {"info", "warn", "error"}
+# What the grader builds on a fresh warehouse: every later step sees the earlier ones' output,
+# and a failing test never hides a model (as `dbt build` would, by skipping its children).
+GRADE_SEQUENCE = ("seed", "snapshot", "run", "test")
 
 
 def dbt_args(job: Job, project: Path) -> list[str]:
@@ -68,19 +71,33 @@ class _Events:
             self.emit({"type": "log", "line": clean_message(str(msg.info.msg))})
 
 
+def _describe(node) -> dict:
+    config = getattr(node, "config", None)
+    entry = {
+        "name": node.name,
+        "resource_type": node.resource_type.value,
+        "path": getattr(node, "original_file_path", None),
+        "materialized": getattr(config, "materialized", None),
+        "depends_on": list(getattr(getattr(node, "depends_on", None), "nodes", []) or []),
+        "description": getattr(node, "description", "") or "",
+        "columns": {name: (col.description or "") for name, col in
+                    (getattr(node, "columns", None) or {}).items()},
+    }
+    test = getattr(node, "test_metadata", None)
+    if test is not None:
+        entry.update(test_name=test.name, column=getattr(node, "column_name", None),
+                     attached=getattr(node, "attached_node", None))
+    if node.resource_type.value == "unit_test":
+        entry["attached"] = f"model.{node.package_name}.{node.model}"
+    return entry
+
+
 def _lineage(manifest) -> dict:
-    nodes = {}
-    for uid, node in {**manifest.nodes, **manifest.sources}.items():
-        if node.resource_type.value not in ("model", "seed", "snapshot", "source", "test"):
-            continue
-        nodes[uid] = {
-            "name": node.name,
-            "resource_type": node.resource_type.value,
-            "path": getattr(node, "original_file_path", None),
-            "materialized": getattr(getattr(node, "config", None), "materialized", None),
-            "depends_on": list(getattr(getattr(node, "depends_on", None), "nodes", []) or []),
-        }
-    return {"nodes": nodes}
+    """The project's graph as plain data: for the lineage view and the grader's graph checks."""
+    kinds = ("model", "seed", "snapshot", "source", "test", "unit_test")
+    everything = {**manifest.nodes, **manifest.sources, **getattr(manifest, "unit_tests", {})}
+    return {"nodes": {uid: _describe(node) for uid, node in everything.items()
+                      if node.resource_type.value in kinds}}
 
 
 def _node_result(result, manifest) -> NodeResult:
@@ -109,6 +126,31 @@ def _exception_error(exc: BaseException, manifest=None) -> LearnerError:
                          node=getattr(node, "unique_id", None))
 
 
+def _commands(job: Job) -> list[Job]:
+    """The dbt invocations of a job: one, or the grader's fixed sequence on one parse."""
+    if job.command != "grade_build":
+        return [job]
+    return [Job(job.learner_key, job.lesson_id, command) for command in GRADE_SEQUENCE]
+
+
+def _collect(result: JobResult, job: Job, outcome, manifest) -> None:
+    run_results = getattr(outcome.result, "results", None) or []
+    nodes = [_node_result(r, manifest) for r in run_results]
+    result.nodes.extend(nodes)
+    result.errors.extend(n.error for n in nodes if n.error)
+    if outcome.exception is not None:
+        result.errors.append(_exception_error(outcome.exception, manifest))
+    for r in run_results:
+        code = getattr(r.node, "compiled_code", None)
+        if code and job.command in ("compile", "run", "build", "show"):
+            result.compiled[r.node.unique_id] = code
+        table = getattr(r, "agate_table", None)
+        if job.command == "show" and table is not None:
+            rows = [json_row(row) for row in table.rows]
+            result.preview = Preview(columns=list(table.column_names), rows=rows,
+                                     total_rows=len(rows), truncated=len(rows) >= job.row_cap)
+
+
 def run_dbt(job: Job, project: Path, emit: Emit) -> JobResult:
     from dbt.cli.main import dbtRunner
 
@@ -124,23 +166,13 @@ def run_dbt(job: Job, project: Path, emit: Emit) -> JobResult:
         return result
     manifest = parsed.result
     result.lineage = _lineage(manifest)
-    outcome = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(args)
-    run_results = getattr(outcome.result, "results", None) or []
-    result.nodes = [_node_result(r, manifest) for r in run_results]
-    result.errors = [n.error for n in result.nodes if n.error]
-    if outcome.exception is not None:
-        result.errors.append(_exception_error(outcome.exception, manifest))
-    for r in run_results:
-        code = getattr(r.node, "compiled_code", None)
-        if code and job.command in ("compile", "run", "build", "show"):
-            result.compiled[r.node.unique_id] = code
-        table = getattr(r, "agate_table", None)
-        if job.command == "show" and table is not None:
-            rows = [json_row(row) for row in table.rows]
-            result.preview = Preview(columns=list(table.column_names), rows=rows,
-                                     total_rows=len(rows), truncated=len(rows) >= job.row_cap)
-    result.status = "success" if outcome.success else "failed"
-    if not result.errors and not outcome.success:
+    success = True
+    for step in _commands(job):
+        outcome = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(dbt_args(step, project))
+        _collect(result, step, outcome, manifest)
+        success = success and outcome.success
+    result.status = "success" if success else "failed"
+    if not result.errors and not success:
         result.errors.append(LearnerError(message="dbt did not finish successfully"))
     result.elapsed_s = time.monotonic() - started
     return result

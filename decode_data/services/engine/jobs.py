@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-DBT_COMMANDS = ("seed", "run", "test", "build", "compile", "show")
+DBT_COMMANDS = ("seed", "run", "test", "build", "compile", "show", "snapshot")
 QUERY_COMMANDS = ("query", "tables")
-COMMANDS = DBT_COMMANDS + QUERY_COMMANDS
+GRADER_COMMANDS = ("grade_build",)  # seed, snapshot, run, test on one parse (the grader's build)
+COMMANDS = DBT_COMMANDS + QUERY_COMMANDS + GRADER_COMMANDS
 
 
 class JobRejected(ValueError):
