@@ -101,6 +101,8 @@ def _group(subparsers, name: str, summary: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from decode_data.services.engine.jobs import DBT_COMMANDS
+
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0].strip(),
                                      epilog=__doc__.strip().split("\n\n")[-1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -129,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
               "workspace run --user ada --lesson hello_dbt -- show --select customers --limit 5",
               "workspace run --user ada --lesson hello_dbt -- show --inline \"select 1 as x\""),
              cli_workspace.run,
-             "The dbt command follows `--`: seed, run, test, build, compile or show, with --select/-s,\n"
+             f"The dbt command follows `--`: {', '.join(DBT_COMMANDS)}; with --select/-s,\n"
              "--exclude, --full-refresh, --fail-fast, --empty, and for show --inline and --limit.\n"
              "Exit 0 on success, 1 when dbt or the SQL failed, 2 when the request is refused.")
     _learner_args(p)

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 
 from decode_data.services.engine.jobs import DBT_COMMANDS
 
-# Verified against dbt-core 1.11's click options for each command.
+# Verified against dbt-core 1.11's click options for each command. A command the engine adds
+# later is accepted with --select/--exclude only until it is listed here.
 FLAGS = {
     "--full-refresh": ("seed", "run", "build", "compile", "show"),
-    "--fail-fast": DBT_COMMANDS,
-    "--empty": ("run", "build", "compile"),
+    "--fail-fast": ("seed", "run", "test", "build", "compile", "show", "snapshot"),
+    "--empty": ("run", "build", "compile", "snapshot"),
 }
 SELECT_OPTIONS = ("--select", "-s")
 EXAMPLES = ("run --select stg_orders", "build", "show --select customers --limit 5",
