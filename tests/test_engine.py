@@ -162,3 +162,12 @@ def test_unknown_command_and_bad_selector_are_rejected(engine, tmp_path):
     assert result.status == "rejected"
     result = engine.submit(Job("u_rej", "l", "run", args=["--profiles-dir", "/etc"]), paths)
     assert result.status == "rejected" and "not allowed" in result.errors[0].message
+
+
+def test_unknown_ref_points_at_the_line(engine, tmp_path):
+    paths = make_project(tmp_path / "ws", {"uses_missing.sql": "select *\nfrom {{ ref('no_such_model') }}\n"})
+    result = engine.submit(Job("u_ref", "l", "run"), paths)
+    assert result.status == "failed"
+    error = result.errors[0]
+    assert (error.path, error.line) == ("models/uses_missing.sql", 2)
+    assert "no model or seed" in error.message

@@ -20,6 +20,7 @@ Emit = Callable[[dict], None]
 _SELECT_RE = re.compile(r"^[A-Za-z0-9_.,:+*@/ -]{1,300}$")
 _NODE_EVENTS = {"NodeStart": "running", "NodeFinished": None}
 _LOG_LEVELS = {"info", "warn", "error"}
+_HIDDEN_EVENTS = {"Formatting", "ParsePerfInfoPath"}  # noise, or a server path
 # What the grader builds on a fresh warehouse: every later step sees the earlier ones' output,
 # and a failing test never hides a model (as `dbt build` would, by skipping its children).
 GRADE_SEQUENCE = ("seed", "snapshot", "run", "test")
@@ -67,7 +68,7 @@ class _Events:
             self.emit({"type": "node", "unique_id": info.unique_id, "name": info.node_name,
                        "resource_type": info.resource_type, "status": status,
                        "path": info.node_path})
-        elif msg.info.level in _LOG_LEVELS and msg.info.msg and name != "Formatting":
+        elif msg.info.level in _LOG_LEVELS and msg.info.msg and name not in _HIDDEN_EVENTS:
             self.emit({"type": "log", "line": clean_message(str(msg.info.msg))})
 
 
@@ -146,9 +147,9 @@ def _collect(result: JobResult, job: Job, outcome, manifest) -> None:
             result.compiled[r.node.unique_id] = code
         table = getattr(r, "agate_table", None)
         if job.command == "show" and table is not None:
-            rows = [json_row(row) for row in table.rows]
+            rows = [json_row(row) for row in table.rows[:job.row_cap]]
             result.preview = Preview(columns=list(table.column_names), rows=rows,
-                                     total_rows=len(rows), truncated=len(rows) >= job.row_cap)
+                                     total_rows=len(table.rows), truncated=len(table.rows) > len(rows))
 
 
 def run_dbt(job: Job, project: Path, emit: Emit) -> JobResult:

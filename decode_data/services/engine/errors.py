@@ -17,6 +17,9 @@ _LINE_RE = re.compile(r"^\s*LINE (\d+):\s?(.*)$", re.MULTILINE)
 _JINJA_LINE_RE = re.compile(r"^\s*line (\d+)\s*$", re.MULTILINE)
 _HEADER_RE = re.compile(r"^(?:Runtime|Compilation|Database|Parsing) Error in \w+ \S+ \(([^)]+)\)\s*$",
                         re.MULTILINE)
+# "Model 'model.lesson.x' (models/x.sql) depends on a node named 'y' which was not found"
+_MISSING_NODE_RE = re.compile(r"\(([^()\s]+\.(?:sql|yml))\) depends on a node named '([^']+)'")
+MAX_MESSAGE_LINES = 8
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 _NOISE = ("compiled code at", "Compiled code at")
 
@@ -63,6 +66,21 @@ def map_compiled_line(compiled_line: int, compiled: str, raw: str) -> int:
     return min(compiled_line, len(r_lines))
 
 
+def _line_of(name: str, raw: str | None) -> int:
+    for number, line in enumerate((raw or "").splitlines(), 1):
+        if name in line:
+            return number
+    return 0
+
+
+def _read_source(path: str | None) -> str | None:
+    # Jobs run with the project as their working directory, so a project path is readable.
+    try:
+        return open(path, encoding="utf-8").read() if path else None
+    except OSError:
+        return None
+
+
 def learner_error(message: str, *, path: str | None, raw: str | None = None,
                   compiled: str | None = None, node: str | None = None) -> LearnerError:
     """Build a LearnerError with the best line we can find for this message."""
@@ -73,12 +91,21 @@ def learner_error(message: str, *, path: str | None, raw: str | None = None,
     line = 0
     jinja = _JINJA_LINE_RE.search(text)
     duck = _LINE_RE.search(text)
-    if jinja:
+    missing = _MISSING_NODE_RE.search(text)
+    if missing:
+        path = path or missing.group(1)
+        raw = raw if raw is not None else _read_source(path)
+        line = _line_of(f"'{missing.group(2)}'", raw) or _line_of(missing.group(2), raw)
+        text = f"{path} uses ref('{missing.group(2)}'), but there is no model or seed with that name."
+    elif jinja:
         line = int(jinja.group(1))
     elif duck and compiled and raw is not None:
         line = map_compiled_line(_compiled_line(duck.group(2), compiled), compiled, raw)
     if header:
         text = text[header.end():].strip()
     text = _LINE_RE.sub("", text).strip()
-    text = "\n".join(l for l in text.splitlines() if l.strip() and set(l.strip()) != {"^"})
+    lines = [l for l in text.splitlines() if l.strip() and set(l.strip()) != {"^"}]
+    if len(lines) > MAX_MESSAGE_LINES:  # e.g. DuckDB's long lists of candidate functions
+        lines = lines[:MAX_MESSAGE_LINES] + ["..."]
+    text = "\n".join(lines)
     return LearnerError(message=text or "dbt reported an error", path=path, line=line, node=node)

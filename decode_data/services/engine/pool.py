@@ -183,6 +183,9 @@ class Engine:
             print(f"decode_data engine: worker failed to start: {exc}", file=sys.stderr)
             time.sleep(2)
             return self._add_worker()
+        if self.closed:  # the engine closed while this worker was starting
+            worker.kill()
+            return
         self.workers.add(worker)
         self.idle.put(worker)
 
@@ -235,7 +238,8 @@ class Engine:
         return out
 
     def close(self) -> None:
+        """Stop every worker now: they hold no state, and a running job dies with its worker."""
         self.closed = True
         for worker in list(self.workers):
-            worker.stop()
+            worker.kill()
         self.workers.clear()
