@@ -60,6 +60,40 @@ def own_cpu_s() -> float:
     return total
 
 
+def tree_cpu_s(pids) -> float:
+    """own_cpu_s plus the live processes ``pids`` (the engine's workers) and their reaped jobs."""
+    total = own_cpu_s()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # gone: once waited for, it is counted in RUSAGE_CHILDREN
+        total += sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # u/s time, + children
+    return total
+
+
+class CpuMeter:
+    """How much of the machine other processes used while each stage of the bench ran."""
+
+    def __init__(self, pids=lambda: ()):
+        self.pids = pids
+        self.cpus = os.cpu_count() or 1
+        self.stages: dict[str, dict] = {}
+
+    def sample(self) -> tuple[float, float, float]:
+        import time
+
+        return time.perf_counter(), system_busy_s(), tree_cpu_s(self.pids())
+
+    def record(self, name: str, before: tuple, after: tuple) -> dict:
+        wall = after[0] - before[0]
+        others = max(0.0, (after[1] - before[1]) - (after[2] - before[2]))
+        self.stages[name] = {"wall_s": round(wall, 2), "other_cpu_s": round(others, 2),
+                             "other_pct": round(100 * others / (wall * self.cpus), 1) if wall > 0 else 0.0}
+        return self.stages[name]
+
+
 # --- targets ---------------------------------------------------------------------------------
 
 @dataclass
@@ -141,7 +175,7 @@ def render_table(figures: dict) -> str:
     row("  last model done -> result back", _s(phases.get("after_last_node")))
     row("  sum of the models' own execution times", _s(inside.get("nodes_p50_s")))
     cli = figures.get("cli") or {}
-    row(f"dbt run, plain dbt CLI subprocess (n={cli.get('n', 0)})", _s(cli.get("p50_s")),
+    row(f"dbt run, plain dbt CLI subprocess, warm (n={cli.get('n', 0)})", _s(cli.get("p50_s")),
         _s(cli.get("p95_s")))
     ratio = cli.get("ratio")
     row("  CLI p50 / engine p50", "n/a" if ratio is None else f"{ratio:.1f}x", "",
@@ -181,15 +215,20 @@ def render_table(figures: dict) -> str:
     lines.append("-" * (sum(widths[:4]) + 2 * 4 + 4))
     lines += [fmt.format(*r).rstrip() for r in rows]
     lines.append("")
-    lines.append(f"dbt CLI profile: {cli.get('profile', 'n/a')}")
+    lines.append(f"dbt CLI: {cli.get('profile', 'n/a')}; timed after one untimed run "
+                 f"({_s(cli.get('warm_up_s'))})")
     load = m.get("load_before"), m.get("load_after")
     lines.append(f"load average (1 min) before/after: {load[0]} / {load[1]}; "
                  f"other processes used {m.get('other_cpu_s', 'n/a')} CPU-s during the "
                  f"{m.get('bench_wall_s', 'n/a')} s bench ({m.get('other_cpu_pct_of_machine', 'n/a')}% "
                  "of the machine)")
+    stages = figures.get("stages") or {}
+    if stages:
+        lines.append("CPU used by other processes during each stage (% of the machine): " + ", ".join(
+            f"{name} {st['other_pct']:.0f}%" for name, st in stages.items()))
     if m.get("interference"):
-        lines.append("NOTE: other processes were busy on this machine during the bench; "
-                     "the times above are skewed upwards.")
+        lines.append("NOTE: other processes were busy on this machine during the bench; the times of "
+                     "the stages they disturbed are skewed upwards.")
     for error in figures.get("errors", []):
         lines.append(f"ERROR: {error}")
     return "\n".join(lines)

@@ -61,7 +61,7 @@ def test_every_figure_is_there_and_sane(figures):
 
     cli = figures["cli"]
     _timing(cli, config["cli_repeat"])
-    assert cli["ratio"] > 0 and "profile" in cli
+    assert cli["ratio"] > 0 and cli["warm_up_s"] > 0 and "profile" in cli
 
     crowd = figures["learners"]
     assert crowd["learners"] == 3 and crowd["runs"] == 3 * crowd["rounds"]
@@ -80,6 +80,8 @@ def test_every_figure_is_there_and_sane(figures):
     assert all(t["pass"] in (True, False) and t["value"] is not None for t in marks.values())
     assert marks["learners: failed jobs"]["pass"] is True
     assert figures["machine"]["cpus"] >= 1 and figures["machine"]["bench_wall_s"] > 0
+    assert set(figures["stages"]) == {"pool start", "warm-up", "run", "show", "test", "query", "cli", "learners"}
+    assert all(st["wall_s"] > 0 and st["other_pct"] >= 0 for st in figures["stages"].values())
 
 
 def test_real_data_dir_untouched_and_temp_dir_removed(bench_run, figures):
