@@ -1,0 +1,133 @@
+"""Builds the grader looks at: the learner's project and the reference solution, per seed set.
+
+Each build happens in its own folder on a fresh warehouse, so grading never touches the
+learner's own warehouse and every attempt starts from the same state. A learner build lives
+under the learner's job root (the sandbox lets the job write only there); the reference
+builds are shared by everyone taking the lesson and rebuilt when the lesson's files change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from decode_data.services.engine import Job, JobResult, get_engine
+from decode_data.services.engine.project_files import SERVER_OWNED
+from decode_data.services.grader.compare import Table
+from decode_data.services.lessons import Lesson
+from decode_data.settings import get_settings
+
+GRADE_ROW_CAP = 20_000
+IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+COPIED_DIRS = ("models", "macros", "tests", "snapshots", "analyses")
+_reference_lock = threading.Lock()
+
+
+@dataclass
+class Build:
+    """One project built on one seed set, with the relations it produced."""
+
+    key: str  # lock key of the owner (learner or reference)
+    seeds: str
+    paths: dict
+    result: JobResult
+    relations: set[str] = field(default_factory=set)
+    _tables: dict[str, Table] = field(default_factory=dict)
+
+    def node(self, name: str) -> dict | None:
+        for uid, node in self.result.lineage.get("nodes", {}).items():
+            if node["name"] == name and node["resource_type"] in ("model", "seed", "snapshot"):
+                return {"unique_id": uid, **node}
+        return None
+
+    def node_status(self, unique_id: str) -> str | None:
+        return next((n.status for n in self.result.nodes if n.unique_id == unique_id), None)
+
+    def table(self, name: str) -> Table | None:
+        if name.lower() not in self.relations or not IDENTIFIER_RE.match(name):
+            return None
+        if name not in self._tables:
+            fetched = self.query(f'select * from main."{name}"')
+            if not fetched.ok or fetched.preview is None:
+                return None
+            self._tables[name] = Table(columns=fetched.preview.columns, rows=fetched.preview.rows)
+        return self._tables[name]
+
+    def query(self, sql: str) -> JobResult:
+        job = Job(learner_key=self.key, lesson_id="grading", command="query", sql=sql,
+                  row_cap=GRADE_ROW_CAP)
+        return get_engine().submit(job, self.paths, timeout_s=get_settings().query_timeout_s)
+
+
+def _sync_tree(src: Path, dst: Path) -> None:
+    """Make dst/<dir> mirror src/<dir> for the project's source folders; keep dst/target."""
+    for name in COPIED_DIRS:
+        shutil.rmtree(dst / name, ignore_errors=True)
+        if (src / name).is_dir():
+            shutil.copytree(src / name, dst / name, symlinks=False,
+                            ignore=shutil.ignore_patterns(*SERVER_OWNED, "*.py"))
+
+
+def _place_seeds(seed_dir: Path, project: Path) -> None:
+    shutil.rmtree(project / "seeds", ignore_errors=True)
+    shutil.copytree(seed_dir, project / "seeds")
+
+
+def build(key: str, lesson_id: str, root: Path, source_project: Path, seed_dir: Path,
+          seeds: str) -> Build:
+    """Copy a project's sources next to a seed set and build it on a fresh warehouse."""
+    project = root / "project"
+    project.mkdir(parents=True, exist_ok=True)
+    _sync_tree(source_project, project)
+    _place_seeds(seed_dir, project)
+    warehouse = root / "warehouse.duckdb"
+    for stale in (warehouse, root / "warehouse.duckdb.wal"):
+        stale.unlink(missing_ok=True)
+    paths = {"root": root, "project": project, "warehouse": warehouse}
+    result = get_engine().submit(Job(learner_key=key, lesson_id=lesson_id, command="grade_build"), paths)
+    made = Build(key=key, seeds=seeds, paths=paths, result=result)
+    listed = get_engine().submit(Job(learner_key=key, lesson_id=lesson_id, command="tables"), paths,
+                                 timeout_s=get_settings().query_timeout_s)
+    made.relations = {t["name"].lower() for t in listed.tables if t["schema"] == "main"}
+    return made
+
+
+def lesson_hash(lesson: Lesson, seed_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for base in (lesson.starter_dir, lesson.solution_dir, seed_dir):
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(lesson.dir)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def reference_project(lesson: Lesson, dest: Path) -> Path:
+    """starter/ with solution/ laid over it: the reference solution's project."""
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(lesson.starter_dir, dest)
+    if lesson.solution_dir.is_dir():
+        shutil.copytree(lesson.solution_dir, dest, dirs_exist_ok=True)
+    return dest
+
+
+_reference_cache: dict[tuple[str, str, str, str], Build] = {}
+
+
+def reference_build(lesson: Lesson, seeds: str) -> Build:
+    """The reference solution built on a seed set, shared and cached until the lesson changes."""
+    seed_dir = lesson.dir / seeds
+    fingerprint = lesson_hash(lesson, seed_dir)
+    cache_key = (str(get_settings().data_dir), lesson.id, seeds, fingerprint)
+    with _reference_lock:
+        cached = _reference_cache.get(cache_key)
+        if cached is not None and cached.result.ok:
+            return cached
+        root = get_settings().data_dir / "reference" / lesson.id / seeds
+        source = reference_project(lesson, root / "source")
+        made = build(f"reference_{lesson.id}", lesson.id, root, source, seed_dir, seeds)
+        _reference_cache[cache_key] = made
+        return made

@@ -1,0 +1,249 @@
+"""The check kinds a lesson can use (dbt_template/README.md documents them for authors).
+
+Each check looks at the learner's build (and the reference build on the same seeds) and
+returns one CheckOutcome. Failures name the first thing that is wrong, in the learner's words.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from decode_data.services.grader.builds import Build
+from decode_data.services.grader.compare import Table, compare_tables
+from decode_data.services.grader.feedback import CheckOutcome
+
+Check = Callable[[dict, Build, Build], CheckOutcome]
+PASSING_TEST = ("pass", "success")
+
+
+def _outcome(check: dict, passed: bool, learner: Build, message: str = "", **extra) -> CheckOutcome:
+    return CheckOutcome(kind=check["kind"], passed=passed, seeds=learner.seeds,
+                        model=check.get("model"), hint=check.get("message", ""),
+                        message=message or ("OK" if passed else check.get("message", "")), **extra)
+
+
+def _compile_failure(check: dict, learner: Build, name: str | None) -> CheckOutcome | None:
+    """The project does not parse, or this model (or one it needs) failed to build."""
+    if not learner.result.lineage:
+        error = learner.result.errors[0] if learner.result.errors else None
+        return _outcome(check, False, learner, stage="compile",
+                        message=error.message if error else "Your project does not compile.",
+                        path=error.path if error else None, line=error.line if error else 0)
+    if not name:
+        return None
+    node = learner.node(name)
+    if node is None:
+        return _outcome(check, False, learner, stage="relation",
+                        message=f"There is no model named {name} in your project.")
+    status = learner.node_status(node["unique_id"])
+    if status in ("error", "runtime error"):
+        error = next((e for e in learner.result.errors if e.node == node["unique_id"]), None)
+        return _outcome(check, False, learner, stage="compile",
+                        message=error.message if error else f"{name} failed to build.",
+                        path=(error.path if error else None) or node.get("path"),
+                        line=error.line if error else 0)
+    if status == "skipped":
+        upstream = next((e for e in learner.result.errors if e.path), None)
+        where = f" ({upstream.path}:{upstream.line})" if upstream and upstream.line else ""
+        return _outcome(check, False, learner, stage="compile", path=upstream.path if upstream else None,
+                        line=upstream.line if upstream else 0,
+                        message=f"{name} was skipped because a model it depends on failed{where}.")
+    return None
+
+
+def _parents(learner: Build, name: str) -> set[str]:
+    node = learner.node(name) or {}
+    nodes = learner.result.lineage.get("nodes", {})
+    return {nodes[uid]["name"] for uid in node.get("depends_on", []) if uid in nodes}
+
+
+def _tests_on(build: Build, name: str | None, kinds=("test",)) -> list[tuple[str, dict]]:
+    target = build.node(name)["unique_id"] if name and build.node(name) else None
+    return [(uid, n) for uid, n in build.result.lineage.get("nodes", {}).items()
+            if n["resource_type"] in kinds and (target is None or n.get("attached") == target
+                                                 or target in n.get("depends_on", []))]
+
+
+def check_relation(check: dict, learner: Build, reference: Build) -> CheckOutcome:
+    name = check["model"]
+    failure = _compile_failure(check, learner, name)
+    if failure:
+        return failure
+    actual = learner.table(name)
+    if actual is None:
+        return _outcome(check, False, learner, stage="relation",
+                        message=f"{name} is not in your warehouse: run `dbt run` (or `dbt seed`).")
+    expected = reference.table(name)
+    if expected is None:
+        raise RuntimeError(f"the reference solution has no relation {name}: fix the lesson")
+    if check.get("columns"):
+        expected = _only(expected, check["columns"])
+        actual = _only(actual, check["columns"], keep_missing=True)
+    mismatch = compare_tables(expected, actual, ordered=bool(check.get("ordered")),
+                              decimals=int(check.get("decimals", 6)))
+    if mismatch is None:
+        return _outcome(check, True, learner)
+    diff = mismatch.diff
+    return _outcome(check, False, learner, stage=mismatch.stage, message=f"{name}: {mismatch.message}",
+                    missing_columns=mismatch.missing_columns, extra_columns=mismatch.extra_columns,
+                    expected_rows=mismatch.expected_rows, actual_rows=mismatch.actual_rows,
+                    diff=diff.__dict__ if diff else None)
+
+
+def _only(table: Table, columns: list[str], keep_missing: bool = False) -> Table:
+    wanted = [c.lower() for c in columns]
+    index = {c.lower(): i for i, c in enumerate(table.columns)}
+    keep = [c for c in wanted if c in index] if keep_missing else wanted
+    return Table(columns=[table.columns[index[c]] for c in keep],
+                 rows=[[row[index[c]] for c in keep] for row in table.rows])
+
+
+def check_depends_on(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
+    name = check["model"]
+    failure = _compile_failure(check, learner, name)
+    if failure:
+        return failure
+    missing = [p for p in check["parents"] if p not in _parents(learner, name)]
+    if not missing:
+        return _outcome(check, True, learner)
+    refs = ", ".join(f"{{{{ ref('{p}') }}}}" for p in missing)
+    return _outcome(check, False, learner, stage="graph", path=(learner.node(name) or {}).get("path"),
+                    message=check.get("message") or f"{name} should read {refs}.")
+
+
+def check_uses_ref(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
+    name = check["model"]
+    failure = _compile_failure(check, learner, name)
+    if failure:
+        return failure
+    if _parents(learner, name):
+        return _outcome(check, True, learner)
+    return _outcome(check, False, learner, stage="graph", path=(learner.node(name) or {}).get("path"),
+                    message=check.get("message") or f"{name} reads a table by its name. Use "
+                    "{{ ref('...') }} or {{ source('...', '...') }} so dbt knows the dependency.")
+
+
+def check_materialized(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
+    name = check["model"]
+    failure = _compile_failure(check, learner, name)
+    if failure:
+        return failure
+    have = (learner.node(name) or {}).get("materialized")
+    want = check["materialized"]
+    if have == want:
+        return _outcome(check, True, learner)
+    return _outcome(check, False, learner, stage="graph", path=(learner.node(name) or {}).get("path"),
+                    message=check.get("message") or f"{name} is materialized as a {have}; this step "
+                    f"asks for a {want}: add {{{{ config(materialized='{want}') }}}}.")
+
+
+def _test_statuses(learner: Build, uids: list[str]) -> dict[str, str | None]:
+    return {uid: learner.node_status(uid) for uid in uids}
+
+
+def check_dbt_tests(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
+    name = check["model"]
+    failure = _compile_failure(check, learner, name)
+    if failure:
+        return failure
+    attached = _tests_on(learner, name)
+    column = check.get("column")
+    for wanted in check["tests"]:
+        found = [uid for uid, n in attached if n.get("test_name") == wanted
+                 and (column is None or (n.get("column") or "").lower() == column.lower())]
+        where = f"{name}.{column}" if column else name
+        if not found:
+            return _outcome(check, False, learner, stage="tests",
+                            message=check.get("message") or f"Add a `{wanted}` test on {where} in your YAML.")
+        bad = [uid for uid, status in _test_statuses(learner, found).items() if status not in PASSING_TEST]
+        if bad:
+            return _outcome(check, False, learner, stage="tests",
+                            message=f"Your `{wanted}` test on {where} does not pass.")
+    return _outcome(check, True, learner)
+
+
+def check_tests_pass(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
+    failure = _compile_failure(check, learner, check.get("model"))
+    if failure:
+        return failure
+    tests = _tests_on(learner, check.get("model"), kinds=("test", "unit_test"))
+    if not tests:
+        return _outcome(check, False, learner, stage="tests",
+                        message=check.get("message") or "There are no tests to run yet.")
+    failing = [n["name"] for uid, n in tests if learner.node_status(uid) not in PASSING_TEST]
+    if failing:
+        return _outcome(check, False, learner, stage="tests",
+                        message=f"These tests do not pass: {', '.join(sorted(failing)[:5])}.")
+    return _outcome(check, True, learner)
+
+
+def check_tests_catch(check: dict, bad: Build, _reference: Build) -> CheckOutcome:
+    """Evaluated on a build of the bad seed set: the learner's tests must fail there."""
+    if not bad.result.lineage:
+        return _compile_failure(check, bad, None)
+    caught = [n for uid, n in _tests_on(bad, check.get("model")) if bad.node_status(uid) in ("fail", "error")]
+    if caught:
+        return _outcome(check, True, bad)
+    return _outcome(check, False, bad, stage="tests", message=check.get("message") or
+                    "Your tests pass on a data set with known bad rows: add tests that catch them.")
+
+
+def check_unit_tests(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
+    name = check["model"]
+    failure = _compile_failure(check, learner, name)
+    if failure:
+        return failure
+    tests = _tests_on(learner, name, kinds=("unit_test",))
+    if len(tests) < int(check.get("min", 1)):
+        return _outcome(check, False, learner, stage="tests", message=check.get("message")
+                        or f"Write a unit test for {name} (a `unit_tests:` entry in your YAML).")
+    failing = [n["name"] for uid, n in tests if learner.node_status(uid) not in PASSING_TEST]
+    if failing:
+        return _outcome(check, False, learner, stage="tests",
+                        message=f"These unit tests do not pass: {', '.join(sorted(failing))}.")
+    return _outcome(check, True, learner)
+
+
+def check_documented(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
+    name = check["model"]
+    failure = _compile_failure(check, learner, name)
+    if failure:
+        return failure
+    node = learner.node(name) or {}
+    if not node.get("description", "").strip():
+        return _outcome(check, False, learner, stage="graph",
+                        message=check.get("message") or f"Describe {name} in its YAML (`description:`).")
+    columns = {k.lower(): v for k, v in node.get("columns", {}).items()}
+    undocumented = [c for c in check.get("columns", []) if not columns.get(c.lower(), "").strip()]
+    if undocumented:
+        return _outcome(check, False, learner, stage="graph",
+                        message=f"Describe these columns of {name}: {', '.join(undocumented)}.")
+    return _outcome(check, True, learner)
+
+
+def check_sql(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
+    failure = _compile_failure(check, learner, None)
+    if failure:
+        return failure
+    result = learner.query(check["sql"])
+    value = result.preview.rows[0][0] if result.ok and result.preview and result.preview.rows else None
+    try:
+        passed = value is not None and float(value) >= float(check.get("expect_min", 1))
+    except (TypeError, ValueError):
+        passed = False
+    return _outcome(check, passed, learner, stage=None if passed else "sql",
+                    message="" if passed else check.get("message") or "This step's check query fails.")
+
+
+CHECKS: dict[str, Check] = {
+    "relation": check_relation,
+    "depends_on": check_depends_on,
+    "uses_ref": check_uses_ref,
+    "materialized": check_materialized,
+    "dbt_tests": check_dbt_tests,
+    "tests_pass": check_tests_pass,
+    "tests_catch": check_tests_catch,
+    "unit_tests": check_unit_tests,
+    "documented": check_documented,
+    "sql": check_sql,
+}

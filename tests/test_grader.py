@@ -1,0 +1,171 @@
+"""The grader end to end: real dbt builds of right and wrong submissions, real feedback."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from decode_data.services.grader import grade_step
+from decode_data.services.lessons import load_lesson
+from decode_data.services.workspace import ensure_workspace, save_file
+
+LESSON = {
+    "lesson.yml": """
+        id: grading_lab
+        title: Grading lab
+        editable: ["models/*.sql", "models/*.yml"]
+        steps:
+          - id: totals
+            title: Totals per customer
+            instructions: Sum the orders per customer.
+            hints: [Group by customer., "sum(amount) ... group by customer_id"]
+            checks:
+              - {kind: uses_ref, model: customer_totals}
+              - {kind: depends_on, model: customer_totals, parents: [raw_orders]}
+              - {kind: relation, model: customer_totals}
+          - id: ranked
+            title: Ranked
+            instructions: Order customers by total.
+            hints: [Use order by., "order by total desc"]
+            checks:
+              - {kind: relation, model: ranked, ordered: true}
+              - {kind: materialized, model: ranked, materialized: table}
+          - id: tested
+            title: Tests
+            instructions: Test the totals.
+            hints: [Add a schema.yml., "unique and not_null on customer_id"]
+            checks:
+              - {kind: dbt_tests, model: customer_totals, column: customer_id, tests: [unique, not_null]}
+              - {kind: tests_catch, model: customer_totals}
+    """,
+    "seeds/raw_orders.csv": "id,customer_id,amount\n1,1,10.10\n2,1,5.20\n3,2,7.00\n4,3,1.50\n",
+    "seeds_variant/raw_orders.csv": "id,customer_id,amount\n1,4,3.30\n2,5,9.90\n3,5,0.10\n",
+    "seeds_bad/raw_orders.csv": "id,customer_id,amount\n1,1,10.10\n2,,5.20\n",
+    "starter/models/customer_totals.sql": "select 'replace me' as todo\n",
+    "starter/models/ranked.sql": "select 'replace me' as todo\n",
+    "starter/models/schema.yml": "version: 2\n",
+    "solution/models/customer_totals.sql":
+        "select customer_id, sum(amount) as total\nfrom {{ ref('raw_orders') }}\ngroup by customer_id\n",
+    "solution/models/ranked.sql":
+        "{{ config(materialized='table') }}\nselect * from {{ ref('customer_totals') }}\norder by total desc\n",
+    "solution/models/schema.yml": """
+        version: 2
+        models:
+          - name: customer_totals
+            columns:
+              - name: customer_id
+                data_tests: [unique, not_null]
+    """,
+}
+SOLUTION_TOTALS = LESSON["solution/models/customer_totals.sql"]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    root = tmp_path / "lessons" / "grading_lab"
+    for rel, text in LESSON.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+    return load_lesson(root)
+
+
+def submit(db_session, learner, lab, files: dict[str, str]):
+    ensure_workspace(db_session, learner, lab)
+    for path, text in files.items():
+        save_file(db_session, learner, lab, path, textwrap.dedent(text))
+
+
+def first_failure(feedback):
+    assert not feedback.passed
+    return feedback.first_failure
+
+
+def test_right_answer_passes_on_both_seed_sets(engine, db_session, learner, lab):
+    submit(db_session, learner, lab, {"models/customer_totals.sql": SOLUTION_TOTALS})
+    feedback = grade_step(db_session, learner, lab, "totals")
+    assert feedback.passed, feedback.summary
+    assert [c.seeds for c in feedback.checks] == ["seeds_variant"] * 3
+
+
+def test_starter_fails_with_named_columns(engine, db_session, learner, lab):
+    failure = first_failure(grade_step(db_session, learner, lab, "totals"))
+    assert failure.kind == "uses_ref" and failure.stage == "graph"
+
+
+def test_wrong_column_names_are_named(engine, db_session, learner, lab):
+    submit(db_session, learner, lab, {"models/customer_totals.sql":
+           "select customer_id as customer, sum(amount) as total from {{ ref('raw_orders') }} group by 1\n"})
+    failure = first_failure(grade_step(db_session, learner, lab, "totals"))
+    assert failure.stage == "columns"
+    assert failure.missing_columns == ["customer_id"] and failure.extra_columns == ["customer"]
+
+
+def test_extra_rows_show_a_diff(engine, db_session, learner, lab):
+    submit(db_session, learner, lab, {"models/customer_totals.sql":
+           "select customer_id, amount as total from {{ ref('raw_orders') }}\n"})
+    failure = first_failure(grade_step(db_session, learner, lab, "totals"))
+    assert failure.stage == "row_count"
+    assert (failure.expected_rows, failure.actual_rows) == (3, 4)
+    assert failure.diff["extra_total"] >= 1 and failure.diff["missing_total"] >= 1
+
+
+def test_float_noise_passes(engine, db_session, learner, lab):
+    submit(db_session, learner, lab, {"models/customer_totals.sql":
+           "select customer_id, sum(amount::double) + 1e-9 as total from {{ ref('raw_orders') }} group by 1\n"})
+    assert grade_step(db_session, learner, lab, "totals").passed
+
+
+def test_hard_coded_values_fail_on_the_variant(engine, db_session, learner, lab):
+    submit(db_session, learner, lab, {"models/customer_totals.sql": """
+        select * from (values (1, 15.30), (2, 7.00), (3, 1.50)) t(customer_id, total)
+        where (select count(*) from {{ ref('raw_orders') }}) > 0
+    """})
+    failure = first_failure(grade_step(db_session, learner, lab, "totals"))
+    assert failure.seeds == "seeds_variant"
+    assert failure.message.startswith("Your work gives the right answer on the lesson's data")
+
+
+def test_missing_ref_fails_the_graph_check(engine, db_session, learner, lab):
+    submit(db_session, learner, lab, {"models/customer_totals.sql":
+           "select customer_id, sum(amount) as total from main.raw_orders group by 1\n"})
+    failure = first_failure(grade_step(db_session, learner, lab, "totals"))
+    assert failure.kind == "uses_ref"
+    assert "ref(" in failure.message and failure.path == "models/customer_totals.sql"
+
+
+def test_sql_error_points_at_the_line(engine, db_session, learner, lab):
+    submit(db_session, learner, lab, {"models/customer_totals.sql":
+           "select customer_id,\n  sum(amont) as total\nfrom {{ ref('raw_orders') }}\ngroup by 1\n"})
+    failure = first_failure(grade_step(db_session, learner, lab, "totals"))
+    assert failure.stage == "compile"
+    assert (failure.path, failure.line) == ("models/customer_totals.sql", 2)
+
+
+def test_swapped_order_fails_when_order_matters(engine, db_session, learner, lab):
+    submit(db_session, learner, lab, {
+        "models/customer_totals.sql": SOLUTION_TOTALS,
+        "models/ranked.sql": "{{ config(materialized='table') }}\n"
+                             "select * from {{ ref('customer_totals') }} order by total asc\n"})
+    failure = first_failure(grade_step(db_session, learner, lab, "ranked"))
+    assert failure.stage == "order"
+
+
+def test_view_instead_of_table_is_named(engine, db_session, learner, lab):
+    submit(db_session, learner, lab, {
+        "models/customer_totals.sql": SOLUTION_TOTALS,
+        "models/ranked.sql": "select * from {{ ref('customer_totals') }} order by total desc\n"})
+    failure = first_failure(grade_step(db_session, learner, lab, "ranked"))
+    assert failure.kind == "materialized" and "table" in failure.message
+
+
+def test_learner_tests_must_exist_pass_and_catch_bad_rows(engine, db_session, learner, lab):
+    submit(db_session, learner, lab, {"models/customer_totals.sql": SOLUTION_TOTALS})
+    failure = first_failure(grade_step(db_session, learner, lab, "tested"))
+    assert failure.kind == "dbt_tests" and "unique" in failure.message
+    submit(db_session, learner, lab, {"models/schema.yml": LESSON["solution/models/schema.yml"]})
+    feedback = grade_step(db_session, learner, lab, "tested")
+    assert feedback.passed, feedback.summary
+    caught = next(c for c in feedback.checks if c.kind == "tests_catch")
+    assert caught.seeds == "seeds_bad"
