@@ -1,8 +1,8 @@
 """`python -m decode_data ...`: the command line for admins and lesson authors.
 
     db upgrade                       migrate the app database
-    lessons list                     the lesson catalog
-    workspace save|run|query|reset|files|show-file
+    lessons list|check               the lesson catalog; prove every lesson works
+    workspace save|run|query|grade|reset|files|show-file
                                      a learner's workspace, through the same services as the app
     workspaces prune                 delete idle workspace folders
     bench                            measure dbt job times on this machine
@@ -18,7 +18,7 @@ import argparse
 import os
 import sys
 
-from decode_data import cli_workspace
+from decode_data import cli_grading, cli_workspace
 from decode_data.cli_output import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, out, print_json, table
 from decode_data.cli_workspace import CliError, err
 
@@ -116,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = _add(lessons, "list", "List the installed lessons: id, title, level, minutes, steps.",
              ("lessons list", "lessons list --json"), lessons_list)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p = _add(lessons, "check", "Prove lessons work: the solution passes every step, the starter does not.",
+             ("lessons check", "lessons check hello_dbt cafe_chain"), cli_grading.check,
+             "Runs in a throw-away data folder with fresh sandboxed workspaces; exit 1 on any failure.")
+    p.add_argument("ids", nargs="*", metavar="ID", help="lesson ids (default: every lesson)")
 
     ws = _group(commands, "workspace", "Work in one learner's workspace for one lesson.")
     p = _add(ws, "save", "Save a file in a learner's workspace from stdin, with the same rules as the editor.",
@@ -146,6 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sql", required=True, help="the query, or - to read it from stdin")
     p.add_argument("--limit", type=int, metavar="N", help="rows to return (at most DECODE_DATA_QUERY_ROW_CAP)")
     p.add_argument("--json", action="store_true", help="print {columns, rows, total_rows, truncated} as JSON")
+
+    p = _add(ws, "grade", "Grade a learner's work: staged feedback per step, with a diff of rows.",
+             ("workspace grade --user ada --lesson hello_dbt",
+              "workspace grade --user ada --lesson hello_dbt --step first_model --json"),
+             cli_grading.grade, "Exit 0 when every graded step passes, 1 otherwise.")
+    _learner_args(p)
+    p.add_argument("--step", metavar="S", help="one step id (default: every step)")
+    p.add_argument("--json", action="store_true", help="print the feedback as JSON")
 
     p = _add(ws, "reset", "Reset a learner's workspace to the lesson's starter files (deletes their edits).",
              ("workspace reset --user ada --lesson hello_dbt",), cli_workspace.reset)

@@ -64,6 +64,18 @@ def _tests_on(build: Build, name: str | None, kinds=("test",)) -> list[tuple[str
                                                  or target in n.get("depends_on", []))]
 
 
+def check_exists(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
+    """For steps whose model is not final yet: it compiles, runs and is in the warehouse."""
+    name = check["model"]
+    failure = _compile_failure(check, learner, name)
+    if failure:
+        return failure
+    if name.lower() in learner.relations:
+        return _outcome(check, True, learner)
+    return _outcome(check, False, learner, stage="relation",
+                    message=f"{name} is not in your warehouse: run `dbt run` (or `dbt seed`).")
+
+
 def check_relation(check: dict, learner: Build, reference: Build) -> CheckOutcome:
     name = check["model"]
     failure = _compile_failure(check, learner, name)
@@ -236,6 +248,7 @@ def check_sql(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
 
 
 CHECKS: dict[str, Check] = {
+    "exists": check_exists,
     "relation": check_relation,
     "depends_on": check_depends_on,
     "uses_ref": check_uses_ref,

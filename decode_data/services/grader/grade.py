@@ -84,10 +84,21 @@ def _evaluate(step: Step, grading: _Grading, seeds: str) -> dict[int, CheckOutco
 
 
 def grade_step(session: Session, user: User, lesson: Lesson, step_id: str) -> StepFeedback:
-    started = time.monotonic()
-    step = find_step(lesson, step_id)
+    return grade_steps(session, user, lesson, [step_id])[0]
+
+
+def grade_steps(session: Session, user: User, lesson: Lesson,
+                step_ids: list[str] | None = None) -> list[StepFeedback]:
+    """Grade several steps on the same builds (the learner's files do not change in between)."""
+    steps = [find_step(lesson, s) for s in step_ids] if step_ids else list(lesson.steps)
     paths = ensure_workspace(session, user, lesson)
     grading = _Grading(user.warehouse_key, lesson, paths.root, paths.project)
+    return [_grade(step, grading) for step in steps]
+
+
+def _grade(step: Step, grading: _Grading) -> StepFeedback:
+    started = time.monotonic()
+    lesson = grading.lesson
     by_check: dict[int, CheckOutcome] = {}
     for seeds in seed_sets(lesson):
         by_check.update(_evaluate(step, grading, seeds))

@@ -1,0 +1,103 @@
+"""`lessons check` and `workspace grade`: the grader from the shell.
+
+`lessons check` proves every lesson: in a throw-away data folder (fresh app database, fresh
+sandboxed workspaces) the reference solution must pass every step and the starter must not.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from decode_data.cli_output import EXIT_FAILED, EXIT_OK, out, print_json, table
+from decode_data.cli_workspace import CliError, find_lesson, learner_workspace, migrate
+
+
+def feedback_text(feedback) -> str:
+    mark = "PASS" if feedback.passed else "FAIL"
+    lines = [f"[{mark}] step {feedback.step_id}: {feedback.summary}"]
+    failure = feedback.first_failure
+    if failure is not None:
+        if failure.stage:
+            lines.append(f"       stage: {failure.stage} (on {failure.seeds})")
+        if failure.hint and failure.hint != failure.message:
+            lines.append(f"       hint: {failure.hint}")
+        if failure.diff:
+            for label, rows, total in (("missing", failure.diff["missing"], failure.diff["missing_total"]),
+                                       ("unexpected", failure.diff["extra"], failure.diff["extra_total"])):
+                if total:
+                    lines.append(f"       {label} rows ({total}):")
+                    lines.extend("         " + line for line in
+                                 table(failure.diff["columns"], rows).splitlines())
+    return "\n".join(lines)
+
+
+def grade(args) -> int:
+    from decode_data.services.engine import get_engine
+    from decode_data.services.grader import grade_steps
+
+    get_engine()  # warm the workers while the database and workspace are prepared
+    with learner_workspace(args) as (session, user, lesson):
+        try:
+            results = grade_steps(session, user, lesson, [args.step] if args.step else None)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        _record(session, user, lesson, results)
+    if args.json:
+        print_json([r.to_dict() for r in results])
+    else:
+        out("\n".join(feedback_text(r) for r in results))
+    return EXIT_OK if all(r.passed for r in results) else EXIT_FAILED
+
+
+def _record(session, user, lesson, results) -> None:
+    try:
+        from decode_data.services import progress
+    except ImportError:
+        return
+    for feedback in results:
+        progress.record_attempt(session, user, lesson, feedback.step_id, feedback.passed)
+
+
+def check(args) -> int:
+    from decode_data.services.lessons import list_lessons
+
+    lessons = [find_lesson(i) for i in args.ids] if args.ids else list_lessons()
+    with tempfile.TemporaryDirectory(prefix="decode-data-lessons-check-") as scratch:
+        _use_scratch_data_dir(scratch)
+        rows, ok = _check_all(lessons)
+    out(table(["lesson", "step", "solution", "starter", "result"], rows))
+    out(f"\n{sum(1 for r in rows if r[-1] == 'ok')} of {len(rows)} steps ok")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _use_scratch_data_dir(scratch: str) -> None:
+    from decode_data import settings
+
+    os.environ["DECODE_DATA_DIR"] = scratch
+    os.environ["DATABASE_URL"] = f"sqlite:///{scratch}/app.db"
+    settings.reset_settings()
+    migrate()
+
+
+def _check_all(lessons) -> tuple[list[list], bool]:
+    from decode_data.db import session_scope
+    from decode_data.services.engine import get_engine
+    from decode_data.services.lesson_check import check_lesson, describe
+
+    get_engine()
+    rows, ok = [], True
+    with session_scope() as session:
+        for lesson in lessons:
+            for step in check_lesson(session, lesson):
+                ok = ok and step.ok
+                rows.append([step.lesson_id, step.step_id,
+                             _mark(step.solution), _mark(step.starter),
+                             describe(step)])
+    return rows, ok
+
+
+def _mark(feedback) -> str:
+    if feedback is None:
+        return "-"
+    return "passes" if feedback.passed else "fails"
