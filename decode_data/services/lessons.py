@@ -2,7 +2,7 @@
 
 Lessons are files in git so authors review them like code; this module only reads them.
 Layout of a lesson folder:
-    lesson.yml   id, title, summary, level, minutes, editable globs, ordered steps
+    lesson.yml   id, title, summary, level, minutes, editable globs, ordered steps, optional quiz
     seeds/       CSV files loaded by `dbt seed`
     starter/     the project files a learner starts from (models/, macros/, tests/ ...)
     solution/    the reference solution, laid over starter/
@@ -45,6 +45,16 @@ class Step:
 
 
 @dataclass(frozen=True)
+class QuizQuestion:
+    """One multiple-choice question of a lesson's optional end-of-lesson quiz."""
+
+    question: str
+    choices: tuple[str, ...]
+    answer: int  # index into choices
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
 class Lesson:
     id: str
     title: str
@@ -54,6 +64,7 @@ class Lesson:
     dir: Path
     editable: tuple[str, ...]
     steps: tuple[Step, ...] = field(default=())
+    quiz: tuple[QuizQuestion, ...] = field(default=())
 
     @property
     def starter_dir(self) -> Path:
@@ -130,6 +141,33 @@ def _read_step(raw: dict, lesson_dir: Path, index: int) -> Step:
     )
 
 
+def _quiz(data: dict, where: Path) -> tuple[QuizQuestion, ...]:
+    """Validated here, not at answer time, so a broken quiz fails `lessons list`, not a learner."""
+    raw = data.get("quiz") or []
+    if not isinstance(raw, list):
+        raise LessonFormatError(f"{where}: 'quiz' must be a list of questions")
+    questions = []
+    for number, item in enumerate(raw, start=1):
+        owner = f"{where}: quiz question {number}"
+        if not isinstance(item, dict):
+            raise LessonFormatError(f"{owner} must be a mapping")
+        question = item.get("question")
+        if not isinstance(question, str) or not question.strip():
+            raise LessonFormatError(f"{owner}: 'question' must be a non-empty string")
+        choices = item.get("choices")
+        if (not isinstance(choices, list) or len(choices) < 2
+                or not all(isinstance(c, str) and c.strip() for c in choices)):
+            raise LessonFormatError(f"{owner}: 'choices' must be a list of at least two strings "
+                                    "(quote numbers and yes/no)")
+        answer = item.get("answer")
+        if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(choices):
+            raise LessonFormatError(f"{owner}: 'answer' must be the index of a choice, "
+                                    f"0 to {len(choices) - 1}")
+        questions.append(QuizQuestion(question=question, choices=tuple(choices), answer=answer,
+                                      explanation=str(item.get("explanation") or "")))
+    return tuple(questions)
+
+
 def load_lesson(lesson_dir: Path) -> Lesson:
     where = lesson_dir / LESSON_FILE
     try:
@@ -156,6 +194,7 @@ def load_lesson(lesson_dir: Path) -> Lesson:
         dir=lesson_dir,
         editable=_str_list(data, "editable", where),
         steps=steps,
+        quiz=_quiz(data, where),
     )
 
 
