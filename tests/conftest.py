@@ -123,3 +123,24 @@ def hello_lesson(settings_env):
     from decode_data.services.lessons import get_lesson
 
     return get_lesson("hello_dbt")
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A real PostgreSQL database: DECODE_DATA_TEST_PG_URL, or a private server the tests start.
+
+    CI installs Debian's `postgresql`, so there this never skips.
+    """
+    import os
+
+    from tests.pg_server import pg_bin, postgres_server
+
+    if os.environ.get("DECODE_DATA_TEST_PG_URL"):
+        yield os.environ["DECODE_DATA_TEST_PG_URL"]
+        return
+    if pg_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test against PostgreSQL: install the `postgresql` package")
+        pytest.skip("PostgreSQL is not installed here")
+    with postgres_server() as url:
+        yield url

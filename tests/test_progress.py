@@ -1,12 +1,8 @@
-"""Learner progress on a real, alembic-migrated SQLite database (and PostgreSQL when one is given).
-
-The PostgreSQL test runs only with DECODE_DATA_TEST_PG_URL set (e.g.
-postgresql://user:pass@127.0.0.1:5432/decode_data_test); it migrates that database itself.
-"""
+"""Learner progress on real, alembic-migrated databases: SQLite, and a real PostgreSQL server
+(the `pg_url` fixture starts one, or uses DECODE_DATA_TEST_PG_URL)."""
 
 from __future__ import annotations
 
-import os
 import textwrap
 import threading
 import uuid
@@ -242,10 +238,8 @@ def test_full_flow_on_sqlite(db_session, learner, lesson, quiz_lesson):
     _full_flow(db_session, learner, lesson, quiz_lesson)
 
 
-def test_full_flow_on_postgresql(settings_env, lesson, quiz_lesson):
-    url = os.environ.get("DECODE_DATA_TEST_PG_URL")
-    if not url:
-        pytest.skip("DECODE_DATA_TEST_PG_URL is not set")
+def test_full_flow_on_postgresql(settings_env, lesson, quiz_lesson, pg_url):
+    url = pg_url
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel

@@ -18,3 +18,12 @@ def test_seed_run_query_roundtrip(engine, db_session, learner, lesson):
     assert rows.ok and rows.preview.rows == [[1]]
     tables = {t["name"] for t in warehouse.list_tables(db_session, learner, lesson)}
     assert {"raw_orders", "stg_orders", "orders_by_customer"} <= tables
+
+
+def test_runs_and_queries_count_in_progress(engine, db_session, learner, lesson):
+    from decode_data.services.progress import get_progress
+
+    runs.run_dbt(db_session, learner, lesson, "seed")
+    warehouse.query(db_session, learner, lesson, "select 1")
+    view = get_progress(db_session, learner, lesson)
+    assert (view.runs, view.queries) == (1, 1)

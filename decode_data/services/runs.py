@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from decode_data.models import User
+from decode_data.services import progress
 from decode_data.services.engine import Job, JobResult, LearnerError, get_engine
 from decode_data.services.engine.project_files import motherduck_database
 from decode_data.services.lessons import Lesson
@@ -57,4 +58,7 @@ def run_dbt(session: Session, user: User, lesson: Lesson, command: str, *, selec
     """`dbt <command> [--select ...]` in the learner's workspace, streaming events to on_event."""
     job = Job(learner_key=user.warehouse_key, lesson_id=lesson.id, command=command, select=select,
               args=list(args), sql=sql, row_cap=row_cap or get_settings().query_row_cap)
-    return submit(session, user, lesson, job, on_event=on_event)
+    result = submit(session, user, lesson, job, on_event=on_event)
+    if result.status != "rejected":
+        progress.record_run(session, user, lesson)
+    return result

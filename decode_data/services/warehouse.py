@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from decode_data.models import User
+from decode_data.services import progress
 from decode_data.services.engine import Job, JobResult
 from decode_data.services.lessons import Lesson
 from decode_data.services.runs import submit
@@ -19,7 +20,10 @@ def query(session: Session, user: User, lesson: Lesson, sql: str, row_cap: int |
     settings = get_settings()
     job = Job(learner_key=user.warehouse_key, lesson_id=lesson.id, command="query", sql=sql,
               row_cap=min(row_cap or settings.query_row_cap, settings.query_row_cap))
-    return submit(session, user, lesson, job, timeout_s=settings.query_timeout_s)
+    result = submit(session, user, lesson, job, timeout_s=settings.query_timeout_s)
+    if result.status != "rejected":
+        progress.record_query(session, user, lesson)
+    return result
 
 
 def list_tables(session: Session, user: User, lesson: Lesson) -> list[dict]:
