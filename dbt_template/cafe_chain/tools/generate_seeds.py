@@ -36,7 +36,7 @@ N_DAYS = 14
 FIRST_DAY = date(2024, 3, 4)  # a Monday; the data covers 4 to 17 March 2024
 TIME_FORMAT = "%d/%m/%Y %H:%M"  # how the till writes times: text, day first
 
-STORES = [  # id, name, city, opened_on, share of the orders
+STORES = [  # id, name, city, opened_on (moved by up to 60 days per seed set), share of the orders
     (1, "Bean There Old Town", "Amsterdam", "2019-04-12", 4),
     (2, "Bean There Central Station", "Utrecht", "2020-09-01", 3),
     (3, "Bean There Harbour", "Rotterdam", "2021-06-15", 2),
@@ -76,9 +76,14 @@ def _messy_case(rng: random.Random, text: str) -> str:
     return rng.choice([text, text.title(), text.upper()])
 
 
-def stores() -> list[dict]:
-    return [{"id": i, "name": name, "city": city, "opened_on": opened}
-            for i, name, city, opened, _share in STORES]
+def stores(rng: random.Random) -> list[dict]:
+    rows = []
+    for i, name, city, opened, share in STORES:
+        day = date.fromisoformat(opened)
+        if share:  # an open store: a different opening day per seed set; Riverside stays in April
+            day += timedelta(days=rng.randint(-60, 60))
+        rows.append({"id": i, "name": name, "city": city, "opened_on": day.isoformat()})
+    return rows
 
 
 def products(rng: random.Random) -> list[dict]:
@@ -135,10 +140,11 @@ def write(path: Path, rows: list[dict]) -> None:
 
 def tables(rng_seed: int) -> dict[str, list[dict]]:
     rng = random.Random(rng_seed)
+    store_rows = stores(rng)
     product_rows = products(rng)
     order_rows = orders(rng)
     return {
-        "raw_stores": stores(),
+        "raw_stores": store_rows,
         "raw_products": product_rows,
         "raw_orders": order_rows,
         "raw_order_lines": order_lines(rng, order_rows, product_rows),

@@ -1,0 +1,685 @@
+"""The cafe_chain lesson, proven with real dbt builds.
+
+Structure: the lesson loads through the catalog's loader, follows the authoring rules of
+dbt_template/README.md (layout, editable globs, placeholders, check kinds, quiz), and its seed
+generator reproduces the committed seeds/, seeds_variant/ and seeds_bad/ byte for byte.
+
+Behaviour: starter/ (+ solution/) is laid into a project shaped like the server's (its
+dbt_project.yml, a plain DuckDB profile) on one seed set, and `dbt seed`, `dbt run`, `dbt test`
+run for real: dbtRunner in a subprocess per build (dbt-duckdb keeps a process-wide connection,
+and a fresh process per build is what the server's workers amount to), the builds side by side.
+Then:
+  * the solution is green on seeds/ and seeds_variant/, and its marts hold the numbers computed
+    here in plain Python from the CSV files;
+  * on seeds_bad/ the solution's run is green but exactly the tests for the planted bad rows fail;
+  * the bare starter builds green;
+  * every step's checks pass on the solution (both seed sets) and at least one fails on the starter.
+
+`evaluate` below is a small reference reading of the README's check kinds, kept independent of
+the grader (decode_data/services/grader/) so this file proves the lesson on its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+
+import duckdb
+import pytest
+import yaml
+
+from decode_data.services.engine.project_files import dbt_project
+from decode_data.services.lessons import load_lesson
+from decode_data.settings import REPO_ROOT
+
+LESSON_DIR = REPO_ROOT / "dbt_template" / "cafe_chain"
+SEED_SETS = ("seeds", "seeds_variant", "seeds_bad")
+SEED_FILES = ["raw_order_lines.csv", "raw_orders.csv", "raw_products.csv", "raw_stores.csv"]
+SERVER_OWNED = {"dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"}
+LESSON_ENTRIES = {"lesson.yml", "steps", "seeds", "seeds_variant", "seeds_bad", "starter", "solution", "tools"}
+CHECK_FIELDS = {  # kind -> required fields (README, "Checks")
+    "relation": {"model"}, "depends_on": {"model", "parents"}, "uses_ref": {"model"},
+    "materialized": {"model", "materialized"}, "dbt_tests": {"model", "tests"}, "tests_pass": set(),
+    "tests_catch": set(), "unit_tests": {"model"}, "documented": {"model"}, "sql": {"sql", "expect_min"},
+}
+STAGING = {"stg_stores", "stg_products", "stg_orders", "stg_order_lines"}
+MARTS = {"fct_orders", "mart_store_daily_revenue", "dim_stores", "mart_product_performance"}
+SOURCE_TABLES = {"stores": "raw_stores", "products": "raw_products", "orders": "raw_orders",
+                 "order_lines": "raw_order_lines"}
+TIME_FORMAT = "%d/%m/%Y %H:%M"
+
+# The tests of the solution that the bad rows of seeds_bad/ must trip, and only those:
+# (generic test, model, column).
+EXPECTED_BAD_FAILURES = {
+    ("unique", "stg_orders", "order_id"),  # order 17 twice
+    ("not_null", "stg_orders", "store_id"),  # order 201 has no store
+    ("accepted_values", "stg_orders", "status"),  # order 202 is 'Pending'
+    ("relationships", "stg_order_lines", "product_id"),  # a line for product 99
+    ("unique", "fct_orders", "order_id"),  # the duplicate reaches the fact table too
+}
+
+# One build = one subprocess: dbt parses once (like the engine's grade build), then seed, run
+# and test through dbtRunner on that manifest; the statuses are written as JSON.
+BUILD_SCRIPT = """
+import json, sys
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+from dbt.cli.main import dbtRunner
+
+project, out = sys.argv[1], sys.argv[2]
+args = ["--project-dir", project, "--profiles-dir", project]
+parsed = dbtRunner().invoke(["parse", *args])
+if not parsed.success:
+    raise SystemExit(f"dbt parse failed: {parsed.exception}")
+runner = dbtRunner(manifest=parsed.result)
+summary = {}
+for command in ("seed", "run", "test"):
+    try:
+        res = runner.invoke([command, *args])
+    finally:
+        with DuckDBConnectionManager._LOCK:
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+                DuckDBConnectionManager._ENV = None
+    results = getattr(res.result, "results", None) or []
+    summary[command] = {
+        "success": bool(res.success),
+        "exception": None if res.exception is None else str(res.exception),
+        "nodes": {r.node.unique_id: str(getattr(r.status, "value", r.status)) for r in results},
+    }
+with open(out, "w") as handle:
+    json.dump(summary, handle)
+"""
+
+
+# ---------------------------------------------------------------- structure
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    return load_lesson(LESSON_DIR)
+
+
+@pytest.fixture(scope="module")
+def raw_lesson() -> dict:
+    return yaml.safe_load((LESSON_DIR / "lesson.yml").read_text(encoding="utf-8"))
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_lesson_loads_with_metadata(lesson):
+    assert lesson.id == "cafe_chain" and lesson.dir == LESSON_DIR
+    assert lesson.title and lesson.summary
+    assert lesson.level == "intermediate"
+    assert 30 <= lesson.minutes <= 120
+    assert {p.name for p in LESSON_DIR.iterdir()} <= LESSON_ENTRIES
+
+
+def test_steps_teach_and_checks_are_well_formed(lesson, raw_lesson):
+    assert 5 <= len(lesson.steps) <= 8
+    used_md = {Path(step["instructions"]).name for step in raw_lesson["steps"]}
+    assert used_md == {p.name for p in (LESSON_DIR / "steps").glob("*.md")}, "every steps/*.md is used"
+    for step in lesson.steps:
+        # The loader replaced the path with the Markdown text itself.
+        assert step.instructions.lstrip().startswith("# "), step.id
+        assert "**Done when:**" in step.instructions, step.id
+        assert len(step.instructions) > 1000, step.id
+        assert len(step.hints) >= 2 and all(h.strip() for h in step.hints), step.id
+        assert step.explanation.strip(), step.id
+        assert step.checks, step.id
+        for check in step.checks:
+            kind = check["kind"]
+            assert kind in CHECK_FIELDS, (step.id, check)
+            assert CHECK_FIELDS[kind] <= set(check), (step.id, check)
+            assert isinstance(check.get("message"), str) and check["message"].strip(), (step.id, check)
+            if "model" in check:
+                assert check["model"] in STAGING | MARTS, (step.id, check)
+
+
+def test_the_lesson_uses_the_check_kinds_it_teaches(lesson):
+    kinds = Counter(check["kind"] for step in lesson.steps for check in step.checks)
+    relation_models = {c["model"] for s in lesson.steps for c in s.checks if c["kind"] == "relation"}
+    assert relation_models == STAGING | MARTS, "every model's data is compared with the reference"
+    assert {"depends_on", "materialized", "dbt_tests", "tests_pass", "tests_catch", "documented"} <= set(kinds)
+    assert "sql" not in kinds
+    tested = {t for s in lesson.steps for c in s.checks if c["kind"] == "dbt_tests" for t in c["tests"]}
+    assert {"unique", "not_null", "relationships", "accepted_values"} <= tested
+
+
+def test_staging_checks_require_a_source_not_the_seed(lesson):
+    """The source tables are named apart from the seeds, so only source() satisfies depends_on."""
+    for step in lesson.steps:
+        for check in step.checks:
+            if check["kind"] == "depends_on" and check["model"] in STAGING:
+                assert len(check["parents"]) == 1 and check["parents"][0] in SOURCE_TABLES, check
+                assert not check["parents"][0].startswith("raw_"), check
+
+
+def test_quiz(raw_lesson, lesson):
+    quiz = raw_lesson["quiz"]
+    assert 3 <= len(quiz) <= 5
+    for item in quiz:
+        assert item["question"].strip() and item["explanation"].strip()
+        assert len(item["choices"]) >= 2 and all(isinstance(c, str) and c.strip() for c in item["choices"])
+        assert isinstance(item["answer"], int) and 0 <= item["answer"] < len(item["choices"])
+    assert len(Counter(item["answer"] for item in quiz)) > 1, "the right answer is not always in one place"
+    if hasattr(lesson, "quiz"):  # the loader reads quizzes (once that change is in)
+        assert len(lesson.quiz) == len(quiz)
+
+
+@pytest.mark.parametrize("part", ["starter", "solution", *SEED_SETS])
+def test_no_server_owned_or_python_files(part):
+    files = _files(LESSON_DIR / part)
+    assert files, f"{part}/ is empty"
+    for rel in files:
+        assert PurePosixPath(rel).name not in SERVER_OWNED, rel
+        assert not rel.endswith(".py"), rel
+    if part.startswith("seeds"):
+        assert files == SEED_FILES, files
+
+
+def test_editable_globs_cover_learner_files_and_nothing_else(lesson):
+    for rel in _files(lesson.starter_dir) + _files(lesson.solution_dir):
+        assert lesson.is_editable(rel), rel
+    for rel in ["dbt_project.yml", "profiles.yml", "packages.yml", "models/evil.py",
+                "models/staging/evil.py", "macros/x.sql", *(f"{s}/{n}" for s in SEED_SETS for n in SEED_FILES)]:
+        assert not lesson.is_editable(rel), rel
+
+
+def test_starter_holds_a_placeholder_for_every_solution_file(lesson):
+    starter, solution = _files(lesson.starter_dir), _files(lesson.solution_dir)
+    assert starter == solution
+    assert {PurePosixPath(r).stem for r in solution if r.endswith(".sql")} == STAGING | MARTS
+    steps_of = {}
+    for rel in starter:
+        text = (lesson.starter_dir / rel).read_text(encoding="utf-8")
+        if rel.endswith(".sql"):
+            assert "{{" not in text and "{%" not in text, f"{rel}: a placeholder has no Jinja"
+            placeholder = text.strip().splitlines()[-1]
+            assert placeholder.startswith("select 'replace me in step "), rel
+            steps_of[PurePosixPath(rel).stem] = int(placeholder.split("step ")[1].split("'")[0])
+        else:
+            assert isinstance(yaml.safe_load(text), dict), f"{rel} must parse as YAML"
+    # The step a placeholder names is the step whose relation check looks at that model.
+    for number, step in enumerate(lesson.steps, start=1):
+        for check in step.checks:
+            if check["kind"] == "relation":
+                assert steps_of[check["model"]] == number, (check["model"], number)
+
+
+def test_solution_reads_inputs_with_source_and_ref():
+    for rel in _files(LESSON_DIR / "solution"):
+        if not rel.endswith(".sql"):
+            continue
+        text = (LESSON_DIR / "solution" / rel).read_text(encoding="utf-8")
+        code = "\n".join(line.split("--")[0] for line in text.splitlines())
+        assert "main." not in code and "raw_" not in code, f"{rel} must not type a table name"
+        if PurePosixPath(rel).stem in STAGING:
+            assert "{{ source('raw', '" in text and "ref(" not in text, rel
+        else:
+            assert "{{ ref('" in text and "source(" not in text, rel
+            assert "{{ config(materialized='table') }}" in text, f"{rel}: marts are tables"
+
+
+def test_solution_yaml_declares_sources_and_documents_and_tests():
+    sources = yaml.safe_load((LESSON_DIR / "solution/models/staging/_sources.yml").read_text())
+    (raw,) = sources["sources"]
+    assert raw["name"] == "raw" and raw["schema"] == "main"
+    assert {t["name"]: t["identifier"] for t in raw["tables"]} == SOURCE_TABLES
+    models = {}
+    for name in ("staging/_staging.yml", "marts/_marts.yml"):
+        models.update({m["name"]: m for m in yaml.safe_load((LESSON_DIR / "solution/models" / name).read_text())["models"]})
+    assert set(models) == STAGING | MARTS
+    generic = set()
+    for model in models.values():
+        assert model["description"].strip(), model["name"]
+        for column in model.get("columns", []):
+            assert column["description"].strip(), (model["name"], column["name"])
+            for test in column.get("data_tests", []):
+                generic.add(test if isinstance(test, str) else next(iter(test)))
+    assert generic == {"unique", "not_null", "relationships", "accepted_values"}
+
+
+# ---------------------------------------------------------------- seeds
+
+
+def _load_generator():
+    spec = importlib.util.spec_from_file_location("cafe_chain_generate_seeds", LESSON_DIR / "tools" / "generate_seeds.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generator_reproduces_every_seed_set_byte_for_byte(tmp_path):
+    _load_generator().generate_all(tmp_path)
+    for seeds in SEED_SETS:
+        assert _files(tmp_path / seeds) == SEED_FILES
+        for name in SEED_FILES:
+            assert (tmp_path / seeds / name).read_bytes() == (LESSON_DIR / seeds / name).read_bytes(), f"{seeds}/{name}"
+
+
+def _read_csv(path: Path) -> list[dict]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _raw(seeds: str) -> dict[str, list[dict]]:
+    return {name[:-4]: _read_csv(LESSON_DIR / seeds / name) for name in SEED_FILES}
+
+
+def test_seed_sets_are_small_same_shaped_and_different():
+    main, variant, bad = _raw("seeds"), _raw("seeds_variant"), _raw("seeds_bad")
+    assert (len(main["raw_stores"]), len(main["raw_products"]), len(main["raw_orders"])) == (5, 21, 200)
+    assert 400 <= len(main["raw_order_lines"]) <= 600
+    for name in main:
+        assert list(main[name][0]) == list(variant[name][0]) == list(bad[name][0]), name
+        assert main[name] != variant[name], f"the variant changes {name}"
+    # seeds_bad/ is seeds/ plus bad rows at the end.
+    for name in main:
+        assert bad[name][:len(main[name])] == main[name], name
+    assert len(bad["raw_orders"]) == 203 and len(bad["raw_order_lines"]) == len(main["raw_order_lines"]) + 1
+    # The messes the staging step teaches are really there.
+    statuses = {o["status"] for o in main["raw_orders"]}
+    assert {"completed", "Completed", "COMPLETED"} <= statuses
+    assert {s.lower() for s in statuses} == {"completed", "refunded", "voided"}
+    assert all(datetime.strptime(o["ordered_at"], TIME_FORMAT) for o in main["raw_orders"] + variant["raw_orders"])
+
+
+# ---------------------------------------------------------------- real dbt builds
+
+
+def _make_project(root: Path, layers: list[str], seeds: str, overlay: dict[str, str] | None = None) -> Path:
+    project = root / "project"
+    project.mkdir(parents=True)
+    for layer in layers:
+        _copy_tree(LESSON_DIR / layer, project)
+    for rel, text in (overlay or {}).items():
+        (project / rel).write_text(text, encoding="utf-8")
+    _copy_tree(LESSON_DIR / seeds, project / "seeds")
+    (project / "dbt_project.yml").write_text(yaml.safe_dump(dbt_project(), sort_keys=False))
+    (project / "profiles.yml").write_text(yaml.safe_dump({"lesson": {"target": "dev", "outputs": {"dev": {
+        "type": "duckdb", "path": str(root / "warehouse.duckdb"), "schema": "main", "threads": 1}}}}))
+    return project
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    for rel in _files(src):
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dst / rel).write_bytes((src / rel).read_bytes())
+
+
+def _run_build(root: Path, layers: list[str], seeds: str, overlay: dict[str, str] | None = None) -> dict:
+    project = _make_project(root, layers, seeds, overlay)
+    out = root / "results.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
+    env.update(DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_USE_COLORS="false")
+    proc = subprocess.run([sys.executable, "-c", BUILD_SCRIPT, str(project), str(out)], cwd=project,
+                          env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0 and out.is_file(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    return {"name": f"{'+'.join(layers)} on {seeds}", "seeds": seeds, "project": project,
+            "warehouse": root / "warehouse.duckdb", "log": proc.stdout,
+            "results": json.loads(out.read_text()),
+            "manifest": json.loads((project / "target" / "manifest.json").read_text())}
+
+
+def _mistakes() -> dict[str, str]:
+    """The solution with the mistakes learners make, one per check they should trip."""
+    staging = yaml.safe_load((LESSON_DIR / "solution/models/staging/_staging.yml").read_text())
+    lines = next(m for m in staging["models"] if m["name"] == "stg_order_lines")
+    next(c for c in lines["columns"] if c["name"] == "product_id")["data_tests"] = ["not_null"]
+    marts = yaml.safe_load((LESSON_DIR / "solution/models/marts/_marts.yml").read_text())
+    fct = next(m for m in marts["models"] if m["name"] == "fct_orders")
+    next(c for c in fct["columns"] if c["name"] == "basket_size").pop("description")
+    # dim_stores typed in from the answer on seeds/: right there, wrong on seeds_variant/.
+    expected = _expected("seeds")
+    values = ",\n".join(
+        f"({s['id']}, '{s['name']}', date '{s['opened_on']}', '{s['city']}', "
+        f"{expected['stores'][int(s['id'])][0]}, {expected['stores'][int(s['id'])][1]}, "
+        f"{Decimal(expected['stores'][int(s['id'])][2]) / 100})" for s in expected["raw"]["raw_stores"])
+    solution = LESSON_DIR / "solution" / "models"
+    fct_sql = (solution / "marts/fct_orders.sql").read_text()
+    product_sql = (solution / "marts/mart_product_performance.sql").read_text()
+    return {
+        "models/staging/stg_stores.sql": (solution / "staging/stg_stores.sql").read_text().replace(
+            "{{ source('raw', 'stores') }}", "{{ ref('raw_stores') }}"),
+        "models/marts/fct_orders.sql": fct_sql.replace("left join order_totals", "join order_totals"),
+        "models/marts/dim_stores.sql": (
+            "{{ config(materialized='table') }}\n"
+            "select store_id, store_name, city, opened_on, completed_orders, refunded_orders,\n"
+            "       cast(revenue as decimal(10, 2)) as revenue\n"
+            f"from (values\n{values}\n) as t(store_id, store_name, opened_on, city, completed_orders,"
+            " refunded_orders, revenue)\n"),
+        # The filter moved from the CTE to after the left join.
+        "models/marts/mart_product_performance.sql": product_sql.replace(
+            "    where o.status = 'completed'\n", "").replace(
+            "    on p.product_id = s.product_id\n",
+            "    on p.product_id = s.product_id\n"
+            "where s.product_id in (select product_id from completed_lines)\n"),
+        "models/staging/_staging.yml": yaml.safe_dump(staging, sort_keys=False),
+        "models/marts/_marts.yml": yaml.safe_dump(marts, sort_keys=False),
+    }
+
+
+BUILDS = {  # key -> (layers, seed set, with the mistakes above)
+    "solution": (["starter", "solution"], "seeds", False),
+    "solution_variant": (["starter", "solution"], "seeds_variant", False),
+    "solution_bad": (["starter", "solution"], "seeds_bad", False),
+    "starter": (["starter"], "seeds", False),
+    "mistakes": (["starter", "solution"], "seeds", True),
+    "mistakes_variant": (["starter", "solution"], "seeds_variant", True),
+    "mistakes_bad": (["starter", "solution"], "seeds_bad", True),
+}
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory) -> dict[str, dict]:
+    """All builds of this file, run side by side (each is its own dbt process)."""
+    overlay = _mistakes()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {key: pool.submit(_run_build, tmp_path_factory.mktemp(key), layers, seeds,
+                                    overlay if mistakes else None)
+                   for key, (layers, seeds, mistakes) in BUILDS.items()}
+        return {key: future.result() for key, future in futures.items()}
+
+
+def _query(build: dict, sql: str) -> list[tuple]:
+    with duckdb.connect(str(build["warehouse"]), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _assert_green(build: dict, commands=("seed", "run", "test")) -> None:
+    for command in commands:
+        result = build["results"][command]
+        bad = {uid: s for uid, s in result["nodes"].items() if s not in ("success", "pass")}
+        assert result["success"] and not bad, f"dbt {command} of {build['name']}: {result['exception']} {bad}\n{build['log'][-3000:]}"
+
+
+@pytest.mark.parametrize("key", ["solution", "solution_variant"])
+def test_solution_seeds_runs_and_tests_green(builds, key):
+    build = builds[key]
+    _assert_green(build)
+    nodes = build["results"]
+    assert len(nodes["seed"]["nodes"]) == 4
+    assert {uid.split(".")[-1] for uid in nodes["run"]["nodes"]} == STAGING | MARTS
+    assert len(nodes["test"]["nodes"]) >= 20
+
+
+def test_starter_builds_green(builds):
+    _assert_green(builds["starter"])
+    assert len(builds["starter"]["results"]["run"]["nodes"]) == len(STAGING | MARTS)
+    assert builds["starter"]["results"]["test"]["nodes"] == {}, "the starter has no tests yet"
+
+
+def test_solution_dag_reads_sources_then_refs(builds):
+    manifest = builds["solution"]["manifest"]
+    names = {uid: node["name"] for uid, node in {**manifest["nodes"], **manifest["sources"]}.items()}
+    models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    parents = {name: sorted(names[p] for p in m["depends_on"]["nodes"]) for name, m in models.items()}
+    assert parents == {
+        "stg_stores": ["stores"], "stg_products": ["products"], "stg_orders": ["orders"],
+        "stg_order_lines": ["order_lines"],
+        "fct_orders": ["stg_order_lines", "stg_orders"],
+        "mart_store_daily_revenue": ["fct_orders", "stg_stores"],
+        "dim_stores": ["fct_orders", "stg_stores"],
+        "mart_product_performance": ["stg_order_lines", "stg_orders", "stg_products"],
+    }
+    for name in STAGING:
+        (parent,) = models[name]["depends_on"]["nodes"]
+        assert parent.startswith("source.lesson.raw."), (name, parent)
+    # The sources resolve to the seeds' tables in schema main.
+    for uid, source in manifest["sources"].items():
+        assert source["schema"] == "main" and source["identifier"] == SOURCE_TABLES[source["name"]], uid
+    materialized = {name: m["config"]["materialized"] for name, m in models.items()}
+    assert materialized == {**{n: "view" for n in STAGING}, **{n: "table" for n in MARTS}}
+    kinds = dict(_query(builds["solution"], "select table_name, table_type from information_schema.tables "
+                                            "where table_schema = 'main'"))
+    assert {kinds[n] for n in STAGING} == {"VIEW"} and {kinds[n] for n in MARTS} == {"BASE TABLE"}
+
+
+def test_staging_cleans_the_types(builds):
+    types = dict(((t, c), d) for t, c, d in _query(builds["solution"], (
+        "select table_name, column_name, data_type from information_schema.columns where table_schema = 'main'")))
+    assert types["raw_orders", "ordered_at"] == "VARCHAR", "the seed keeps the till's text times"
+    assert types["stg_orders", "ordered_at"] == "TIMESTAMP"
+    assert types["fct_orders", "order_date"] == "DATE"
+    assert types["stg_products", "price"] == types["stg_order_lines", "unit_price"] == "DECIMAL(10,2)"
+    assert types["raw_products", "price_cents"] == "INTEGER"
+    assert _query(builds["solution"], "select distinct status from stg_orders order by 1") == [
+        ("completed",), ("refunded",), ("voided",)]
+    assert _query(builds["solution"], "select count(*) from stg_products where category <> lower(category)") == [(0,)]
+
+
+def _expected(seeds: str) -> dict:
+    """Every mart's numbers, computed from the CSV files in plain Python (cents as integers)."""
+    raw = _raw(seeds)
+    orders = {}
+    for o in raw["raw_orders"]:
+        at = datetime.strptime(o["ordered_at"], TIME_FORMAT)
+        orders[int(o["id"])] = {"store": int(o["store_id"]), "date": at.date(), "at": at,
+                                "status": o["status"].lower(), "items": 0, "cents": 0}
+    product_sales = defaultdict(lambda: [0, set(), 0])  # units, orders, cents (completed orders)
+    for line in raw["raw_order_lines"]:
+        order, qty, cents = orders[int(line["order_id"])], int(line["qty"]), int(line["qty"]) * int(line["unit_price_cents"])
+        order["items"] += qty
+        order["cents"] += cents
+        if order["status"] == "completed":
+            sales = product_sales[int(line["product_id"])]
+            sales[0] += qty
+            sales[1].add(int(line["order_id"]))
+            sales[2] += cents
+    stores = defaultdict(lambda: [0, 0, 0])  # completed, refunded, revenue cents
+    daily = defaultdict(lambda: [0, 0, 0])  # orders, items, revenue cents
+    for order in orders.values():
+        if order["status"] == "completed":
+            stores[order["store"]][0] += 1
+            stores[order["store"]][2] += order["cents"]
+            cell = daily[order["store"], order["date"]]
+            cell[0] += 1
+            cell[1] += order["items"]
+            cell[2] += order["cents"]
+        elif order["status"] == "refunded":
+            stores[order["store"]][1] += 1
+    return {"raw": raw, "orders": orders, "stores": stores, "daily": daily, "products": product_sales}
+
+
+@pytest.mark.parametrize("key", ["solution", "solution_variant"])
+def test_marts_hold_the_numbers_computed_from_the_csv_files(builds, key):
+    build = builds[key]
+    expected = _expected(build["seeds"])
+    raw, orders = expected["raw"], expected["orders"]
+
+    fct = _query(build, "select order_id, store_id, ordered_at, order_date, status, basket_size, "
+                        "order_total from fct_orders order by order_id")
+    assert fct == [(i, o["store"], o["at"], o["date"], o["status"], o["items"], Decimal(o["cents"]) / 100)
+                   for i, o in sorted(orders.items())]
+    voided = [o for o in orders.values() if o["status"] == "voided"]
+    assert voided and all(o["items"] == 0 and o["cents"] == 0 for o in voided), "voided orders keep a row"
+
+    revenue_cents = sum(o["cents"] for o in orders.values() if o["status"] == "completed")
+    for table in ("mart_store_daily_revenue", "dim_stores", "mart_product_performance"):
+        assert _query(build, f"select sum(revenue) from {table}") == [(Decimal(revenue_cents) / 100,)], table
+
+    daily = _query(build, "select store_id, order_date, orders, items_sold, revenue, avg_basket_size, "
+                          "avg_order_value from mart_store_daily_revenue order by store_id, order_date")
+    assert [row[:5] for row in daily] == [(s, d, n, items, Decimal(c) / 100)
+                                          for (s, d), (n, items, c) in sorted(expected["daily"].items())]
+    for store, day, n, items, revenue, avg_basket, avg_value in daily:
+        assert avg_basket == pytest.approx(items / n) and avg_value == pytest.approx(float(revenue) / n)
+
+    stores = _query(build, "select store_id, completed_orders, refunded_orders, revenue from dim_stores order by 1")
+    assert stores == [(int(s["id"]), *expected["stores"][int(s["id"])][:2], Decimal(expected["stores"][int(s["id"])][2]) / 100)
+                      for s in raw["raw_stores"]]
+    assert stores[-1] == (5, 0, 0, Decimal(0)), "Riverside has no orders and is still there"
+
+    products = _query(build, "select product_id, units_sold, orders, revenue from mart_product_performance order by 1")
+    sales = expected["products"]
+    unsold = [p["name"] for p in raw["raw_products"] if int(p["id"]) not in sales]
+    assert unsold == ["Pumpkin spice latte"]
+    assert products == [(int(p["id"]), sales[int(p["id"])][0], len(sales[int(p["id"])][1]),
+                         Decimal(sales[int(p["id"])][2]) / 100) for p in raw["raw_products"]]
+    assert products[-1][1:] == (0, 0, Decimal(0)), "the pumpkin spice latte never sold and is still there"
+
+
+def test_solution_marts_differ_between_seed_sets(builds):
+    """So a model that hard-codes the answer for seeds/ fails on seeds_variant/."""
+    for model in sorted(STAGING | MARTS):
+        rows = [Counter(_query(builds[k], f"select * from {model}")) for k in ("solution", "solution_variant")]
+        assert rows[0] != rows[1], model
+
+
+def _failing_tests(build: dict) -> set[tuple[str, str, str]]:
+    nodes = build["manifest"]["nodes"]
+    failed = set()
+    for uid, status in build["results"]["test"]["nodes"].items():
+        if status in ("fail", "error"):
+            node = nodes[uid]
+            failed.add((node["test_metadata"]["name"], node["attached_node"].split(".")[-1], node["column_name"]))
+    return failed
+
+
+def test_bad_seeds_make_exactly_the_right_tests_fail(builds):
+    build = builds["solution_bad"]
+    _assert_green(build, commands=("seed", "run"))
+    assert not build["results"]["test"]["success"], "dbt test must exit non-zero on the bad rows"
+    assert _failing_tests(build) == EXPECTED_BAD_FAILURES
+    assert len(build["results"]["test"]["nodes"]) == len(builds["solution"]["results"]["test"]["nodes"])
+
+
+# ---------------------------------------------------------------- the checks of lesson.yml
+
+
+def _norm(value, decimals: int):
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        number = round(float(value), decimals)
+        return 0.0 if number == 0 else number
+    return str(value)
+
+
+def _table(build: dict, name: str):
+    try:
+        with duckdb.connect(str(build["warehouse"]), read_only=True) as con:
+            cursor = con.execute(f'select * from main."{name}"')
+            return [d[0].lower() for d in cursor.description], cursor.fetchall()
+    except duckdb.Error:
+        return None
+
+
+def _model(build: dict, name: str) -> tuple[str, dict] | tuple[None, None]:
+    for uid, node in build["manifest"]["nodes"].items():
+        if node["resource_type"] == "model" and node["name"] == name:
+            return uid, node
+    return None, None
+
+
+def _attached_tests(build: dict, model_uid: str | None):
+    for uid, node in build["manifest"]["nodes"].items():
+        if node["resource_type"] == "test" and (model_uid is None or node.get("attached_node") == model_uid
+                                                or model_uid in node["depends_on"]["nodes"]):
+            yield uid, node
+
+
+def evaluate(check: dict, learner: dict, reference: dict, learner_bad: dict) -> bool:
+    """The README's meaning of each check kind, on builds of this file."""
+    kind = check["kind"]
+    uid, node = _model(learner, check.get("model", ""))
+    statuses = {**learner["results"]["run"]["nodes"], **learner["results"]["test"]["nodes"]}
+    if kind == "relation":
+        actual, expected = _table(learner, check["model"]), _table(reference, check["model"])
+        assert expected is not None, f"the reference has no {check['model']}"
+        if node is None or statuses.get(uid) != "success" or actual is None:
+            return False
+        if sorted(actual[0]) != sorted(expected[0]) or len(actual[1]) != len(expected[1]):
+            return False
+        order = [actual[0].index(c) for c in expected[0]]
+        decimals = int(check.get("decimals", 6))
+        rows = [tuple(_norm(r[i], decimals) for i in order) for r in actual[1]]
+        return Counter(rows) == Counter(tuple(_norm(v, decimals) for v in r) for r in expected[1])
+    if kind == "tests_catch":
+        bad_uid, _ = _model(learner_bad, check.get("model", ""))
+        bad_status = learner_bad["results"]["test"]["nodes"]
+        return any(bad_status.get(t) in ("fail", "error") for t, _ in _attached_tests(learner_bad, bad_uid))
+    if kind == "tests_pass":
+        tests = [t for t, _ in _attached_tests(learner, uid)]
+        return bool(tests) and all(statuses.get(t) == "pass" for t in tests)
+    if node is None:
+        return False
+    if kind in ("depends_on", "uses_ref"):
+        everything = {**learner["manifest"]["nodes"], **learner["manifest"]["sources"]}
+        parents = {everything[p]["name"] for p in node["depends_on"]["nodes"] if p in everything}
+        return set(check["parents"]) <= parents if kind == "depends_on" else bool(parents)
+    if kind == "materialized":
+        return node["config"]["materialized"] == check["materialized"]
+    if kind == "dbt_tests":
+        column = (check.get("column") or "").lower()
+        for wanted in check["tests"]:
+            found = [t for t, n in _attached_tests(learner, uid) if n.get("attached_node") == uid
+                     and n["test_metadata"]["name"] == wanted and (not column or (n.get("column_name") or "").lower() == column)]
+            if not found or any(statuses.get(t) != "pass" for t in found):
+                return False
+        return True
+    if kind == "documented":
+        columns = {k.lower(): v.get("description", "") for k, v in node["columns"].items()}
+        return bool(node["description"].strip()) and all(columns.get(c.lower(), "").strip() for c in check.get("columns", []))
+    raise AssertionError(f"no reference meaning for check kind {kind!r}")
+
+
+@pytest.mark.parametrize("key", ["solution", "solution_variant"])
+def test_solution_passes_every_check(lesson, builds, key):
+    failed = [(step.id, check["kind"], check.get("model")) for step in lesson.steps for check in step.checks
+              if not evaluate(check, builds[key], builds[key], builds["solution_bad"])]
+    assert not failed
+
+
+def test_starter_fails_every_step(lesson, builds):
+    learner, reference = builds["starter"], builds["solution"]
+    # The starter defines no test at all, so on any seed set none can fail: its build on seeds/
+    # stands in for a build on seeds_bad/ (tests_catch) and saves a dbt process.
+    assert not any(n["resource_type"] == "test" for n in learner["manifest"]["nodes"].values())
+    for step in lesson.steps:
+        outcomes = [evaluate(check, learner, reference, learner) for check in step.checks]
+        assert not all(outcomes), f"the bare starter already passes step {step.id}"
+    # Every data and test check fails on the starter, not just one per step.
+    for step in lesson.steps:
+        for check in step.checks:
+            if check["kind"] in ("relation", "dbt_tests", "tests_catch", "documented"):
+                assert not evaluate(check, learner, reference, learner), (step.id, check)
+
+
+# Per step: the (kind, model) of the checks the mistakes build must fail on seeds/; all others pass.
+MISTAKES_FAIL = {
+    "sources": {("depends_on", "stg_stores")},  # ref() of the seed instead of source()
+    "staging": set(),
+    "fct_orders": {("relation", "fct_orders")},  # inner join: the voided orders are gone
+    "daily_revenue": set(),  # completed orders only, so the inner join above does not show here
+    "dimensions": {("depends_on", "dim_stores"),  # typed-in values read nothing
+                   ("relation", "mart_product_performance")},  # WHERE after the left join
+    "tests": {("dbt_tests", "stg_order_lines"), ("tests_catch", "stg_order_lines")},  # no relationships test
+    "docs": {("documented", "fct_orders")},  # basket_size undescribed
+}
+
+
+def test_checks_catch_typical_mistakes(lesson, builds):
+    assert [s.id for s in lesson.steps] == list(MISTAKES_FAIL)
+    _assert_green(builds["mistakes"])
+    for step in lesson.steps:
+        failed = {(c["kind"], c.get("model")) for c in step.checks
+                  if not evaluate(c, builds["mistakes"], builds["solution"], builds["mistakes_bad"])}
+        assert failed == MISTAKES_FAIL[step.id], step.id
+
+
+def test_a_hard_coded_answer_fails_on_the_variant(lesson, builds):
+    (check,) = [c for s in lesson.steps for c in s.checks if c["kind"] == "relation" and c["model"] == "dim_stores"]
+    assert evaluate(check, builds["mistakes"], builds["solution"], builds["mistakes_bad"])
+    assert not evaluate(check, builds["mistakes_variant"], builds["solution_variant"], builds["mistakes_bad"])
