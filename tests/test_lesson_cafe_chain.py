@@ -348,7 +348,6 @@ def _mistakes() -> dict[str, str]:
         f"{Decimal(expected['stores'][int(s['id'])][2]) / 100})" for s in expected["raw"]["raw_stores"])
     solution = LESSON_DIR / "solution" / "models"
     fct_sql = (solution / "marts/fct_orders.sql").read_text()
-    product_sql = (solution / "marts/mart_product_performance.sql").read_text()
     return {
         "models/staging/stg_stores.sql": (solution / "staging/stg_stores.sql").read_text().replace(
             "{{ source('raw', 'stores') }}", "{{ ref('raw_stores') }}"),
@@ -359,12 +358,17 @@ def _mistakes() -> dict[str, str]:
             "       cast(revenue as decimal(10, 2)) as revenue\n"
             f"from (values\n{values}\n) as t(store_id, store_name, opened_on, city, completed_orders,"
             " refunded_orders, revenue)\n"),
-        # The filter moved from the CTE to after the left join.
-        "models/marts/mart_product_performance.sql": product_sql.replace(
-            "    where o.status = 'completed'\n", "").replace(
-            "    on p.product_id = s.product_id\n",
-            "    on p.product_id = s.product_id\n"
-            "where s.product_id in (select product_id from completed_lines)\n"),
+        # The quiz's trap: a filter on the right-hand side of a left join, in the final WHERE.
+        "models/marts/mart_product_performance.sql": (
+            "{{ config(materialized='table') }}\n"
+            "select p.product_id, p.product_name, p.category,\n"
+            "       coalesce(sum(l.quantity), 0) as units_sold, count(distinct l.order_id) as orders,\n"
+            "       coalesce(sum(l.line_total), 0) as revenue\n"
+            "from {{ ref('stg_products') }} as p\n"
+            "left join {{ ref('stg_order_lines') }} as l on p.product_id = l.product_id\n"
+            "left join {{ ref('stg_orders') }} as o on l.order_id = o.order_id\n"
+            "where o.status = 'completed'\n"
+            "group by p.product_id, p.product_name, p.category\n"),
         "models/staging/_staging.yml": yaml.safe_dump(staging, sort_keys=False),
         "models/marts/_marts.yml": yaml.safe_dump(marts, sort_keys=False),
     }
@@ -376,7 +380,6 @@ BUILDS = {  # key -> (layers, seed set, with the mistakes above)
     "solution_bad": (["starter", "solution"], "seeds_bad", False),
     "starter": (["starter"], "seeds", False),
     "mistakes": (["starter", "solution"], "seeds", True),
-    "mistakes_variant": (["starter", "solution"], "seeds_variant", True),
     "mistakes_bad": (["starter", "solution"], "seeds_bad", True),
 }
 
@@ -673,6 +676,11 @@ MISTAKES_FAIL = {
 def test_checks_catch_typical_mistakes(lesson, builds):
     assert [s.id for s in lesson.steps] == list(MISTAKES_FAIL)
     _assert_green(builds["mistakes"])
+    # The mistakes do what they are meant to: rows go missing without any error.
+    voided = sum(o["status"] == "voided" for o in _expected("seeds")["orders"].values())
+    assert _query(builds["mistakes"], "select count(*) from fct_orders") == [(200 - voided,)]
+    assert _query(builds["mistakes"], "select count(*) from mart_product_performance "
+                                      "where product_name = 'Pumpkin spice latte'") == [(0,)]
     for step in lesson.steps:
         failed = {(c["kind"], c.get("model")) for c in step.checks
                   if not evaluate(c, builds["mistakes"], builds["solution"], builds["mistakes_bad"])}
@@ -680,6 +688,12 @@ def test_checks_catch_typical_mistakes(lesson, builds):
 
 
 def test_a_hard_coded_answer_fails_on_the_variant(lesson, builds):
+    """The typed-in dim_stores matches the reference on seeds/ but not on seeds_variant/.
+
+    It is a VALUES literal, the same table whatever the seeds, so the mistakes build on seeds/
+    stands in for one on seeds_variant/ (one dbt process less)."""
+    mistaken = builds["mistakes"]["manifest"]["nodes"]["model.lesson.dim_stores"]
+    assert mistaken["depends_on"]["nodes"] == [] and "values" in mistaken["raw_code"]
     (check,) = [c for s in lesson.steps for c in s.checks if c["kind"] == "relation" and c["model"] == "dim_stores"]
     assert evaluate(check, builds["mistakes"], builds["solution"], builds["mistakes_bad"])
-    assert not evaluate(check, builds["mistakes_variant"], builds["solution_variant"], builds["mistakes_bad"])
+    assert not evaluate(check, builds["mistakes"], builds["solution_variant"], builds["mistakes_bad"])
