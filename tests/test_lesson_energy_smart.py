@@ -54,6 +54,7 @@ BAD_ROW_TESTS = {
     "not_negative_int_meter_intervals_consumption_kwh",  # ... is a negative consumption downstream
 }
 APPENDED_HOURS = 6  # readings added after the first build, to run the incremental model for real
+HOURLY_SQL = "lesson/models/marts/fct_hourly_consumption.sql"  # under target/run/ and target/compiled/
 
 
 # ---------------------------------------------------------------- dbt projects
@@ -126,7 +127,7 @@ def _solution_build(root: Path, seeds: str) -> Build:
     build = _make_project(root, [LESSON_DIR / "starter", LESSON_DIR / "solution"], LESSON_DIR / seeds)
     for label in ("seed", "run", "test"):
         _dbt(build, label, label)
-    first_run = (build.project / "target" / "run" / "lesson" / "models" / "marts" / "fct_hourly_consumption.sql")
+    first_run = build.project / "target" / "run" / HOURLY_SQL
     build.extra["first_run_sql"] = first_run.read_text() if first_run.is_file() else ""
     build.extra["hourly_after_first_run"] = sorted(build.query("select * from fct_hourly_consumption"))
     _dbt(build, "run2", "run")
@@ -141,8 +142,7 @@ def _appended_build(first: Build, root: Path) -> Build:
     profiles.write_text(profiles.read_text().replace(str(first.warehouse), str(build.warehouse)))
     _append_readings(build.project / "seeds" / "readings.csv", build.project / "seeds" / "meters.csv")
     _dbt(build, "seed_run3", "build", "--resource-type", "seed", "--resource-type", "model")
-    compiled = build.project / "target" / "compiled" / "lesson" / "models" / "marts" / "fct_hourly_consumption.sql"
-    build.extra["third_run_compiled"] = compiled.read_text()
+    build.extra["third_run_compiled"] = (build.project / "target" / "compiled" / HOURLY_SQL).read_text()
     return build
 
 
@@ -176,15 +176,19 @@ def _shown_code_build(root: Path) -> Build:
     (project / "models/marts/fct_hourly_consumption.sql").write_text(_fenced(hints["incremental"]))
     (project / "models/marts/fct_daily_household_cost.sql").write_text(_fenced(hints["daily_cost"]))
     # Unit tests: the hint's, the reset example of the instructions, and step 5's optional one.
-    intermediate = yaml.safe_load((project / "models/intermediate/_intermediate.yml").read_text())
-    intermediate["unit_tests"] = (yaml.safe_load(_fenced(hints["unit_tests"]))["unit_tests"]
-                                  + yaml.safe_load(_fenced((LESSON_DIR / "steps/04_unit_tests.md").read_text()))["unit_tests"])
-    (project / "models/intermediate/_intermediate.yml").write_text(yaml.safe_dump(intermediate, sort_keys=False))
-    marts = yaml.safe_load((project / "models/marts/_marts.yml").read_text())
-    marts["unit_tests"] = yaml.safe_load(_fenced((LESSON_DIR / "steps/05_incremental.md").read_text(), "yaml"))["unit_tests"]
-    (project / "models/marts/_marts.yml").write_text(yaml.safe_dump(marts, sort_keys=False))
+    step_4 = (LESSON_DIR / "steps/04_unit_tests.md").read_text()
+    step_5 = (LESSON_DIR / "steps/05_incremental.md").read_text()
+    _add_unit_tests(project / "models/intermediate/_intermediate.yml",
+                    _fenced(hints["unit_tests"]), _fenced(step_4))
+    _add_unit_tests(project / "models/marts/_marts.yml", _fenced(step_5, "yaml"))
     _dbt(build, "build", "build")
     return build
+
+
+def _add_unit_tests(yml: Path, *snippets: str) -> None:
+    data = yaml.safe_load(yml.read_text())
+    data["unit_tests"] = [test for snippet in snippets for test in yaml.safe_load(snippet)["unit_tests"]]
+    yml.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 def _fenced(text: str, lang: str | None = None) -> str:
@@ -207,7 +211,8 @@ def builds(tmp_path_factory):
             "starter": pool.submit(_starter_build, root / "starter"),
             "shown": pool.submit(_shown_code_build, root / "shown"),
         }
-        futures["appended"] = pool.submit(lambda: _appended_build(futures["seeds"].result(), root / "appended"))
+        seeds = futures["seeds"]
+        futures["appended"] = pool.submit(lambda: _appended_build(seeds.result(), root / "appended"))
         yield futures
 
 
@@ -304,6 +309,19 @@ def _kwh(wh: int) -> Decimal:
     return Decimal(wh) / 1000
 
 
+def _assert_hourly_and_daily(build: Build, exp: Expected) -> None:
+    """Both marts hold exactly the Python totals: every hour of every meter, every household-day."""
+    hourly = build.query("select meter_id, hour_start, consumption_kwh, intervals from fct_hourly_consumption")
+    assert len(hourly) == len(exp.hourly)
+    assert {(m, h): (kwh, n) for m, h, kwh, n in hourly} == \
+        {key: (_kwh(wh), n) for key, (wh, n) in exp.hourly.items()}
+    daily = build.query("select household_id, consumption_date, consumption_kwh, cost "
+                        "from fct_daily_household_cost")
+    assert len(daily) == len(exp.daily)
+    assert {(h, d): (kwh, Decimal(str(cost))) for h, d, kwh, cost in daily} == \
+        {key: (_kwh(wh), cost) for key, (wh, cost) in exp.daily.items()}
+
+
 # ---------------------------------------------------------------- the lesson as files
 
 
@@ -359,7 +377,8 @@ def test_folder_layout_and_rules(lesson):
         for rel in _files(LESSON_DIR / part):
             assert PurePosixPath(rel).name not in SERVER_OWNED, rel
             assert not rel.endswith(".py"), rel
-    assert [p.relative_to(LESSON_DIR).as_posix() for p in LESSON_DIR.rglob("*.py")] == ["tools/generate_seeds.py"]
+    python = [p.relative_to(LESSON_DIR).as_posix() for p in LESSON_DIR.rglob("*.py")]
+    assert python == ["tools/generate_seeds.py"]
     models = {PurePosixPath(rel).stem for rel in solution if rel.startswith("models/") and rel.endswith(".sql")}
     assert models == SOLUTION_MODELS
     for rel in solution:
@@ -389,11 +408,13 @@ def test_generator_rewrites_every_seed_set_byte_for_byte(tmp_path):
     for seeds in ("seeds", "seeds_variant", "seeds_bad"):
         assert set(_files(LESSON_DIR / seeds)) == SEED_FILES, seeds
         for name in SEED_FILES:
-            assert (tmp_path / seeds / name).read_bytes() == (LESSON_DIR / seeds / name).read_bytes(), (seeds, name)
+            written = (tmp_path / seeds / name).read_bytes()
+            assert written == (LESSON_DIR / seeds / name).read_bytes(), (seeds, name)
 
 
 def test_seed_sets_have_the_same_shape_and_the_promised_quirks():
-    sets = {s: {n: _read(LESSON_DIR / s / n) for n in SEED_FILES} for s in ("seeds", "seeds_variant", "seeds_bad")}
+    sets = {s: {n: _read(LESSON_DIR / s / n) for n in SEED_FILES}
+            for s in ("seeds", "seeds_variant", "seeds_bad")}
     for seeds, files in sets.items():
         for name, rows in files.items():
             assert list(rows[0]) == list(sets["seeds"][name][0]), (seeds, name)
@@ -474,38 +495,36 @@ def test_solution_numbers_match_python_totals(builds, seeds):
     units = dict(build.query("select meter_id, unit from stg_meters"))
     sample = build.query("select meter_id, reading_at, register_kwh from stg_readings "
                          "where reading_at = '2024-03-04 00:00:00'")
-    raw = {r["meter_id"]: r for r in _read(LESSON_DIR / seeds / "readings.csv") if r["reading_at"] == "2024-03-04 00:00:00"}
-    assert {m: kwh for m, _at, kwh in sample} == {m: _kwh(_wh(r["register_value"], units[m])) for m, r in raw.items()}
+    raw = [r for r in _read(LESSON_DIR / seeds / "readings.csv") if r["reading_at"] == "2024-03-04 00:00:00"]
+    expected = {r["meter_id"]: _kwh(_wh(r["register_value"], units[r["meter_id"]])) for r in raw}
+    assert {m: kwh for m, _at, kwh in sample} == expected
 
     intervals = build.query("select meter_id, interval_start, interval_end, interval_minutes, "
                             "consumption_kwh, is_reset from int_meter_intervals")
-    assert sorted(intervals) == sorted((m, s, e, mins, _kwh(wh), reset) for m, s, e, mins, wh, reset in exp.intervals)
+    assert sorted(intervals) == sorted((m, start, end, minutes, _kwh(wh), reset)
+                                       for m, start, end, minutes, wh, reset in exp.intervals)
 
-    per_meter = dict(build.query("select meter_id, sum(consumption_kwh) from fct_hourly_consumption group by 1"))
-    assert per_meter == {m: _kwh(wh) for m, wh in exp.meter_wh.items()}
-    hourly = build.query("select meter_id, hour_start, consumption_kwh, intervals from fct_hourly_consumption")
-    assert {(m, h): (kwh, n) for m, h, kwh, n in hourly} == {k: (_kwh(wh), n) for k, (wh, n) in exp.hourly.items()}
-    assert len(hourly) == len(exp.hourly)
-
-    daily = build.query("select household_id, consumption_date, consumption_kwh, cost from fct_daily_household_cost")
-    assert {(h, d): (kwh, Decimal(str(cost))) for h, d, kwh, cost in daily} == \
-        {k: (_kwh(wh), cost) for k, (wh, cost) in exp.daily.items()}
-    assert len(daily) == 8 * 3  # 8 households, 3 days
+    per_meter = build.query("select meter_id, sum(consumption_kwh) from fct_hourly_consumption group by 1")
+    assert dict(per_meter) == {m: _kwh(wh) for m, wh in exp.meter_wh.items()}
+    _assert_hourly_and_daily(build, exp)
+    assert len(exp.daily) == 8 * 3  # 8 households, 3 days
     per_household = defaultdict(Decimal)
     for (household, _day), (_wh_total, cost) in exp.daily.items():
         per_household[household] += cost
-    assert dict(build.query("select household_id, sum(cost) from fct_daily_household_cost group by 1")) == per_household
+    cost = build.query("select household_id, sum(cost) from fct_daily_household_cost group by 1")
+    assert dict(cost) == per_household
 
 
 @pytest.mark.parametrize("seeds", SEED_SETS)
 def test_second_run_is_incremental_and_changes_nothing(builds, seeds):
     build = _get(builds, seeds)
     assert re.search(r"create\s+table", build.extra["first_run_sql"]), "the first run builds the whole table"
-    second = (build.project / "target/run/lesson/models/marts/fct_hourly_consumption.sql").read_text().lower()
+    second = (build.project / "target" / "run" / HOURLY_SQL).read_text().lower()
     assert "delete from" in second and "insert into" in second, second[:800]  # delete+insert on unique_key
     hourly = sorted(build.query("select * from fct_hourly_consumption"))
     assert hourly == build.extra["hourly_after_first_run"]
-    count, distinct = build.query("select count(*), count(distinct (meter_id, hour_start)) from fct_hourly_consumption")[0]
+    count, distinct = build.query("select count(*), count(distinct (meter_id, hour_start)) "
+                                  "from fct_hourly_consumption")[0]
     assert count == distinct == len(_expected(LESSON_DIR / seeds).hourly)
 
 
@@ -522,14 +541,9 @@ def test_incremental_run_adds_new_readings_and_completes_the_last_hour(builds):
     assert "where interval_start >= (select max(hour_start) from" in compiled
     exp = _expected(build.project / "seeds")
     assert exp.readings == _expected(LESSON_DIR / "seeds").readings + 10 * APPENDED_HOURS * 4
-    hourly = build.query("select meter_id, hour_start, consumption_kwh, intervals from fct_hourly_consumption")
-    assert len(hourly) == len(exp.hourly)
-    assert {(m, h): (kwh, n) for m, h, kwh, n in hourly} == {k: (_kwh(wh), n) for k, (wh, n) in exp.hourly.items()}
-    last_hour = datetime(2024, 3, 6, 23)
-    assert all(n == 4 for (_m, h), (_wh_sum, n) in exp.hourly.items() if h == last_hour)
-    daily = build.query("select household_id, consumption_date, consumption_kwh, cost from fct_daily_household_cost")
-    assert {(h, d): (kwh, Decimal(str(c))) for h, d, kwh, c in daily} == \
-        {k: (_kwh(wh), cost) for k, (wh, cost) in exp.daily.items()}
+    last_hour = datetime(2024, 3, 6, 23)  # had 3 intervals after the first run, now 4
+    assert [n for (_m, hour), (_wh_sum, n) in exp.hourly.items() if hour == last_hour] == [4] * 10
+    _assert_hourly_and_daily(build, exp)
 
 
 def test_bad_seeds_make_the_solution_data_tests_fail(builds):
@@ -602,11 +616,12 @@ def evaluate(check: dict, build: Build, reference: Build, bad: Build | None) -> 
     kind = check["kind"]
     nodes = build.manifest["nodes"]
     model = nodes.get(f"model.lesson.{check.get('model')}")
-    statuses = {**build.statuses("test" if "test" in build.steps else "build")}
+    statuses = build.statuses("test" if "test" in build.steps else "build")
     if kind == "relation":
         return _same_relation(check, build, reference)
     if kind == "depends_on":
-        return model is not None and set(check["parents"]) <= {nodes[p]["name"] for p in model["depends_on"]["nodes"]}
+        parents = {nodes[p]["name"] for p in model["depends_on"]["nodes"]} if model else set()
+        return set(check["parents"]) <= parents
     if kind == "materialized":
         return model is not None and model["config"]["materialized"] == check["materialized"]
     if kind == "unit_tests":
