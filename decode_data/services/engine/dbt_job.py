@@ -80,6 +80,7 @@ def _describe(node) -> dict:
         "path": getattr(node, "original_file_path", None),
         "materialized": getattr(config, "materialized", None),
         "depends_on": list(getattr(getattr(node, "depends_on", None), "nodes", []) or []),
+        "macros": list(getattr(getattr(node, "depends_on", None), "macros", []) or []),
         "description": getattr(node, "description", "") or "",
         "columns": {name: (col.description or "") for name, col in
                     (getattr(node, "columns", None) or {}).items()},

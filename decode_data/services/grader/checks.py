@@ -135,6 +135,18 @@ def check_uses_ref(check: dict, learner: Build, _reference: Build) -> CheckOutco
                     "{{ ref('...') }} or {{ source('...', '...') }} so dbt knows the dependency.")
 
 
+def check_uses_macro(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
+    name, macro = check["model"], check["macro"]
+    failure = _compile_failure(check, learner, name)
+    if failure:
+        return failure
+    used = {m.rsplit(".", 1)[-1] for m in (learner.node(name) or {}).get("macros", [])}
+    if macro in used:
+        return _outcome(check, True, learner)
+    return _outcome(check, False, learner, stage="graph", path=(learner.node(name) or {}).get("path"),
+                    message=check.get("message") or f"{name} should call the macro {{{{ {macro}(...) }}}}.")
+
+
 def check_materialized(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
     name = check["model"]
     failure = _compile_failure(check, learner, name)
@@ -252,6 +264,7 @@ CHECKS: dict[str, Check] = {
     "relation": check_relation,
     "depends_on": check_depends_on,
     "uses_ref": check_uses_ref,
+    "uses_macro": check_uses_macro,
     "materialized": check_materialized,
     "dbt_tests": check_dbt_tests,
     "tests_pass": check_tests_pass,
