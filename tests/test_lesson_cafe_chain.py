@@ -13,10 +13,14 @@ Then:
     here in plain Python from the CSV files;
   * on seeds_bad/ the solution's run is green but exactly the tests for the planted bad rows fail;
   * the bare starter builds green;
-  * every step's checks pass on the solution (both seed sets) and at least one fails on the starter.
+  * every step's checks pass on the solution (both seed sets) and at least one fails on the starter;
+  * the solution with typical learner mistakes (ref() of the seed instead of source(), an inner
+    join that loses voided orders, a WHERE that undoes a left join, a typed-in table, a missing
+    test, a missing description) fails exactly the checks meant to catch each mistake.
 
 `evaluate` below is a small reference reading of the README's check kinds, kept independent of
-the grader (decode_data/services/grader/) so this file proves the lesson on its own.
+the grader (decode_data/services/grader/) so this file proves the lesson on its own; the real
+grader proves it too, in tests/test_lessons_check.py (`lessons check` over every lesson).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ SEED_FILES = ["raw_order_lines.csv", "raw_orders.csv", "raw_products.csv", "raw_
 SERVER_OWNED = {"dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"}
 LESSON_ENTRIES = {"lesson.yml", "steps", "seeds", "seeds_variant", "seeds_bad", "starter", "solution", "tools"}
 CHECK_FIELDS = {  # kind -> required fields (README, "Checks")
-    "relation": {"model"}, "depends_on": {"model", "parents"}, "uses_ref": {"model"},
+    "relation": {"model"}, "exists": {"model"}, "depends_on": {"model", "parents"}, "uses_ref": {"model"},
     "materialized": {"model", "materialized"}, "dbt_tests": {"model", "tests"}, "tests_pass": set(),
     "tests_catch": set(), "unit_tests": {"model"}, "documented": {"model"}, "sql": {"sql", "expect_min"},
 }
@@ -449,17 +453,18 @@ def test_solution_dag_reads_sources_then_refs(builds):
     assert {kinds[n] for n in STAGING} == {"VIEW"} and {kinds[n] for n in MARTS} == {"BASE TABLE"}
 
 
-def test_staging_cleans_the_types(builds):
-    types = dict(((t, c), d) for t, c, d in _query(builds["solution"], (
+@pytest.mark.parametrize("key", ["solution", "solution_variant", "solution_bad"])
+def test_staging_cleans_the_types(builds, key):
+    types = dict(((t, c), d) for t, c, d in _query(builds[key], (
         "select table_name, column_name, data_type from information_schema.columns where table_schema = 'main'")))
     assert types["raw_orders", "ordered_at"] == "VARCHAR", "the seed keeps the till's text times"
     assert types["stg_orders", "ordered_at"] == "TIMESTAMP"
     assert types["fct_orders", "order_date"] == "DATE"
     assert types["stg_products", "price"] == types["stg_order_lines", "unit_price"] == "DECIMAL(10,2)"
     assert types["raw_products", "price_cents"] == "INTEGER"
-    assert _query(builds["solution"], "select distinct status from stg_orders order by 1") == [
-        ("completed",), ("refunded",), ("voided",)]
-    assert _query(builds["solution"], "select count(*) from stg_products where category <> lower(category)") == [(0,)]
+    statuses = sorted([("completed",), ("refunded",), ("voided",)] + ([("pending",)] if key == "solution_bad" else []))
+    assert _query(builds[key], "select distinct status from stg_orders order by 1") == statuses
+    assert _query(builds[key], "select count(*) from stg_products where category <> lower(category)") == [(0,)]
 
 
 def _expected(seeds: str) -> dict:
