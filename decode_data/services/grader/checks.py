@@ -118,9 +118,9 @@ def check_depends_on(check: dict, learner: Build, _reference: Build) -> CheckOut
     missing = [p for p in check["parents"] if p not in _parents(learner, name)]
     if not missing:
         return _outcome(check, True, learner)
-    refs = ", ".join(f"{{{{ ref('{p}') }}}}" for p in missing)
     return _outcome(check, False, learner, stage="graph", path=(learner.node(name) or {}).get("path"),
-                    message=check.get("message") or f"{name} should read {refs}.")
+                    message=check.get("message") or f"{name} should read {', '.join(missing)} through "
+                    "{{ ref('...') }} (a model or seed) or {{ source('...', '...') }} (a source).")
 
 
 def check_uses_ref(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
