@@ -1,7 +1,7 @@
 """`python -m decode_data ...`: the command line for admins and lesson authors.
 
     db upgrade                       migrate the app database
-    lessons list|check               the lesson catalog; prove every lesson works
+    lessons list|check|import        the lesson catalog; prove every lesson works; import a dbt project
     workspace save|run|query|grade|reset|files|show-file
                                      a learner's workspace, through the same services as the app
     workspaces prune                 delete idle workspace folders
@@ -18,7 +18,7 @@ import argparse
 import os
 import sys
 
-from decode_data import cli_grading, cli_workspace
+from decode_data import cli_grading, cli_import, cli_workspace
 from decode_data.cli_output import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, out, print_json, table
 from decode_data.cli_workspace import CliError, err
 
@@ -120,6 +120,18 @@ def build_parser() -> argparse.ArgumentParser:
              ("lessons check", "lessons check hello_dbt cafe_chain"), cli_grading.check,
              "Runs in a throw-away data folder with fresh sandboxed workspaces; exit 1 on any failure.")
     p.add_argument("ids", nargs="*", metavar="ID", help="lesson ids (default: every lesson)")
+    p = _add(lessons, "import", "Turn an existing dbt project (seeds, SQL models, YAML tests) into a lesson.",
+             ("lessons import ~/code/jaffle_shop --id jaffle_shop",
+              "lessons import tests/fixtures/jaffle_project --id jaffle --title \"Jaffle Shop\" --force"),
+             cli_import.import_lesson,
+             "Writes DECODE_DATA_TEMPLATE_DIR/ID (default dbt_template/ID): the models become the reference\n"
+             "solution, placeholders the starter, one step per model (or folder) in DAG order, the project's\n"
+             "tests become checks; then runs the `lessons check` proof. Exit 0 when the lesson checks out,\n"
+             "1 when dbt or the check fails, 2 when refused (Python models, packages, an existing ID).")
+    p.add_argument("project_dir", metavar="DBT_PROJECT_DIR", help="the dbt project (holds dbt_project.yml)")
+    p.add_argument("--id", required=True, metavar="ID", help="the new lesson's id (its folder name)")
+    p.add_argument("--title", metavar="T", help="the lesson title (default: from the project name)")
+    p.add_argument("--force", action="store_true", help="replace an existing lesson with this id")
 
     ws = _group(commands, "workspace", "Work in one learner's workspace for one lesson.")
     p = _add(ws, "save", "Save a file in a learner's workspace from stdin, with the same rules as the editor.",
