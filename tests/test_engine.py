@@ -171,3 +171,15 @@ def test_unknown_ref_points_at_the_line(engine, tmp_path):
     error = result.errors[0]
     assert (error.path, error.line) == ("models/uses_missing.sql", 2)
     assert "no model or seed" in error.message
+
+
+def test_show_previews_the_model_not_its_tests(engine, tmp_path):
+    paths = make_project(tmp_path / "ws", {
+        "numbers.sql": "select n from {{ ref('raw_numbers') }}\n",
+        "schema.yml": "version: 2\nmodels:\n  - name: numbers\n    columns:\n"
+                      "      - name: n\n        data_tests: [unique, not_null]\n"})
+    assert engine.submit(Job("u_show", "l", "seed"), paths).ok
+    assert engine.submit(Job("u_show", "l", "run"), paths).ok
+    result = engine.submit(Job("u_show", "l", "show", select="numbers", row_cap=2), paths)
+    assert result.ok, result.errors
+    assert result.preview.columns == ["n"] and len(result.preview.rows) == 2

@@ -38,7 +38,7 @@ def dbt_args(job: Job, project: Path) -> list[str]:
             args += ["--inline", job.sql]
         elif not job.select:
             raise JobRejected("dbt show needs a model (--select) or inline SQL")
-        args += ["--limit", str(job.row_cap)]
+        args += ["--limit", str(job.row_cap), "--indirect-selection", "empty"]
     allowed_extra = {"--full-refresh", "--fail-fast", "--exclude", "--empty"}
     extra = list(job.args)
     for i, arg in enumerate(extra):
@@ -147,7 +147,7 @@ def _collect(result: JobResult, job: Job, outcome, manifest) -> None:
         if code and job.command in ("compile", "run", "build", "show"):
             result.compiled[r.node.unique_id] = code
         table = getattr(r, "agate_table", None)
-        if job.command == "show" and table is not None:
+        if job.command == "show" and table is not None and r.node.resource_type.value != "test":
             rows = [json_row(row) for row in table.rows[:job.row_cap]]
             result.preview = Preview(columns=list(table.column_names), rows=rows,
                                      total_rows=len(table.rows), truncated=len(table.rows) > len(rows))
