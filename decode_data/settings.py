@@ -61,6 +61,17 @@ class Settings:
     query_timeout_s: float
     query_row_cap: int
     template_dir: Path
+    # Accounts and OAuth sign-in. Secrets stay out of repr so they never reach a log.
+    public_url: str = "http://127.0.0.1:3000"  # base of OAuth redirect URIs (the browser's view)
+    session_days: int = 14
+    github_client_id: str | None = None
+    github_client_secret: str | None = field(default=None, repr=False)
+    google_client_id: str | None = None
+    google_client_secret: str | None = field(default=None, repr=False)
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_name: str = "Single sign-on"
 
     @property
     def production(self) -> bool:
@@ -94,6 +105,7 @@ def load_settings(env: dict | None = None) -> Settings:
     if not database_url.startswith(("sqlite", "postgresql")):
         raise SettingsError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
 
+    oauth = _oauth_settings(env)
     return Settings(
         env=mode,
         data_dir=data_dir,
@@ -109,7 +121,29 @@ def load_settings(env: dict | None = None) -> Settings:
         query_timeout_s=_float(env, "DECODE_DATA_QUERY_TIMEOUT", 10.0),
         query_row_cap=_int(env, "DECODE_DATA_QUERY_ROW_CAP", 500),
         template_dir=Path(env.get("DECODE_DATA_TEMPLATE_DIR") or REPO_ROOT / "dbt_template").resolve(),
+        session_days=_int(env, "SESSION_DAYS", 14),
+        **oauth,
     )
+
+
+def _oauth_settings(env: dict) -> dict:
+    """OAuth providers come in complete sets: a client id without its secret is a typo, not a choice."""
+    values = {name.lower(): (env.get(name) or "").strip() or None for name in (
+        "GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET",
+        "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")}
+    for group in (("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"), ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"),
+                  ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")):
+        given = [name for name in group if values[name.lower()]]
+        if given and len(given) != len(group):
+            missing = ", ".join(name for name in group if name not in given)
+            raise SettingsError(f"{missing} must be set too: {', '.join(given)} alone cannot sign anyone in")
+    public_url = (env.get("PUBLIC_URL") or "http://127.0.0.1:3000").strip().rstrip("/")
+    if not public_url.startswith(("http://", "https://")):
+        raise SettingsError(f"PUBLIC_URL must start with http:// or https://, got {public_url!r}")
+    if values["oidc_issuer"] and not values["oidc_issuer"].startswith(("http://", "https://")):
+        raise SettingsError("OIDC_ISSUER must be the provider's https:// URL")
+    return dict(values, public_url=public_url,
+                oidc_name=(env.get("OIDC_NAME") or "").strip() or "Single sign-on")
 
 
 _settings: Settings | None = None

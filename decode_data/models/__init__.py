@@ -1,5 +1,6 @@
 """App database tables. Importing this package registers every table on SQLModel.metadata."""
 
+from decode_data.models.auth import ApiToken, LoginAttempt, OAuthAccount, OAuthState, UserSession  # noqa: F401
 from decode_data.models.base import UTCDateTime, utcnow
 from decode_data.models.model_edit import ModelEdit
 from decode_data.models.progress import LearnerProgress
