@@ -14,5 +14,5 @@ from decode_data.services.auth.sessions import (end_all_sessions, end_session, l
 
 __all__ = ["AccountLocked", "AuthError", "OAuthLoginError", "Provider", "authenticate", "authorization_url",
            "callback_url", "complete_login", "configured_providers", "create_token", "end_all_sessions",
-           "end_session", "find_user", "list_sessions", "register", "revoke_token", "start_session",
-           "list_tokens", "user_for_api_token", "user_for_session"]
+           "end_session", "find_user", "list_sessions", "list_tokens", "register", "revoke_token",
+           "start_session", "user_for_api_token", "user_for_session"]

@@ -51,6 +51,7 @@ def authorization_url(session: Session, provider: Provider | str, redirect_uri: 
                          created_at=now, expires_at=now + STATE_TTL)
     url = authorization_request(provider, pending.redirect_uri, pending.state, pending.code_verifier,
                                 pending.nonce)
+    session.exec(delete(OAuthState).where(OAuthState.expires_at <= now))  # abandoned sign-ins
     session.add(pending)
     session.commit()
     return url, pending

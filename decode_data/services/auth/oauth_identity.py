@@ -14,22 +14,21 @@ import warnings
 from dataclasses import dataclass
 
 import httpx
+from authlib.deprecate import AuthlibDeprecationWarning
+from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
-
-from decode_data.services.auth.errors import OAuthLoginError
-from decode_data.services.auth.oauth_providers import (HTTP_TIMEOUT_S, Provider, check_transport,
-                                                       server_metadata, signing_keys)
-
-from authlib.deprecate import AuthlibDeprecationWarning
-from authlib.oidc.core import CodeIDToken
 
 with warnings.catch_warnings():
     # authlib 1.9 prefers the `httpx2` package and warns when it falls back to httpx (which
     # Reflex already brings); the client API used here is the same on both.
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import OAuth2Client, OAuthError
+
+from decode_data.services.auth.errors import OAuthLoginError
+from decode_data.services.auth.oauth_providers import (HTTP_TIMEOUT_S, Provider, check_transport,
+                                                       server_metadata, signing_keys)
 
 log = logging.getLogger(__name__)
 ID_TOKEN_LEEWAY_S = 120  # clock skew between us and the provider

@@ -33,6 +33,8 @@ def _dummy_hash() -> str:
 
 def verify_password(password_hash: str | None, password: str) -> tuple[bool, str | None]:
     """(matches, new hash to store or None). A missing hash never matches but costs the same."""
+    if len(password) > MAX_PASSWORD_CHARS:  # sign-up never allowed it: no need to spend a hash on it
+        return False, None
     if not password_hash:
         try:
             _hasher.verify(_dummy_hash(), password)
