@@ -44,7 +44,7 @@ SEED_SETS = ("seeds", "seeds_variant")
 SEED_FILES = {"meters.csv", "readings.csv", "tariffs.csv"}
 SOLUTION_MODELS = {"stg_meters", "stg_tariffs", "stg_readings", "int_meter_intervals",
                    "fct_hourly_consumption", "fct_daily_household_cost"}
-CHECK_KINDS = {"relation", "depends_on", "uses_ref", "materialized", "dbt_tests", "tests_pass",
+CHECK_KINDS = {"relation", "depends_on", "uses_ref", "uses_macro", "materialized", "dbt_tests", "tests_pass",
                "tests_catch", "unit_tests", "documented", "sql"}
 # Each bad row of seeds_bad/ and the solution's tests that must catch it.
 BAD_ROW_TESTS = {
@@ -624,6 +624,9 @@ def evaluate(check: dict, build: Build, reference: Build, bad: Build | None) -> 
         return set(check["parents"]) <= parents
     if kind == "materialized":
         return model is not None and model["config"]["materialized"] == check["materialized"]
+    if kind == "uses_macro":
+        return model is not None and any(m.rsplit(".", 1)[-1] == check["macro"]
+                                         for m in model["depends_on"]["macros"])
     if kind == "unit_tests":
         tests = _tests_on(build, check["model"], "unit_test")
         return len(tests) >= check.get("min", 1) and all(statuses.get(uid) == "pass" for uid in tests)
