@@ -12,9 +12,9 @@ run itself must still be contained).
 - the learner gets a clear error saying what was refused;
 - the server carries on: after the attack another learner's normal job succeeds.
 
-Tests marked `xfail(strict=True)` with a reason starting "HOLE" or "DEFECT" are real problems
-found by this file, kept failing on purpose until the engine is fixed (strict: once fixed
-they XPASS and fail, so the marker gets removed). `--runxfail` runs them as plain tests.
+A hole found here is kept as a strict xfail ("HOLE: ...") until the engine is fixed; the
+ones found so far (unbounded results stalling the server, an empty out-of-memory message)
+are fixed and their tests pass.
 """
 
 from __future__ import annotations
@@ -871,10 +871,6 @@ def test_runaway_memory_gets_a_clear_error(scene, attack_engine):
     assert _worker_pids(attack_engine) == workers
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DEFECT: a Jinja memory bomb dies with MemoryError, whose str() is empty, so the learner "
-    "reads only 'dbt reported an error' (dbt_job._exception_error). Fix: name MemoryError "
-    "('Your job ran out of memory (limit N MB)') like job_process does."))
 def test_jinja_memory_bomb_gets_a_clear_error(scene, attack_engine):
     workers = _worker_pids(attack_engine)
     scene.save("models/bomb.sql", "{% set x = 'x' * 2000000000 %}\nselect 1 as id")
@@ -983,14 +979,6 @@ def test_job_cannot_write_into_the_protocol_pipe(scene, attack_engine):
     assert _worker_pids(attack_engine) == workers
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: results are not size-capped (only log lines are). An error message, a preview cell "
-    "or compiled SQL of N MB crosses to the server as one JSON line, which pool._LineReader "
-    "reads in quadratic time (buffer += chunk; b'\\n' in buffer): 50 MB costs the server "
-    "~10-30 s of CPU. Past the job timeout the job is killed mid-write, its half line swallows "
-    "the worker's 'exit' line and the server waits timeout+30 s, then kills the worker "
-    "('the worker stopped answering'). Fix: cap messages/cells/compiled SQL in the job "
-    "process and make _LineReader linear with a max line size."))
 @pytest.mark.parametrize("how", ["error_message", "query_cell", "show_cell"])
 def test_huge_result_stays_small(scene, how):
     if how == "error_message":
@@ -1012,10 +1000,6 @@ def test_huge_result_stays_small(scene, how):
     scene.others_carry_on()
 
 
-@pytest.mark.xfail(run=False, reason=(
-    "HOLE (slow repro, ~45 s, run with --runxfail): one 50 MB cell on the query page holds a "
-    "worker and a server thread (burning CPU) for query_timeout + 30 s instead of "
-    "query_timeout, then the worker is killed: 'the worker stopped answering'."))
 def test_huge_result_does_not_stall_the_server(scene, settings_env):
     started = time.monotonic()
     result = scene.query("select repeat('w', 50000000) as s")

@@ -120,7 +120,19 @@ def _node_result(result, manifest) -> NodeResult:
                       message=message, error=error)
 
 
+def _caused_by_memory(exc: BaseException | None) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, MemoryError):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def _exception_error(exc: BaseException, manifest=None) -> LearnerError:
+    if _caused_by_memory(exc):  # MemoryError's message is empty: say what happened
+        return LearnerError(message="Your job ran out of memory (it went past its memory limit). "
+                                    "Look for a Jinja loop or a value that grows without end.")
     node = getattr(exc, "node", None)
     path = getattr(node, "original_file_path", None)
     raw = getattr(node, "raw_code", None)

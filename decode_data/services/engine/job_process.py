@@ -16,6 +16,7 @@ from decode_data.services.engine import sandbox
 from decode_data.services.engine.jobs import Job, JobRejected, JobResult, LearnerError
 from decode_data.services.engine import lockdown
 from decode_data.services.engine.project_files import JobLimits, lockdown_config, write_project_files
+from decode_data.services.engine.shrink import shrink_result
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
 # Read-only system paths a job needs: the Python runtime, the venv, shared libraries,
@@ -104,4 +105,4 @@ def run_job_process(request: dict, config: dict, send) -> None:
         result = JobResult(status="failed", command=job.command, errors=[LearnerError(
             message=f"Your job ran out of memory (limit {limits.memory_mb} MB).")])
     result.logs_truncated = emit.truncated
-    send({"type": "result", "result": result.to_dict()})
+    send({"type": "result", "result": shrink_result(result).to_dict()})

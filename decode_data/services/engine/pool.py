@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import fcntl
+from collections import deque
 import json
 import os
 import queue
@@ -46,26 +47,50 @@ class WorkerDied(RuntimeError):
 
 
 class _LineReader:
-    """Reads JSON lines from a pipe with a deadline, so a stuck worker cannot stall a caller."""
+    """Reads JSON lines from a pipe with a deadline, so a stuck worker cannot stall a caller.
+
+    Linear in the bytes read, and a line longer than MAX_LINE_BYTES is dropped whole: the job
+    process keeps results small, so only a misbehaving job could send one.
+    """
+
+    MAX_LINE_BYTES = 16 * 1024 * 1024
 
     def __init__(self, stream):
         self.fd = stream.fileno()
-        self.buffer = b""
+        self.lines: list[bytes] = []
+        self.partial: list[bytes] = []
+        self.partial_size = 0
+        self.oversized = False
+
+    def _feed(self, chunk: bytes) -> None:
+        *complete, rest = chunk.split(b"\n")
+        for piece in complete:
+            if not self.oversized and self.partial_size + len(piece) <= self.MAX_LINE_BYTES:
+                self.partial.append(piece)
+                self.lines.append(b"".join(self.partial))
+            self.partial, self.partial_size, self.oversized = [], 0, False
+        self.partial_size += len(rest)
+        if self.partial_size > self.MAX_LINE_BYTES:
+            self.partial, self.oversized = [], True
+        elif not self.oversized and rest:
+            self.partial.append(rest)
 
     def read(self, deadline: float) -> dict:
-        while b"\n" not in self.buffer:
+        while True:
+            while self.lines:
+                line = self.lines.pop(0)
+                if line.strip():
+                    try:
+                        return json.loads(line)
+                    except json.JSONDecodeError:
+                        continue  # a job killed mid-write leaves half a line
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self.fd], [], [], left)[0]:
                 raise WorkerDied("the worker stopped answering")
-            chunk = os.read(self.fd, 65536)
+            chunk = os.read(self.fd, 1 << 20)
             if not chunk:
                 raise WorkerDied("the worker exited")
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        try:
-            return json.loads(line) if line.strip() else self.read(deadline)
-        except json.JSONDecodeError:
-            return self.read(deadline)  # a job killed mid-write leaves half a line
+            self._feed(chunk)
 
 
 def _worker_env(config: PoolConfig) -> dict:
@@ -169,7 +194,7 @@ class Engine:
         self.locks = LearnerLocks(config.data_dir / "locks")
         self.workers: set[WorkerProcess] = set()
         self.closed = False
-        self.last_rss_kb: list[int] = []
+        self.last_rss_kb: deque[int] = deque(maxlen=1000)
         starters = [threading.Thread(target=self._add_worker, daemon=True) for _ in range(config.workers)]
         for t in starters:
             t.start()

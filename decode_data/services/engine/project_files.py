@@ -8,6 +8,7 @@ from these templates and deletes the others before each job.
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,10 @@ def write_project_files(*, root: Path, project: Path, warehouse: Path, limits: J
     (root / "tmp").mkdir(exist_ok=True)
     for name in SERVER_OWNED[2:]:
         (project / name).unlink(missing_ok=True)
+    # Installed packages run their own hooks and macros: a learner cannot install any.
+    if (project / "dbt_packages").is_symlink():
+        (project / "dbt_packages").unlink()
+    shutil.rmtree(project / "dbt_packages", ignore_errors=True)
     _write_if_changed(project / "dbt_project.yml", yaml.safe_dump(dbt_project(), sort_keys=False))
     text = yaml.safe_dump(profile(root=root, project=project, warehouse=warehouse, limits=limits,
                                   motherduck_db=motherduck_db), sort_keys=False)

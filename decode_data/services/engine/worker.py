@@ -156,6 +156,7 @@ class Worker:
             os.kill(pid, signal.SIGKILL)
         _, status, usage = os.wait4(pid, 0)
         os.close(fd)
+        self.out.write(b"\n")  # end any line a killed job left half-written
         self.send({"type": "exit", "timed_out": timed_out, "elapsed_s": time.monotonic() - started,
                    "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,
                    "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,

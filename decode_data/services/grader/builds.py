@@ -9,6 +9,7 @@ builds are shared by everyone taking the lesson and rebuilt when the lesson's fi
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import threading
@@ -63,13 +64,18 @@ class Build:
         return get_engine().submit(job, self.paths, timeout_s=get_settings().query_timeout_s)
 
 
+def _not_copied(directory: str, names: list[str]) -> set[str]:
+    """Server-owned files, Python, and every symlink: the copy runs with the server's rights."""
+    skip = set(shutil.ignore_patterns(*SERVER_OWNED, "*.py")(directory, names))
+    return skip | {n for n in names if os.path.islink(os.path.join(directory, n))}
+
+
 def _sync_tree(src: Path, dst: Path) -> None:
     """Make dst/<dir> mirror src/<dir> for the project's source folders; keep dst/target."""
     for name in COPIED_DIRS:
         shutil.rmtree(dst / name, ignore_errors=True)
         if (src / name).is_dir():
-            shutil.copytree(src / name, dst / name, symlinks=False,
-                            ignore=shutil.ignore_patterns(*SERVER_OWNED, "*.py"))
+            shutil.copytree(src / name, dst / name, ignore=_not_copied)
 
 
 def _place_seeds(seed_dir: Path, project: Path) -> None:
