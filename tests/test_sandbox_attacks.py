@@ -390,8 +390,9 @@ def test_planted_server_file_symlink_is_not_followed(scene, name):
 
 
 def test_planted_dbt_package_hooks_stay_contained(scene):
-    """dbt loads every project under dbt_packages/ (packages.yml or not): its hooks still
-    run with the same locked-down DuckDB, so they cannot write outside."""
+    """dbt loads every project under dbt_packages/ (packages.yml or not): the server deletes
+    that folder before each job, so a planted package never runs (and its hooks would meet the
+    same locked-down DuckDB anyway)."""
     target = scene.outside / "package_hook.csv"
     scene.plant("dbt_packages/evil/dbt_project.yml", f"""
         name: evil
@@ -400,7 +401,8 @@ def test_planted_dbt_package_hooks_stay_contained(scene):
         on-run-end: ["COPY (select 1 as a) TO '{target}'"]
     """)
     result = scene.run()
-    assert_refused(result, FILE_REFUSED)
+    assert result.ok, error_text(result)
+    assert not (scene.ws.project / "dbt_packages").exists()
     assert_nothing_at(target)
     scene.others_carry_on()
 
