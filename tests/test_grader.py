@@ -14,7 +14,7 @@ LESSON = {
     "lesson.yml": """
         id: grading_lab
         title: Grading lab
-        editable: ["models/*.sql", "models/*.yml"]
+        editable: ["models/*.sql", "models/*.yml", "macros/*.sql"]
         steps:
           - id: totals
             title: Totals per customer
@@ -38,6 +38,17 @@ LESSON = {
             checks:
               - {kind: dbt_tests, model: customer_totals, column: customer_id, tests: [unique, not_null]}
               - {kind: tests_catch, model: customer_totals}
+          - id: polish
+            title: Macros, unit tests and docs
+            instructions: Convert with the macro, unit-test and document.
+            hints: [Use the macro., "{{ cents('amount') }}"]
+            checks:
+              - {kind: exists, model: customer_cents}
+              - {kind: uses_macro, model: customer_cents, macro: cents}
+              - {kind: unit_tests, model: customer_cents}
+              - {kind: documented, model: customer_cents, columns: [total_cents]}
+              - {kind: tests_pass, model: customer_cents}
+              - {kind: sql, sql: "select count(*) from main.customer_cents where total_cents > 0", expect_min: 2}
     """,
     "seeds/raw_orders.csv": "id,customer_id,amount\n1,1,10.10\n2,1,5.20\n3,2,7.00\n4,3,1.50\n",
     "seeds_variant/raw_orders.csv": "id,customer_id,amount\n1,4,3.30\n2,5,9.90\n3,5,0.10\n",
@@ -45,6 +56,32 @@ LESSON = {
     "starter/models/customer_totals.sql": "select 'replace me' as todo\n",
     "starter/models/ranked.sql": "select 'replace me' as todo\n",
     "starter/models/schema.yml": "version: 2\n",
+    "starter/models/customer_cents.sql": "select 'replace me' as todo\n",
+    "starter/models/polish.yml": "version: 2\n",
+    "starter/macros/cents.sql": "{% macro cents(x) %}round({{ x }} * 100)::bigint{% endmacro %}\n",
+    "solution/models/customer_cents.sql":
+        "select customer_id, sum({{ cents('amount') }}) as total_cents\n"
+        "from {{ ref('raw_orders') }}\ngroup by customer_id\n",
+    "solution/models/polish.yml": """
+        version: 2
+        models:
+          - name: customer_cents
+            description: Order totals per customer, in cents.
+            columns:
+              - name: total_cents
+                description: The sum of the customer's orders, in whole cents.
+        unit_tests:
+          - name: sums_cents_per_customer
+            model: customer_cents
+            given:
+              - input: ref('raw_orders')
+                rows:
+                  - {id: 1, customer_id: 7, amount: 1.25}
+                  - {id: 2, customer_id: 7, amount: 0.75}
+            expect:
+              rows:
+                - {customer_id: 7, total_cents: 200}
+    """,
     "solution/models/customer_totals.sql":
         "select customer_id, sum(amount) as total\nfrom {{ ref('raw_orders') }}\ngroup by customer_id\n",
     "solution/models/ranked.sql":
@@ -169,3 +206,19 @@ def test_learner_tests_must_exist_pass_and_catch_bad_rows(engine, db_session, le
     assert feedback.passed, feedback.summary
     caught = next(c for c in feedback.checks if c.kind == "tests_catch")
     assert caught.seeds == "seeds_bad"
+
+
+def test_macro_unit_test_docs_and_sql_checks(engine, db_session, learner, lab):
+    failure = first_failure(grade_step(db_session, learner, lab, "polish"))
+    assert failure.kind == "uses_macro"  # the placeholder exists but does not call cents()
+    submit(db_session, learner, lab, {"models/customer_cents.sql": LESSON["solution/models/customer_cents.sql"]})
+    failure = first_failure(grade_step(db_session, learner, lab, "polish"))
+    assert failure.kind == "unit_tests" and "unit test" in failure.message
+    solution_yml = textwrap.dedent(LESSON["solution/models/polish.yml"])
+    submit(db_session, learner, lab, {"models/polish.yml": solution_yml.replace(
+        "description: The sum of the customer's orders, in whole cents.", "description: ''")})
+    failure = first_failure(grade_step(db_session, learner, lab, "polish"))
+    assert failure.kind == "documented" and "total_cents" in failure.message
+    submit(db_session, learner, lab, {"models/polish.yml": solution_yml})
+    feedback = grade_step(db_session, learner, lab, "polish")
+    assert feedback.passed, feedback.summary
