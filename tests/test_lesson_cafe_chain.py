@@ -12,15 +12,14 @@ Then:
   * the solution is green on seeds/ and seeds_variant/, and its marts hold the numbers computed
     here in plain Python from the CSV files;
   * on seeds_bad/ the solution's run is green but exactly the tests for the planted bad rows fail;
-  * the bare starter builds green;
-  * every step's checks pass on the solution (both seed sets) and at least one fails on the starter;
-  * the solution with typical learner mistakes (ref() of the seed instead of source(), an inner
-    join that loses voided orders, a WHERE that undoes a left join, a typed-in table, a missing
-    test, a missing description) fails exactly the checks meant to catch each mistake.
+  * the bare starter builds green.
 
-`evaluate` below is a small reference reading of the README's check kinds, kept independent of
-the grader (decode_data/services/grader/) so this file proves the lesson on its own; the real
-grader proves it too, in tests/test_lessons_check.py (`lessons check` over every lesson).
+Grading: a learner saves the solution with typical mistakes (ref() of the seed instead of
+source(), an inner join that loses voided orders, a WHERE that undoes a left join, a typed-in
+table, a missing test, a missing description) and the real grader (decode_data/services/grader/)
+fails exactly the checks meant to catch each mistake; a hard-coded table that reads its source
+passes on seeds/ and fails on seeds_variant/. That the solution passes every step and the bare
+starter fails each is what `lessons check` proves (tests/test_lessons_check.py).
 """
 
 from __future__ import annotations
@@ -42,7 +41,11 @@ import pytest
 import yaml
 
 from decode_data.services.engine.project_files import dbt_project
+from decode_data.services.grader import CheckOutcome, StepFeedback, grade_steps
+from decode_data.services.learners import get_or_create_learner
+from decode_data.services.lesson_check import solution_files
 from decode_data.services.lessons import load_lesson
+from decode_data.services.workspace import save_file
 from decode_data.settings import REPO_ROOT
 
 LESSON_DIR = REPO_ROOT / "dbt_template" / "cafe_chain"
@@ -302,13 +305,11 @@ def test_seed_sets_are_small_same_shaped_and_different():
 # ---------------------------------------------------------------- real dbt builds
 
 
-def _make_project(root: Path, layers: list[str], seeds: str, overlay: dict[str, str] | None = None) -> Path:
+def _make_project(root: Path, layers: list[str], seeds: str) -> Path:
     project = root / "project"
     project.mkdir(parents=True)
     for layer in layers:
         _copy_tree(LESSON_DIR / layer, project)
-    for rel, text in (overlay or {}).items():
-        (project / rel).write_text(text, encoding="utf-8")
     _copy_tree(LESSON_DIR / seeds, project / "seeds")
     (project / "dbt_project.yml").write_text(yaml.safe_dump(dbt_project(), sort_keys=False))
     (project / "profiles.yml").write_text(yaml.safe_dump({"lesson": {"target": "dev", "outputs": {"dev": {
@@ -322,8 +323,8 @@ def _copy_tree(src: Path, dst: Path) -> None:
         (dst / rel).write_bytes((src / rel).read_bytes())
 
 
-def _run_build(root: Path, layers: list[str], seeds: str, overlay: dict[str, str] | None = None) -> dict:
-    project = _make_project(root, layers, seeds, overlay)
+def _run_build(root: Path, layers: list[str], seeds: str) -> dict:
+    project = _make_project(root, layers, seeds)
     out = root / "results.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
     env.update(DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_USE_COLORS="false")
@@ -336,66 +337,20 @@ def _run_build(root: Path, layers: list[str], seeds: str, overlay: dict[str, str
             "manifest": json.loads((project / "target" / "manifest.json").read_text())}
 
 
-def _mistakes() -> dict[str, str]:
-    """The solution with the mistakes learners make, one per check they should trip."""
-    staging = yaml.safe_load((LESSON_DIR / "solution/models/staging/_staging.yml").read_text())
-    lines = next(m for m in staging["models"] if m["name"] == "stg_order_lines")
-    next(c for c in lines["columns"] if c["name"] == "product_id")["data_tests"] = ["not_null"]
-    marts = yaml.safe_load((LESSON_DIR / "solution/models/marts/_marts.yml").read_text())
-    fct = next(m for m in marts["models"] if m["name"] == "fct_orders")
-    next(c for c in fct["columns"] if c["name"] == "basket_size").pop("description")
-    # dim_stores typed in from the answer on seeds/: right there, wrong on seeds_variant/.
-    expected = _expected("seeds")
-    values = ",\n".join(
-        f"({s['id']}, '{s['name']}', date '{s['opened_on']}', '{s['city']}', "
-        f"{expected['stores'][int(s['id'])][0]}, {expected['stores'][int(s['id'])][1]}, "
-        f"{Decimal(expected['stores'][int(s['id'])][2]) / 100})" for s in expected["raw"]["raw_stores"])
-    solution = LESSON_DIR / "solution" / "models"
-    fct_sql = (solution / "marts/fct_orders.sql").read_text()
-    return {
-        "models/staging/stg_stores.sql": (solution / "staging/stg_stores.sql").read_text().replace(
-            "{{ source('raw', 'stores') }}", "{{ ref('raw_stores') }}"),
-        "models/marts/fct_orders.sql": fct_sql.replace("left join order_totals", "join order_totals"),
-        "models/marts/dim_stores.sql": (
-            "{{ config(materialized='table') }}\n"
-            "select store_id, store_name, city, opened_on, completed_orders, refunded_orders,\n"
-            "       cast(revenue as decimal(10, 2)) as revenue\n"
-            f"from (values\n{values}\n) as t(store_id, store_name, opened_on, city, completed_orders,"
-            " refunded_orders, revenue)\n"),
-        # The quiz's trap: a filter on the right-hand side of a left join, in the final WHERE.
-        "models/marts/mart_product_performance.sql": (
-            "{{ config(materialized='table') }}\n"
-            "select p.product_id, p.product_name, p.category,\n"
-            "       coalesce(sum(l.quantity), 0) as units_sold, count(distinct l.order_id) as orders,\n"
-            "       coalesce(sum(l.line_total), 0) as revenue\n"
-            "from {{ ref('stg_products') }} as p\n"
-            "left join {{ ref('stg_order_lines') }} as l on p.product_id = l.product_id\n"
-            "left join {{ ref('stg_orders') }} as o on l.order_id = o.order_id\n"
-            "where o.status = 'completed'\n"
-            "group by p.product_id, p.product_name, p.category\n"),
-        "models/staging/_staging.yml": yaml.safe_dump(staging, sort_keys=False),
-        "models/marts/_marts.yml": yaml.safe_dump(marts, sort_keys=False),
-    }
-
-
-BUILDS = {  # key -> (layers, seed set, with the mistakes above)
-    "solution": (["starter", "solution"], "seeds", False),
-    "solution_variant": (["starter", "solution"], "seeds_variant", False),
-    "solution_bad": (["starter", "solution"], "seeds_bad", False),
-    "starter": (["starter"], "seeds", False),
-    "mistakes": (["starter", "solution"], "seeds", True),
-    "mistakes_bad": (["starter", "solution"], "seeds_bad", True),
+BUILDS = {  # key -> (layers, seed set)
+    "solution": (["starter", "solution"], "seeds"),
+    "solution_variant": (["starter", "solution"], "seeds_variant"),
+    "solution_bad": (["starter", "solution"], "seeds_bad"),
+    "starter": (["starter"], "seeds"),
 }
 
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> dict[str, dict]:
     """All builds of this file, run side by side (each is its own dbt process)."""
-    overlay = _mistakes()
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {key: pool.submit(_run_build, tmp_path_factory.mktemp(key), layers, seeds,
-                                    overlay if mistakes else None)
-                   for key, (layers, seeds, mistakes) in BUILDS.items()}
+        futures = {key: pool.submit(_run_build, tmp_path_factory.mktemp(key), layers, seeds)
+                   for key, (layers, seeds) in BUILDS.items()}
         return {key: future.result() for key, future in futures.items()}
 
 
@@ -563,112 +518,79 @@ def test_bad_seeds_make_exactly_the_right_tests_fail(builds):
     assert len(build["results"]["test"]["nodes"]) == len(builds["solution"]["results"]["test"]["nodes"])
 
 
-# ---------------------------------------------------------------- the checks of lesson.yml
+# ---------------------------------------------------------------- typical mistakes, graded for real
+
+# Solution passes and bare starter fails every step: `lessons check` proves it (tests/test_lessons_check.py).
 
 
-def _norm(value, decimals: int):
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (int, float, Decimal)):
-        number = round(float(value), decimals)
-        return 0.0 if number == 0 else number
-    return str(value)
+def _mistakes() -> dict[str, str]:
+    """The solution with the mistakes learners make, one per check they should trip."""
+    staging = yaml.safe_load((LESSON_DIR / "solution/models/staging/_staging.yml").read_text())
+    lines = next(m for m in staging["models"] if m["name"] == "stg_order_lines")
+    next(c for c in lines["columns"] if c["name"] == "product_id")["data_tests"] = ["not_null"]
+    marts = yaml.safe_load((LESSON_DIR / "solution/models/marts/_marts.yml").read_text())
+    fct = next(m for m in marts["models"] if m["name"] == "fct_orders")
+    next(c for c in fct["columns"] if c["name"] == "basket_size").pop("description")
+    # dim_stores typed in from the answer on seeds/: it reads nothing.
+    expected = _expected("seeds")
+    values = ",\n".join(
+        f"({s['id']}, '{s['name']}', date '{s['opened_on']}', '{s['city']}', "
+        f"{expected['stores'][int(s['id'])][0]}, {expected['stores'][int(s['id'])][1]}, "
+        f"{Decimal(expected['stores'][int(s['id'])][2]) / 100})" for s in expected["raw"]["raw_stores"])
+    # stg_products typed in from seeds/ too, but it reads its source: right there, wrong on
+    # seeds_variant/.
+    products = ",\n".join(
+        f"({p['id']}, '{p['name'].replace(chr(39), chr(39) * 2)}', '{p['category'].lower()}', "
+        f"{Decimal(p['price_cents']) / 100})" for p in expected["raw"]["raw_products"])
+    solution = LESSON_DIR / "solution" / "models"
+    fct_sql = (solution / "marts/fct_orders.sql").read_text()
+    return {
+        "models/staging/stg_stores.sql": (solution / "staging/stg_stores.sql").read_text().replace(
+            "{{ source('raw', 'stores') }}", "{{ ref('raw_stores') }}"),
+        "models/marts/fct_orders.sql": fct_sql.replace("left join order_totals", "join order_totals"),
+        "models/staging/stg_products.sql": (
+            "select product_id, product_name, category, cast(price as decimal(10, 2)) as price\n"
+            f"from (values\n{products}\n) as t(product_id, product_name, category, price)\n"
+            "where exists (select 1 from {{ source('raw', 'products') }})\n"),
+        "models/marts/dim_stores.sql": (
+            "{{ config(materialized='table') }}\n"
+            "select store_id, store_name, city, opened_on, completed_orders, refunded_orders,\n"
+            "       cast(revenue as decimal(10, 2)) as revenue\n"
+            f"from (values\n{values}\n) as t(store_id, store_name, opened_on, city, completed_orders,"
+            " refunded_orders, revenue)\n"),
+        # The quiz's trap: a filter on the right-hand side of a left join, in the final WHERE.
+        "models/marts/mart_product_performance.sql": (
+            "{{ config(materialized='table') }}\n"
+            "select p.product_id, p.product_name, p.category,\n"
+            "       coalesce(sum(l.quantity), 0) as units_sold, count(distinct l.order_id) as orders,\n"
+            "       coalesce(sum(l.line_total), 0) as revenue\n"
+            "from {{ ref('stg_products') }} as p\n"
+            "left join {{ ref('stg_order_lines') }} as l on p.product_id = l.product_id\n"
+            "left join {{ ref('stg_orders') }} as o on l.order_id = o.order_id\n"
+            "where o.status = 'completed'\n"
+            "group by p.product_id, p.product_name, p.category\n"),
+        "models/staging/_staging.yml": yaml.safe_dump(staging, sort_keys=False),
+        "models/marts/_marts.yml": yaml.safe_dump(marts, sort_keys=False),
+    }
 
 
-def _table(build: dict, name: str):
-    try:
-        with duckdb.connect(str(build["warehouse"]), read_only=True) as con:
-            cursor = con.execute(f'select * from main."{name}"')
-            return [d[0].lower() for d in cursor.description], cursor.fetchall()
-    except duckdb.Error:
-        return None
+def _grade(db_session, username: str, lesson, changes: dict[str, str],
+           step_ids: list[str] | None = None) -> dict[str, StepFeedback]:
+    """A learner saves the solution with `changes` applied, then the real grader grades it."""
+    learner = get_or_create_learner(db_session, username)
+    for path, text in {**solution_files(lesson), **changes}.items():
+        save_file(db_session, learner, lesson, path, text)
+    return {f.step_id: f for f in grade_steps(db_session, learner, lesson, step_ids)}
 
 
-def _model(build: dict, name: str) -> tuple[str, dict] | tuple[None, None]:
-    for uid, node in build["manifest"]["nodes"].items():
-        if node["resource_type"] == "model" and node["name"] == name:
-            return uid, node
-    return None, None
+def _failed(feedback: StepFeedback) -> dict[tuple[str, str | None], CheckOutcome]:
+    return {(c.kind, c.model): c for c in feedback.checks if not c.passed}
 
 
-def _attached_tests(build: dict, model_uid: str | None):
-    for uid, node in build["manifest"]["nodes"].items():
-        if node["resource_type"] == "test" and (model_uid is None or node.get("attached_node") == model_uid
-                                                or model_uid in node["depends_on"]["nodes"]):
-            yield uid, node
-
-
-def evaluate(check: dict, learner: dict, reference: dict, learner_bad: dict) -> bool:
-    """The README's meaning of each check kind, on builds of this file."""
-    kind = check["kind"]
-    uid, node = _model(learner, check.get("model", ""))
-    statuses = {**learner["results"]["run"]["nodes"], **learner["results"]["test"]["nodes"]}
-    if kind == "relation":
-        actual, expected = _table(learner, check["model"]), _table(reference, check["model"])
-        assert expected is not None, f"the reference has no {check['model']}"
-        if node is None or statuses.get(uid) != "success" or actual is None:
-            return False
-        if sorted(actual[0]) != sorted(expected[0]) or len(actual[1]) != len(expected[1]):
-            return False
-        order = [actual[0].index(c) for c in expected[0]]
-        decimals = int(check.get("decimals", 6))
-        rows = [tuple(_norm(r[i], decimals) for i in order) for r in actual[1]]
-        return Counter(rows) == Counter(tuple(_norm(v, decimals) for v in r) for r in expected[1])
-    if kind == "tests_catch":
-        bad_uid, _ = _model(learner_bad, check.get("model", ""))
-        bad_status = learner_bad["results"]["test"]["nodes"]
-        return any(bad_status.get(t) in ("fail", "error") for t, _ in _attached_tests(learner_bad, bad_uid))
-    if kind == "tests_pass":
-        tests = [t for t, _ in _attached_tests(learner, uid)]
-        return bool(tests) and all(statuses.get(t) == "pass" for t in tests)
-    if node is None:
-        return False
-    if kind in ("depends_on", "uses_ref"):
-        everything = {**learner["manifest"]["nodes"], **learner["manifest"]["sources"]}
-        parents = {everything[p]["name"] for p in node["depends_on"]["nodes"] if p in everything}
-        return set(check["parents"]) <= parents if kind == "depends_on" else bool(parents)
-    if kind == "materialized":
-        return node["config"]["materialized"] == check["materialized"]
-    if kind == "dbt_tests":
-        column = (check.get("column") or "").lower()
-        for wanted in check["tests"]:
-            found = [t for t, n in _attached_tests(learner, uid) if n.get("attached_node") == uid
-                     and n["test_metadata"]["name"] == wanted and (not column or (n.get("column_name") or "").lower() == column)]
-            if not found or any(statuses.get(t) != "pass" for t in found):
-                return False
-        return True
-    if kind == "documented":
-        columns = {k.lower(): v.get("description", "") for k, v in node["columns"].items()}
-        return bool(node["description"].strip()) and all(columns.get(c.lower(), "").strip() for c in check.get("columns", []))
-    raise AssertionError(f"no reference meaning for check kind {kind!r}")
-
-
-@pytest.mark.parametrize("key", ["solution", "solution_variant"])
-def test_solution_passes_every_check(lesson, builds, key):
-    failed = [(step.id, check["kind"], check.get("model")) for step in lesson.steps for check in step.checks
-              if not evaluate(check, builds[key], builds[key], builds["solution_bad"])]
-    assert not failed
-
-
-def test_starter_fails_every_step(lesson, builds):
-    learner, reference = builds["starter"], builds["solution"]
-    # The starter defines no test at all, so on any seed set none can fail: its build on seeds/
-    # stands in for a build on seeds_bad/ (tests_catch) and saves a dbt process.
-    assert not any(n["resource_type"] == "test" for n in learner["manifest"]["nodes"].values())
-    for step in lesson.steps:
-        outcomes = [evaluate(check, learner, reference, learner) for check in step.checks]
-        assert not all(outcomes), f"the bare starter already passes step {step.id}"
-    # Every data and test check fails on the starter, not just one per step.
-    for step in lesson.steps:
-        for check in step.checks:
-            if check["kind"] in ("relation", "dbt_tests", "tests_catch", "documented"):
-                assert not evaluate(check, learner, reference, learner), (step.id, check)
-
-
-# Per step: the (kind, model) of the checks the mistakes build must fail on seeds/; all others pass.
+# Per step: the (kind, model) of the checks the mistakes must fail on seeds/; all others pass.
 MISTAKES_FAIL = {
     "sources": {("depends_on", "stg_stores")},  # ref() of the seed instead of source()
-    "staging": set(),
+    "staging": set(),  # stg_products typed in: right on seeds/ (wrong on seeds_variant/)
     "fct_orders": {("relation", "fct_orders")},  # inner join: the voided orders are gone
     "daily_revenue": set(),  # completed orders only, so the inner join above does not show here
     "dimensions": {("depends_on", "dim_stores"),  # typed-in values read nothing
@@ -678,27 +600,31 @@ MISTAKES_FAIL = {
 }
 
 
-def test_checks_catch_typical_mistakes(lesson, builds):
+def test_checks_catch_typical_mistakes(engine, db_session, lesson):
     assert [s.id for s in lesson.steps] == list(MISTAKES_FAIL)
-    _assert_green(builds["mistakes"])
-    # The mistakes do what they are meant to: rows go missing without any error.
+    graded = _grade(db_session, "mistaken", lesson, _mistakes())
+    for step_id, feedback in graded.items():
+        on_seeds = {key for key, c in _failed(feedback).items() if c.seeds != "seeds_variant"}
+        assert on_seeds == MISTAKES_FAIL[step_id], (step_id, feedback.summary)
+    assert _failed(graded["sources"])["depends_on", "stg_stores"].stage == "graph"
+    # The joins lose rows without any error: the learner is told how many.
     voided = sum(o["status"] == "voided" for o in _expected("seeds")["orders"].values())
-    assert _query(builds["mistakes"], "select count(*) from fct_orders") == [(200 - voided,)]
-    assert _query(builds["mistakes"], "select count(*) from mart_product_performance "
-                                      "where product_name = 'Pumpkin spice latte'") == [(0,)]
-    for step in lesson.steps:
-        failed = {(c["kind"], c.get("model")) for c in step.checks
-                  if not evaluate(c, builds["mistakes"], builds["solution"], builds["mistakes_bad"])}
-        assert failed == MISTAKES_FAIL[step.id], step.id
+    lost = _failed(graded["fct_orders"])["relation", "fct_orders"]
+    assert (lost.stage, lost.expected_rows, lost.actual_rows) == ("row_count", 200, 200 - voided)
+    lost = _failed(graded["dimensions"])["relation", "mart_product_performance"]
+    assert (lost.stage, lost.expected_rows, lost.actual_rows) == ("row_count", 21, 20)
+    assert [row for row in lost.diff["missing"] if "Pumpkin spice latte" in row]
+    assert _failed(graded["dimensions"])["depends_on", "dim_stores"].stage == "graph"
+    tests = _failed(graded["tests"])
+    assert tests["dbt_tests", "stg_order_lines"].stage == "tests"
+    assert tests["tests_catch", "stg_order_lines"].seeds == "seeds_bad"
+    docs = _failed(graded["docs"])["documented", "fct_orders"]
+    assert docs.stage == "graph" and "basket_size" in docs.message
+    assert graded["daily_revenue"].passed, graded["daily_revenue"].summary
 
-
-def test_a_hard_coded_answer_fails_on_the_variant(lesson, builds):
-    """The typed-in dim_stores matches the reference on seeds/ but not on seeds_variant/.
-
-    It is a VALUES literal, the same table whatever the seeds, so the mistakes build on seeds/
-    stands in for one on seeds_variant/ (one dbt process less)."""
-    mistaken = builds["mistakes"]["manifest"]["nodes"]["model.lesson.dim_stores"]
-    assert mistaken["depends_on"]["nodes"] == [] and "values" in mistaken["raw_code"]
-    (check,) = [c for s in lesson.steps for c in s.checks if c["kind"] == "relation" and c["model"] == "dim_stores"]
-    assert evaluate(check, builds["mistakes"], builds["solution"], builds["mistakes_bad"])
-    assert not evaluate(check, builds["mistakes"], builds["solution_variant"], builds["mistakes_bad"])
+    # A hard-coded answer: the typed-in stg_products passes every check of its step on seeds/,
+    # then fails on seeds_variant/, and the learner is told so.
+    failure = graded["staging"].first_failure
+    assert set(_failed(graded["staging"])) == {("relation", "stg_products")}
+    assert failure.seeds == "seeds_variant" and failure.stage == "values"
+    assert failure.message.startswith("Your work gives the right answer on the lesson's data")
