@@ -6,11 +6,13 @@ Behaviour: starter/ + solution/ is laid into a project shaped like the server's,
 and on `seeds_variant/`: `dbt seed`, `run` and `test` (unit tests included) succeed, a second
 `dbt run` really runs the incremental model incrementally, and the numbers equal totals computed
 here in Python straight from the CSV files. On `seeds_bad/` the solution's data tests fail, each
-bad row caught by its own test. The bare starter builds green but fails every step. The code
-the instructions and last hints show is built too, and must give the reference's results.
+bad row caught by its own test. The bare starter builds green.
 
 The builds run concurrently (one thread per project, each a chain of dbt subprocesses) so the
-file stays well under a minute on two cores. Nothing here depends on the grader.
+file stays well under a minute on two cores. The code the instructions and last hints show is
+saved by a learner and graded by the real grader: it must pass the steps it covers on both seed
+sets. That the solution passes every step and the bare starter fails each is what `lessons
+check` proves (tests/test_lessons_check.py).
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ import pytest
 import yaml
 
 from decode_data.services.engine.project_files import SERVER_OWNED, dbt_project
+from decode_data.services.grader import grade_steps
+from decode_data.services.learners import get_or_create_learner
 from decode_data.services.lessons import load_lesson
+from decode_data.services.workspace import save_file
 from decode_data.settings import REPO_ROOT
 
 LESSON_DIR = REPO_ROOT / "dbt_template" / "energy_smart"
@@ -80,15 +85,6 @@ class Build:
     def query(self, sql: str, params=None) -> list[tuple]:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
             return con.execute(sql, params or []).fetchall()
-
-    def table(self, name: str) -> tuple[list[str], list[tuple]] | None:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            exists = con.execute("select 1 from information_schema.tables where table_schema = 'main' "
-                                 "and table_name = ?", [name]).fetchall()
-            if not exists:
-                return None
-            cursor = con.execute(f'select * from main."{name}"')
-            return [d[0] for d in cursor.description], cursor.fetchall()
 
 
 def _make_project(root: Path, layers: list[Path], seeds_dir: Path) -> Build:
@@ -161,34 +157,33 @@ def _starter_build(root: Path) -> Build:
     return build
 
 
-def _shown_code_build(root: Path) -> Build:
-    """The starter with the code that the last hints and the instructions show, built once."""
-    build = _make_project(root, [LESSON_DIR / "starter"], LESSON_DIR / "seeds")
+def _shown_code_files() -> dict[str, str]:
+    """The code that the last hints and the instructions show, as a learner would save it."""
     hints = {step.id: step.hints[-1] for step in load_lesson(LESSON_DIR).steps}
-    project = build.project
     solution = LESSON_DIR / "solution"
-    # Step 1's last hint shows stg_tariffs; stg_meters and stg_readings are spelt out in prose.
-    (project / "models/staging/stg_tariffs.sql").write_text(hints["staging"].strip("`") + "\n")
-    shutil.copy(solution / "models/staging/stg_meters.sql", project / "models/staging/stg_meters.sql")
-    shutil.copy(solution / "models/staging/stg_readings.sql", project / "models/staging/stg_readings.sql")
-    (project / "macros/to_kwh.sql").write_text(_fenced(hints["macro"]))
-    (project / "models/intermediate/int_meter_intervals.sql").write_text(_fenced(hints["intervals"]))
-    (project / "models/marts/fct_hourly_consumption.sql").write_text(_fenced(hints["incremental"]))
-    (project / "models/marts/fct_daily_household_cost.sql").write_text(_fenced(hints["daily_cost"]))
-    # Unit tests: the hint's, the reset example of the instructions, and step 5's optional one.
     step_4 = (LESSON_DIR / "steps/04_unit_tests.md").read_text()
     step_5 = (LESSON_DIR / "steps/05_incremental.md").read_text()
-    _add_unit_tests(project / "models/intermediate/_intermediate.yml",
-                    _fenced(hints["unit_tests"]), _fenced(step_4))
-    _add_unit_tests(project / "models/marts/_marts.yml", _fenced(step_5, "yaml"))
-    _dbt(build, "build", "build")
-    return build
+    return {
+        # Step 1's last hint shows stg_tariffs; stg_meters and stg_readings are spelt out in prose.
+        "models/staging/stg_tariffs.sql": hints["staging"].strip("`") + "\n",
+        "models/staging/stg_meters.sql": (solution / "models/staging/stg_meters.sql").read_text(),
+        "models/staging/stg_readings.sql": (solution / "models/staging/stg_readings.sql").read_text(),
+        "macros/to_kwh.sql": _fenced(hints["macro"]),
+        "models/intermediate/int_meter_intervals.sql": _fenced(hints["intervals"]),
+        "models/marts/fct_hourly_consumption.sql": _fenced(hints["incremental"]),
+        "models/marts/fct_daily_household_cost.sql": _fenced(hints["daily_cost"]),
+        # Unit tests: the hint's, the reset example of the instructions, and step 5's optional one.
+        "models/intermediate/_intermediate.yml": _with_unit_tests(
+            "models/intermediate/_intermediate.yml", _fenced(hints["unit_tests"]), _fenced(step_4)),
+        "models/marts/_marts.yml": _with_unit_tests("models/marts/_marts.yml", _fenced(step_5, "yaml")),
+    }
 
 
-def _add_unit_tests(yml: Path, *snippets: str) -> None:
-    data = yaml.safe_load(yml.read_text())
+def _with_unit_tests(rel: str, *snippets: str) -> str:
+    """The starter's YAML file `rel` with the unit tests of the snippets added."""
+    data = yaml.safe_load((LESSON_DIR / "starter" / rel).read_text())
     data["unit_tests"] = [test for snippet in snippets for test in yaml.safe_load(snippet)["unit_tests"]]
-    yml.write_text(yaml.safe_dump(data, sort_keys=False))
+    return yaml.safe_dump(data, sort_keys=False)
 
 
 def _fenced(text: str, lang: str | None = None) -> str:
@@ -209,7 +204,6 @@ def builds(tmp_path_factory):
             "seeds_variant": pool.submit(_solution_build, root / "seeds_variant", "seeds_variant"),
             "bad": pool.submit(_bad_build, root / "bad"),
             "starter": pool.submit(_starter_build, root / "starter"),
-            "shown": pool.submit(_shown_code_build, root / "shown"),
         }
         seeds = futures["seeds"]
         futures["appended"] = pool.submit(lambda: _appended_build(seeds.result(), root / "appended"))
@@ -446,6 +440,29 @@ def test_step_three_table_matches_the_seeds():
         assert f"| M01 | {row['reading_at'][11:16]} | {row['register_value']} |" in text
 
 
+# ---------------------------------------------------------------- the code the lesson shows, graded
+
+
+def test_code_shown_in_hints_and_instructions_gives_the_reference_results(engine, db_session, lesson, builds):
+    """A learner who saves the code the lesson shows passes, with the real grader and on both
+    seed sets, every step before the data tests (whose YAML and generic test are not saved here).
+
+    It asks for `builds` only to start the CLI builds first: they run while the grader works."""
+    files = _shown_code_files()
+    assert sum(len(yaml.safe_load(files[rel]).get("unit_tests", []))
+               for rel in ("models/intermediate/_intermediate.yml", "models/marts/_marts.yml")) == 3
+    learner = get_or_create_learner(db_session, "shown_code")
+    for path, text in files.items():
+        save_file(db_session, learner, lesson, path, text)
+    *shown, tests = grade_steps(db_session, learner, lesson)
+    for feedback in shown:
+        assert feedback.passed, (feedback.step_id, feedback.summary)
+    assert tests.step_id == "data_tests" and not tests.passed
+    # Its unit tests (no data test yet) all pass: step 5's too, on fct_hourly_consumption.
+    (tests_pass,) = [c for c in tests.checks if c.kind == "tests_pass"]
+    assert tests_pass.passed and tests_pass.seeds == "seeds", tests_pass.message
+
+
 # ---------------------------------------------------------------- the solution, built for real
 
 
@@ -573,106 +590,15 @@ def test_queries_in_the_instructions(builds):
     assert [round(float(r[0]) / float(first_day[0][0])) for r in first_day] == [1, 2, 2]
 
 
-# ---------------------------------------------------------------- checks: starter fails, solution passes
+# ---------------------------------------------------------------- the starter
+
+# Solution passes and bare starter fails every step: `lessons check` proves it (tests/test_lessons_check.py).
 
 
-def _normalize(value, decimals: int):
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (int, float, Decimal)):
-        return round(float(value), decimals) + 0.0
-    return str(value)
-
-
-def _same_relation(check: dict, learner: Build, reference: Build) -> bool:
-    """The grader's `relation` in short: same columns, then the same multiset of rounded rows."""
-    mine, ref = learner.table(check["model"]), reference.table(check["model"])
-    assert ref is not None, f"the reference has no {check['model']}"
-    if mine is None:
-        return False
-    wanted = [c.lower() for c in (check.get("columns") or ref[0])]
-    if not check.get("columns") and {c.lower() for c in mine[0]} != set(wanted):
-        return False
-    if not set(wanted) <= {c.lower() for c in mine[0]}:
-        return False
-    decimals = int(check.get("decimals", 6))
-
-    def bag(table):
-        index = {c.lower(): i for i, c in enumerate(table[0])}
-        return Counter(tuple(_normalize(row[index[c]], decimals) for c in wanted) for row in table[1])
-    return bag(mine) == bag(ref)
-
-
-def _tests_on(build: Build, model: str | None, kind: str = "test") -> dict[str, dict]:
-    target = f"model.lesson.{model}" if model else None
-    nodes = build.manifest["nodes"] if kind == "test" else build.manifest["unit_tests"]
-    return {uid: n for uid, n in nodes.items() if uid.startswith(f"{kind}.")
-            and (target is None or n.get("attached_node") == target or n.get("model") == model
-                 or target in n.get("depends_on", {}).get("nodes", []))}
-
-
-def evaluate(check: dict, build: Build, reference: Build, bad: Build | None) -> bool:
-    """A small stand-in for the grader, to prove the starter fails and the solution passes."""
-    kind = check["kind"]
-    nodes = build.manifest["nodes"]
-    model = nodes.get(f"model.lesson.{check.get('model')}")
-    statuses = build.statuses("test" if "test" in build.steps else "build")
-    if kind == "relation":
-        return _same_relation(check, build, reference)
-    if kind == "depends_on":
-        parents = {nodes[p]["name"] for p in model["depends_on"]["nodes"]} if model else set()
-        return set(check["parents"]) <= parents
-    if kind == "materialized":
-        return model is not None and model["config"]["materialized"] == check["materialized"]
-    if kind == "uses_macro":
-        return model is not None and any(m.rsplit(".", 1)[-1] == check["macro"]
-                                         for m in model["depends_on"]["macros"])
-    if kind == "unit_tests":
-        tests = _tests_on(build, check["model"], "unit_test")
-        return len(tests) >= check.get("min", 1) and all(statuses.get(uid) == "pass" for uid in tests)
-    if kind == "dbt_tests":
-        tests = _tests_on(build, check["model"]).values()
-        found = {t["test_metadata"]["name"]: statuses.get(t["unique_id"]) for t in tests
-                 if t.get("column_name") == check["column"] and t.get("test_metadata")}
-        return all(found.get(name) == "pass" for name in check["tests"])
-    if kind == "tests_pass":
-        tests = {**_tests_on(build, check.get("model")), **_tests_on(build, check.get("model"), "unit_test")}
-        return bool(tests) and all(statuses.get(uid) == "pass" for uid in tests)
-    if kind == "tests_catch":
-        if bad is None:  # the starter: no test of its own to catch anything with
-            return False
-        bad_status = bad.statuses("test")
-        return any(bad_status.get(uid) in ("fail", "error") for uid in _tests_on(bad, check.get("model")))
-    raise AssertionError(f"no evaluator for check kind {kind!r}")
-
-
-@pytest.mark.parametrize("seeds", SEED_SETS)
-def test_solution_passes_every_check(lesson, builds, seeds):
-    build, bad = _get(builds, seeds), _get(builds, "bad")
-    failed = [(step.id, c["kind"], c.get("model")) for step in lesson.steps for c in step.checks
-              if not evaluate(c, build, build, bad)]
-    assert not failed
-
-
-def test_starter_builds_green_but_fails_every_step(lesson, builds):
-    starter, reference = _get(builds, "starter"), _get(builds, "seeds")
+def test_starter_builds_green(builds):
+    starter = _get(builds, "starter")
     assert starter.ok("build"), starter.steps["build"]["out"][-3000:]
     statuses = starter.statuses("build")
     assert sum(uid.startswith("model.") for uid in statuses) == len(SOLUTION_MODELS)
     assert set(statuses.values()) == {"success"}
     assert not any(uid.startswith(("test.", "unit_test.")) for uid in statuses), "the starter has no tests yet"
-    for step in lesson.steps:
-        outcomes = [evaluate(c, starter, reference, None) for c in step.checks]
-        assert not all(outcomes), f"the bare starter already passes step {step.id}"
-
-
-def test_code_shown_in_hints_and_instructions_gives_the_reference_results(lesson, builds):
-    shown, reference = _get(builds, "shown"), _get(builds, "seeds")
-    assert shown.ok("build"), shown.steps["build"]["out"][-3000:]
-    statuses = shown.statuses("build")
-    assert sum(uid.startswith("unit_test.") for uid in statuses) == 3
-    assert set(statuses.values()) == {"success", "pass"}
-    for step in lesson.steps:
-        for check in step.checks:
-            if check["kind"] in ("relation", "depends_on", "materialized", "unit_tests"):
-                assert evaluate(check, shown, reference, None), (step.id, check)
