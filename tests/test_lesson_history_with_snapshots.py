@@ -5,10 +5,11 @@ generator rewrites seeds/ and seeds_variant/ byte for byte.
 Behaviour: starter + solution is laid into a project shaped like the server's and built with
 `dbt seed`, `snapshot`, `run`, `test` (each a subprocess, the grader's sequence, once) on both
 seed sets. Snapshots, current rows, the point-in-time join and the pivot are asserted against a
-computation in Python straight from the CSV files. Every step's checks pass on the solution and
-at least one check of every step fails on the bare starter (a small reference evaluator of the
-README's check kinds; the grader owns the real one). Finally the "run dbt snapshot again"
-experiment the instructions describe is run for real, so that what they promise is true.
+computation in Python straight from the CSV files. The "run dbt snapshot again" experiment the
+instructions describe is run for real (on a copy of the solution's build), so that what they
+promise is true. Finally a learner saves likely mistakes and the real grader fails the steps
+meant to catch them. That the solution passes every step and the bare starter fails each is what
+`lessons check` proves (tests/test_lessons_check.py).
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ import pytest
 import yaml
 
 from decode_data.services.engine.project_files import dbt_project
+from decode_data.services.grader import grade_steps
+from decode_data.services.learners import get_or_create_learner
+from decode_data.services.lesson_check import solution_files
 from decode_data.services.lessons import load_lesson
+from decode_data.services.workspace import save_file
 from decode_data.settings import REPO_ROOT
 
 LESSON_ID = "history_with_snapshots"
@@ -63,17 +68,9 @@ class Build:
             return con.execute(sql, params or []).fetchall()
 
     @property
-    def manifest(self) -> dict:
-        return json.loads((self.project / "target" / "manifest.json").read_text())
-
-    @property
     def test_status(self) -> dict:
         results = json.loads((self.project / "target" / "run_results.json").read_text())["results"]
         return {r["unique_id"]: r["status"] for r in results}
-
-    def node(self, name: str) -> dict | None:
-        return next((n for n in self.manifest["nodes"].values()
-                     if n["name"] == name and n["resource_type"] != "test"), None)
 
     def run(self, *commands: str) -> None:
         for command in commands:
@@ -108,10 +105,14 @@ def point_snapshots_at(b: Build, suffix: str) -> None:
         path.write_text(text)
 
 
-def experiment(b: Build) -> dict:
-    """Snapshot today, then tomorrow (and run the models), then today again; keep each state."""
+def experiment(solution: Build, root: Path) -> dict:
+    """Snapshot today (the solution build did), then tomorrow (and run the models), then today
+    again; keep each state. Runs on a copy of the solution build, which stays as it was."""
+    shutil.copytree(solution.project.parent, root, ignore=shutil.ignore_patterns("target", "logs"))
+    b = Build(root / "project", root / "warehouse.duckdb", {}, {})
+    profiles = b.project / "profiles.yml"
+    profiles.write_text(profiles.read_text().replace(str(solution.warehouse), str(b.warehouse)))
     states = {}
-    b.run("seed", "snapshot")
     point_snapshots_at(b, "_tomorrow")
     b.run("snapshot", "run")
     states["tomorrow"] = {t: b.query(f"select * from {t}") for t in
@@ -122,41 +123,24 @@ def experiment(b: Build) -> dict:
     return states
 
 
-def mistakes(b: Build) -> Build:
-    """Likely wrong answers: a join on today's catalog, and a snapshot without hard_deletes."""
-    (b.project / "models" / "fct_orders.sql").write_text(
-        "select o.order_id, o.customer_id, o.product_id, o.ordered_at, o.quantity, d.category,\n"
-        "       d.price as unit_price, o.quantity * d.price as amount\n"
-        "from {{ ref('raw_orders') }} as o join {{ ref('dim_products') }} as d using (product_id)\n")
-    snapshot = b.project / "snapshots" / "customers_snapshot.yml"
-    snapshot.write_text(snapshot.read_text().replace("      hard_deletes: new_record\n", ""))
-    (b.project / "models" / "dim_customers.sql").write_text(
-        "select customer_id, full_name, email, city, loyalty_tier\n"
-        "from {{ ref('customers_snapshot') }} where dbt_valid_to is null\n")
-    b.run("seed", "snapshot", "run")  # the checks asserted on it read no test results
-    return b
-
-
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> dict:
-    """The solution on both seed sets, the bare starter, the experiment and a learner's likely
-    mistakes: five projects, two at a time."""
+    """The solution on both seed sets, the bare starter, and the experiment (which goes on from
+    the solution's build): four projects, two at a time."""
     def graded(name, layers, seeds):
         b = new_build(tmp_path_factory.mktemp(name), layers, seeds)
         b.run(*GRADE_SEQUENCE)
         return b
 
-    jobs = {
-        "solution": lambda: graded("solution", ["starter", "solution"], "seeds"),
-        "solution_variant": lambda: graded("solution_variant", ["starter", "solution"], "seeds_variant"),
-        "starter": lambda: graded("starter", ["starter"], "seeds"),
-        "experiment": lambda: experiment(new_build(tmp_path_factory.mktemp("experiment"),
-                                                   ["starter", "solution"], "seeds")),
-        "mistakes": lambda: mistakes(new_build(tmp_path_factory.mktemp("mistakes"),
-                                               ["starter", "solution"], "seeds")),
-    }
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        futures = {
+            "solution": pool.submit(graded, "solution", ["starter", "solution"], "seeds"),
+            "solution_variant": pool.submit(graded, "solution_variant", ["starter", "solution"], "seeds_variant"),
+            "starter": pool.submit(graded, "starter", ["starter"], "seeds"),
+        }
+        # Submitted after the solution, so it waits on a build that has a thread already.
+        futures["experiment"] = pool.submit(
+            lambda: experiment(futures["solution"].result(), tmp_path_factory.mktemp("experiment") / "copy"))
         return {name: future.result() for name, future in futures.items()}
 
 
@@ -394,69 +378,41 @@ def test_running_the_snapshot_again_records_history_as_the_instructions_say(buil
         assert versions[by_name[name]] == 3, name  # check: changing back is a change too; Lara returns
 
 
-# ---------------------------------------------------------------- checks
+# ---------------------------------------------------------------- typical mistakes, graded for real
+
+# Solution passes and bare starter fails every step: `lessons check` proves it (tests/test_lessons_check.py).
+
+MISTAKES = {  # likely wrong answers: a join on today's catalog, and a snapshot without hard_deletes
+    "models/fct_orders.sql": (
+        "select o.order_id, o.customer_id, o.product_id, o.ordered_at, o.quantity, d.category,\n"
+        "       d.price as unit_price, o.quantity * d.price as amount\n"
+        "from {{ ref('raw_orders') }} as o join {{ ref('dim_products') }} as d using (product_id)\n"),
+    "snapshots/customers_snapshot.yml": (LESSON_DIR / "solution/snapshots/customers_snapshot.yml").read_text()
+    .replace("      hard_deletes: new_record\n", ""),
+    # Without hard_deletes there is no dbt_is_deleted column to filter on.
+    "models/dim_customers.sql": ("select customer_id, full_name, email, city, loyalty_tier\n"
+                                 "from {{ ref('customers_snapshot') }} where dbt_valid_to is null\n"),
+}
 
 
-def _table(b: Build, model: str, columns: list[str] | None):
-    try:
-        with duckdb.connect(str(b.warehouse), read_only=True) as con:
-            cursor = con.execute(f'select * from main."{model}"')
-            names = [d[0].lower() for d in cursor.description]
-            rows = cursor.fetchall()
-    except duckdb.Error:
-        return None
-    keep = [names.index(c) for c in (columns or sorted(names)) if c in names]
-    if columns and len(keep) != len(columns):
-        return None
+def test_relation_checks_catch_common_mistakes(engine, db_session, lesson):
+    """A naive join on today's catalog and a forgotten hard_deletes fail their steps; the first
+    snapshot, untouched, still passes (on both seed sets)."""
+    assert MISTAKES["snapshots/customers_snapshot.yml"] != \
+        (LESSON_DIR / "solution/snapshots/customers_snapshot.yml").read_text()
+    learner = get_or_create_learner(db_session, "mistaken")
+    for path, text in {**solution_files(lesson), **MISTAKES}.items():
+        save_file(db_session, learner, lesson, path, text)
+    first, strategy, point_in_time = grade_steps(db_session, learner, lesson,
+                                                 ["first_snapshot", "check_strategy", "point_in_time"])
+    assert first.passed, first.summary
 
-    def norm(v):
-        if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
-            return round(float(v), 6)
-        return v if v is None or isinstance(v, str) else str(v)
-    return sorted(names[i] for i in keep), Counter(tuple(norm(r[i]) for i in keep) for r in rows)
+    (failure,) = [c for c in strategy.checks if not c.passed]
+    assert (failure.kind, failure.model, failure.stage) == ("relation", "customers_snapshot", "columns")
+    assert failure.missing_columns == ["dbt_is_deleted"] and failure.seeds == "seeds"
 
-
-def evaluate(check: dict, b: Build, reference: Build) -> bool:
-    """The README's check kinds used here, reduced to pass/fail (the grader adds the feedback)."""
-    kind = check["kind"]
-    if kind == "relation":
-        mine, ref = _table(b, check["model"], check.get("columns")), _table(reference, check["model"], check.get("columns"))
-        assert ref is not None, check
-        return mine == ref
-    if kind == "depends_on":
-        node = b.node(check["model"])
-        manifest = b.manifest
-        nodes = {**manifest["nodes"], **manifest["sources"]}
-        parents = {nodes[p]["name"] for p in (node or {}).get("depends_on", {}).get("nodes", []) if p in nodes}
-        return node is not None and set(check["parents"]) <= parents
-    if kind == "dbt_tests":
-        status = b.test_status
-        found = {n["test_metadata"]["name"]: status.get(uid) for uid, n in b.manifest["nodes"].items()
-                 if n["resource_type"] == "test" and n.get("test_metadata")
-                 and (n.get("attached_node") or "").split(".")[-1] == check["model"]
-                 and n.get("column_name") == check["column"]}
-        return all(found.get(name) == "pass" for name in check["tests"])
-    raise AssertionError(f"check kind {kind!r} is not evaluated here")
-
-
-@pytest.mark.parametrize("name", ["solution", "solution_variant"])
-def test_solution_passes_every_check(lesson, builds, name):
-    b = builds[name]
-    failed = [(step.id, check["message"]) for step in lesson.steps for check in step.checks
-              if not evaluate(check, b, b)]
-    assert not failed
-
-
-def test_bare_starter_fails_every_step(lesson, builds):
-    for step in lesson.steps:
-        outcomes = [evaluate(check, builds["starter"], builds["solution"]) for check in step.checks]
-        assert not all(outcomes), f"the bare starter already passes step {step.id}"
-
-
-def test_relation_checks_catch_common_mistakes(lesson, builds):
-    """A naive join on today's catalog and a forgotten hard_deletes fail their steps."""
-    b, reference = builds["mistakes"], builds["solution"]
-    steps = {step.id: step for step in lesson.steps}
-    assert not all(evaluate(c, b, reference) for c in steps["point_in_time"].checks)
-    assert not all(evaluate(c, b, reference) for c in steps["check_strategy"].checks)
-    assert all(evaluate(c, b, reference) for c in steps["first_snapshot"].checks)
+    failed = {c.kind: c for c in point_in_time.checks if not c.passed}
+    assert set(failed) == {"depends_on", "relation"}, point_in_time.summary
+    assert failed["depends_on"].stage == "graph"  # it reads dim_products, not products_snapshot
+    wrong = failed["relation"]  # every order is there, some with today's price instead of none
+    assert (wrong.model, wrong.stage, wrong.expected_rows, wrong.actual_rows) == ("fct_orders", "values", 60, 60)
