@@ -5,9 +5,9 @@ generator rewrites seeds/, seeds_variant/ and seeds_bad/ byte for byte.
 Behaviour: starter + solution is laid into a project shaped like the server's and built with
 `dbt seed`, `snapshot`, `run`, `test` (each a subprocess, as the grader's sequence) on every seed
 set. The numbers are asserted against a computation in Python straight from the CSV files; on
-seeds_bad exactly the intended tests fail. Every step's checks pass on the solution (on seeds and
-seeds_variant) and at least one check of every step fails on the bare starter, with a small
-reference evaluator of the README's check kinds (the grader owns the real one).
+seeds_bad exactly the intended tests fail. That the solution passes every step (on seeds and
+seeds_variant) and the bare starter fails each is what `lessons check` proves with the real
+grader (tests/test_lessons_check.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import json
 import shutil
 import subprocess
 import sys
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,15 +58,6 @@ class Build:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
             return con.execute(sql, params or []).fetchall()
 
-    def node(self, name: str) -> dict | None:
-        return next((n for n in self.manifest["nodes"].values()
-                     if n["name"] == name and n["resource_type"] != "test"), None)
-
-    def tests(self, model: str | None = None) -> dict:
-        """unique_id -> test node, optionally only those attached to `model`."""
-        return {uid: n for uid, n in self.manifest["nodes"].items() if n["resource_type"] == "test"
-                and (model is None or (n.get("attached_node") or "").split(".")[-1] == model)}
-
 
 def _dbt(project: Path, command: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(DBT), command, "--project-dir", str(project), "--profiles-dir", str(project)],
@@ -96,20 +86,19 @@ def build(root: Path, layers: list[str], seeds: str, commands=GRADE_SEQUENCE) ->
 
 
 # The lesson has no snapshots: `dbt snapshot` (a no-op) runs where the test asserts the whole
-# sequence is green, and is left out of the bad builds to keep this file fast.
+# sequence is green, and is left out of the bad build to keep this file fast.
 WITHOUT_SNAPSHOT = ("seed", "run", "test")
 BUILDS = {  # name -> (layers, seed set, commands)
     "solution": (["starter", "solution"], "seeds", GRADE_SEQUENCE),
     "solution_variant": (["starter", "solution"], "seeds_variant", GRADE_SEQUENCE),
     "solution_bad": (["starter", "solution"], "seeds_bad", WITHOUT_SNAPSHOT),
     "starter": (["starter"], "seeds", GRADE_SEQUENCE),
-    "starter_bad": (["starter"], "seeds_bad", WITHOUT_SNAPSHOT),
 }
 
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> dict[str, Build]:
-    """All five builds, two at a time (each is three or four dbt processes in a row)."""
+    """All four builds, two at a time (each is three or four dbt processes in a row)."""
     def one(name):
         layers, seeds, commands = BUILDS[name]
         return name, build(tmp_path_factory.mktemp(name), layers, seeds, commands)
@@ -283,75 +272,4 @@ def test_solution_tests_catch_each_bad_row(builds):
     assert stored == [(9005,)]
 
 
-# ---------------------------------------------------------------- checks
-
-
-def _table(b: Build, model: str, columns: list[str] | None) -> tuple[list[str], Counter] | None:
-    try:
-        with duckdb.connect(str(b.warehouse), read_only=True) as con:
-            cursor = con.execute(f'select * from main."{model}"')
-            names = [d[0].lower() for d in cursor.description]
-            rows = cursor.fetchall()
-    except duckdb.Error:
-        return None
-    keep = [names.index(c) for c in (columns or sorted(names)) if c in names]
-    if columns and len(keep) != len(columns):
-        return None
-
-    def norm(v):
-        return round(float(v), 6) if isinstance(v, (int, float)) and not isinstance(v, bool) else \
-            (v if v is None or isinstance(v, str) else str(v))
-    return sorted(names[i] for i in keep), Counter(tuple(norm(r[i]) for i in keep) for r in rows)
-
-
-def evaluate(check: dict, b: Build, reference: Build, bad: Build) -> bool:
-    """The README's check kinds, reduced to pass/fail (the grader adds the feedback)."""
-    kind = check["kind"]
-    if kind == "relation":
-        mine, ref = _table(b, check["model"], check.get("columns")), _table(reference, check["model"], check.get("columns"))
-        assert ref is not None, check
-        return mine == ref
-    if kind == "depends_on":
-        node = b.node(check["model"])
-        nodes = {**b.manifest["nodes"], **b.manifest["sources"]}
-        parents = {nodes[p]["name"] for p in (node or {}).get("depends_on", {}).get("nodes", []) if p in nodes}
-        return node is not None and set(check["parents"]) <= parents
-    if kind == "materialized":
-        node = b.node(check["model"])
-        return node is not None and node["config"]["materialized"] == check["materialized"]
-    if kind == "documented":
-        node = b.node(check["model"])
-        return node is not None and bool(node["description"].strip()) and all(
-            (node["columns"].get(c) or {}).get("description", "").strip() for c in check.get("columns", []))
-    if kind == "dbt_tests":
-        found = {n["test_metadata"]["name"]: b.test_status.get(uid) for uid, n in b.tests(check["model"]).items()
-                 if n.get("test_metadata") and n.get("column_name") == check.get("column", n.get("column_name"))}
-        return all(found.get(name) == "pass" for name in check["tests"])
-    if kind == "tests_pass":
-        ids = b.tests(check.get("model"))
-        return all(b.test_status.get(uid) in ("pass", "warn") for uid in ids)
-    if kind == "tests_catch":
-        assert check.get("seeds", "seeds_bad") == "seeds_bad"
-        return any(bad.test_status.get(uid) in FAILED for uid in bad.tests(check.get("model")))
-    if kind == "sql":
-        try:
-            value = b.query(check["sql"])[0][0]
-        except duckdb.Error:
-            return False
-        return value is not None and value >= check["expect_min"]
-    raise AssertionError(f"check kind {kind!r} is not evaluated here")
-
-
-@pytest.mark.parametrize("name", ["solution", "solution_variant"])
-def test_solution_passes_every_check(lesson, builds, name):
-    b = builds[name]
-    failed = [(step.id, check["message"]) for step in lesson.steps for check in step.checks
-              if not evaluate(check, b, b, builds["solution_bad"])]
-    assert not failed
-
-
-def test_bare_starter_fails_every_step(lesson, builds):
-    for step in lesson.steps:
-        outcomes = [evaluate(check, builds["starter"], builds["solution"], builds["starter_bad"])
-                    for check in step.checks]
-        assert not all(outcomes), f"the bare starter already passes step {step.id}"
+# Solution passes and bare starter fails every step: `lessons check` proves it (tests/test_lessons_check.py).
