@@ -474,17 +474,7 @@ def _write_lesson(template_dir: Path, lesson_id: str, files: dict, force: bool) 
     old = None
     try:
         os.chmod(staging, 0o755)
-        for rel, content in files.items():
-            if rel == "lesson.yml":
-                continue
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, Path):
-                shutil.copyfile(content, target)
-            elif isinstance(content, bytes):
-                target.write_bytes(content)
-            else:
-                target.write_text(content, encoding="utf-8")
+        write_files(staging, {rel: content for rel, content in files.items() if rel != "lesson.yml"})
         dest = template_dir / lesson_id
         if os.path.lexists(dest):
             if not force:
