@@ -302,6 +302,119 @@ def test_seed_sets_are_small_same_shaped_and_different():
     assert all(datetime.strptime(o["ordered_at"], TIME_FORMAT) for o in main["raw_orders"] + variant["raw_orders"])
 
 
+# ---------------------------------------------------------------- typical mistakes, graded for real
+
+# Solution passes and bare starter fails every step: `lessons check` proves it (tests/test_lessons_check.py).
+
+
+def _mistakes() -> dict[str, str]:
+    """The solution with the mistakes learners make, one per check they should trip."""
+    staging = yaml.safe_load((LESSON_DIR / "solution/models/staging/_staging.yml").read_text())
+    lines = next(m for m in staging["models"] if m["name"] == "stg_order_lines")
+    next(c for c in lines["columns"] if c["name"] == "product_id")["data_tests"] = ["not_null"]
+    marts = yaml.safe_load((LESSON_DIR / "solution/models/marts/_marts.yml").read_text())
+    fct = next(m for m in marts["models"] if m["name"] == "fct_orders")
+    next(c for c in fct["columns"] if c["name"] == "basket_size").pop("description")
+    # dim_stores typed in from the answer on seeds/: it reads nothing.
+    expected = _expected("seeds")
+    values = ",\n".join(
+        f"({s['id']}, '{s['name']}', date '{s['opened_on']}', '{s['city']}', "
+        f"{expected['stores'][int(s['id'])][0]}, {expected['stores'][int(s['id'])][1]}, "
+        f"{Decimal(expected['stores'][int(s['id'])][2]) / 100})" for s in expected["raw"]["raw_stores"])
+    # stg_products typed in from seeds/ too, but it reads its source: right there, wrong on
+    # seeds_variant/.
+    products = ",\n".join(
+        f"({p['id']}, '{p['name'].replace(chr(39), chr(39) * 2)}', '{p['category'].lower()}', "
+        f"{Decimal(p['price_cents']) / 100})" for p in expected["raw"]["raw_products"])
+    solution = LESSON_DIR / "solution" / "models"
+    fct_sql = (solution / "marts/fct_orders.sql").read_text()
+    return {
+        "models/staging/stg_stores.sql": (solution / "staging/stg_stores.sql").read_text().replace(
+            "{{ source('raw', 'stores') }}", "{{ ref('raw_stores') }}"),
+        "models/marts/fct_orders.sql": fct_sql.replace("left join order_totals", "join order_totals"),
+        "models/staging/stg_products.sql": (
+            "select product_id, product_name, category, cast(price as decimal(10, 2)) as price\n"
+            f"from (values\n{products}\n) as t(product_id, product_name, category, price)\n"
+            "where exists (select 1 from {{ source('raw', 'products') }})\n"),
+        "models/marts/dim_stores.sql": (
+            "{{ config(materialized='table') }}\n"
+            "select store_id, store_name, city, opened_on, completed_orders, refunded_orders,\n"
+            "       cast(revenue as decimal(10, 2)) as revenue\n"
+            f"from (values\n{values}\n) as t(store_id, store_name, opened_on, city, completed_orders,"
+            " refunded_orders, revenue)\n"),
+        # The quiz's trap: a filter on the right-hand side of a left join, in the final WHERE.
+        "models/marts/mart_product_performance.sql": (
+            "{{ config(materialized='table') }}\n"
+            "select p.product_id, p.product_name, p.category,\n"
+            "       coalesce(sum(l.quantity), 0) as units_sold, count(distinct l.order_id) as orders,\n"
+            "       coalesce(sum(l.line_total), 0) as revenue\n"
+            "from {{ ref('stg_products') }} as p\n"
+            "left join {{ ref('stg_order_lines') }} as l on p.product_id = l.product_id\n"
+            "left join {{ ref('stg_orders') }} as o on l.order_id = o.order_id\n"
+            "where o.status = 'completed'\n"
+            "group by p.product_id, p.product_name, p.category\n"),
+        "models/staging/_staging.yml": yaml.safe_dump(staging, sort_keys=False),
+        "models/marts/_marts.yml": yaml.safe_dump(marts, sort_keys=False),
+    }
+
+
+def _grade(db_session, username: str, lesson, changes: dict[str, str],
+           step_ids: list[str] | None = None) -> dict[str, StepFeedback]:
+    """A learner saves the solution with `changes` applied, then the real grader grades it."""
+    learner = get_or_create_learner(db_session, username)
+    for path, text in {**solution_files(lesson), **changes}.items():
+        save_file(db_session, learner, lesson, path, text)
+    return {f.step_id: f for f in grade_steps(db_session, learner, lesson, step_ids)}
+
+
+def _failed(feedback: StepFeedback) -> dict[tuple[str, str | None], CheckOutcome]:
+    return {(c.kind, c.model): c for c in feedback.checks if not c.passed}
+
+
+# Per step: the (kind, model) of the checks the mistakes must fail on seeds/; all others pass.
+MISTAKES_FAIL = {
+    "sources": {("depends_on", "stg_stores")},  # ref() of the seed instead of source()
+    "staging": set(),  # stg_products typed in: right on seeds/ (wrong on seeds_variant/)
+    "fct_orders": {("relation", "fct_orders")},  # inner join: the voided orders are gone
+    "daily_revenue": set(),  # completed orders only, so the inner join above does not show here
+    "dimensions": {("depends_on", "dim_stores"),  # typed-in values read nothing
+                   ("relation", "mart_product_performance")},  # WHERE after the left join
+    "tests": {("dbt_tests", "stg_order_lines"), ("tests_catch", "stg_order_lines")},  # no relationships test
+    "docs": {("documented", "fct_orders")},  # basket_size undescribed
+}
+
+
+def test_checks_catch_typical_mistakes(engine, db_session, lesson, builds):
+    """Asks for `builds` only to start the dbt builds below first: they run while the grader works."""
+    assert [s.id for s in lesson.steps] == list(MISTAKES_FAIL)
+    graded = _grade(db_session, "mistaken", lesson, _mistakes())
+    for step_id, feedback in graded.items():
+        on_seeds = {key for key, c in _failed(feedback).items() if c.seeds != "seeds_variant"}
+        assert on_seeds == MISTAKES_FAIL[step_id], (step_id, feedback.summary)
+    assert _failed(graded["sources"])["depends_on", "stg_stores"].stage == "graph"
+    # The joins lose rows without any error: the learner is told how many.
+    voided = sum(o["status"] == "voided" for o in _expected("seeds")["orders"].values())
+    lost = _failed(graded["fct_orders"])["relation", "fct_orders"]
+    assert (lost.stage, lost.expected_rows, lost.actual_rows) == ("row_count", 200, 200 - voided)
+    lost = _failed(graded["dimensions"])["relation", "mart_product_performance"]
+    assert (lost.stage, lost.expected_rows, lost.actual_rows) == ("row_count", 21, 20)
+    assert [row for row in lost.diff["missing"] if "Pumpkin spice latte" in row]
+    assert _failed(graded["dimensions"])["depends_on", "dim_stores"].stage == "graph"
+    tests = _failed(graded["tests"])
+    assert tests["dbt_tests", "stg_order_lines"].stage == "tests"
+    assert tests["tests_catch", "stg_order_lines"].seeds == "seeds_bad"
+    docs = _failed(graded["docs"])["documented", "fct_orders"]
+    assert docs.stage == "graph" and "basket_size" in docs.message
+    assert graded["daily_revenue"].passed, graded["daily_revenue"].summary
+
+    # A hard-coded answer: the typed-in stg_products passes every check of its step on seeds/,
+    # then fails on seeds_variant/, and the learner is told so.
+    failure = graded["staging"].first_failure
+    assert set(_failed(graded["staging"])) == {("relation", "stg_products")}
+    assert failure.seeds == "seeds_variant" and failure.stage == "values"
+    assert failure.message.startswith("Your work gives the right answer on the lesson's data")
+
+
 # ---------------------------------------------------------------- real dbt builds
 
 
@@ -345,13 +458,19 @@ BUILDS = {  # key -> (layers, seed set)
 }
 
 
+class _Started(dict):
+    """Builds under way, by key: reading one waits for it."""
+
+    def __getitem__(self, key: str) -> dict:
+        return super().__getitem__(key).result()
+
+
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory) -> dict[str, dict]:
-    """All builds of this file, run side by side (each is its own dbt process)."""
+def builds(tmp_path_factory):
+    """All builds of this file, started at once and run side by side (each is its own dbt process)."""
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {key: pool.submit(_run_build, tmp_path_factory.mktemp(key), layers, seeds)
-                   for key, (layers, seeds) in BUILDS.items()}
-        return {key: future.result() for key, future in futures.items()}
+        yield _Started({key: pool.submit(_run_build, tmp_path_factory.mktemp(key), layers, seeds)
+                        for key, (layers, seeds) in BUILDS.items()})
 
 
 def _query(build: dict, sql: str) -> list[tuple]:
@@ -516,115 +635,3 @@ def test_bad_seeds_make_exactly_the_right_tests_fail(builds):
     assert not build["results"]["test"]["success"], "dbt test must exit non-zero on the bad rows"
     assert _failing_tests(build) == EXPECTED_BAD_FAILURES
     assert len(build["results"]["test"]["nodes"]) == len(builds["solution"]["results"]["test"]["nodes"])
-
-
-# ---------------------------------------------------------------- typical mistakes, graded for real
-
-# Solution passes and bare starter fails every step: `lessons check` proves it (tests/test_lessons_check.py).
-
-
-def _mistakes() -> dict[str, str]:
-    """The solution with the mistakes learners make, one per check they should trip."""
-    staging = yaml.safe_load((LESSON_DIR / "solution/models/staging/_staging.yml").read_text())
-    lines = next(m for m in staging["models"] if m["name"] == "stg_order_lines")
-    next(c for c in lines["columns"] if c["name"] == "product_id")["data_tests"] = ["not_null"]
-    marts = yaml.safe_load((LESSON_DIR / "solution/models/marts/_marts.yml").read_text())
-    fct = next(m for m in marts["models"] if m["name"] == "fct_orders")
-    next(c for c in fct["columns"] if c["name"] == "basket_size").pop("description")
-    # dim_stores typed in from the answer on seeds/: it reads nothing.
-    expected = _expected("seeds")
-    values = ",\n".join(
-        f"({s['id']}, '{s['name']}', date '{s['opened_on']}', '{s['city']}', "
-        f"{expected['stores'][int(s['id'])][0]}, {expected['stores'][int(s['id'])][1]}, "
-        f"{Decimal(expected['stores'][int(s['id'])][2]) / 100})" for s in expected["raw"]["raw_stores"])
-    # stg_products typed in from seeds/ too, but it reads its source: right there, wrong on
-    # seeds_variant/.
-    products = ",\n".join(
-        f"({p['id']}, '{p['name'].replace(chr(39), chr(39) * 2)}', '{p['category'].lower()}', "
-        f"{Decimal(p['price_cents']) / 100})" for p in expected["raw"]["raw_products"])
-    solution = LESSON_DIR / "solution" / "models"
-    fct_sql = (solution / "marts/fct_orders.sql").read_text()
-    return {
-        "models/staging/stg_stores.sql": (solution / "staging/stg_stores.sql").read_text().replace(
-            "{{ source('raw', 'stores') }}", "{{ ref('raw_stores') }}"),
-        "models/marts/fct_orders.sql": fct_sql.replace("left join order_totals", "join order_totals"),
-        "models/staging/stg_products.sql": (
-            "select product_id, product_name, category, cast(price as decimal(10, 2)) as price\n"
-            f"from (values\n{products}\n) as t(product_id, product_name, category, price)\n"
-            "where exists (select 1 from {{ source('raw', 'products') }})\n"),
-        "models/marts/dim_stores.sql": (
-            "{{ config(materialized='table') }}\n"
-            "select store_id, store_name, city, opened_on, completed_orders, refunded_orders,\n"
-            "       cast(revenue as decimal(10, 2)) as revenue\n"
-            f"from (values\n{values}\n) as t(store_id, store_name, opened_on, city, completed_orders,"
-            " refunded_orders, revenue)\n"),
-        # The quiz's trap: a filter on the right-hand side of a left join, in the final WHERE.
-        "models/marts/mart_product_performance.sql": (
-            "{{ config(materialized='table') }}\n"
-            "select p.product_id, p.product_name, p.category,\n"
-            "       coalesce(sum(l.quantity), 0) as units_sold, count(distinct l.order_id) as orders,\n"
-            "       coalesce(sum(l.line_total), 0) as revenue\n"
-            "from {{ ref('stg_products') }} as p\n"
-            "left join {{ ref('stg_order_lines') }} as l on p.product_id = l.product_id\n"
-            "left join {{ ref('stg_orders') }} as o on l.order_id = o.order_id\n"
-            "where o.status = 'completed'\n"
-            "group by p.product_id, p.product_name, p.category\n"),
-        "models/staging/_staging.yml": yaml.safe_dump(staging, sort_keys=False),
-        "models/marts/_marts.yml": yaml.safe_dump(marts, sort_keys=False),
-    }
-
-
-def _grade(db_session, username: str, lesson, changes: dict[str, str],
-           step_ids: list[str] | None = None) -> dict[str, StepFeedback]:
-    """A learner saves the solution with `changes` applied, then the real grader grades it."""
-    learner = get_or_create_learner(db_session, username)
-    for path, text in {**solution_files(lesson), **changes}.items():
-        save_file(db_session, learner, lesson, path, text)
-    return {f.step_id: f for f in grade_steps(db_session, learner, lesson, step_ids)}
-
-
-def _failed(feedback: StepFeedback) -> dict[tuple[str, str | None], CheckOutcome]:
-    return {(c.kind, c.model): c for c in feedback.checks if not c.passed}
-
-
-# Per step: the (kind, model) of the checks the mistakes must fail on seeds/; all others pass.
-MISTAKES_FAIL = {
-    "sources": {("depends_on", "stg_stores")},  # ref() of the seed instead of source()
-    "staging": set(),  # stg_products typed in: right on seeds/ (wrong on seeds_variant/)
-    "fct_orders": {("relation", "fct_orders")},  # inner join: the voided orders are gone
-    "daily_revenue": set(),  # completed orders only, so the inner join above does not show here
-    "dimensions": {("depends_on", "dim_stores"),  # typed-in values read nothing
-                   ("relation", "mart_product_performance")},  # WHERE after the left join
-    "tests": {("dbt_tests", "stg_order_lines"), ("tests_catch", "stg_order_lines")},  # no relationships test
-    "docs": {("documented", "fct_orders")},  # basket_size undescribed
-}
-
-
-def test_checks_catch_typical_mistakes(engine, db_session, lesson):
-    assert [s.id for s in lesson.steps] == list(MISTAKES_FAIL)
-    graded = _grade(db_session, "mistaken", lesson, _mistakes())
-    for step_id, feedback in graded.items():
-        on_seeds = {key for key, c in _failed(feedback).items() if c.seeds != "seeds_variant"}
-        assert on_seeds == MISTAKES_FAIL[step_id], (step_id, feedback.summary)
-    assert _failed(graded["sources"])["depends_on", "stg_stores"].stage == "graph"
-    # The joins lose rows without any error: the learner is told how many.
-    voided = sum(o["status"] == "voided" for o in _expected("seeds")["orders"].values())
-    lost = _failed(graded["fct_orders"])["relation", "fct_orders"]
-    assert (lost.stage, lost.expected_rows, lost.actual_rows) == ("row_count", 200, 200 - voided)
-    lost = _failed(graded["dimensions"])["relation", "mart_product_performance"]
-    assert (lost.stage, lost.expected_rows, lost.actual_rows) == ("row_count", 21, 20)
-    assert [row for row in lost.diff["missing"] if "Pumpkin spice latte" in row]
-    assert _failed(graded["dimensions"])["depends_on", "dim_stores"].stage == "graph"
-    tests = _failed(graded["tests"])
-    assert tests["dbt_tests", "stg_order_lines"].stage == "tests"
-    assert tests["tests_catch", "stg_order_lines"].seeds == "seeds_bad"
-    docs = _failed(graded["docs"])["documented", "fct_orders"]
-    assert docs.stage == "graph" and "basket_size" in docs.message
-    assert graded["daily_revenue"].passed, graded["daily_revenue"].summary
-
-    # A hard-coded answer: the typed-in stg_products passes every check of its step on seeds/,
-    # then fails on seeds_variant/, and the learner is told so.
-    failure = graded["staging"].first_failure
-    assert set(_failed(graded["staging"])) == {("relation", "stg_products")}
-    assert failure.seeds == "seeds_variant" and failure.stage == "values"
-    assert failure.message.startswith("Your work gives the right answer on the lesson's data")
