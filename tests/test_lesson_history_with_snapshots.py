@@ -7,8 +7,8 @@ Behaviour: starter + solution is laid into a project shaped like the server's an
 seed sets. Snapshots, current rows, the point-in-time join and the pivot are asserted against a
 computation in Python straight from the CSV files. The "run dbt snapshot again" experiment the
 instructions describe is run for real (on a copy of the solution's build), so that what they
-promise is true. Finally a learner saves likely mistakes and the real grader fails the steps
-meant to catch them. That the solution passes every step and the bare starter fails each is what
+promise is true. A learner saves likely mistakes and the real grader fails the steps meant to
+catch them. That the solution passes every step and the bare starter fails each is what
 `lessons check` proves (tests/test_lessons_check.py).
 """
 
@@ -123,10 +123,17 @@ def experiment(solution: Build, root: Path) -> dict:
     return states
 
 
+class _Started(dict):
+    """Builds under way, by name: reading one waits for it."""
+
+    def __getitem__(self, name: str):
+        return super().__getitem__(name).result()
+
+
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory) -> dict:
+def builds(tmp_path_factory):
     """The solution on both seed sets, the bare starter, and the experiment (which goes on from
-    the solution's build): four projects, two at a time."""
+    the solution's build): four projects, two at a time, started at once."""
     def graded(name, layers, seeds):
         b = new_build(tmp_path_factory.mktemp(name), layers, seeds)
         b.run(*GRADE_SEQUENCE)
@@ -141,7 +148,7 @@ def builds(tmp_path_factory) -> dict:
         # Submitted after the solution, so it waits on a build that has a thread already.
         futures["experiment"] = pool.submit(
             lambda: experiment(futures["solution"].result(), tmp_path_factory.mktemp("experiment") / "copy"))
-        return {name: future.result() for name, future in futures.items()}
+        yield _Started(futures)
 
 
 # ---------------------------------------------------------------- the seeds, in Python
@@ -257,6 +264,47 @@ def test_generator_reproduces_every_seed_set(tmp_path):
     for seeds in SEED_SETS:
         for name in SEED_FILES:
             assert (tmp_path / seeds / name).read_bytes() == (LESSON_DIR / seeds / name).read_bytes(), (seeds, name)
+
+
+# ---------------------------------------------------------------- typical mistakes, graded for real
+
+# Solution passes and bare starter fails every step: `lessons check` proves it (tests/test_lessons_check.py).
+
+MISTAKES = {  # likely wrong answers: a join on today's catalog, and a snapshot without hard_deletes
+    "models/fct_orders.sql": (
+        "select o.order_id, o.customer_id, o.product_id, o.ordered_at, o.quantity, d.category,\n"
+        "       d.price as unit_price, o.quantity * d.price as amount\n"
+        "from {{ ref('raw_orders') }} as o join {{ ref('dim_products') }} as d using (product_id)\n"),
+    "snapshots/customers_snapshot.yml": (LESSON_DIR / "solution/snapshots/customers_snapshot.yml").read_text()
+    .replace("      hard_deletes: new_record\n", ""),
+    # Without hard_deletes there is no dbt_is_deleted column to filter on.
+    "models/dim_customers.sql": ("select customer_id, full_name, email, city, loyalty_tier\n"
+                                 "from {{ ref('customers_snapshot') }} where dbt_valid_to is null\n"),
+}
+
+
+def test_relation_checks_catch_common_mistakes(engine, db_session, lesson, builds):
+    """A naive join on today's catalog and a forgotten hard_deletes fail their steps; the first
+    snapshot, untouched, still passes (on both seed sets). Asks for `builds` only to start the
+    dbt builds first: they run while the grader works."""
+    assert MISTAKES["snapshots/customers_snapshot.yml"] != \
+        (LESSON_DIR / "solution/snapshots/customers_snapshot.yml").read_text()
+    learner = get_or_create_learner(db_session, "mistaken")
+    for path, text in {**solution_files(lesson), **MISTAKES}.items():
+        save_file(db_session, learner, lesson, path, text)
+    first, strategy, point_in_time = grade_steps(db_session, learner, lesson,
+                                                 ["first_snapshot", "check_strategy", "point_in_time"])
+    assert first.passed, first.summary
+
+    (failure,) = [c for c in strategy.checks if not c.passed]
+    assert (failure.kind, failure.model, failure.stage) == ("relation", "customers_snapshot", "columns")
+    assert failure.missing_columns == ["dbt_is_deleted"] and failure.seeds == "seeds"
+
+    failed = {c.kind: c for c in point_in_time.checks if not c.passed}
+    assert set(failed) == {"depends_on", "relation"}, point_in_time.summary
+    assert failed["depends_on"].stage == "graph"  # it reads dim_products, not products_snapshot
+    wrong = failed["relation"]  # every order is there, some with today's price instead of none
+    assert (wrong.model, wrong.stage, wrong.expected_rows, wrong.actual_rows) == ("fct_orders", "values", 60, 60)
 
 
 # ---------------------------------------------------------------- real dbt builds
@@ -376,43 +424,3 @@ def test_running_the_snapshot_again_records_history_as_the_instructions_say(buil
     versions = Counter(r[0] for r in back["customers_snapshot"])
     for name in ("Greta Vogel", "Ivan Petrov", "Ada Byron", "Elif Kaya", "Lara Silva"):
         assert versions[by_name[name]] == 3, name  # check: changing back is a change too; Lara returns
-
-
-# ---------------------------------------------------------------- typical mistakes, graded for real
-
-# Solution passes and bare starter fails every step: `lessons check` proves it (tests/test_lessons_check.py).
-
-MISTAKES = {  # likely wrong answers: a join on today's catalog, and a snapshot without hard_deletes
-    "models/fct_orders.sql": (
-        "select o.order_id, o.customer_id, o.product_id, o.ordered_at, o.quantity, d.category,\n"
-        "       d.price as unit_price, o.quantity * d.price as amount\n"
-        "from {{ ref('raw_orders') }} as o join {{ ref('dim_products') }} as d using (product_id)\n"),
-    "snapshots/customers_snapshot.yml": (LESSON_DIR / "solution/snapshots/customers_snapshot.yml").read_text()
-    .replace("      hard_deletes: new_record\n", ""),
-    # Without hard_deletes there is no dbt_is_deleted column to filter on.
-    "models/dim_customers.sql": ("select customer_id, full_name, email, city, loyalty_tier\n"
-                                 "from {{ ref('customers_snapshot') }} where dbt_valid_to is null\n"),
-}
-
-
-def test_relation_checks_catch_common_mistakes(engine, db_session, lesson):
-    """A naive join on today's catalog and a forgotten hard_deletes fail their steps; the first
-    snapshot, untouched, still passes (on both seed sets)."""
-    assert MISTAKES["snapshots/customers_snapshot.yml"] != \
-        (LESSON_DIR / "solution/snapshots/customers_snapshot.yml").read_text()
-    learner = get_or_create_learner(db_session, "mistaken")
-    for path, text in {**solution_files(lesson), **MISTAKES}.items():
-        save_file(db_session, learner, lesson, path, text)
-    first, strategy, point_in_time = grade_steps(db_session, learner, lesson,
-                                                 ["first_snapshot", "check_strategy", "point_in_time"])
-    assert first.passed, first.summary
-
-    (failure,) = [c for c in strategy.checks if not c.passed]
-    assert (failure.kind, failure.model, failure.stage) == ("relation", "customers_snapshot", "columns")
-    assert failure.missing_columns == ["dbt_is_deleted"] and failure.seeds == "seeds"
-
-    failed = {c.kind: c for c in point_in_time.checks if not c.passed}
-    assert set(failed) == {"depends_on", "relation"}, point_in_time.summary
-    assert failed["depends_on"].stage == "graph"  # it reads dim_products, not products_snapshot
-    wrong = failed["relation"]  # every order is there, some with today's price instead of none
-    assert (wrong.model, wrong.stage, wrong.expected_rows, wrong.actual_rows) == ("fct_orders", "values", 60, 60)
