@@ -34,27 +34,19 @@ def feedback_text(feedback) -> str:
 
 def grade(args) -> int:
     from decode_data.services.engine import get_engine
-    from decode_data.services.grader import grade_steps
+    from decode_data.services.checking import check_steps
 
     get_engine()  # warm the workers while the database and workspace are prepared
     with learner_workspace(args) as (session, user, lesson):
         try:
-            results = grade_steps(session, user, lesson, [args.step] if args.step else None)
+            results = check_steps(session, user, lesson, [args.step] if args.step else None)
         except ValueError as exc:
             raise CliError(str(exc)) from None
-        _record(session, user, lesson, results)
     if args.json:
         print_json([r.to_dict() for r in results])
     else:
         out("\n".join(feedback_text(r) for r in results))
     return EXIT_OK if all(r.passed for r in results) else EXIT_FAILED
-
-
-def _record(session, user, lesson, results) -> None:
-    from decode_data.services import progress
-
-    for feedback in results:
-        progress.record_attempt(session, user, lesson, feedback.step_id, feedback.passed)
 
 
 def check(args) -> int:

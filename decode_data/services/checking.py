@@ -1,0 +1,24 @@
+"""Check my work": grade steps and count the attempts, the same for the UI, the API and the CLI."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from decode_data.models import User
+from decode_data.services import progress
+from decode_data.services.grader import grade_steps
+from decode_data.services.grader.feedback import StepFeedback
+from decode_data.services.lessons import Lesson
+
+
+def check_steps(session: Session, user: User, lesson: Lesson,
+                step_ids: list[str] | None = None) -> list[StepFeedback]:
+    """Grade the steps (all when None) on one build and record one attempt for each."""
+    results = grade_steps(session, user, lesson, step_ids)
+    for feedback in results:
+        progress.record_attempt(session, user, lesson, feedback.step_id, feedback.passed)
+    return results
+
+
+def check_step(session: Session, user: User, lesson: Lesson, step_id: str) -> StepFeedback:
+    return check_steps(session, user, lesson, [step_id])[0]
