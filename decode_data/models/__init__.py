@@ -4,7 +4,8 @@ from decode_data.models.auth import ApiToken, LoginAttempt, OAuthAccount, OAuthS
 from decode_data.models.base import UTCDateTime, utcnow
 from decode_data.models.model_edit import ModelEdit
 from decode_data.models.progress import LearnerProgress
+from decode_data.models.run_history import RUN_KINDS, RunRecord
 from decode_data.models.user import WAREHOUSE_KEY_RE, User, new_warehouse_key
 
-__all__ = ["LearnerProgress", "ModelEdit", "User", "UTCDateTime", "WAREHOUSE_KEY_RE", "new_warehouse_key",
-           "utcnow"]
+__all__ = ["LearnerProgress", "ModelEdit", "RUN_KINDS", "RunRecord", "User", "UTCDateTime", "WAREHOUSE_KEY_RE",
+           "new_warehouse_key", "utcnow"]

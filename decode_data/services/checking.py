@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from decode_data.models import User
-from decode_data.services import progress
+from decode_data.services import history, progress
 from decode_data.services.grader import grade_steps
 from decode_data.services.grader.feedback import StepFeedback
 from decode_data.services.lessons import Lesson
@@ -17,6 +17,8 @@ def check_steps(session: Session, user: User, lesson: Lesson,
     results = grade_steps(session, user, lesson, step_ids)
     for feedback in results:
         progress.record_attempt(session, user, lesson, feedback.step_id, feedback.passed)
+        history.record(session, user, lesson.id, "check", f"check:{feedback.step_id}",
+                       "passed" if feedback.passed else "failed", feedback.elapsed_s)
     return results
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from decode_data.models import User
-from decode_data.services import progress
+from decode_data.services import history, progress
 from decode_data.services.engine import Job, JobResult, LearnerError, get_engine
 from decode_data.services.engine.project_files import motherduck_database
 from decode_data.services.lessons import Lesson
@@ -61,4 +61,5 @@ def run_dbt(session: Session, user: User, lesson: Lesson, command: str, *, selec
     result = submit(session, user, lesson, job, on_event=on_event)
     if result.status != "rejected":
         progress.record_run(session, user, lesson)
+        history.record(session, user, lesson.id, "run", command, result.status, result.elapsed_s)
     return result

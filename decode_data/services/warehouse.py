@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from decode_data.models import User
-from decode_data.services import progress
+from decode_data.services import history, progress
 from decode_data.services.engine import Job, JobResult
 from decode_data.services.lessons import Lesson
 from decode_data.services.runs import submit
@@ -23,6 +23,7 @@ def query(session: Session, user: User, lesson: Lesson, sql: str, row_cap: int |
     result = submit(session, user, lesson, job, timeout_s=settings.query_timeout_s)
     if result.status != "rejected":
         progress.record_query(session, user, lesson)
+        history.record(session, user, lesson.id, "query", "query", result.status, result.elapsed_s)
     return result
 
 
