@@ -43,8 +43,8 @@ def test_diamond_is_layered_left_to_right():
 
 
 def test_layer_is_the_longest_path_from_a_root():
-    lineage = {"nodes": {**DIAMOND["nodes"],
-                         "model.p.shortcut": _node("shortcut", parents=("seed.p.raw", "model.p.fct"))}}
+    shortcut = _node("shortcut", parents=("seed.p.raw", "model.p.fct"))
+    lineage = {"nodes": {**DIAMOND["nodes"], "model.p.shortcut": shortcut}}
     nodes = _by_id(layout_lineage(lineage))
     assert nodes["model.p.shortcut"]["x"] > nodes["model.p.fct"]["x"]
 
@@ -103,7 +103,8 @@ def test_status_colors_and_no_status_is_neutral():
 def test_selected_node_and_its_edges_are_highlighted():
     graph = layout_lineage(DIAMOND, selected="model.p.stg_a")
     nodes = _by_id(graph)
-    assert nodes["model.p.stg_a"]["selected"] and nodes["model.p.stg_a"]["stroke"] == SELECTED_STROKE
+    assert nodes["model.p.stg_a"]["selected"]
+    assert nodes["model.p.stg_a"]["stroke"] == SELECTED_STROKE
     assert nodes["model.p.stg_a"]["stroke_width"] > nodes["model.p.fct"]["stroke_width"]
     assert not nodes["model.p.fct"]["selected"]
     lit = {(e["source"], e["target"]) for e in graph["edges"] if e["highlight"]}
@@ -160,8 +161,12 @@ def test_layout_of_a_real_dbt_build(engine, db_session, learner, lesson):
               "version: 2\nmodels:\n  - name: stg_orders\n    columns:\n      - name: id\n"
               "        data_tests: [not_null]\n")
     streamed: dict[str, str] = {}
-    result = runs.run_dbt(db_session, learner, lesson, "build", on_event=lambda e: e["type"] == "node"
-                          and streamed.update({e["unique_id"]: e["status"]}))
+
+    def on_event(event: dict) -> None:
+        if event["type"] == "node":
+            streamed[event["unique_id"]] = event["status"]
+
+    result = runs.run_dbt(db_session, learner, lesson, "build", on_event=on_event)
     assert result.ok, result.errors
     statuses = {n.unique_id: n.status for n in result.nodes}
     assert any(uid.startswith("test.") for uid in statuses)
