@@ -139,7 +139,8 @@ def _edge_path(x1: float, y1: float, x2: float, y2: float) -> str:
     bend = max(24.0, (x2 - x1) / 2)
     curve = (f"M {_num(x1)} {_num(y1)} C {_num(x1 + bend)} {_num(y1)}, "
              f"{_num(x2 - bend)} {_num(y2)}, {_num(x2)} {_num(y2)}")
-    arrow = f"M {_num(x2 - 6)} {_num(y2 - 4)} L {_num(x2)} {_num(y2)} L {_num(x2 - 6)} {_num(y2 + 4)}"
+    arrow = (f"M {_num(x2 - 6)} {_num(y2 - 4)} L {_num(x2)} {_num(y2)} "
+             f"L {_num(x2 - 6)} {_num(y2 + 4)}")
     return f"{curve} {arrow}"
 
 
