@@ -1,18 +1,54 @@
-"""The Reflex app: pages are registered here and nowhere else."""
+"""The Reflex app: pages, the JSON API and app-wide error handling are registered here."""
+
+import asyncio
+import logging
 
 import reflex as rx
 
 # Reflex compares the app database with the tables it knows at startup: register ours, or it
 # reports every migrated table as a pending change (and `reflex db makemigrations` would drop them).
 import decode_data.models  # noqa: F401
+from decode_data.api import api_app
+from decode_data.pages import auth_pages, dashboard, lesson
 from decode_data.pages.landing import PITCH, PRODUCT_NAME, landing
+from decode_data.states.access import SIGN_IN_ROUTE, NotSignedIn
+from decode_data.states.auth import AuthState
 from decode_data.states.catalog import CatalogState
 
-app = rx.App()
-app.add_page(
-    landing,
-    route="/",
-    title=PRODUCT_NAME,
-    description=PITCH,
-    on_load=CatalogState.load,
-)
+logger = logging.getLogger("decode_data")
+
+
+def handle_backend_error(exception: Exception):
+    """A lost session goes to sign in; anything else is logged and shown in plain words."""
+    if isinstance(exception, NotSignedIn):
+        return rx.redirect(SIGN_IN_ROUTE)
+    logger.error("Unhandled error in an event handler", exc_info=exception)
+    return rx.toast.error("Something went wrong on our side. Your saved work is safe; please try again.",
+                          id="backend_error", position="top-center")
+
+
+async def warm_engine():
+    """Start the dbt workers with the server, so a learner's first Run does not wait for them."""
+    from decode_data.services.engine import get_engine
+
+    try:
+        await asyncio.to_thread(get_engine)
+    except Exception:  # the app still serves pages; runs report the problem when tried
+        logger.exception("The dbt engine could not start")
+
+
+app = rx.App(api_transformer=api_app, backend_exception_handler=handle_backend_error)
+app.register_lifespan_task(warm_engine)
+
+
+def _page(component, route: str, title: str, on_load) -> None:
+    app.add_page(component, route=route, title=f"{title} · {PRODUCT_NAME}", on_load=on_load)
+
+
+app.add_page(landing, route="/", title=PRODUCT_NAME, description=PITCH,
+             on_load=[AuthState.load_identity, CatalogState.load])
+_page(auth_pages.signin_page, SIGN_IN_ROUTE, "Sign in", auth_pages.SIGNIN_ON_LOAD)
+_page(auth_pages.register_page, "/register", "Register", auth_pages.SIGNIN_ON_LOAD)
+_page(auth_pages.oauth_callback_page, "/auth/callback/[provider]", "Signing in", auth_pages.CALLBACK_ON_LOAD)
+_page(dashboard.dashboard_page, "/dashboard", "Lessons", dashboard.ON_LOAD)
+_page(lesson.lesson_page, "/lessons/[lesson]", "Lesson", lesson.ON_LOAD)

@@ -63,3 +63,9 @@ def run_dbt(session: Session, user: User, lesson: Lesson, command: str, *, selec
         progress.record_run(session, user, lesson)
         history.record(session, user, lesson.id, "run", command, result.status, result.elapsed_s)
     return result
+
+
+def inspect_project(session: Session, user: User, lesson: Lesson) -> JobResult:
+    """`dbt compile` for the lineage graph and compiled SQL when a page opens: not a learner's run."""
+    job = Job(learner_key=user.warehouse_key, lesson_id=lesson.id, command="compile")
+    return submit(session, user, lesson, job)

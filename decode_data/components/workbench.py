@@ -1,0 +1,214 @@
+"""The right side of the lesson page: dbt buttons, file tree, editor, and what the run did."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from decode_data.components.code_editor import code_editor, highlight_line_css
+from decode_data.components.lineage_graph import lineage_graph
+from decode_data.states.checker import CheckState
+from decode_data.states.runner import ErrorItem, NodeRow
+from decode_data.states.view_models import FileItem
+
+RUN_BUTTON_ID = "run-button"
+S = CheckState
+
+
+def _command_button(label: str, command: str, icon: str, **props) -> rx.Component:
+    return rx.button(rx.icon(icon, size=14), label, on_click=S.run(command), disabled=S.running | S.checking,
+                     size="2", id=f"dbt-{command}", **props)
+
+
+def toolbar() -> rx.Component:
+    return rx.hstack(
+        rx.select.root(
+            rx.select.trigger(aria_label="What to run", id="scope"),
+            rx.select.content(
+                rx.select.item("This model", value="model"),
+                rx.select.item("This model + upstream", value="upstream"),
+                rx.select.item("This model + downstream", value="downstream"),
+                rx.select.item("All models", value="all"),
+            ),
+            value=S.scope, on_change=S.set_scope, size="2",
+        ),
+        _command_button("Seed", "seed", "sprout", variant="soft"),
+        rx.button(rx.icon("play", size=14), "Run", on_click=S.run("run"), disabled=S.running | S.checking,
+                  size="2", id=RUN_BUTTON_ID, title="Run (Ctrl+Enter)"),
+        _command_button("Test", "test", "flask_conical", variant="soft"),
+        _command_button("Build", "build", "hammer", variant="soft"),
+        _command_button("Compile", "compile", "code", variant="soft"),
+        rx.spacer(),
+        rx.text(rx.cond(S.current_node != "", S.current_node, ""), size="1", color_scheme="gray",
+                font_family="monospace"),
+        wrap="wrap", spacing="2", align="center", width="100%",
+    )
+
+
+def _file_row(item: FileItem) -> rx.Component:
+    return rx.button(
+        rx.icon(rx.cond(item.editable, "file_pen", "file_lock"), size=14),
+        rx.text(item.path, size="1", trim="both", font_family="monospace", text_align="left"),
+        on_click=S.open_file(item.path), variant=rx.cond(item.path == S.path, "soft", "ghost"),
+        color_scheme=rx.cond(item.editable, "teal", "gray"), size="1", width="100%", justify_content="flex-start",
+        title=rx.cond(item.editable, "You can edit this file", "Read-only in this lesson"),
+    )
+
+
+def file_tree() -> rx.Component:
+    return rx.vstack(
+        rx.text("Files", weight="bold", size="2"),
+        rx.foreach(S.files, _file_row),
+        spacing="1", width="230px", min_width="230px", max_height="440px", overflow_y="auto",
+        as_="nav", aria_label="Workspace files", id="file-tree",
+    )
+
+
+def _save_badge() -> rx.Component:
+    return rx.match(
+        S.save_status,
+        ("saved", rx.badge(rx.icon("check", size=12), "Saved", color_scheme="teal", variant="soft", id="save-status")),
+        ("saving", rx.badge("Saving…", color_scheme="gray", variant="soft", id="save-status")),
+        ("unsaved", rx.badge("Unsaved", color_scheme="amber", variant="soft", id="save-status")),
+        ("conflict", rx.badge("Changed elsewhere", color_scheme="red", id="save-status")),
+        ("error", rx.badge("Not saved", color_scheme="red", id="save-status")),
+        rx.cond(S.editable, rx.badge("Saved", color_scheme="teal", variant="soft", id="save-status"),
+                rx.badge("Read-only", color_scheme="gray", variant="soft", id="save-status")),
+    )
+
+
+def _save_problem() -> rx.Component:
+    return rx.cond(
+        S.save_error != "",
+        rx.callout(
+            rx.hstack(
+                rx.text(S.save_error, size="2"),
+                rx.cond(S.save_status == "conflict", rx.hstack(
+                    rx.button("Keep mine", size="1", on_click=S.keep_mine),
+                    rx.button("Load the other version", size="1", variant="soft", on_click=S.load_theirs))),
+                spacing="3", align="center", wrap="wrap",
+            ),
+            icon="triangle_alert", color_scheme="red", size="1", id="save-error",
+        ),
+    )
+
+
+def editor() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.text(S.path, size="2", font_family="monospace", weight="medium", id="editor-path"),
+                  rx.spacer(), _save_badge(), width="100%", align="center"),
+        _save_problem(),
+        highlight_line_css(S.error_line),
+        rx.box(
+            code_editor(S.loaded_text, S.doc_key, S.edit, run_button_id=RUN_BUTTON_ID, read_only=~S.editable,
+                        height="400px", label="Model editor"),
+            width="100%", border="1px solid var(--gray-6)", border_radius="var(--radius-3)", overflow="hidden",
+            id="editor", background="white",
+        ),
+        spacing="2", width="100%", min_width="0",
+    )
+
+
+def _status_color(status):
+    return rx.match(status, ("success", "teal"), ("pass", "teal"), ("running", "blue"), ("error", "red"),
+                    ("fail", "red"), ("runtime error", "red"), ("warn", "amber"), ("skipped", "gray"), "gray")
+
+
+def _node_chip(node: NodeRow) -> rx.Component:
+    return rx.badge(rx.cond(node.status == "running", rx.spinner(size="1"), rx.fragment()),
+                    node.name, " ", node.status, " ", node.seconds,
+                    color_scheme=_status_color(node.status), variant="soft",
+                    data_status=node.status, class_name="node-status")
+
+
+def _error_row(error: ErrorItem) -> rx.Component:
+    return rx.callout(
+        rx.vstack(
+            rx.text(error.message, size="2", white_space="pre-wrap"),
+            rx.cond(error.path != "", rx.link(
+                error.path, rx.cond(error.line > 0, rx.text.span(" line ", error.line), rx.fragment()),
+                href="#", on_click=S.go_to_error(error.path, error.line).prevent_default,
+                size="1", font_family="monospace", class_name="error-location")),
+            spacing="1",
+        ),
+        icon="circle_x", color_scheme="red", size="1", class_name="run-error",
+    )
+
+
+def run_status() -> rx.Component:
+    return rx.cond(
+        S.running | (S.outcome != ""),
+        rx.vstack(
+            rx.hstack(
+                rx.cond(S.running, rx.text("Running dbt ", S.command, "…", size="2"),
+                        rx.text(S.outcome_message, size="2", weight="medium", id="run-outcome",
+                                color_scheme=rx.cond(S.outcome == "success", "teal", "red"))),
+                width="100%",
+            ),
+            rx.progress(value=S.progress_value, max=100, id="run-progress", aria_label="Run progress"),
+            rx.flex(rx.foreach(S.nodes, _node_chip), wrap="wrap", gap="1", id="node-statuses"),
+            rx.foreach(S.errors, _error_row),
+            spacing="2", width="100%", id="run-status",
+        ),
+    )
+
+
+def _results() -> rx.Component:
+    return rx.cond(
+        S.columns.length() > 0,
+        rx.vstack(
+            rx.text(S.preview_of, ": ", S.total_rows, " rows", size="1", color_scheme="gray"),
+            rx.box(rx.table.root(
+                rx.table.header(rx.table.row(rx.foreach(S.columns, lambda c: rx.table.column_header_cell(c)))),
+                rx.table.body(rx.foreach(S.page_rows, lambda r: rx.table.row(
+                    rx.foreach(r, lambda v: rx.table.cell(v))))),
+                size="1", variant="surface"), overflow_x="auto", width="100%"),
+            rx.hstack(
+                rx.button("Previous", size="1", variant="soft", on_click=S.previous_page, disabled=S.page == 0),
+                rx.text("Page ", S.page + 1, " of ", S.pages, size="1"),
+                rx.button("Next", size="1", variant="soft", on_click=S.next_page, disabled=S.page + 1 >= S.pages),
+                spacing="2", align="center",
+            ),
+            spacing="2", width="100%", id="results",
+        ),
+        rx.text("Run a model to see its rows here.", size="2", color_scheme="gray", id="results-empty"),
+    )
+
+
+def _log() -> rx.Component:
+    return rx.box(rx.foreach(S.logs, lambda line: rx.text(line, size="1", font_family="monospace",
+                                                          white_space="pre-wrap")),
+                  max_height="260px", overflow_y="auto", width="100%", id="run-log",
+                  background="var(--gray-3)", padding="0.5em", border_radius="var(--radius-2)")
+
+
+def output_tabs() -> rx.Component:
+    return rx.tabs.root(
+        rx.tabs.list(
+            rx.tabs.trigger("Results", value="results"),
+            rx.tabs.trigger("Lineage", value="lineage"),
+            rx.tabs.trigger("Compiled SQL", value="compiled"),
+            rx.tabs.trigger("Log", value="log"),
+        ),
+        rx.tabs.content(_results(), value="results", padding_top="0.75em"),
+        rx.tabs.content(
+            rx.vstack(rx.text("Click a box to open its file.", size="1", color_scheme="gray"),
+                      lineage_graph(S.graph, S.show_node), width="100%", id="lineage"),
+            value="lineage", padding_top="0.75em"),
+        rx.tabs.content(rx.cond(S.compiled_sql != "",
+                                rx.code_block(S.compiled_sql, language="sql", width="100%", font_size="0.8em"),
+                                rx.text("Compile or run the model to see the SQL dbt sends.", size="2",
+                                        color_scheme="gray")),
+                        value="compiled", padding_top="0.75em", id="compiled"),
+        rx.tabs.content(_log(), value="log", padding_top="0.75em"),
+        default_value="results", width="100%",
+    )
+
+
+def workbench() -> rx.Component:
+    return rx.vstack(
+        rx.card(rx.vstack(toolbar(), rx.hstack(file_tree(), editor(), spacing="3", width="100%", align="start"),
+                          spacing="3", width="100%"), width="100%"),
+        run_status(),
+        rx.card(output_tabs(), width="100%"),
+        spacing="3", width="100%", min_width="0",
+    )

@@ -1,0 +1,43 @@
+"""The one way states reach the signed-in learner: from the session cookie, checked every time.
+
+Handlers never trust an id sent by the browser: the user comes from the session token, so a
+learner can only ever touch their own workspace, progress and tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlmodel import Session
+
+from decode_data.db import session_scope
+from decode_data.models import User
+from decode_data.services.auth import user_for_session
+
+logger = logging.getLogger(__name__)
+
+SIGN_IN_ROUTE = "/signin"
+HOME_ROUTE = "/dashboard"
+
+
+class NotSignedIn(PermissionError):
+    """The cookie is missing, expired or signed out: the app sends the browser to sign in."""
+
+
+@contextmanager
+def learner_session(token: str) -> Iterator[tuple[Session, User]]:
+    """(database session, signed-in user); raises NotSignedIn. Commits on success."""
+    with session_scope() as session:
+        user = user_for_session(session, token) if token else None
+        if user is None:
+            raise NotSignedIn("Please sign in again.")
+        yield session, user
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: a crafted ?next= link must not send a learner to another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return HOME_ROUTE
+    return target

@@ -1,0 +1,127 @@
+"""Check my work", hints one at a time, the solution after a confirmation, and reset.
+
+Grading builds the learner's project on fresh warehouses (seconds), so it is a background
+task like a run; its feedback is turned into plain items and a diff grid for the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from decode_data.services import progress
+from decode_data.services.checking import check_step
+from decode_data.services.solutions import step_solution
+from decode_data.services.workspace import reset_workspace
+from decode_data.states.runner import RunnerState
+from decode_data.states.view_models import CheckItem, RowDiff, check_items, error_location, first_diff
+
+
+def _hint(session, user, lesson, step_id: str) -> str:
+    return progress.reveal_hint(session, user, lesson, step_id)[0]
+
+
+def _shown_hints(session, user, lesson, step_id: str) -> list[str]:
+    view = progress.get_progress(session, user, lesson)
+    step = next(s for s in lesson.steps if s.id == step_id)
+    return list(step.hints[:view.hints_used.get(step_id, 0)])
+
+
+def _solution(session, user, lesson, step_id: str) -> tuple[list[dict[str, str]], str]:
+    progress.reveal_solution(session, user, lesson, step_id)
+    step = next(s for s in lesson.steps if s.id == step_id)
+    return step_solution(lesson, step), step.explanation
+
+
+def _check(session, user, lesson, step_id: str) -> dict:
+    return check_step(session, user, lesson, step_id).to_dict()
+
+
+class CheckState(RunnerState):
+    checking: bool = False
+    checked_step: str = ""
+    passed: bool = False
+    summary: str = ""
+    checks: list[CheckItem] = []
+    diff: RowDiff = RowDiff()
+    hints: list[str] = []
+    hint_error: str = ""
+    solution: list[dict[str, str]] = []
+    explanation: str = ""
+    confirm_solution: bool = False
+    confirm_reset: bool = False
+
+    def _clear_feedback(self) -> None:
+        self.checked_step, self.passed, self.summary, self.checks, self.diff = "", False, "", [], RowDiff()
+        self.solution, self.explanation, self.hint_error = [], "", ""
+
+    @rx.event
+    async def load_step_help(self):
+        """Hints already revealed stay revealed when the learner comes back."""
+        self._clear_feedback()
+        if self.step_id:
+            self.hints = await self._with_learner(_shown_hints, self.step_id)
+
+    @rx.event
+    async def choose_step(self, step_id: str):
+        await self._flush()
+        view = await self._with_learner(progress.set_current_step, step_id)
+        self._show(self._lesson(), view, step_id)
+        self._clear_feedback()
+        self.hints = await self._with_learner(_shown_hints, step_id)
+
+    @rx.event(background=True)
+    async def check(self):
+        async with self:
+            if self.checking or self.running:
+                return
+            await self._flush()
+            self._clear_feedback()
+            self.checking, step_id = True, self.step_id
+            call = self._bind(_check, step_id)
+        try:
+            feedback = await asyncio.to_thread(call)
+        finally:
+            async with self:
+                self.checking = False
+        async with self:
+            self.checked_step, self.passed, self.summary = step_id, feedback["passed"], feedback["summary"]
+            self.checks, self.diff = check_items(feedback), first_diff(feedback)
+            path, line = error_location(feedback)
+            if path and line:
+                await self.open_at(path, line)
+            await self._refresh_progress()
+
+    @rx.event
+    async def next_hint(self):
+        try:
+            hint = await self._with_learner(_hint, self.step_id)
+        except progress.NoHintsLeft:
+            self.hint_error = "That was the last hint for this step. The solution is still there if you need it."
+            return
+        self.hints = [*self.hints, hint]
+
+    @rx.event
+    def ask_solution(self, value: bool = True):
+        self.confirm_solution = value
+
+    @rx.event
+    async def show_solution(self):
+        self.confirm_solution = False
+        self.solution, self.explanation = await self._with_learner(_solution, self.step_id)
+
+    @rx.event
+    def ask_reset(self, value: bool = True):
+        self.confirm_reset = value
+
+    @rx.event
+    async def reset_lesson(self):
+        """Back to the starter files: edits and the warehouse go, progress stays."""
+        self.confirm_reset = False
+        await self._with_learner(reset_workspace)
+        self._clear_feedback()
+        self.path, self.rows, self.columns, self.logs, self.nodes, self.errors = "", [], [], [], [], []
+        self.outcome, self.outcome_message, self._statuses = "", "", {}
+        await self._reload_files()
+        return RunnerState.inspect

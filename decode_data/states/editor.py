@@ -1,0 +1,174 @@
+"""The file tree and the editor: open a file, autosave what the learner types, say it is saved.
+
+Typing sends the whole document to `edit`; a background task saves it once the learner pauses,
+so a burst of keystrokes is one save. Before saving it checks that the file on disk is still
+the one this tab loaded: another tab's newer save is never overwritten silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import time
+
+import reflex as rx
+
+from decode_data.services.save_policy import PathRejected, SaveRejected
+from decode_data.services.workspace import list_files, read_file, save_file
+from decode_data.states.lesson import LessonState
+from decode_data.states.view_models import FileItem, file_items
+
+AUTOSAVE_PAUSE_S = 0.8
+
+
+def _read(session, user, lesson, path: str) -> str:
+    return read_file(user, lesson, path)
+
+
+def _files(session, user, lesson) -> list[dict]:
+    return list_files(user, lesson)
+
+
+def _save_if_unchanged(session, user, lesson, path: str, text: str, base: str) -> str:
+    """'saved', or 'conflict' when the file on disk is no longer what this tab loaded."""
+    current = read_file(user, lesson, path)
+    if current != base and current != text:
+        return "conflict"
+    if current != text:
+        save_file(session, user, lesson, path, text)
+    return "saved"
+
+
+class EditorState(LessonState):
+    files: list[FileItem] = []
+    path: str = ""
+    editable: bool = False
+    loaded_text: str = ""  # what the editor (re)mounts with; not updated while typing
+    doc_key: str = ""
+    save_status: str = ""  # "", unsaved, saving, saved, conflict, error
+    save_error: str = ""
+    error_line: int = 0
+
+    _draft: str = ""
+    _base: str = ""  # the file as this tab last read or wrote it
+    _last_edit: float = 0.0
+    _saving: bool = False
+    _version: int = 0
+
+    @rx.var
+    def dirty(self) -> bool:
+        return self.save_status in ("unsaved", "saving", "conflict", "error")
+
+    @rx.event
+    async def load_files(self):
+        """After load_lesson: the tree, and the step's first editable file in the editor."""
+        if self.not_found or not self.lesson_id:
+            return
+        await self._reload_files()
+
+    async def _reload_files(self) -> None:
+        self.files = file_items(await self._with_learner(_files))
+        if not self.path or self.path not in {f.path for f in self.files}:
+            self.path = self._default_path()
+        if self.path:
+            await self._open(self.path)
+
+    def _default_path(self) -> str:
+        """The file the current step is about: the first model its checks name, else the first
+        file it lets the learner edit."""
+        lesson = self._lesson()
+        step = next((s for s in lesson.steps if s.id == self.step_id), None)
+        editable = [f.path for f in self.files if f.editable]
+        named = [c.get("model") for c in (step.checks if step else ()) if c.get("model")]
+        for model in named:
+            match = next((p for p in editable if p.rsplit("/", 1)[-1] == f"{model}.sql"), None)
+            if match:
+                return match
+        globs = (step.editable if step else ()) or lesson.editable
+        for path in editable:
+            if any(fnmatch.fnmatchcase(path, g) for g in globs):
+                return path
+        return editable[0] if editable else (self.files[0].path if self.files else "")
+
+    async def _open(self, path: str, line: int = 0) -> None:
+        text = await self._with_learner(_read, path)
+        self.path, self.loaded_text, self._draft, self._base = path, text, text, text
+        self.editable = any(f.path == path and f.editable for f in self.files)
+        self.error_line, self.save_status, self.save_error = line, "", ""
+        self._version += 1
+        self.doc_key = f"{path}#{self._version}"
+
+    async def _switch_to(self, path: str) -> None:
+        if path == self.path and not self.error_line:
+            return
+        await self._flush()
+        try:
+            await self._open(path)
+        except (PathRejected, FileNotFoundError):
+            self.save_status, self.save_error = "error", f"{path} cannot be opened."
+
+    @rx.event
+    async def open_file(self, path: str):
+        await self._switch_to(path)
+
+    async def open_at(self, path: str, line: int) -> None:
+        """Show the learner's error where it is: open the file and mark the line."""
+        if path and path != self.path:
+            await self._flush()
+            await self._open(path, line)
+        else:
+            self.error_line = line
+
+    @rx.event
+    def edit(self, text: str):
+        if not self.editable:
+            return None
+        self._draft, self._last_edit, self.error_line = text, time.monotonic(), 0
+        if self.save_status != "conflict":
+            self.save_status = "unsaved"
+        if not self._saving:
+            self._saving = True
+            return EditorState.autosave
+        return None
+
+    @rx.event(background=True)
+    async def autosave(self):
+        while True:
+            await asyncio.sleep(AUTOSAVE_PAUSE_S)
+            async with self:
+                if time.monotonic() - self._last_edit >= AUTOSAVE_PAUSE_S:
+                    break
+        async with self:
+            await self._save()
+            self._saving = False
+
+    async def _save(self, force: bool = False) -> None:
+        if self.save_status in ("", "saved") or (self.save_status == "conflict" and not force):
+            return
+        text, base = self._draft, (None if force else self._base)
+        self.save_status = "saving"
+        try:
+            outcome = await self._with_learner(_save_if_unchanged, self.path, text,
+                                               text if base is None else base)
+        except (SaveRejected, PathRejected) as exc:
+            self.save_status, self.save_error = "error", exc.reason
+            return
+        self.save_status, self.save_error = outcome, ""
+        if outcome == "saved":
+            self._base = text
+        else:
+            self.save_error = "This file was changed in another tab. Keep your version or load the other one."
+
+    async def _flush(self) -> None:
+        """Save pending typing now: before running dbt, switching files or checking work."""
+        if self.save_status in ("unsaved", "error"):
+            await self._save()
+
+    @rx.event
+    async def keep_mine(self):
+        self.save_status = "unsaved"
+        await self._save(force=True)
+
+    @rx.event
+    async def load_theirs(self):
+        await self._open(self.path)

@@ -1,0 +1,106 @@
+"""The lesson page's shared part: which lesson, its steps and the learner's place in it.
+
+The editor, runner and checker states derive from this one, so they share the lesson id and
+the session without passing them through the browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+import reflex as rx
+
+from decode_data.services import progress as progress_service
+from decode_data.services.lessons import Lesson, LessonNotFound, get_lesson
+from decode_data.services.workspace import ensure_workspace
+from decode_data.states.access import learner_session
+from decode_data.states.auth import AuthState
+from decode_data.states.view_models import StepItem, step_items
+
+T = TypeVar("T")
+
+
+def lesson_id_from_path(path: str) -> str:
+    """/lessons/<id> and /lessons/<id>/query -> <id>."""
+    parts = [p for p in path.split("/") if p]
+    return parts[1] if len(parts) >= 2 and parts[0] == "lessons" else ""
+
+
+class LessonState(AuthState):
+    lesson_id: str = ""
+    title: str = ""
+    not_found: bool = False
+    steps: list[StepItem] = []
+    step_id: str = ""
+    step_title: str = ""
+    instructions: str = ""
+    instructions_titled: bool = False  # the Markdown starts with its own heading
+    percent: int = 0
+    next_step_id: str = ""  # the first step not done yet, after this one
+    has_hints: bool = False
+    quiz_count: int = 0
+
+    def _lesson(self) -> Lesson:
+        return get_lesson(self.lesson_id)
+
+    def _bind(self, work: Callable[..., T], *args) -> Callable[[], T]:
+        """`work(session, user, lesson, *args)` for the signed-in learner, ready for a thread.
+
+        Reads the cookie and lesson id now, so background tasks call it inside `async with self`.
+        """
+        token, lesson_id = self.session_token, self.lesson_id
+
+        def call() -> T:
+            with learner_session(token) as (session, user):
+                return work(session, user, get_lesson(lesson_id), *args)
+
+        return call
+
+    async def _with_learner(self, work: Callable[..., T], *args) -> T:
+        """Run `work` off the event loop (the engine and the database block)."""
+        return await asyncio.to_thread(self._bind(work, *args))
+
+    def _show(self, lesson: Lesson, view: progress_service.ProgressView, step_id: str) -> None:
+        step = next((s for s in lesson.steps if s.id == step_id), lesson.steps[0])
+        self.title = lesson.title
+        self.step_id, self.step_title, self.instructions = step.id, step.title, step.instructions
+        self.instructions_titled = step.instructions.lstrip().startswith("#")
+        self.has_hints = bool(step.hints)
+        self.quiz_count = len(lesson.quiz)
+        self.steps = step_items(lesson, view, step.id)
+        self.percent = view.percent
+        ids = [s.id for s in lesson.steps]
+        later = ids[ids.index(step.id) + 1:] + ids[:ids.index(step.id)]
+        self.next_step_id = next((i for i in later if i not in view.completed_steps), "")
+
+    @rx.event
+    async def load_lesson(self):
+        """on_load: the lesson, the learner's progress and a workspace ready to edit."""
+        self.lesson_id = lesson_id_from_path(self.router.url.path)
+        try:
+            lesson = self._lesson()
+        except LessonNotFound:
+            self.not_found = True
+            return
+        self.not_found = False
+
+        def load(session, user, lesson):
+            ensure_workspace(session, user, lesson)
+            return progress_service.get_progress(session, user, lesson)
+
+        view = await self._with_learner(load)
+        self._show(lesson, view, view.current_step or view.next_step or lesson.steps[0].id)
+
+    async def _refresh_progress(self) -> None:
+        view = await self._with_learner(progress_service.get_progress)
+        self._show(self._lesson(), view, self.step_id)
+
+    @rx.event
+    async def export_zip(self):
+        """The workspace as a zip of a plain dbt project, downloaded by the browser."""
+        from decode_data.services.export import export_workspace
+
+        filename, data = await self._with_learner(export_workspace)
+        return rx.download(data=data, filename=filename)

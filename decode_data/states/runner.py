@@ -1,0 +1,249 @@
+"""Seed / Run / Test / Build / Compile from the lesson page, streamed live into the page.
+
+The job runs in a thread (the engine blocks); its events land in a deque that the background
+task drains every STREAM_EVERY_S into state, so the browser sees log lines and per-node status
+as they happen while other events on the page keep working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from dataclasses import dataclass
+
+import reflex as rx
+
+from decode_data.services.engine import JobResult
+from decode_data.services.lineage_view import layout_lineage, node_path
+from decode_data.services.runs import inspect_project, run_dbt
+from decode_data.services.warehouse import preview_relation
+from decode_data.states.editor import EditorState
+from decode_data.states.view_models import PAGE_SIZE, grid_rows, page_count
+
+STREAM_EVERY_S = 0.15
+MAX_LOG_LINES = 400
+RUNNABLE = ("seed", "run", "test", "build", "compile", "snapshot")
+SCOPES = {"model": "{}", "upstream": "+{}", "downstream": "{}+", "all": None}
+BUILT_BY = ("run", "build", "seed", "snapshot")
+FAILED = ("error", "fail", "runtime error")
+SELECTABLE = ("model", "seed", "snapshot")
+
+
+@dataclass
+class NodeRow:
+    id: str
+    name: str
+    kind: str
+    status: str
+    seconds: str = ""
+
+
+@dataclass
+class ErrorItem:
+    message: str
+    path: str = ""
+    line: int = 0
+
+
+def node_name_of(path: str) -> str:
+    """The dbt node a file defines: models/stg_orders.sql -> stg_orders ('' for yml, md...)."""
+    if not path.endswith(".sql") or not path.startswith(("models/", "snapshots/", "seeds/")):
+        return ""
+    return path.rsplit("/", 1)[-1][:-4]
+
+
+def selector(scope: str, node: str) -> str | None:
+    pattern = SCOPES.get(scope, "{}")
+    if pattern is None or not node:
+        return None
+    return pattern.format(node)
+
+
+class RunnerState(EditorState):
+    running: bool = False
+    command: str = ""
+    logs: list[str] = []
+    nodes: list[NodeRow] = []
+    done_count: int = 0
+    outcome: str = ""  # success | failed | timeout | error | rejected
+    outcome_message: str = ""
+    errors: list[ErrorItem] = []
+    columns: list[str] = []
+    rows: list[list[str]] = []
+    total_rows: int = 0
+    page: int = 0
+    preview_of: str = ""
+    compiled_sql: str = ""
+    graph: dict = {}
+    scope: str = "model"
+
+    _lineage: dict = {}
+    _statuses: dict = {}
+    _compiled: dict = {}
+
+    @rx.var
+    def current_node(self) -> str:
+        return node_name_of(self.path)
+
+    @rx.var
+    def page_rows(self) -> list[list[str]]:
+        return self.rows[self.page * PAGE_SIZE:(self.page + 1) * PAGE_SIZE]
+
+    @rx.var
+    def pages(self) -> int:
+        return page_count(len(self.rows))
+
+    @rx.var
+    def progress_value(self) -> int:
+        total = len(self.nodes)
+        return 100 if not self.running and total else (self.done_count * 100 // total if total else 0)
+
+    @rx.event
+    def set_scope(self, scope: str):
+        self.scope = scope if scope in SCOPES else "model"
+
+    @rx.event
+    def next_page(self):
+        self.page = min(self.page + 1, self.pages - 1)
+
+    @rx.event
+    def previous_page(self):
+        self.page = max(self.page - 1, 0)
+
+    def _relayout(self) -> None:
+        node = self.current_node
+        selected = next((uid for uid, n in (self._lineage.get("nodes") or {}).items()
+                         if node and n.get("name") == node and n.get("resource_type") in SELECTABLE), None)
+        self.graph = layout_lineage(self._lineage, self._statuses, selected)
+        self.compiled_sql = self._compiled.get(selected, "") if selected else ""
+
+    @rx.event(background=True)
+    async def inspect(self):
+        """on_load: lineage and compiled SQL of the project as it is, before any run."""
+        async with self:
+            if self.not_found or not self.lesson_id:
+                return
+        result = await self._job(inspect_project)
+        async with self:
+            if not self.running:
+                self._take_graph(result)
+                self._relayout()
+
+    async def _job(self, work, *args) -> JobResult:
+        """From a background task: bind to the learner under the state lock, run outside it."""
+        async with self:
+            call = self._bind(work, *args)
+        return await asyncio.to_thread(call)
+
+    def _take_graph(self, result: JobResult) -> None:
+        if result.lineage:
+            self._lineage = result.lineage
+        if result.compiled:
+            self._compiled = {**self._compiled, **result.compiled}
+
+    @rx.event
+    async def show_node(self, node_id: str):
+        """A click on a lineage node: open its file; the graph then highlights it."""
+        path = node_path(self.graph, node_id)
+        if path:
+            await self._switch_to(path)
+            self._relayout()
+
+    @rx.event(background=True)
+    async def run(self, command: str):
+        if command not in RUNNABLE:
+            return
+        async with self:
+            if self.running:
+                return
+            await self._flush()
+            self._start(command)
+            select = selector(self.scope, self.current_node) if command != "seed" or self.scope == "all" else None
+        events: collections.deque = collections.deque()
+        job = asyncio.create_task(self._job(_run, command, select, events.append))
+        while not job.done():
+            await asyncio.sleep(STREAM_EVERY_S)
+            if events:
+                async with self:
+                    self._apply(events)
+        result = await job
+        async with self:
+            self._apply(events)
+            self._finish(result)
+            node = self.current_node
+        if result.ok and command in BUILT_BY and node:
+            await self._preview(node)
+
+    def _start(self, command: str) -> None:
+        self.running, self.command, self.outcome, self.outcome_message = True, command, "", ""
+        self.logs, self.nodes, self.errors, self.done_count, self._statuses = [], [], [], 0, {}
+        self.error_line = 0
+
+    def _apply(self, events: collections.deque) -> None:
+        logs = list(self.logs)
+        nodes = {n.id: n for n in self.nodes}
+        while events:
+            event = events.popleft()
+            if event.get("type") == "log":
+                logs.append(event.get("line", ""))
+            elif event.get("type") == "node" and event.get("resource_type") != "operation":
+                uid, status = event.get("unique_id", ""), event.get("status", "")
+                previous = nodes.get(uid)
+                if previous is None or previous.status == "running":
+                    if status != "running":
+                        self.done_count += 1
+                nodes[uid] = NodeRow(id=uid, name=event.get("name", ""), kind=event.get("resource_type", ""),
+                                     status=status)
+                self._statuses[uid] = status
+        self.logs, self.nodes = logs[-MAX_LOG_LINES:], list(nodes.values())
+
+    def _finish(self, result: JobResult) -> None:
+        self.running, self.outcome = False, result.status
+        for node in result.nodes:
+            self._statuses[node.unique_id] = node.status
+        self.nodes = [NodeRow(id=n.unique_id, name=n.name, kind=n.resource_type, status=n.status,
+                              seconds=f"{n.execution_time:.2f}s") for n in result.nodes] or self.nodes
+        self.done_count = len(self.nodes)
+        if result.logs and not self.logs:
+            self.logs = result.logs[-MAX_LOG_LINES:]
+        self.errors = [ErrorItem(message=e.message, path=e.path or "", line=e.line) for e in result.errors]
+        self.errors += [ErrorItem(message=n.error.message, path=n.error.path or "", line=n.error.line)
+                        for n in result.nodes if n.error and n.status in FAILED
+                        and all(n.error.message != e.message for e in self.errors)]
+        self.outcome_message = _summary(result)
+        mine = next((e for e in self.errors if e.path and e.path == self.path and e.line), None)
+        self.error_line = mine.line if mine else 0
+        self._take_graph(result)
+        self._relayout()
+
+    async def _preview(self, node: str) -> None:
+        result = await self._job(preview_relation, node)
+        async with self:
+            if result.ok and result.preview:
+                self.columns = [str(c) for c in result.preview.columns]
+                self.rows = grid_rows(result.preview.rows)
+                self.total_rows, self.page, self.preview_of = result.preview.total_rows, 0, node
+
+    @rx.event
+    async def go_to_error(self, path: str, line: int):
+        await self.open_at(path, line)
+        self._relayout()
+
+
+def _run(session, user, lesson, command, select, on_event) -> JobResult:
+    return run_dbt(session, user, lesson, command, select=select, on_event=on_event)
+
+
+def _summary(result: JobResult) -> str:
+    counts = collections.Counter(n.status for n in result.nodes)
+    parts = [f"{count} {status}" for status, count in sorted(counts.items())]
+    took = f" in {result.elapsed_s:.1f}s" if result.elapsed_s else ""
+    if result.status == "success":
+        return f"dbt {result.command} finished{took}: " + (", ".join(parts) or "nothing to do")
+    if result.status == "timeout":
+        return f"dbt {result.command} took too long and was stopped{took}."
+    if result.status == "rejected":
+        return result.errors[0].message if result.errors else "This command cannot run."
+    if result.status == "error" and not result.nodes:
+        return result.errors[0].message if result.errors else "The run could not start; please try again."
+    return f"dbt {result.command} failed{took}: " + ", ".join(parts)

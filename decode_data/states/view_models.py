@@ -1,0 +1,110 @@
+"""Plain data the lesson pages render: built from services, no Reflex, unit-tested on its own.
+
+States hold these (never DataFrames or ORM rows), so what reaches the browser is small,
+serializable and exactly what the page shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from decode_data.services.lessons import Lesson
+from decode_data.services.progress import ProgressView
+
+PAGE_SIZE = 25
+
+
+@dataclass
+class StepItem:
+    id: str
+    number: int
+    title: str
+    done: bool = False
+    current: bool = False
+
+
+@dataclass
+class FileItem:
+    path: str
+    name: str
+    folder: str
+    editable: bool = False
+
+
+@dataclass
+class CheckItem:
+    message: str
+    passed: bool
+    stage: str = ""
+    where: str = ""  # "models/x.sql line 3" when the grader knows
+    hint: str = ""
+
+
+@dataclass
+class RowDiff:
+    columns: list[str] = field(default_factory=list)
+    missing: list[list[str]] = field(default_factory=list)
+    extra: list[list[str]] = field(default_factory=list)
+    missing_total: int = 0
+    extra_total: int = 0
+
+
+def step_items(lesson: Lesson, progress: ProgressView, current: str) -> list[StepItem]:
+    done = set(progress.completed_steps)
+    return [StepItem(id=s.id, number=i + 1, title=s.title, done=s.id in done, current=s.id == current)
+            for i, s in enumerate(lesson.steps)]
+
+
+def file_items(files: list[dict]) -> list[FileItem]:
+    items = []
+    for f in files:
+        folder, _, name = f["path"].rpartition("/")
+        items.append(FileItem(path=f["path"], name=name, folder=folder, editable=bool(f["editable"])))
+    return items
+
+
+def cell(value) -> str:
+    """How one warehouse value reads in a grid: NULL stays visible, floats stay short."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, float):
+        return f"{value:.6g}" if abs(value) < 1e15 else str(value)
+    return str(value)
+
+
+def grid_rows(rows: list[list]) -> list[list[str]]:
+    return [[cell(v) for v in row] for row in rows]
+
+
+def page_count(total: int, size: int = PAGE_SIZE) -> int:
+    return max(1, -(-total // size))
+
+
+def check_items(feedback: dict) -> list[CheckItem]:
+    items = []
+    for c in feedback.get("checks", []):
+        where = f"{c['path']} line {c['line']}" if c.get("path") and c.get("line") else (c.get("path") or "")
+        items.append(CheckItem(message=c.get("message") or ("Passed" if c["passed"] else "Failed"),
+                               passed=bool(c["passed"]), stage=c.get("stage") or "", where=where,
+                               hint=c.get("hint") or ""))
+    return items
+
+
+def first_diff(feedback: dict) -> RowDiff:
+    """The missing/extra rows of the first failing check that has them, for the diff grid."""
+    for c in feedback.get("checks", []):
+        diff = c.get("diff")
+        if not c["passed"] and diff:
+            return RowDiff(columns=[str(x) for x in diff.get("columns", [])],
+                           missing=grid_rows(diff.get("missing", [])), extra=grid_rows(diff.get("extra", [])),
+                           missing_total=int(diff.get("missing_total", 0)),
+                           extra_total=int(diff.get("extra_total", 0)))
+    return RowDiff()
+
+
+def error_location(feedback: dict) -> tuple[str, int]:
+    """(path, line) of the first failing check that points at the learner's file."""
+    for c in feedback.get("checks", []):
+        if not c["passed"] and c.get("path"):
+            return c["path"], int(c.get("line") or 0)
+    return "", 0
