@@ -10,7 +10,7 @@ from decode_data.states.chart_models import LessonProgress, RunRow, StepProgress
 from decode_data.states.progress_page import ACTIVITY_DAYS, ProgressState
 
 ROUTE = "/progress"
-TITLE = "Progress | Decode Data"
+TITLE = "Progress"
 SERIES = (("runs", "dbt runs", "teal"), ("queries", "Queries", "blue"), ("checks", "Checks", "amber"))
 
 

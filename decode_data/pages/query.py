@@ -11,7 +11,7 @@ from decode_data.states.chart_models import CHART_TYPES, ColumnItem, TableItem
 from decode_data.states.query import QueryState
 
 ROUTE = "/lessons/[lesson]/query"
-TITLE = "Query & visualize | Decode Data"
+TITLE = "Query & visualize"
 CHART_HEIGHT = 320
 ACCENT = rx.color("teal", 9)
 

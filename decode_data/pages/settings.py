@@ -11,7 +11,7 @@ from decode_data.states.chart_models import TokenRow
 from decode_data.states.tokens import TokensState
 
 ROUTE = "/settings"
-TITLE = "API tokens | Decode Data"
+TITLE = "API tokens"
 
 
 def _pre(text, pre_id: str) -> rx.Component:
@@ -80,9 +80,11 @@ def _create_form() -> rx.Component:
 
 def _token_row(token: TokenRow) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.vstack(rx.text(token.name, weight="medium"),
-                                           rx.code(token.prefix, "_…", variant="ghost", size="1", color_scheme="gray"),
-                                           spacing="0")),
+        rx.table.row_header_cell(rx.vstack(
+            rx.text(token.name, weight="medium"),
+            rx.code(token.prefix, "_…", variant="ghost", size="1", color_scheme="gray"),
+            spacing="0",
+        )),
         rx.table.cell(token.created, white_space="nowrap"),
         rx.table.cell(token.last_used, white_space="nowrap"),
         rx.table.cell(rx.cond(token.active, rx.badge("Active", color_scheme="teal", variant="soft"),

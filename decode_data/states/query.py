@@ -212,7 +212,10 @@ class QueryState(AuthState):
             logger.exception("A query in lesson %s failed to run", lesson_id)
             outcome = QueryOutcome(error=COULD_NOT_RUN)
         async with self:
-            self._take(outcome)
+            if self.lesson_id == lesson_id:  # not if the tab moved to another lesson meanwhile
+                self._take(outcome)
+            else:
+                self.running = False
         return None
 
     def _take(self, outcome: QueryOutcome) -> None:
