@@ -9,7 +9,7 @@ import reflex as rx
 # reports every migrated table as a pending change (and `reflex db makemigrations` would drop them).
 import decode_data.models  # noqa: F401
 from decode_data.api import api_app
-from decode_data.pages import auth_pages, dashboard, lesson
+from decode_data.pages import auth_pages, dashboard, lesson, progress, query, settings
 from decode_data.pages.landing import PITCH, PRODUCT_NAME, landing
 from decode_data.states.access import SIGN_IN_ROUTE, NotSignedIn
 from decode_data.states.auth import AuthState
@@ -52,3 +52,6 @@ _page(auth_pages.register_page, "/register", "Register", auth_pages.SIGNIN_ON_LO
 _page(auth_pages.oauth_callback_page, "/auth/callback/[provider]", "Signing in", auth_pages.CALLBACK_ON_LOAD)
 _page(dashboard.dashboard_page, "/dashboard", "Lessons", dashboard.ON_LOAD)
 _page(lesson.lesson_page, "/lessons/[lesson]", "Lesson", lesson.ON_LOAD)
+_page(query.query_page, query.ROUTE, query.TITLE, query.ON_LOAD)
+_page(progress.progress_page, progress.ROUTE, progress.TITLE, progress.ON_LOAD)
+_page(settings.settings_page, settings.ROUTE, settings.TITLE, settings.ON_LOAD)
