@@ -21,7 +21,7 @@ logger = logging.getLogger("decode_data")
 def handle_backend_error(exception: Exception):
     """A lost session goes to sign in; anything else is logged and shown in plain words."""
     if isinstance(exception, NotSignedIn):
-        return rx.redirect(SIGN_IN_ROUTE)
+        return AuthState.require_login  # to sign in, and back here afterwards
     logger.error("Unhandled error in an event handler", exc_info=exception)
     return rx.toast.error("Something went wrong on our side. Your saved work is safe; please try again.",
                           id="backend_error", position="top-center")

@@ -144,3 +144,53 @@ def pg_url():
         pytest.skip("PostgreSQL is not installed here")
     with postgres_server() as url:
         yield url
+
+
+# --- the real app in a real browser (tests marked `app`) --------------------------------------
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    """The production build of the app on 127.0.0.1 with the real lessons and a real OpenID
+    Connect provider (auto-approving its one user) configured as "Test SSO"."""
+    from tests.live_app import OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, LiveApp, free_port
+    from tests.oidc_provider import OIDCProvider, ProviderUser
+
+    port = free_port()
+    provider = OIDCProvider(OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, [f"http://127.0.0.1:{port}/auth/callback/oidc"],
+                            ProviderUser(sub="grace-e2e", email="Grace.E2E@example.org"))
+    with provider.running():
+        app = LiveApp(tmp_path_factory.mktemp("live-app"), Path(__file__).resolve().parent.parent / "dbt_template",
+                      port=port, oidc_issuer=provider.issuer)
+        try:
+            app.startup_s = app.wait_until_serving()
+            app.oidc = provider
+            yield app
+        finally:
+            app.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never `playwright install`: it downloads)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.live_app import CHROMIUM, CHROMIUM_ARGS
+
+    if CHROMIUM is None:
+        pytest.skip("needs chromium (scripts/test installs it)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_app):
+    """A fresh browser profile (no cookies) at laptop size; its console errors fail loudly."""
+    context = browser.new_context(viewport={"width": 1366, "height": 860}, accept_downloads=True)
+    context.set_default_timeout(60_000)
+    tab = context.new_page()
+    tab.errors = []
+    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+    yield tab
+    context.close()

@@ -64,6 +64,10 @@ def file_tree() -> rx.Component:
 
 
 def _save_badge() -> rx.Component:
+    return rx.box(_save_state(), data_save=S.save_status, id="save-state")
+
+
+def _save_state() -> rx.Component:
     return rx.match(
         S.save_status,
         ("saved", rx.badge(rx.icon("check", size=12), "Saved", color_scheme="teal", variant="soft", id="save-status")),

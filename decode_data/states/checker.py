@@ -70,6 +70,8 @@ class CheckState(RunnerState):
         self._show(self._lesson(), view, step_id)
         self._clear_feedback()
         self.hints = await self._with_learner(_shown_hints, step_id)
+        await self._switch_to(self._default_path())
+        self._relayout()
 
     @rx.event(background=True)
     async def check(self):

@@ -1,0 +1,80 @@
+"""Accounts and isolation in a real browser: OAuth sign-in through a real OpenID Connect
+provider, sign-out, page guards, and a second learner who cannot reach the first one's work."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e_steps import (PASSWORD, new_username, open_file, open_lesson, register, replace_editor_text, sign_in,
+                             wait_saved)
+
+pytestmark = pytest.mark.app
+
+SECRET_SQL = "-- only ada may read this: 7f3a\nselect * from {{ ref('raw_customers') }}\n"
+
+
+def test_oauth_sign_in_with_an_openid_connect_provider(page, live_app):
+    page.goto(f"{live_app.url}/signin")
+    page.click("#oauth-oidc")  # "Continue with Test SSO": off to the provider and back
+    page.wait_for_url(re.compile(r".*/dashboard$"))
+    expect(page.locator("header")).to_contain_text("grace.e2e")
+    page.click("#sign-out")
+    page.wait_for_url(re.compile(r"/$|/\?"))
+    page.goto(f"{live_app.url}/dashboard")
+    page.wait_for_url(re.compile(r".*/signin\?next=%2Fdashboard"))
+
+
+def test_wrong_password_is_a_clear_form_error(page, live_app):
+    name = new_username("kay")
+    register(page, live_app.url, name)
+    page.click("#sign-out")
+    sign_in(page, live_app.url, name, "not the password at all")
+    expect(page.get_by_role("alert")).to_contain_text("Wrong username/email or password.")
+    page.fill("#password", PASSWORD)
+    page.click("#signin-submit")
+    page.wait_for_url(re.compile(r".*/dashboard$"))
+
+
+def test_pages_need_a_session(page, live_app):
+    for path in ("/dashboard", "/lessons/hello_dbt", "/lessons/hello_dbt/query", "/progress", "/settings"):
+        page.goto(live_app.url + path)
+        page.wait_for_url(re.compile(r".*/signin\?next="))
+
+
+def test_a_second_learner_cannot_reach_the_first_learners_work(browser, live_app):
+    ada_context, bob_context = browser.new_context(), browser.new_context()
+    try:
+        ada, bob = ada_context.new_page(), bob_context.new_page()
+        register(ada, live_app.url, new_username("ada"))
+        open_lesson(ada, live_app.url, "hello_dbt")
+        replace_editor_text(ada, SECRET_SQL)
+        wait_saved(ada)
+
+        register(bob, live_app.url, new_username("bob"))
+        open_lesson(bob, live_app.url, "hello_dbt")
+        open_file(bob, "models/stg_customers.sql")
+        expect(bob.locator("#editor .cm-content")).not_to_contain_text("7f3a")
+
+        # Bob's API token reads Bob's workspace, never Ada's.
+        bob.goto(f"{live_app.url}/settings")
+        bob.fill("#token-name", "laptop")
+        bob.click("#token-create")
+        token = bob.locator("#new-token-value").inner_text().strip()
+        request = urllib.request.Request(
+            f"{live_app.url}/api/v1/lessons/hello_dbt/files/models/stg_customers.sql",
+            headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert "7f3a" not in json.loads(response.read())["content"]
+
+        # Ada's own work is still hers after a reload.
+        open_lesson(ada, live_app.url, "hello_dbt")
+        open_file(ada, "models/stg_customers.sql")
+        expect(ada.locator("#editor .cm-content")).to_contain_text("7f3a")
+    finally:
+        ada_context.close()
+        bob_context.close()

@@ -1,0 +1,99 @@
+"""A learner in a real browser against the real app (production build): register, open
+hello_dbt, edit, run, see rows, get graded, see progress, and find everything after a reload."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e_steps import new_username, open_file, open_lesson, register, replace_editor_text, run_dbt, wait_saved
+
+pytestmark = pytest.mark.app
+
+STG_CUSTOMERS = "models/stg_customers.sql"
+FIRST_MODEL = "select * from {{ ref('raw_customers') }}\n"
+
+
+def test_new_learner_completes_the_first_step(page, live_app):
+    register(page, live_app.url, new_username("ada"))
+    expect(page.locator("#card-hello_dbt")).to_contain_text("0 of 6 steps")
+    page.click("#open-hello_dbt")
+    page.wait_for_selector("#editor .cm-content")
+    # The lesson opens on the file its first step is about.
+    expect(page.locator("#editor-path")).to_have_text(STG_CUSTOMERS)
+
+    replace_editor_text(page, FIRST_MODEL)
+    wait_saved(page)
+    assert "2 success" in run_dbt(page, "seed")
+
+    page.click("#editor .cm-content")
+    page.keyboard.press("Control+Enter")  # the editor's shortcut for Run
+    expect(page.locator("#run-outcome")).to_contain_text("dbt run finished", timeout=90_000)
+    expect(page.locator("#node-statuses")).to_contain_text("stg_customers success")
+    results = page.locator("#results")
+    expect(results).to_contain_text("stg_customers: 20 rows")
+    expect(results).to_contain_text("Lovelace")
+
+    page.click("#check-work")
+    feedback = page.locator("#check-feedback")
+    expect(feedback).to_contain_text("Step complete!", timeout=120_000)
+    expect(page.locator("#step-first_model")).to_have_attribute("data-accent-color", "teal")
+
+    page.click("#next-step")
+    expect(page.locator("#editor-path")).not_to_have_text(STG_CUSTOMERS)
+
+    page.goto(f"{live_app.url}/progress")
+    expect(page.locator("#progress-hello_dbt")).to_contain_text("1 of 6")
+
+    # Durable: a fresh load of the lesson shows the saved edit.
+    open_lesson(page, live_app.url, "hello_dbt")
+    open_file(page, STG_CUSTOMERS)
+    expect(page.locator("#editor .cm-content")).to_contain_text("ref('raw_customers')")
+    assert not page.errors
+
+
+def test_sql_error_points_at_the_learners_line(page, live_app):
+    register(page, live_app.url, new_username("alan"))
+    open_lesson(page, live_app.url, "hello_dbt")
+    replace_editor_text(page, "select\n    id,\n    first_name frm {{ ref('raw_customers') }}\n")
+    wait_saved(page)
+    run_dbt(page, "seed")
+    outcome = run_dbt(page, "run")
+    assert "failed" in outcome
+    error = page.locator(".run-error").first
+    expect(error).to_contain_text(re.compile(r"models/stg_customers\.sql\s+line 3"))
+    # The editor marks the learner's line.
+    assert "nth-child(3)" in page.locator("style").all_inner_texts()[-1] or any(
+        "nth-child(3)" in text for text in page.locator("style").all_inner_texts())
+
+
+def test_query_page_runs_sql_and_charts_it(page, live_app):
+    register(page, live_app.url, new_username("grace"))
+    open_lesson(page, live_app.url, "hello_dbt")
+    run_dbt(page, "seed")
+    page.click("#open-query")
+    page.wait_for_selector("#table-browser")
+    page.click("#query-editor .cm-content")
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text("select country, count(*) as customers from raw_customers group by 1 order by 1")
+    page.click("#query-run")
+    expect(page.locator("#query-results")).to_contain_text("customers")
+    expect(page.locator("#chart .recharts-surface")).to_be_visible()
+
+
+def test_export_downloads_a_plain_dbt_project(page, live_app):
+    register(page, live_app.url, new_username("edsger"))
+    open_lesson(page, live_app.url, "hello_dbt")
+    replace_editor_text(page, FIRST_MODEL)
+    wait_saved(page)
+    with page.expect_download() as download:
+        page.click("#export")
+    data = download.value.path().read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        assert "hello_dbt/dbt_project.yml" in names and "hello_dbt/profiles.yml" in names
+        assert archive.read(f"hello_dbt/{STG_CUSTOMERS}").decode() == FIRST_MODEL
