@@ -46,7 +46,7 @@ def http_get(url: str, timeout: float = 10) -> tuple[int, str, str]:
             return response.status, response.headers.get("Content-Type", ""), response.read().decode(
                 "utf-8", errors="replace")
     except urllib.error.HTTPError as exc:
-        return exc.code, "", ""
+        return exc.code, exc.headers.get("Content-Type", ""), exc.read().decode("utf-8", errors="replace")
     except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
         return 0, "", str(exc)
 
