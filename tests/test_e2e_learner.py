@@ -97,3 +97,15 @@ def test_export_downloads_a_plain_dbt_project(page, live_app):
         names = archive.namelist()
         assert "hello_dbt/dbt_project.yml" in names and "hello_dbt/profiles.yml" in names
         assert archive.read(f"hello_dbt/{STG_CUSTOMERS}").decode() == FIRST_MODEL
+
+
+def test_quiz_is_graded_with_explanations(page, live_app):
+    register(page, live_app.url, new_username("barbara"))
+    open_lesson(page, live_app.url, "cafe_chain")
+    first = page.locator("#quiz .quiz-question").first
+    first.get_by_role("radio").nth(1).click()  # the right answer of cafe_chain's first question
+    page.click("#quiz-submit")
+    expect(page.locator("#quiz-score")).to_contain_text("20%")  # 1 of 5
+    expect(first.locator(".quiz-verdict")).to_contain_text("Right.")
+    page.goto(f"{live_app.url}/progress")
+    expect(page.locator("#progress-cafe_chain")).to_contain_text("20%")

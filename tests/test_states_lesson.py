@@ -257,10 +257,10 @@ def test_default_path_follows_the_step(monkeypatch, lesson):
 
     state.step_id = "staging"  # its checks name raw_orders (a seed: no editable file) then stg_orders
     assert state._default_path() == "models/staging/stg_orders.sql"
-    state.step_id = "mart"  # no checks: the first file of the step's own globs
+    state.step_id = "mart"  # no checks, no file named: the first editable file
     assert state._default_path() == "models/marts/orders_by_customer.sql"
-    state.step_id = "unknown"  # no such step: the lesson's globs, in path order
-    assert state._default_path() == "models/schema.yml"
+    state.step_id = "unknown"  # no such step: the first editable file
+    assert state._default_path() == "models/marts/orders_by_customer.sql"
     state.files = _files(("macros/cents.sql", False), ("seeds/raw_orders.csv", False))
     assert state._default_path() == "macros/cents.sql"  # nothing editable: the first file
     state.files = []
@@ -277,15 +277,13 @@ def test_default_path_on_the_real_first_lesson(hello_lesson):
         "stg_orders.sql")], ("seeds/raw_customers.csv", False), ("seeds/raw_orders.csv", False))
     expected = {"first_model": "models/stg_customers.sql", "staging": "models/stg_orders.sql",
                 "model_on_model": "models/customer_orders.sql", "table_vs_view": "models/customers.sql",
-                "lineage": "models/revenue_by_country.sql", "tests": "models/customers.sql"}
+                "lineage": "models/revenue_by_country.sql", "tests": "models/schema.yml"}
     assert [s.id for s in hello_lesson.steps] == list(expected)
     for step_id, path in expected.items():
         state.step_id = step_id
         assert state._default_path() == path, step_id
 
 
-@pytest.mark.xfail(strict=True, reason="editor.py _default_path only matches a named model to '<model>.sql', "
-                   "so a step about a YAML snapshot opens an unrelated model")
 def test_default_path_opens_the_snapshot_a_step_is_about(settings_env):
     from decode_data.states.editor import EditorState
 
@@ -568,8 +566,6 @@ def test_editor_opens_autosaves_and_resolves_a_conflict(db_session, learner, tok
     assert state.save_status == "error" and "cannot be opened" in state.save_error
 
 
-@pytest.mark.xfail(strict=True, reason="editor.py _save(force=True) passes the draft itself as the base, so "
-                   "_save_if_unchanged sees disk != base and 'Keep mine' reports a conflict again")
 def test_keep_mine_overwrites_the_other_tabs_save(db_session, learner, token, hello_lesson):
     from decode_data.states.editor import EditorState
 

@@ -139,3 +139,17 @@ def test_error_location_points_at_the_first_failing_check_with_a_path():
     assert vm.error_location(later) == ("models/b.sql", 7)
     assert vm.error_location({"checks": [{"passed": True, "path": "models/a.sql", "line": 2}]}) == ("", 0)
     assert vm.error_location({}) == ("", 0)
+
+
+def test_quiz_items_show_grades_only_for_answered_questions():
+    from decode_data.services.lessons import get_lesson
+    from decode_data.states.quiz import quiz_items
+
+    lesson = get_lesson("cafe_chain")
+    right = lesson.quiz[0].answer
+    items = quiz_items(lesson, {0: right, 1: (lesson.quiz[1].answer + 1) % len(lesson.quiz[1].choices)}, graded=True)
+    assert [i.index for i in items] == list(range(len(lesson.quiz)))
+    assert (items[0].chosen, items[0].graded, items[0].correct) == (str(right), True, True)
+    assert (items[1].graded, items[1].correct) == (True, False)
+    assert (items[2].chosen, items[2].graded) == ("", False)
+    assert all(not i.graded for i in quiz_items(lesson, {0: right}, graded=False))

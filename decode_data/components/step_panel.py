@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from decode_data.components.quiz_panel import quiz_panel
 from decode_data.states.checker import CheckState
 from decode_data.states.view_models import CheckItem, StepItem
 
@@ -158,6 +159,7 @@ def step_panel() -> rx.Component:
             ),
             width="100%", flex_shrink="0",
         ),
+        quiz_panel(),
         _confirm_solution(),
         spacing="3", width="100%", position="sticky", top="4em", max_height="calc(100vh - 5em)",
         overflow_y="auto", padding_right="2px",

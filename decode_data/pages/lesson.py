@@ -11,6 +11,7 @@ from decode_data.states.auth import AuthState
 from decode_data.states.checker import CheckState
 from decode_data.states.editor import EditorState
 from decode_data.states.lesson import LessonState
+from decode_data.states.quiz import QuizState
 from decode_data.states.runner import RunnerState
 
 
@@ -68,4 +69,4 @@ def lesson_page() -> rx.Component:
 
 
 ON_LOAD = [AuthState.require_login, LessonState.load_lesson, EditorState.load_files, CheckState.load_step_help,
-           RunnerState.inspect]
+           QuizState.load, RunnerState.inspect]

@@ -8,7 +8,6 @@ the one this tab loaded: another tab's newer save is never overwritten silently.
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import time
 
 import reflex as rx
@@ -16,7 +15,7 @@ import reflex as rx
 from decode_data.services.save_policy import PathRejected, SaveRejected
 from decode_data.services.workspace import list_files, read_file, save_file
 from decode_data.states.lesson import LessonState
-from decode_data.states.view_models import FileItem, file_items
+from decode_data.states.view_models import FileItem, file_items, step_file
 
 AUTOSAVE_PAUSE_S = 0.8
 
@@ -29,10 +28,11 @@ def _files(session, user, lesson) -> list[dict]:
     return list_files(user, lesson)
 
 
-def _save_if_unchanged(session, user, lesson, path: str, text: str, base: str) -> str:
-    """'saved', or 'conflict' when the file on disk is no longer what this tab loaded."""
+def _save_if_unchanged(session, user, lesson, path: str, text: str, base: str | None) -> str:
+    """'saved', or 'conflict' when the file on disk is no longer what this tab loaded
+    (base None: the learner chose to overwrite whatever is there)."""
     current = read_file(user, lesson, path)
-    if current != base and current != text:
+    if base is not None and current != base and current != text:
         return "conflict"
     if current != text:
         save_file(session, user, lesson, path, text)
@@ -74,21 +74,11 @@ class EditorState(LessonState):
             await self._open(self.path)
 
     def _default_path(self) -> str:
-        """The file the current step is about: the first model its checks name, else the first
-        file it lets the learner edit."""
-        lesson = self._lesson()
-        step = next((s for s in lesson.steps if s.id == self.step_id), None)
+        step = next((s for s in self._lesson().steps if s.id == self.step_id), None)
         editable = [f.path for f in self.files if f.editable]
-        named = [c.get("model") for c in (step.checks if step else ()) if c.get("model")]
-        for model in named:
-            match = next((p for p in editable if p.rsplit("/", 1)[-1] == f"{model}.sql"), None)
-            if match:
-                return match
-        globs = (step.editable if step else ()) or lesson.editable
-        for path in editable:
-            if any(fnmatch.fnmatchcase(path, g) for g in globs):
-                return path
-        return editable[0] if editable else (self.files[0].path if self.files else "")
+        if step is None:
+            return editable[0] if editable else (self.files[0].path if self.files else "")
+        return step_file(step, editable) or (self.files[0].path if self.files else "")
 
     async def _open(self, path: str, line: int = 0) -> None:
         text = await self._with_learner(_read, path)
@@ -148,8 +138,7 @@ class EditorState(LessonState):
         text, base = self._draft, (None if force else self._base)
         self.save_status = "saving"
         try:
-            outcome = await self._with_learner(_save_if_unchanged, self.path, text,
-                                               text if base is None else base)
+            outcome = await self._with_learner(_save_if_unchanged, self.path, text, base)
         except (SaveRejected, PathRejected) as exc:
             self.save_status, self.save_error = "error", exc.reason
             return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from decode_data.services.lessons import Lesson
+from decode_data.services.lessons import Lesson, Step
 from decode_data.services.progress import ProgressView
 
 PAGE_SIZE = 25
@@ -61,6 +61,28 @@ def file_items(files: list[dict]) -> list[FileItem]:
         folder, _, name = f["path"].rpartition("/")
         items.append(FileItem(path=f["path"], name=name, folder=folder, editable=bool(f["editable"])))
     return items
+
+
+def step_file(step: Step, editable: list[str]) -> str:
+    """The file a step is about, to open when the step opens.
+
+    The files its instructions name, preferring one that defines a model its checks look at,
+    then the one named most often; else a checked model's file; else the first editable file.
+    """
+    text = step.instructions
+    checked = [f"{c['model']}{ext}" for c in step.checks if c.get("model") for ext in (".sql", ".yml")]
+    mentioned = [p for p in editable if p in text]
+    for name in checked:
+        match = next((p for p in mentioned if p.rsplit("/", 1)[-1] == name), None)
+        if match:
+            return match
+    if mentioned:
+        return max(mentioned, key=lambda p: (text.count(p), -text.find(p)))
+    for name in checked:
+        match = next((p for p in editable if p.rsplit("/", 1)[-1] == name), None)
+        if match:
+            return match
+    return editable[0] if editable else ""
 
 
 def cell(value) -> str:
