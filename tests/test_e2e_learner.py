@@ -109,3 +109,40 @@ def test_quiz_is_graded_with_explanations(page, live_app):
     expect(first.locator(".quiz-verdict")).to_contain_text("Right.")
     page.goto(f"{live_app.url}/progress")
     expect(page.locator("#progress-cafe_chain")).to_contain_text("20%")
+
+
+def test_hints_solution_and_reset(page, live_app):
+    register(page, live_app.url, new_username("hopper"))
+    open_lesson(page, live_app.url, "hello_dbt")
+    page.click("#hint")
+    expect(page.locator("#hints > *")).to_have_count(1)
+    page.click("#hint")
+    expect(page.locator("#hints > *")).to_have_count(2)  # one at a time, in the author's order
+
+    page.click("#show-solution")
+    page.click("#confirm-solution")  # only after a deliberate confirmation
+    expect(page.locator("#solution")).to_contain_text("ref('raw_customers')")
+
+    replace_editor_text(page, "select 42 as answer\n")
+    wait_saved(page)
+    page.click("#reset")
+    page.click("#confirm-reset")
+    expect(page.locator("#editor .cm-content")).to_contain_text("replace me in step 1")
+
+
+def test_two_tabs_never_overwrite_each_other_silently(page, live_app):
+    register(page, live_app.url, new_username("tabs"))
+    open_lesson(page, live_app.url, "hello_dbt")
+    other = page.context.new_page()
+    open_lesson(other, live_app.url, "hello_dbt")
+
+    replace_editor_text(page, "select 1 as from_the_first_tab\n")
+    wait_saved(page)
+    replace_editor_text(other, "select 2 as from_the_second_tab\n")
+    expect(other.locator("#save-state")).to_have_attribute("data-save", "conflict", timeout=20_000)
+    expect(other.locator("#save-error")).to_contain_text("changed in another tab")
+
+    other.get_by_role("button", name="Keep mine").click()
+    wait_saved(other)
+    open_lesson(page, live_app.url, "hello_dbt")
+    expect(page.locator("#editor .cm-content")).to_contain_text("from_the_second_tab")

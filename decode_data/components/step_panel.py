@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from decode_data.components.data_grid import data_grid
 from decode_data.components.quiz_panel import quiz_panel
 from decode_data.states.checker import CheckState
 from decode_data.states.view_models import CheckItem, StepItem
@@ -52,12 +53,7 @@ def _grid(title: str, rows, total, color: str) -> rx.Component:
         total > 0,
         rx.vstack(
             rx.text(title, " (", total, ")", size="1", weight="bold", color_scheme=color),
-            rx.box(rx.table.root(
-                rx.table.header(rx.table.row(rx.foreach(CheckState.diff.columns,
-                                                        lambda c: rx.table.column_header_cell(c)))),
-                rx.table.body(rx.foreach(rows, lambda r: rx.table.row(
-                    rx.foreach(r, lambda v: rx.table.cell(v))))),
-                size="1", variant="surface"), overflow_x="auto", max_width="100%"),
+            data_grid(CheckState.diff.columns, rows, max_height="240px"),
             spacing="1", width="100%",
         ),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from decode_data.components.code_editor import code_editor, highlight_line_css
+from decode_data.components.data_grid import data_grid, pager
 from decode_data.components.lineage_graph import lineage_graph
 from decode_data.states.checker import CheckState
 from decode_data.states.runner import ErrorItem, NodeRow
@@ -161,17 +162,8 @@ def _results() -> rx.Component:
         S.columns.length() > 0,
         rx.vstack(
             rx.text(S.preview_of, ": ", S.total_rows, " rows", size="1", color_scheme="gray"),
-            rx.box(rx.table.root(
-                rx.table.header(rx.table.row(rx.foreach(S.columns, lambda c: rx.table.column_header_cell(c)))),
-                rx.table.body(rx.foreach(S.page_rows, lambda r: rx.table.row(
-                    rx.foreach(r, lambda v: rx.table.cell(v))))),
-                size="1", variant="surface"), overflow_x="auto", width="100%"),
-            rx.hstack(
-                rx.button("Previous", size="1", variant="soft", on_click=S.previous_page, disabled=S.page == 0),
-                rx.text("Page ", S.page + 1, " of ", S.pages, size="1"),
-                rx.button("Next", size="1", variant="soft", on_click=S.next_page, disabled=S.page + 1 >= S.pages),
-                spacing="2", align="center",
-            ),
+            data_grid(S.columns, S.page_rows),
+            pager(S.page, S.pages, S.previous_page, S.next_page),
             spacing="2", width="100%", id="results",
         ),
         rx.text("Run a model to see its rows here.", size="2", color_scheme="gray", id="results-empty"),

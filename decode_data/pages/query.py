@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from decode_data.components.data_grid import data_grid, pager
+
 from decode_data.components.code_editor import code_editor
 from decode_data.components.shell import loading_or, page_shell
 from decode_data.states.auth import AuthState
@@ -108,10 +110,6 @@ def _editor() -> rx.Component:
 
 # ---------------------------------------------------------------- results grid
 
-def _grid_row(row) -> rx.Component:
-    return rx.table.row(rx.foreach(row, lambda value: rx.table.cell(value, white_space="nowrap")))
-
-
 def _results() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -125,25 +123,9 @@ def _results() -> rx.Component:
             rx.cond(
                 QueryState.columns.length() > 0,
                 rx.vstack(
-                    rx.scroll_area(
-                        rx.table.root(
-                            rx.table.header(rx.table.row(rx.foreach(
-                                QueryState.columns,
-                                lambda c: rx.table.column_header_cell(c, white_space="nowrap")))),
-                            rx.table.body(rx.foreach(QueryState.page_rows, _grid_row)),
-                            size="1", variant="surface",
-                        ),
-                        type="auto", scrollbars="both", max_height="420px",
-                    ),
-                    rx.hstack(
-                        rx.button("Previous", on_click=QueryState.previous_page, disabled=QueryState.page == 0,
-                                  size="1", variant="soft", id="query-prev"),
-                        rx.text("Page ", QueryState.page + 1, " of ", QueryState.pages, size="1"),
-                        rx.button("Next", on_click=QueryState.next_page,
-                                  disabled=QueryState.page + 1 >= QueryState.pages,
-                                  size="1", variant="soft", id="query-next"),
-                        align="center", spacing="3",
-                    ),
+                    data_grid(QueryState.columns, QueryState.page_rows),
+                    pager(QueryState.page, QueryState.pages, QueryState.previous_page, QueryState.next_page,
+                          id_prefix="query-"),
                     spacing="2", width="100%",
                 ),
                 rx.text("The query returned no columns.", size="2", color_scheme="gray"),

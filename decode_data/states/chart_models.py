@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 
 from decode_data.services.lessons import Lesson
 from decode_data.services.progress import ProgressView
+from decode_data.states.view_models import cell
 
 CHART_TYPES = ("bar", "line", "scatter")
 MAX_POINTS = 500
@@ -148,13 +149,7 @@ def chart_data(columns: list[str], rows: list[list], x: str, y: str, chart_type:
     return points
 
 
-def label(value) -> str:
-    """How an X value reads on a chart axis (the same as in the results grid)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, float):
-        return f"{value:.6g}" if abs(value) < 1e15 else str(value)
-    return str(value)
+label = cell  # an X value reads on a chart axis as it does in the results grid
 
 
 def rows_summary(shown: int, total: int, truncated: bool) -> str:
