@@ -1,10 +1,11 @@
-"""`python -m decode_data bench [--json]`: how fast is the Run path on this machine?
+"""`python -m decode_data bench [--json] [--browser]`: how fast is the Run path on this machine?
 
 One run, real everything: a throwaway data dir (so real data is never touched), the real
 migrations, learners and workspaces, the hello_dbt reference solution saved through the save
 policy, and dbt jobs through the real engine (warm workers, sandboxed job processes). Then:
 warm `dbt run` / `show` / `test`, a warehouse query, the same `dbt run` through the plain dbt
 CLI for comparison, many learners submitting at the same moment, and the workers' memory.
+With --browser, also what a learner waits for in Chromium (decode_data/bench_browser.py).
 
 The bench reports figures next to the targets; it exits 1 only when something errored (a job
 failed, the engine did not start), never because a target was missed.
@@ -465,10 +466,34 @@ def main(argv: list[str] | None = None) -> int:
                         help="rounds of the simultaneous learners' runs (default 3)")
     parser.add_argument("--cli-repeat", type=_positive, default=3,
                         help="timed runs of the plain dbt CLI for comparison (default 3)")
+    browser = parser.add_argument_group(
+        "browser figures", "Lesson page load and Run click -> rows visible, in Chromium against the "
+        "production build (decode_data/bench_browser.py). Off by default: starting the app builds the "
+        "frontend (a minute or more) and needs playwright (requirements-test.txt) and chromium.")
+    browser.add_argument("--browser", action="store_true", help="add the browser figures to the bench")
+    browser.add_argument("--browser-only", action="store_true", help="only the browser figures")
+    browser.add_argument("--browser-repeat", type=_positive, default=10,
+                         help="lesson page loads and Runs, the first reported apart as cold (default 10)")
+    browser.add_argument("--browser-url", metavar="URL",
+                         help="measure the app already running at URL instead of starting one")
     args = parser.parse_args(argv)
-    figures, code = run_bench(repeat=args.repeat, learners=args.learners, rounds=args.rounds,
-                              cli_repeat=args.cli_repeat)
-    print(json.dumps(figures, indent=2) if args.json else render_table(figures), flush=True)
+    figures, code = ({"errors": []}, 0) if args.browser_only else run_bench(
+        repeat=args.repeat, learners=args.learners, rounds=args.rounds, cli_repeat=args.cli_repeat)
+    if args.browser or args.browser_only:
+        from decode_data.bench_browser import run_browser_bench
+        from decode_data.bench_report import browser_checks, render_browser
+
+        figures["browser"] = run_browser_bench(args.browser_repeat, args.browser_url, _progress)
+        if not figures["browser"].get("skipped"):
+            figures["targets"] = figures.get("targets", []) + [c.to_dict()
+                                                               for c in browser_checks(figures["browser"])]
+        code = code or (1 if figures["browser"]["errors"] else 0)
+    if args.json:
+        print(json.dumps(figures, indent=2), flush=True)
+    else:
+        parts = [] if args.browser_only else [render_table(figures)]
+        parts += [render_browser(figures["browser"])] if "browser" in figures else []
+        print("\n\n".join(parts), flush=True)
     return code
 
 

@@ -17,6 +17,9 @@ TARGETS = {
     "query_p50_s": 0.025,
     "learners_p95_s": 3.0,
     "worker_rss_mb": 250.0,
+    # What a learner waits for in the browser (decode_data/bench_browser.py).
+    "page_load_p95_s": 1.5,
+    "run_to_rows_p50_s": 1.0,
 }
 
 
@@ -134,6 +137,17 @@ def checks(figures: dict) -> list[Check]:
     ]
 
 
+def browser_checks(browser: dict) -> list[Check]:
+    load = browser.get("load") or {}
+    run = browser.get("run_to_rows") or {}
+    return [
+        Check("lesson page load p95", f"<= {TARGETS['page_load_p95_s']:g} s", load.get("p95_s"),
+              _at_most(load.get("p95_s"), TARGETS["page_load_p95_s"])),
+        Check("Run to rows visible p50", f"<= {TARGETS['run_to_rows_p50_s']:g} s", run.get("p50_s"),
+              _at_most(run.get("p50_s"), TARGETS["run_to_rows_p50_s"])),
+    ]
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 def _s(x) -> str:
@@ -146,6 +160,15 @@ def _ms(x) -> str:
 
 def _mark(ok: bool | None) -> str:
     return {True: "pass", False: "MISS", None: "n/a"}[ok]
+
+
+def _columns(rows: list[tuple[str, str, str, str, str]]) -> list[str]:
+    """figure / p50 / p95 / target / mark, aligned, under a header."""
+    header = ("figure", "p50 / value", "p95", "target", "")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(5)]
+    fmt = "  ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths[:4])) + "  {}"
+    return [fmt.format(*header).rstrip(), "-" * (sum(widths[:4]) + 2 * 4 + 4)] + [fmt.format(*r).rstrip()
+                                                                                 for r in rows]
 
 
 def render_table(figures: dict) -> str:
@@ -208,12 +231,7 @@ def render_table(figures: dict) -> str:
     row("job process max RSS (incl. pages shared with its worker)",
         "n/a" if rss.get("job_max_rss_mb") is None else f"{rss['job_max_rss_mb']:.0f} MB")
 
-    header = ("figure", "p50 / value", "p95", "target", "")
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(5)]
-    fmt = "  ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths[:4])) + "  {}"
-    lines.append(fmt.format(*header).rstrip())
-    lines.append("-" * (sum(widths[:4]) + 2 * 4 + 4))
-    lines += [fmt.format(*r).rstrip() for r in rows]
+    lines += _columns(rows)
     lines.append("")
     lines.append(f"dbt CLI: {cli.get('profile', 'n/a')}; timed after one untimed run "
                  f"({_s(cli.get('warm_up_s'))})")
@@ -231,4 +249,37 @@ def render_table(figures: dict) -> str:
                      "the stages they disturbed are skewed upwards.")
     for error in figures.get("errors", []):
         lines.append(f"ERROR: {error}")
+    return "\n".join(lines)
+
+
+def render_browser(browser: dict) -> str:
+    """The browser figures (decode_data/bench_browser.py) as the same kind of table."""
+    if browser.get("skipped"):
+        return f"browser figures skipped: {browser['skipped']}"
+    load = browser.get("load") or {}
+    run = browser.get("run_to_rows") or {}
+    marks = {c.name: c for c in browser_checks(browser)}
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def row(label, block: dict, check: str | None = None):
+        c = marks.get(check) if check else None
+        rows.append((label, _s(block.get("p50_s")), _s(block.get("p95_s")), c.target if c else "",
+                     _mark(c.ok) if c else ""))
+
+    row(f"lesson page load, warm cache (n={load.get('n', 0)})", load, "lesson page load p95")
+    row("  of which the page's load event (HTML + scripts)", load.get("load_event") or {})
+    row(f"Run click -> {run.get('rows', '?')} rows visible (n={run.get('n', 0)})", run, "Run to rows visible p50")
+    row("  of which click -> 'dbt run finished' shown", run.get("run_done") or {})
+    rows.append(("lesson page load, cold (first, empty cache)", _s(load.get("cold_s")), "", "", ""))
+    rows.append(("Run click -> rows visible, cold (first)", _s(run.get("cold_s")), "", "", ""))
+    where = browser.get("url") or "(not started)"
+    lines = [f"Browser: Chromium {browser.get('chromium', '?')} (Playwright), 1366x860, production build at "
+             f"{where}" + (f" (started in {browser['app_start_s']:.0f} s)" if browser.get("app_start_s") else ""),
+             "Times from the browser's clock: navigation start -> editor with the learner's SQL and the "
+             "steps list; click on Run -> the model's rows in the results table.", ""]
+    lines += _columns(rows)
+    for error in browser.get("page_errors") or []:
+        lines.append(f"NOTE: the page reported a script error: {error}")
+    for error in browser.get("errors") or []:
+        lines.append(f"ERROR: browser: {error}")
     return "\n".join(lines)

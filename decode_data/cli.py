@@ -5,7 +5,7 @@
     workspace save|run|query|grade|reset|files|show-file
                                      a learner's workspace, through the same services as the app
     workspaces prune                 delete idle workspace folders
-    bench                            measure dbt job times on this machine
+    bench                            measure dbt job times (and, with --browser, page figures)
 
 Exit codes: 0 success; 1 dbt or the learner's SQL failed (or the platform could not run it);
 2 the request was refused (bad arguments, unknown lesson, a save the policy rejects).
@@ -195,8 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--idle-days", type=float, required=True, metavar="N", help="days without use")
 
     p = _add(commands, "bench", "Measure dbt job times on this machine (decode_data/bench.py).",
-             ("bench", "bench --json", "bench --repeat 5 --learners 4  # options of decode_data/bench.py"),
-             bench, "Options other than --json go to the benchmark itself: `bench -- --help` lists them.")
+             ("bench", "bench --json", "bench --repeat 5 --learners 4  # options of decode_data/bench.py",
+              "bench --browser  # also lesson page load and Run -> rows in Chromium",
+              "bench --browser-only --browser-repeat 5",
+              "bench --browser-only --browser-url http://127.0.0.1:3000  # an app already running"),
+             bench, "Options other than --json go to the benchmark itself: `bench -- --help` lists them.\n"
+             "--browser starts the production app (builds the frontend: a minute or more) and drives\n"
+             "Chromium with Playwright (requirements-test.txt); without them it says why and skips.")
     p.add_argument("--json", action="store_true", help="print the measurements as JSON")
     return parser
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from decode_data.bench_report import percentile, render_table
+from decode_data.bench_report import percentile, render_browser, render_table
 from decode_data.settings import REPO_ROOT
 
 ARGV = ["--json", "--repeat", "2", "--learners", "3"]
@@ -105,3 +105,34 @@ def test_percentile_interpolates_between_ranks():
     assert percentile([3.0], 95) == 3.0
     assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
     assert percentile(list(map(float, range(1, 21))), 95) == pytest.approx(19.05)
+
+
+@pytest.mark.app
+def test_browser_figures_against_the_live_app(live_app):
+    """`bench --browser-only` once, small, on the shared app: every figure is there and positive."""
+    done = subprocess.run(
+        [sys.executable, "-m", "decode_data", "bench", "--browser-only", "--browser-repeat", "2",
+         "--browser-url", live_app.url, "--json"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    figures = json.loads(done.stdout)
+    browser = figures["browser"]
+    if browser.get("skipped"):
+        pytest.skip(browser["skipped"])
+    assert browser["errors"] == []
+    for name in ("load", "run_to_rows"):
+        block = browser[name]
+        assert block["cold_s"] > 0
+        _timing(block, 1)
+    assert browser["run_to_rows"]["rows"] == 20
+    assert 0 < browser["run_to_rows"]["run_done"]["p50_s"] <= browser["run_to_rows"]["p50_s"]
+    assert {t["name"] for t in figures["targets"]} == {"lesson page load p95", "Run to rows visible p50"}
+    table = render_browser(browser)
+    for label in ("lesson page load, warm cache (n=1)", "Run click -> 20 rows visible (n=1)",
+                  "lesson page load, cold", "Run click -> rows visible, cold"):
+        line = next(line for line in table.splitlines() if line.startswith(label))
+        assert float(re.search(r"(\d+\.\d+) s", line).group(1)) > 0, line
+    assert "<= 1.5 s" in table and "<= 1 s" in table
+
+
+def test_browser_figures_say_why_they_are_skipped():
+    assert render_browser({"skipped": "no chromium on PATH"}) == "browser figures skipped: no chromium on PATH"
