@@ -222,3 +222,14 @@ def test_macro_unit_test_docs_and_sql_checks(engine, db_session, learner, lab):
     submit(db_session, learner, lab, {"models/polish.yml": solution_yml})
     feedback = grade_step(db_session, learner, lab, "polish")
     assert feedback.passed, feedback.summary
+
+
+def test_a_passed_check_says_what_it_proved():
+    from decode_data.services.grader.describe import describe_pass
+
+    assert describe_pass({"kind": "depends_on", "model": "stg_orders", "parents": ["raw_orders"]}) == \
+        "stg_orders reads from raw_orders"
+    assert describe_pass({"kind": "relation", "model": "fct"}) == "fct has the expected columns and rows"
+    assert describe_pass({"kind": "tests_pass"}) == "Your tests pass"
+    assert describe_pass({"kind": "uses_macro", "model": "m"}) == "Passed"  # a field missing: still a line
+    assert describe_pass({"kind": "from_the_future"}) == "Passed"

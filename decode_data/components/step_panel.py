@@ -25,13 +25,13 @@ def _step_button(step: StepItem) -> rx.Component:
 
 
 def steps_nav() -> rx.Component:
-    return rx.vstack(
+    return rx.el.nav(rx.vstack(
         rx.hstack(rx.text("Steps", weight="bold", size="2"), rx.spacer(),
                   rx.text(CheckState.percent, "%", size="1", color_scheme="gray"), width="100%"),
         rx.progress(value=CheckState.percent, max=100, aria_label="Lesson progress", id="lesson-progress"),
         rx.foreach(CheckState.steps, _step_button),
-        spacing="1", width="100%", as_="nav", aria_label="Lesson steps",
-    )
+        spacing="1", width="100%",
+    ), aria_label="Lesson steps")
 
 
 def _check_row(item: CheckItem) -> rx.Component:

@@ -56,12 +56,11 @@ def _file_row(item: FileItem) -> rx.Component:
 
 
 def file_tree() -> rx.Component:
-    return rx.vstack(
+    return rx.el.nav(rx.vstack(
         rx.text("Files", weight="bold", size="2"),
         rx.foreach(S.files, _file_row),
         spacing="1", width="230px", min_width="230px", max_height="440px", overflow_y="auto",
-        as_="nav", aria_label="Workspace files", id="file-tree",
-    )
+    ), aria_label="Workspace files", id="file-tree")
 
 
 def _save_badge() -> rx.Component:

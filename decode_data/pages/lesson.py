@@ -69,4 +69,4 @@ def lesson_page() -> rx.Component:
 
 
 ON_LOAD = [AuthState.require_login, LessonState.load_lesson, EditorState.load_files, CheckState.load_step_help,
-           QuizState.load, RunnerState.inspect]
+           QuizState.load, RunnerState.start_inspect]

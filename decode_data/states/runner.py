@@ -117,9 +117,15 @@ class RunnerState(EditorState):
         self.graph = layout_lineage(self._lineage, self._statuses, selected)
         self.compiled_sql = self._compiled.get(selected, "") if selected else ""
 
+    @rx.event
+    def start_inspect(self):
+        """Last of on_load: a background task started straight from on_load can run before the
+        earlier handlers' changes are stored, so it is started from here, after them."""
+        return RunnerState.inspect
+
     @rx.event(background=True)
     async def inspect(self):
-        """on_load: lineage and compiled SQL of the project as it is, before any run."""
+        """Lineage and compiled SQL of the project as it is, before any run."""
         async with self:
             if self.not_found or not self.lesson_id:
                 return
@@ -162,7 +168,7 @@ class RunnerState(EditorState):
         events: collections.deque = collections.deque()
         job = asyncio.create_task(self._job(_run, command, select, events.append))
         while not job.done():
-            await asyncio.sleep(STREAM_EVERY_S)
+            await asyncio.wait({job}, timeout=STREAM_EVERY_S)  # wakes at once when the job ends
             if events:
                 async with self:
                     self._apply(events)

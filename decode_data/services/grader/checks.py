@@ -10,6 +10,7 @@ from typing import Callable
 
 from decode_data.services.grader.builds import Build
 from decode_data.services.grader.compare import Table, compare_tables
+from decode_data.services.grader.describe import describe_pass
 from decode_data.services.grader.feedback import CheckOutcome
 
 Check = Callable[[dict, Build, Build], CheckOutcome]
@@ -19,7 +20,7 @@ PASSING_TEST = ("pass", "success", "warn")  # a warn-severity test does not fail
 def _outcome(check: dict, passed: bool, learner: Build, message: str = "", **extra) -> CheckOutcome:
     return CheckOutcome(kind=check["kind"], passed=passed, seeds=learner.seeds,
                         model=check.get("model"), hint=check.get("message", ""),
-                        message=message or ("OK" if passed else check.get("message", "")), **extra)
+                        message=message or (describe_pass(check) if passed else check.get("message", "")), **extra)
 
 
 def _compile_failure(check: dict, learner: Build, name: str | None) -> CheckOutcome | None:

@@ -1,0 +1,27 @@
+"""What a passed check proved, in a line the learner reads next to its tick."""
+
+from __future__ import annotations
+
+_TEMPLATES = {
+    "exists": "{model} is in your warehouse",
+    "relation": "{model} has the expected columns and rows",
+    "depends_on": "{model} reads from {parents}",
+    "uses_ref": "{model} uses ref()",
+    "uses_macro": "{model} uses the {macro} macro",
+    "materialized": "{model} is built as a {materialized}",
+    "dbt_tests": "{model} has the tests this step asks for",
+    "tests_pass": "Your tests pass",
+    "tests_catch": "Your tests catch the broken data",
+    "unit_tests": "Your unit tests pass",
+    "documented": "{model} is documented",
+    "sql": "The data check passes",
+}
+
+
+def describe_pass(check: dict) -> str:
+    fields = {k: ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v for k, v in check.items()}
+    fields.setdefault("model", "The model")
+    try:
+        return _TEMPLATES.get(check.get("kind", ""), "Passed").format(**fields)
+    except (KeyError, IndexError, ValueError):
+        return "Passed"
