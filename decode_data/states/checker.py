@@ -121,6 +121,9 @@ class CheckState(RunnerState):
     async def reset_lesson(self):
         """Back to the starter files: edits and the warehouse go, progress stays."""
         self.confirm_reset = False
+        if self.running or self.checking:
+            self.outcome, self.outcome_message = "error", "Wait for dbt to finish, then reset."
+            return None
         await self._with_learner(reset_workspace)
         self._clear_feedback()
         self.path, self.rows, self.columns, self.logs, self.nodes, self.errors = "", [], [], [], [], []

@@ -129,8 +129,10 @@ class EditorState(LessonState):
                 if time.monotonic() - self._last_edit >= AUTOSAVE_PAUSE_S:
                     break
         async with self:
-            await self._save()
-            self._saving = False
+            try:
+                await self._save()
+            finally:
+                self._saving = False  # a failed save must not stop the next autosave
 
     async def _save(self, force: bool = False) -> None:
         if self.save_status in ("", "saved") or (self.save_status == "conflict" and not force):

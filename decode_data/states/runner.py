@@ -17,6 +17,7 @@ from decode_data.services.engine import JobResult
 from decode_data.services.lineage_view import layout_lineage, node_path
 from decode_data.services.runs import inspect_project, run_dbt
 from decode_data.services.warehouse import preview_relation
+from decode_data.states.access import NotSignedIn
 from decode_data.states.editor import EditorState
 from decode_data.states.view_models import PAGE_SIZE, grid_rows, page_count
 
@@ -164,7 +165,7 @@ class RunnerState(EditorState):
                 return
             await self._flush()
             self._start(command)
-            select = selector(self.scope, self.current_node) if command != "seed" or self.scope == "all" else None
+            select = None if command == "seed" else selector(self.scope, self.current_node)
         events: collections.deque = collections.deque()
         job = asyncio.create_task(self._job(_run, command, select, events.append))
         while not job.done():
@@ -172,7 +173,12 @@ class RunnerState(EditorState):
             if events:
                 async with self:
                     self._apply(events)
-        result = await job
+        try:
+            result = await job
+        except Exception as exc:
+            async with self:
+                self._stopped(exc)
+            raise  # the app's error handler: sign in again, or a plain-words notice
         async with self:
             self._apply(events)
             self._finish(result)
@@ -184,6 +190,12 @@ class RunnerState(EditorState):
         self.running, self.command, self.outcome, self.outcome_message = True, command, "", ""
         self.logs, self.nodes, self.errors, self.done_count, self._statuses = [], [], [], 0, {}
         self.error_line = 0
+
+    def _stopped(self, exc: Exception) -> None:
+        """The job never returned a result (signed out, engine down): unlock the buttons."""
+        self.running, self.outcome = False, "error"
+        self.outcome_message = ("Your session ended: sign in again to run dbt." if isinstance(exc, NotSignedIn)
+                                else f"dbt {self.command} could not run. Your files are saved; please try again.")
 
     def _apply(self, events: collections.deque) -> None:
         logs = list(self.logs)
