@@ -146,3 +146,28 @@ def test_two_tabs_never_overwrite_each_other_silently(page, live_app):
     wait_saved(other)
     open_lesson(page, live_app.url, "hello_dbt")
     expect(page.locator("#editor .cm-content")).to_contain_text("from_the_second_tab")
+
+
+def test_hello_dbt_can_be_completed_in_the_browser(page, live_app):
+    """Done when: every step of the first lesson passes through the UI, and the app says so."""
+    from decode_data.services.lessons import get_lesson
+
+    lesson = get_lesson("hello_dbt")
+    register(page, live_app.url, new_username("finisher"))
+    open_lesson(page, live_app.url, lesson.id)
+    for path in sorted(p.relative_to(lesson.solution_dir).as_posix() for p in lesson.solution_dir.rglob("*.*")):
+        open_file(page, path)
+        replace_editor_text(page, (lesson.solution_dir / path).read_text())
+        wait_saved(page)
+    page.click("#scope")
+    page.get_by_role("option", name="All models").click()
+    run_dbt(page, "seed")
+    assert "failed" not in run_dbt(page, "build")
+
+    for step in lesson.steps:
+        page.click(f"#step-{step.id}")
+        page.click("#check-work")
+        expect(page.locator("#check-feedback")).to_contain_text("Step complete!", timeout=120_000)
+    expect(page.get_by_role("navigation", name="Lesson steps")).to_contain_text("100%")
+    page.goto(f"{live_app.url}/dashboard")
+    expect(page.locator("#card-hello_dbt")).to_contain_text("Completed")
