@@ -111,6 +111,19 @@ def _solution() -> rx.Component:
     )
 
 
+def _step_checks() -> rx.Component:
+    return rx.cond(
+        CheckState.step_checks.length() > 0,
+        rx.el.details(
+            rx.el.summary(rx.text("What “Check my work” looks at", size="2", weight="medium", as_="span"),
+                          cursor="pointer"),
+            rx.el.ul(rx.foreach(CheckState.step_checks, lambda c: rx.el.li(rx.text(c, size="2"))),
+                     padding_left="1.25em", margin_top="0.4em"),
+            id="step-checks", width="100%",
+        ),
+    )
+
+
 def _confirm_solution() -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
@@ -137,6 +150,7 @@ def step_panel() -> rx.Component:
             rx.vstack(
                 rx.cond(~CheckState.instructions_titled, rx.heading(CheckState.step_title, size="4", as_="h2")),
                 rx.box(rx.markdown(CheckState.instructions), class_name="instructions", width="100%"),
+                _step_checks(),
                 rx.hstack(
                     rx.button(rx.icon("clipboard_check", size=16), "Check my work", on_click=CheckState.check,
                               loading=CheckState.checking, disabled=CheckState.running, id="check-work"),

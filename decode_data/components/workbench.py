@@ -47,11 +47,13 @@ def toolbar() -> rx.Component:
 
 def _file_row(item: FileItem) -> rx.Component:
     return rx.button(
-        rx.icon(rx.cond(item.editable, "file_pen", "file_lock"), size=14),
-        rx.text(item.path, size="1", trim="both", font_family="monospace", text_align="left"),
+        rx.icon(rx.cond(item.editable, "file_pen", "file_lock"), size=14, flex_shrink="0"),
+        rx.text(item.path, size="1", font_family="monospace", overflow="hidden", text_overflow="ellipsis",
+                white_space="nowrap", min_width="0"),
         on_click=S.open_file(item.path), variant=rx.cond(item.path == S.path, "soft", "ghost"),
-        color_scheme=rx.cond(item.editable, "teal", "gray"), size="1", width="100%", justify_content="flex-start",
-        title=rx.cond(item.editable, "You can edit this file", "Read-only in this lesson"),
+        color_scheme=rx.cond(item.editable, "teal", "gray"), size="1", width="100%",
+        justify_content="flex-start", overflow="hidden", margin="0",
+        title=rx.cond(item.editable, item.path + " (you can edit it)", item.path + " (read-only in this lesson)"),
     )
 
 

@@ -13,6 +13,7 @@ from typing import TypeVar
 import reflex as rx
 
 from decode_data.services import progress as progress_service
+from decode_data.services.grader.describe import describe_pass
 from decode_data.services.lessons import Lesson, LessonNotFound, get_lesson
 from decode_data.services.workspace import ensure_workspace
 from decode_data.states.access import learner_session
@@ -40,6 +41,7 @@ class LessonState(AuthState):
     percent: int = 0
     next_step_id: str = ""  # the first step not done yet, after this one
     has_hints: bool = False
+    step_checks: list[str] = []  # what "Check my work" looks at, in words
     quiz_count: int = 0
 
     def _lesson(self) -> Lesson:
@@ -68,6 +70,7 @@ class LessonState(AuthState):
         self.step_id, self.step_title, self.instructions = step.id, step.title, step.instructions
         self.instructions_titled = step.instructions.lstrip().startswith("#")
         self.has_hints = bool(step.hints)
+        self.step_checks = list(dict.fromkeys(describe_pass(c) for c in step.checks))
         self.quiz_count = len(lesson.quiz)
         self.steps = step_items(lesson, view, step.id)
         self.percent = view.percent
