@@ -3,7 +3,6 @@ component trees, and their states' logic on a real (migrated SQLite) app databas
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import typing
@@ -19,6 +18,7 @@ from decode_data.services.engine import JobResult, LearnerError, Preview
 from decode_data.services.progress import ProgressView
 from decode_data.states import chart_models as cm
 from decode_data.states.view_models import PAGE_SIZE
+from tests.coroutines import run_coroutine
 
 # ---------------------------------------------------------------- chart_models: query page
 
@@ -333,7 +333,7 @@ def test_progress_state_loads_lessons_activity_and_runs(db_session, learner):
     history.record(db_session, learner, "hello_dbt", "query", "query", "failed", 0.1)
     state = _state(ProgressState)
     state.session_token = _signed_in(db_session, learner)
-    assert asyncio.run(ProgressState.load.fn(state)) is None
+    assert run_coroutine(ProgressState.load.fn(state)) is None
     assert state.loaded and state.error == ""
     ids = [lesson.id for lesson in state.lessons]
     assert "hello_dbt" in ids and len(state.activity) == 14
@@ -343,7 +343,7 @@ def test_progress_state_loads_lessons_activity_and_runs(db_session, learner):
     _serializes(state)
 
     anonymous = _state(ProgressState)
-    assert asyncio.run(ProgressState.load.fn(anonymous)) == AuthState.require_login
+    assert run_coroutine(ProgressState.load.fn(anonymous)) == AuthState.require_login
 
 
 async def _drain(generator) -> list:
@@ -356,21 +356,21 @@ def test_tokens_state_create_show_once_and_revoke(db_session, learner):
 
     state = _state(TokensState)
     state.session_token = _signed_in(db_session, learner)
-    asyncio.run(TokensState.load.fn(state))
+    run_coroutine(TokensState.load.fn(state))
     assert state.loaded and state.tokens == [] and state.public_url.startswith("http")
     assert state.curl.endswith('"Authorization: Bearer <token>" ' + state.public_url + "/api/v1/lessons")
 
-    asyncio.run(_drain(TokensState.create.fn(state, {"name": "   "})))
+    run_coroutine(_drain(TokensState.create.fn(state, {"name": "   "})))
     assert state.error.startswith("Name the token") and state.new_token == "" and not state.busy
 
     TokensState.set_name.fn(state, "CI pipeline")
-    asyncio.run(_drain(TokensState.create.fn(state, {"name": "CI pipeline"})))
+    run_coroutine(_drain(TokensState.create.fn(state, {"name": "CI pipeline"})))
     assert state.error == "" and state.name == "" and state.new_token.startswith("dd_")
     assert state.new_token_name == "CI pipeline" and state.new_token in state.curl
     assert [(t.name, t.active) for t in state.tokens] == [("CI pipeline", True)] and state.active_count == 1
     TokensState.mark_copied.fn(state)
     assert state.copied
-    asyncio.run(TokensState.load.fn(state))  # a reload never shows the secret again
+    run_coroutine(TokensState.load.fn(state))  # a reload never shows the secret again
     assert state.new_token == "" and not state.copied and len(state.tokens) == 1
 
     token_id = state.tokens[0].id
@@ -381,13 +381,13 @@ def test_tokens_state_create_show_once_and_revoke(db_session, learner):
     TokensState.dialog_open_change.fn(state, False)  # Escape
     assert state.confirm_id == 0
     TokensState.ask_revoke.fn(state, token_id)
-    asyncio.run(TokensState.confirm_revoke.fn(state))
+    run_coroutine(TokensState.confirm_revoke.fn(state))
     assert state.confirm_id == 0 and state.tokens[0].active is False and state.active_count == 0
     assert state.tokens[0].revoked.endswith("UTC")
     _serializes(state)
 
     stranger = _state(TokensState)
-    assert asyncio.run(TokensState.load.fn(stranger)) == AuthState.require_login
+    assert run_coroutine(TokensState.load.fn(stranger)) == AuthState.require_login
 
 
 def test_tokens_state_cannot_revoke_someone_elses_token(db_session, learner):
@@ -399,7 +399,7 @@ def test_tokens_state_cannot_revoke_someone_elses_token(db_session, learner):
     state = _state(TokensState)
     state.session_token = _signed_in(db_session, learner)
     state.confirm_id = theirs.id  # as if the browser had sent another learner's id
-    asyncio.run(TokensState.confirm_revoke.fn(state))
+    run_coroutine(TokensState.confirm_revoke.fn(state))
     assert state.list_error == "There is no such token."
     db_session.refresh(theirs)
     assert theirs.revoked_at is None

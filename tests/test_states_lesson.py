@@ -8,7 +8,6 @@ way tests/test_pages_secondary.py does it and their handlers called through `.fn
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import dataclasses
 import time
@@ -31,6 +30,7 @@ from decode_data.services.save_policy import SaveRejected
 from decode_data.states import access, account_forms, dashboard, editor, oauth, runner
 from decode_data.states.lesson import lesson_id_from_path
 from decode_data.states.view_models import FileItem
+from tests.coroutines import run_coroutine
 
 PASSWORD = "correct horse battery"
 
@@ -390,7 +390,7 @@ def test_dashboard_state_load(db_session, learner, token):
     state = _state(dashboard.DashboardState, "/dashboard")
     state.session_token = token
     progress.record_attempt(db_session, learner, get_lesson("hello_dbt"), "first_model", passed=False)
-    asyncio.run(dashboard.DashboardState.load.fn(state))
+    run_coroutine(dashboard.DashboardState.load.fn(state))
     assert state.loaded and state.continue_id == "hello_dbt"
     assert state.continue_card is not None and state.continue_card.id == "hello_dbt"
     assert state.continue_card.next_step_title == "Seeds and your first model"
@@ -442,18 +442,18 @@ def test_sign_in_state_sets_the_cookie_and_goes_back_safely(db_session):
 
     register(db_session, "grace_h", "grace@example.org", PASSWORD)
     state = _state(SignInState, "/signin?next=%2Flessons%2Fhello_dbt%3Fstep%3Dstaging", user_agent="ua-test")
-    updates = asyncio.run(_drain(SignInState.submit.fn(state, {"login": "grace_h", "password": PASSWORD})))
+    updates = run_coroutine(_drain(SignInState.submit.fn(state, {"login": "grace_h", "password": PASSWORD})))
     assert _redirect_path(updates[-1]) == "/lessons/hello_dbt?step=staging"
     assert state.username == "grace_h" and not state.busy and state.error == ""
     with access.learner_session(state.session_token) as (_, user):
         assert user.username == "grace_h"
 
     evil = _state(SignInState, "/signin?next=//evil.example/")
-    updates = asyncio.run(_drain(SignInState.submit.fn(evil, {"login": "grace_h", "password": PASSWORD})))
+    updates = run_coroutine(_drain(SignInState.submit.fn(evil, {"login": "grace_h", "password": PASSWORD})))
     assert _redirect_path(updates[-1]) == "/dashboard"
 
     wrong = _state(SignInState, "/signin")
-    updates = asyncio.run(_drain(SignInState.submit.fn(wrong, {"login": "grace_h", "password": "nope nope nope"})))
+    updates = run_coroutine(_drain(SignInState.submit.fn(wrong, {"login": "grace_h", "password": "nope nope nope"})))
     assert all(u is None for u in updates)  # no redirect
     assert (wrong.field, wrong.busy, wrong.session_token, wrong.username) == ("password", False, "", "")
     assert wrong.error.startswith("Wrong username/email or password")
@@ -464,14 +464,14 @@ def test_register_state_checks_the_confirmation_first(db_session):
 
     state = _state(RegisterState, "/register")
     form = {"username": "hopper", "email": "hopper@example.org", "password": PASSWORD, "confirm": PASSWORD + "!"}
-    assert asyncio.run(_drain(RegisterState.submit.fn(state, form))) == []
+    assert run_coroutine(_drain(RegisterState.submit.fn(state, form))) == []
     assert state.field == "confirm" and state.session_token == ""
     with session_scope() as session:
         from decode_data.services.auth import find_user
 
         assert find_user(session, "hopper") is None
     form["confirm"] = PASSWORD
-    updates = asyncio.run(_drain(RegisterState.submit.fn(state, form)))
+    updates = run_coroutine(_drain(RegisterState.submit.fn(state, form)))
     assert _redirect_path(updates[-1]) == "/dashboard" and state.username == "hopper" and state.error == ""
 
 
@@ -498,7 +498,7 @@ def test_load_lesson_shows_the_learners_place(db_session, learner, token, hello_
 
     state = _state(LessonState, "/lessons/hello_dbt")
     state.session_token = token
-    asyncio.run(LessonState.load_lesson.fn(state))
+    run_coroutine(LessonState.load_lesson.fn(state))
     assert (state.lesson_id, state.not_found, state.title) == ("hello_dbt", False, hello_lesson.title)
     assert (state.step_id, state.step_title, state.percent) == ("first_model", "Seeds and your first model", 0)
     assert state.instructions.startswith("# Seeds and your first model") and state.instructions_titled
@@ -509,19 +509,19 @@ def test_load_lesson_shows_the_learners_place(db_session, learner, token, hello_
 
     progress.record_attempt(db_session, learner, hello_lesson, "first_model", passed=True)
     progress.record_attempt(db_session, learner, hello_lesson, "model_on_model", passed=True)
-    asyncio.run(LessonState.load_lesson.fn(state))
+    run_coroutine(LessonState.load_lesson.fn(state))
     # Passing model_on_model moved the learner on to table_vs_view; staging is still open.
     assert (state.step_id, state.percent, state.next_step_id) == ("table_vs_view", 33, "lineage")
     assert [s.id for s in state.steps if s.done] == ["first_model", "model_on_model"]
 
     missing = _state(LessonState, "/lessons/no_such_lesson")
     missing.session_token = token
-    asyncio.run(LessonState.load_lesson.fn(missing))
+    run_coroutine(LessonState.load_lesson.fn(missing))
     assert missing.not_found and missing.lesson_id == "no_such_lesson" and missing.title == ""
 
     stranger = _state(LessonState, "/lessons/hello_dbt")
     with pytest.raises(access.NotSignedIn):
-        asyncio.run(LessonState.load_lesson.fn(stranger))
+        run_coroutine(LessonState.load_lesson.fn(stranger))
 
 
 def test_editor_opens_autosaves_and_resolves_a_conflict(db_session, learner, token, hello_lesson):
@@ -529,8 +529,8 @@ def test_editor_opens_autosaves_and_resolves_a_conflict(db_session, learner, tok
 
     state = _state(EditorState, "/lessons/hello_dbt")
     state.session_token = token
-    asyncio.run(EditorState.load_lesson.fn(state))
-    asyncio.run(EditorState.load_files.fn(state))
+    run_coroutine(EditorState.load_lesson.fn(state))
+    run_coroutine(EditorState.load_files.fn(state))
     path = "models/stg_customers.sql"
     starter = (hello_lesson.starter_dir / path).read_text(encoding="utf-8")
     assert state.path == path and state.loaded_text == starter and state.editable
@@ -541,7 +541,7 @@ def test_editor_opens_autosaves_and_resolves_a_conflict(db_session, learner, tok
     mine = "select * from {{ ref('raw_customers') }}\n"
     assert EditorState.edit.fn(state, mine) == EditorState.autosave  # starts the autosave task
     assert state.save_status == "unsaved" and state.dirty
-    asyncio.run(state._save())
+    run_coroutine(state._save())
     assert state.save_status == "saved" and not state.dirty
     assert workspace.read_file(learner, hello_lesson, path) == mine
     assert _edits(learner.id, "hello_dbt") == {path: mine}
@@ -549,20 +549,20 @@ def test_editor_opens_autosaves_and_resolves_a_conflict(db_session, learner, tok
     theirs = "select customer_id from {{ ref('raw_customers') }}\n"
     workspace.save_file(db_session, learner, hello_lesson, path, theirs)  # another tab
     EditorState.edit.fn(state, mine + "-- more\n")
-    asyncio.run(state._save())
+    run_coroutine(state._save())
     assert state.save_status == "conflict" and "another tab" in state.save_error
     assert workspace.read_file(learner, hello_lesson, path) == theirs
-    asyncio.run(state._save())  # autosave again: still never overwrites silently
+    run_coroutine(state._save())  # autosave again: still never overwrites silently
     assert workspace.read_file(learner, hello_lesson, path) == theirs
 
-    asyncio.run(EditorState.load_theirs.fn(state))
+    run_coroutine(EditorState.load_theirs.fn(state))
     assert state.loaded_text == theirs and state.doc_key == f"{path}#2" and state.save_status == ""
 
     # A file the lesson does not let the learner change opens read-only and ignores typing.
-    asyncio.run(EditorState.open_file.fn(state, "seeds/raw_customers.csv"))
+    run_coroutine(EditorState.open_file.fn(state, "seeds/raw_customers.csv"))
     assert state.path == "seeds/raw_customers.csv" and not state.editable
     assert EditorState.edit.fn(state, "x") is None and state.save_status == ""
-    asyncio.run(EditorState.open_file.fn(state, "../../etc/passwd"))
+    run_coroutine(EditorState.open_file.fn(state, "../../etc/passwd"))
     assert state.save_status == "error" and "cannot be opened" in state.save_error
 
 
@@ -571,14 +571,14 @@ def test_keep_mine_overwrites_the_other_tabs_save(db_session, learner, token, he
 
     state = _state(EditorState, "/lessons/hello_dbt")
     state.session_token = token
-    asyncio.run(EditorState.load_lesson.fn(state))
-    asyncio.run(EditorState.load_files.fn(state))
+    run_coroutine(EditorState.load_lesson.fn(state))
+    run_coroutine(EditorState.load_files.fn(state))
     path = state.path
     workspace.save_file(db_session, learner, hello_lesson, path, "select 'theirs' as t\n")  # another tab
     EditorState.edit.fn(state, "select 'mine' as m\n")
-    asyncio.run(state._save())
+    run_coroutine(state._save())
     assert state.save_status == "conflict"
-    asyncio.run(EditorState.keep_mine.fn(state))
+    run_coroutine(EditorState.keep_mine.fn(state))
     assert workspace.read_file(learner, hello_lesson, path) == "select 'mine' as m\n"
     assert state.save_status == "saved" and state.save_error == ""
 
