@@ -21,7 +21,6 @@ browser figures are skipped with the reason, never a traceback.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
 import time
@@ -34,7 +33,6 @@ MODEL_PATH = "models/stg_customers.sql"
 FIRST_MODEL = "select * from {{ ref('raw_customers') }}\n"
 EDITOR_MARK = "raw_customers"  # in the editor once the learner's model has loaded
 EXPECTED_ROWS = 20  # seeds/raw_customers.csv
-PASSWORD = "a long enough passphrase"
 VIEWPORT = {"width": 1366, "height": 860}
 WAIT_MS = 120_000
 # Pause between "lesson ready" and the click on Run: the page's on-load RunnerState.inspect asks for
@@ -105,42 +103,15 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def register(page, base: str, username: str = "") -> str:
-    username = username or f"bench{int(time.time() * 1000) % 100_000_000}"
-    page.goto(f"{base}/register")
-    page.fill("#username", username)
-    page.fill("#email", f"{username}@example.org")
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    page.click("#register-submit")
-    page.wait_for_url(re.compile(r".*/dashboard$"))
-    return username
-
-
-def open_lesson(page, base: str) -> None:
-    page.goto(f"{base}/lessons/{LESSON_ID}")
-    page.wait_for_selector("#editor .cm-content")
-
-
 def write_first_model(page) -> None:
     """The first step's model, typed like a paste, and saved by the editor's autosave."""
     from playwright.sync_api import expect
 
+    from decode_data.browser_steps import replace_editor_text, wait_saved
+
     expect(page.locator("#editor-path")).to_have_text(MODEL_PATH)
-    page.click("#editor .cm-content")
-    page.keyboard.press("Control+A")
-    page.keyboard.insert_text(FIRST_MODEL)
-    expect(page.locator("#save-state")).to_have_attribute("data-save", "saved", timeout=20_000)
-
-
-def run_dbt(page, command: str) -> str:
-    """Click a dbt button and wait for its outcome line; returns it."""
-    from playwright.sync_api import expect
-
-    page.click("#run-button" if command == "run" else f"#dbt-{command}")
-    outcome = page.locator("#run-outcome")
-    expect(outcome).to_contain_text(f"dbt {command}", timeout=WAIT_MS)
-    return outcome.inner_text()
+    replace_editor_text(page, FIRST_MODEL)
+    wait_saved(page)
 
 
 def wait_rows(page) -> None:
@@ -162,9 +133,11 @@ def set_up_learner(browser, base: str, page_errors: list[str] | None = None) -> 
     """Register, write the first model and seed, in a profile of its own; returns its cookies."""
     context = new_context(browser, page_errors)
     try:
+        from decode_data.browser_steps import open_lesson, register, run_dbt
+
         page = context.new_page()
-        register(page, base)
-        open_lesson(page, base)
+        register(page, base, f"bench{int(time.time() * 1000) % 100_000_000}")
+        open_lesson(page, base, LESSON_ID)
         write_first_model(page)
         seeded = run_dbt(page, "seed")
         if "finished" not in seeded:

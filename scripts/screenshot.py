@@ -17,7 +17,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from decode_data import bench_browser as steps  # noqa: E402 - needs the repo on sys.path
+from decode_data import bench_browser as bench  # noqa: E402 - needs the repo on sys.path
 from decode_data.app_process import LiveApp  # noqa: E402
 
 
@@ -25,18 +25,20 @@ def take(base: str, out: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = steps.launch(playwright)
+        from decode_data import browser_steps as steps
+
+        browser = bench.launch(playwright)
         try:
             # A 1366x860 picture of a browser zoomed out to 80%: the SQL, the rows and the feedback fit.
             page = browser.new_context(viewport={"width": 1708, "height": 1075}, device_scale_factor=0.8).new_page()
             steps.register(page, base, "ada")
-            steps.open_lesson(page, base)
-            steps.write_first_model(page)
+            steps.open_lesson(page, base, bench.LESSON_ID)
+            bench.write_first_model(page)
             steps.run_dbt(page, "seed")
             steps.run_dbt(page, "run")
-            steps.wait_rows(page)
+            bench.wait_rows(page)
             page.click("#check-work")
-            expect(page.locator("#check-feedback")).to_contain_text("Step complete!", timeout=steps.WAIT_MS)
+            expect(page.locator("#check-feedback")).to_contain_text("Step complete!", timeout=bench.WAIT_MS)
             page.locator("#check-feedback").scroll_into_view_if_needed()  # the step panel scrolls alone
             page.evaluate("window.scrollTo(0, 0)")
             page.mouse.move(0, 0)  # no hover highlight in the picture
@@ -49,7 +51,7 @@ def take(base: str, out: Path) -> None:
 
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else REPO_ROOT / "assets" / "screenshot.png"
-    if reason := steps.missing_reason():
+    if reason := bench.missing_reason():
         print(f"screenshot skipped: {reason}", file=sys.stderr)
         return 1
     root = Path(tempfile.mkdtemp(prefix="decode-data-screenshot-"))

@@ -1,63 +1,18 @@
-"""What a learner does in the browser, as small steps the end-to-end tests compose."""
+"""The learner's browser steps (decode_data/browser_steps.py), plus names unique per test."""
 
 from __future__ import annotations
 
 import itertools
-import re
 import time
 
-from playwright.sync_api import Page, expect
+from decode_data.browser_steps import (PASSWORD, open_file, open_lesson, register, replace_editor_text, run_dbt,
+                                       sign_in, wait_saved)
 
-PASSWORD = "a long enough passphrase"
+__all__ = ["PASSWORD", "new_username", "open_file", "open_lesson", "register", "replace_editor_text", "run_dbt",
+           "sign_in", "wait_saved"]
+
 _names = itertools.count(1)
 
 
 def new_username(prefix: str) -> str:
     return f"{prefix}{int(time.time() * 1000) % 10_000_000}{next(_names)}"
-
-
-def register(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/register")
-    page.fill("#username", username)
-    page.fill("#email", f"{username}@example.org")
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    page.click("#register-submit")
-    page.wait_for_url(re.compile(r".*/dashboard$"))
-
-
-def sign_in(page: Page, base: str, login: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/signin")
-    page.fill("#login", login)
-    page.fill("#password", password)
-    page.click("#signin-submit")
-
-
-def open_lesson(page: Page, base: str, lesson_id: str) -> None:
-    page.goto(f"{base}/lessons/{lesson_id}")
-    page.wait_for_selector("#editor .cm-content")
-
-
-def open_file(page: Page, path: str) -> None:
-    page.get_by_role("button", name=path, exact=True).click()
-    expect(page.locator("#editor-path")).to_have_text(path)
-
-
-def replace_editor_text(page: Page, text: str) -> None:
-    """Select all and insert, like a paste: CodeMirror's auto-indent does not touch it."""
-    page.click("#editor .cm-content")
-    page.keyboard.press("Control+A")
-    page.keyboard.insert_text(text)
-
-
-def wait_saved(page: Page) -> None:
-    """Until the autosave of the last edit went through (not just "nothing to save")."""
-    expect(page.locator("#save-state")).to_have_attribute("data-save", "saved", timeout=20_000)
-
-
-def run_dbt(page: Page, command: str) -> str:
-    """Click a dbt button and wait for its outcome line; returns it."""
-    page.click("#run-button" if command == "run" else f"#dbt-{command}")
-    outcome = page.locator("#run-outcome")
-    expect(outcome).to_contain_text(f"dbt {command}", timeout=90_000)
-    return outcome.inner_text()

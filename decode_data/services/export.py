@@ -10,9 +10,7 @@ names a local file, never MotherDuck, and only learner project files are copied.
 from __future__ import annotations
 
 import io
-import os
 import re
-import stat
 import time
 import zipfile
 from pathlib import Path
@@ -24,7 +22,7 @@ from decode_data.models import User
 from decode_data.services.engine.project_files import PROFILE_NAME, dbt_project
 from decode_data.services.lessons import Lesson
 from decode_data.services.save_policy import SERVER_OWNED, read_nofollow
-from decode_data.services.workspace import SKIP_DIRS, ensure_workspace
+from decode_data.services.workspace import ensure_workspace, visible_files
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 # Build output, the warehouse and what only the server uses: never part of the learner's project.
@@ -61,23 +59,8 @@ def _exported(rel_path: str) -> bool:
 
 
 def learner_files(project: Path) -> list[str]:
-    """Project-relative paths of the learner's regular files, sorted; never through a symlink."""
-    found = []
-    for directory, dirs, names in os.walk(project, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
-        base = Path(directory).relative_to(project).as_posix()
-        for name in names:
-            if name.startswith("."):
-                continue
-            try:
-                if not stat.S_ISREG(os.lstat(os.path.join(directory, name)).st_mode):
-                    continue  # symlinks, sockets, fifos
-            except FileNotFoundError:
-                continue  # removed by a running job meanwhile
-            path = name if base == "." else f"{base}/{name}"
-            if _exported(path):
-                found.append(path)
-    return sorted(found)
+    """Project-relative paths of the learner's files that belong in the export, sorted."""
+    return [path for path in visible_files(project) if _exported(path)]
 
 
 def export_filename(user: User, lesson: Lesson) -> str:

@@ -204,21 +204,27 @@ def list_files(user: User, lesson: Lesson) -> list[dict]:
     paths = workspace_paths(user.warehouse_key, lesson.id)
     if not _is_real_dir(paths.project):
         raise WorkspaceMissing(f"no workspace for lesson {lesson.id}")
-    files = []
-    for directory, dirs, names in os.walk(paths.project, followlinks=False):
+    return [{"path": path, "editable": is_savable_path(lesson, path)} for path in visible_files(paths.project)
+            if path.rsplit("/", 1)[-1].lower() not in SERVER_OWNED]
+
+
+def visible_files(project: Path) -> list[str]:
+    """Project-relative paths of the regular files a learner has, sorted: no hidden files, no
+    build output, never through a symlink."""
+    found = []
+    for directory, dirs, names in os.walk(project, followlinks=False):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS]
-        base = Path(directory).relative_to(paths.project).as_posix()
+        base = Path(directory).relative_to(project).as_posix()
         for name in names:
-            if name.startswith(".") or name.lower() in SERVER_OWNED:
+            if name.startswith("."):
                 continue
             try:
                 if not stat.S_ISREG(os.lstat(os.path.join(directory, name)).st_mode):
                     continue  # symlinks, sockets, fifos
             except FileNotFoundError:
                 continue  # removed by a running job meanwhile
-            path = name if base == "." else f"{base}/{name}"
-            files.append({"path": path, "editable": is_savable_path(lesson, path)})
-    return sorted(files, key=lambda f: f["path"])
+            found.append(name if base == "." else f"{base}/{name}")
+    return sorted(found)
 
 
 # --- resetting, rebuilding, pruning -------------------------------------------------------
