@@ -97,11 +97,23 @@ def test_the_same_subject_signs_in_as_the_same_user_even_with_a_new_email(db_ses
     assert len(db_session.exec(select(User)).all()) == 1
 
 
-def test_a_password_account_with_the_same_email_gets_linked(db_session, idp):
-    ada = register(db_session, "alice_w", "alice@example.com", "correct horse battery")
-    assert sign_in(db_session).id == ada.id
-    assert db_session.exec(select(OAuthAccount)).one().user_id == ada.id
-    assert authenticate(db_session, "alice_w", "correct horse battery").id == ada.id
+def test_a_password_account_with_the_same_email_is_not_linked(db_session, idp):
+    """Its email was never verified: a squatter's password account must not receive the owner's
+    sign-ins. The password still works, and nothing was linked or created."""
+    squatter = register(db_session, "alice_w", "alice@example.com", "correct horse battery")
+    with pytest.raises(OAuthLoginError, match="already signs in with a password"):
+        sign_in(db_session)
+    assert db_session.exec(select(OAuthAccount)).all() == []
+    assert len(db_session.exec(select(User)).all()) == 1
+    assert authenticate(db_session, "alice_w", "correct horse battery").id == squatter.id
+
+
+def test_a_second_provider_links_by_the_email_a_first_one_verified(db_session, idp):
+    first = sign_in(db_session)  # the OIDC provider vouched for alice@example.com
+    github = github_provider(CLIENT_ID, CLIENT_SECRET, web_url=idp.issuer, api_url=idp.issuer + "/api")
+    url, _ = authorization_url(db_session, github)
+    assert complete_login(db_session, github, browse(url)).id == first.id
+    assert {a.provider for a in db_session.exec(select(OAuthAccount)).all()} == {"oidc", "github"}
 
 
 def test_a_new_user_gets_a_free_username(db_session, idp):

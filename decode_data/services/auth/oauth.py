@@ -114,6 +114,12 @@ def link_identity(session: Session, provider: Provider, identity: Identity, *,
                                   f"cannot link or create an account. Verify your email at {provider.label}, "
                                   "then try again.")
         user = user_by_email(session, identity.email)
+        if user is not None and user.password_hash and not _has_verified(session, user):
+            # Nobody proved that this password account owns the address: whoever registered it could
+            # be squatting someone else's email, and linking would hand them that person's sign-ins.
+            raise OAuthLoginError(f"An account with this email already signs in with a password. Sign in "
+                                  f"with your password; {provider.label} can be linked once your email is "
+                                  "verified.")
         if user is None:
             user = User(username=unique_username(session, identity.email), email=identity.email)
             session.add(user)
@@ -129,3 +135,8 @@ def link_identity(session: Session, provider: Provider, identity: Identity, *,
         session.refresh(user)
         return user
     raise OAuthLoginError("Signing in collided with another sign-in; please try again.")
+
+
+def _has_verified(session: Session, user: User) -> bool:
+    """True when a provider has vouched for this user's email (it signed in through one)."""
+    return session.exec(select(OAuthAccount.id).where(OAuthAccount.user_id == user.id)).first() is not None
