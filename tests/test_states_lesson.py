@@ -691,3 +691,20 @@ def test_runner_streams_a_real_dbt_job_into_the_state(engine, demo_catalog, db_s
     assert state.error_line == state.errors[0].line >= 1
     assert state.graph  # lineage from the job, laid out for the page
     assert progress.get_progress(db_session, learner, lesson).runs == 2
+
+
+def test_a_lesson_without_steps_yet_still_opens(demo_catalog, lesson_dir, token):
+    from decode_data.services import lessons
+    from decode_data.states.lesson import LessonState
+
+    yml = lesson_dir / "lesson.yml"
+    yml.write_text(yml.read_text(encoding="utf-8").split("steps:")[0], encoding="utf-8")
+    lessons._catalog.cache_clear()  # the catalog is read once per process; the author just edited it
+    try:
+        state = _state(LessonState, "/lessons/demo_lesson")
+        state.session_token = token
+        run_coroutine(LessonState.load_lesson.fn(state))
+        assert (state.not_found, state.title, state.steps, state.step_id) == (False, "Demo lesson", [], "")
+        assert state.instructions == "This lesson has no steps yet."
+    finally:
+        lessons._catalog.cache_clear()

@@ -65,8 +65,13 @@ class LessonState(AuthState):
         return await asyncio.to_thread(self._bind(work, *args))
 
     def _show(self, lesson: Lesson, view: progress_service.ProgressView, step_id: str) -> None:
-        step = next((s for s in lesson.steps if s.id == step_id), lesson.steps[0])
         self.title = lesson.title
+        step = next((s for s in lesson.steps if s.id == step_id), lesson.steps[0] if lesson.steps else None)
+        if step is None:  # a lesson still being written: its files, no steps yet
+            self.step_id, self.step_title, self.instructions = "", "", "This lesson has no steps yet."
+            self.instructions_titled, self.has_hints, self.step_checks, self.steps = False, False, [], []
+            self.percent, self.next_step_id, self.quiz_count = 0, "", len(lesson.quiz)
+            return
         self.step_id, self.step_title, self.instructions = step.id, step.title, step.instructions
         self.instructions_titled = step.instructions.lstrip().startswith("#")
         self.has_hints = bool(step.hints)
@@ -94,7 +99,7 @@ class LessonState(AuthState):
             return progress_service.get_progress(session, user, lesson)
 
         view = await self._with_learner(load)
-        self._show(lesson, view, view.current_step or view.next_step or lesson.steps[0].id)
+        self._show(lesson, view, view.current_step or view.next_step or "")
 
     async def _refresh_progress(self) -> None:
         view = await self._with_learner(progress_service.get_progress)
