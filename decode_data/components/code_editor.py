@@ -43,7 +43,7 @@ class CodeMirror(rx.Component):
     def add_imports(self) -> dict:
         return {
             "@codemirror/lang-sql": [rx.ImportVar(tag="sql")],
-            "@codemirror/view": [rx.ImportVar(tag="keymap")],
+            "@codemirror/view": [rx.ImportVar(tag="keymap"), rx.ImportVar(tag="EditorView")],
             "@codemirror/state": [rx.ImportVar(tag="Prec")],
         }
 
@@ -57,7 +57,7 @@ def code_editor(value: Var, key: Var, on_change, *, run_button_id: str = "",
                 read_only: bool | Var = False, height: str = "100%", label: str = "SQL editor",
                 **props) -> rx.Component:
     """CodeMirror set up for dbt SQL; `on_change` gets the whole document on every edit."""
-    extensions = ["sql()"]
+    extensions = ["sql()", "EditorView.lineWrapping"]  # long comments wrap instead of scrolling away
     if run_button_id:
         extensions.append(_run_shortcut(run_button_id))
     return CodeMirror.create(
