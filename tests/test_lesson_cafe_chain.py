@@ -25,7 +25,6 @@ starter fails each is what `lessons check` proves (tests/test_lessons_check.py).
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import os
 import subprocess
@@ -51,7 +50,6 @@ from decode_data.settings import REPO_ROOT
 LESSON_DIR = REPO_ROOT / "dbt_template" / "cafe_chain"
 SEED_SETS = ("seeds", "seeds_variant", "seeds_bad")
 SEED_FILES = ["raw_order_lines.csv", "raw_orders.csv", "raw_products.csv", "raw_stores.csv"]
-SERVER_OWNED = {"dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"}
 LESSON_ENTRIES = {"lesson.yml", "steps", "seeds", "seeds_variant", "seeds_bad", "starter", "solution", "tools"}
 CHECK_FIELDS = {  # kind -> required fields (README, "Checks")
     "relation": {"model"}, "exists": {"model"}, "depends_on": {"model", "parents"}, "uses_ref": {"model"},
@@ -132,18 +130,11 @@ def test_lesson_loads_with_metadata(lesson):
     assert {p.name for p in LESSON_DIR.iterdir()} <= LESSON_ENTRIES
 
 
-def test_steps_teach_and_checks_are_well_formed(lesson, raw_lesson):
+def test_steps_teach_at_length_and_checks_carry_their_fields(lesson):
+    """The rules every lesson follows are in tests/test_lessons_catalog.py; these are this lesson's."""
     assert 5 <= len(lesson.steps) <= 8
-    used_md = {Path(step["instructions"]).name for step in raw_lesson["steps"]}
-    assert used_md == {p.name for p in (LESSON_DIR / "steps").glob("*.md")}, "every steps/*.md is used"
     for step in lesson.steps:
-        # The loader replaced the path with the Markdown text itself.
-        assert step.instructions.lstrip().startswith("# "), step.id
-        assert "**Done when:**" in step.instructions, step.id
         assert len(step.instructions) > 1000, step.id
-        assert len(step.hints) >= 2 and all(h.strip() for h in step.hints), step.id
-        assert step.explanation.strip(), step.id
-        assert step.checks, step.id
         for check in step.checks:
             kind = check["kind"]
             assert kind in CHECK_FIELDS, (step.id, check)
@@ -172,27 +163,15 @@ def test_staging_checks_require_a_source_not_the_seed(lesson):
                 assert not check["parents"][0].startswith("raw_"), check
 
 
-def test_quiz(raw_lesson, lesson):
+def test_quiz_moves_the_right_answer_around(raw_lesson, lesson):
     quiz = raw_lesson["quiz"]
-    assert 3 <= len(quiz) <= 5
-    for item in quiz:
-        assert item["question"].strip() and item["explanation"].strip()
-        assert len(item["choices"]) >= 2 and all(isinstance(c, str) and c.strip() for c in item["choices"])
-        assert isinstance(item["answer"], int) and 0 <= item["answer"] < len(item["choices"])
     assert len(Counter(item["answer"] for item in quiz)) > 1, "the right answer is not always in one place"
-    if hasattr(lesson, "quiz"):  # the loader reads quizzes (once that change is in)
-        assert len(lesson.quiz) == len(quiz)
+    assert len(lesson.quiz) == len(quiz)
 
 
-@pytest.mark.parametrize("part", ["starter", "solution", *SEED_SETS])
-def test_no_server_owned_or_python_files(part):
-    files = _files(LESSON_DIR / part)
-    assert files, f"{part}/ is empty"
-    for rel in files:
-        assert PurePosixPath(rel).name not in SERVER_OWNED, rel
-        assert not rel.endswith(".py"), rel
-    if part.startswith("seeds"):
-        assert files == SEED_FILES, files
+@pytest.mark.parametrize("seeds", SEED_SETS)
+def test_every_seed_set_has_the_same_files(seeds):
+    assert _files(LESSON_DIR / seeds) == SEED_FILES
 
 
 def test_editable_globs_cover_learner_files_and_nothing_else(lesson):
@@ -258,21 +237,6 @@ def test_solution_yaml_declares_sources_and_documents_and_tests():
 
 
 # ---------------------------------------------------------------- seeds
-
-
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("cafe_chain_generate_seeds", LESSON_DIR / "tools" / "generate_seeds.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_generator_reproduces_every_seed_set_byte_for_byte(tmp_path):
-    _load_generator().generate_all(tmp_path)
-    for seeds in SEED_SETS:
-        assert _files(tmp_path / seeds) == SEED_FILES
-        for name in SEED_FILES:
-            assert (tmp_path / seeds / name).read_bytes() == (LESSON_DIR / seeds / name).read_bytes(), f"{seeds}/{name}"
 
 
 def _read_csv(path: Path) -> list[dict]:

@@ -15,7 +15,6 @@ catch them. That the solution passes every step and the bare starter fails each 
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -48,8 +47,6 @@ SEED_FILES = ["raw_customers.csv", "raw_customers_tomorrow.csv", "raw_orders.csv
               "raw_products_tomorrow.csv"]
 CATEGORIES = ("accessories", "apparel", "components", "tools")
 SERVER_OWNED = {"dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"}
-CHECK_KINDS = {"relation", "depends_on", "uses_ref", "materialized", "dbt_tests", "tests_pass",
-               "tests_catch", "unit_tests", "documented", "sql"}
 TOMORROW = datetime(2024, 7, 1, 6, 30)
 
 
@@ -189,23 +186,14 @@ def _files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
-def test_lesson_loads_and_teaches(lesson):
-    assert lesson.id == LESSON_ID and lesson.level in ("intermediate", "advanced") and lesson.summary
-    assert 4 <= len(lesson.steps) <= 8
+def test_lesson_specifics(lesson):
+    """The rules every lesson follows are in tests/test_lessons_catalog.py; these are this lesson's."""
+    assert lesson.id == LESSON_ID and lesson.level in ("intermediate", "advanced")
+    assert 4 <= len(lesson.steps) <= 8 and lesson.quiz, "a quiz closes this lesson"
     for step in lesson.steps:
-        assert step.instructions.lstrip().startswith("# "), step.id
-        assert "**Done when:**" in step.instructions, step.id
-        assert len(step.hints) >= 2 and step.explanation.strip(), step.id
-        assert step.checks, step.id
         for check in step.checks:
-            assert check["kind"] in CHECK_KINDS and check.get("message"), (step.id, check)
+            assert check.get("message"), (step.id, check)
             assert "name" not in check, "README check kinds name the model with `model:`"
-    raw = yaml.safe_load((LESSON_DIR / "lesson.yml").read_text(encoding="utf-8"))
-    assert 3 <= len(raw["quiz"]) <= 5
-    for question in raw["quiz"]:
-        assert 0 <= question["answer"] < len(question["choices"]) and question["explanation"]
-    referenced = {LESSON_DIR / step["instructions"] for step in raw["steps"]}
-    assert referenced == set((LESSON_DIR / "steps").glob("*.md"))
 
 
 def test_files_follow_the_authoring_rules(lesson):
@@ -254,16 +242,6 @@ def test_some_orders_are_older_than_their_products_first_version(seeds):
     orders = _read(seeds, "raw_orders.csv")
     changes = {_ts(p["updated_at"]).replace(second=0).time() for p in _read(seeds, "raw_products.csv")}
     assert all(_ts(o["ordered_at"]).time() not in changes for o in orders), "no order at a change's instant"
-
-
-def test_generator_reproduces_every_seed_set(tmp_path):
-    spec = importlib.util.spec_from_file_location("hws_seeds", LESSON_DIR / "tools" / "generate_seeds.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.generate_all(tmp_path)
-    for seeds in SEED_SETS:
-        for name in SEED_FILES:
-            assert (tmp_path / seeds / name).read_bytes() == (LESSON_DIR / seeds / name).read_bytes(), (seeds, name)
 
 
 # ---------------------------------------------------------------- typical mistakes, graded for real

@@ -13,7 +13,6 @@ grader (tests/test_lessons_check.py).
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -37,8 +36,6 @@ DBT = Path(sys.executable).parent / "dbt"
 GRADE_SEQUENCE = ("seed", "snapshot", "run", "test")
 SEED_SETS = ("seeds", "seeds_variant", "seeds_bad")
 SERVER_OWNED = {"dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"}
-CHECK_KINDS = {"relation", "depends_on", "uses_ref", "materialized", "dbt_tests", "tests_pass",
-               "tests_catch", "unit_tests", "documented", "sql"}
 FAILED = ("fail", "error", "runtime error")
 
 
@@ -157,23 +154,14 @@ def _files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
-def test_lesson_loads_and_teaches(lesson):
-    assert lesson.id == LESSON_ID and lesson.level == "intermediate" and lesson.summary
-    assert 4 <= len(lesson.steps) <= 8
+def test_lesson_specifics(lesson):
+    """The rules every lesson follows are in tests/test_lessons_catalog.py; these are this lesson's."""
+    assert lesson.id == LESSON_ID and lesson.level == "intermediate"
+    assert 4 <= len(lesson.steps) <= 8 and lesson.quiz, "a quiz closes this lesson"
     for step in lesson.steps:
-        assert step.instructions.lstrip().startswith("# "), step.id
-        assert "**Done when:**" in step.instructions, step.id
-        assert len(step.hints) >= 2 and step.explanation.strip(), step.id
-        assert step.checks, step.id
         for check in step.checks:
-            assert check["kind"] in CHECK_KINDS and check.get("message"), (step.id, check)
+            assert check.get("message"), (step.id, check)
             assert "name" not in check, "README check kinds name the model with `model:`"
-    raw = yaml.safe_load((LESSON_DIR / "lesson.yml").read_text(encoding="utf-8"))
-    assert 3 <= len(raw["quiz"]) <= 5
-    for question in raw["quiz"]:
-        assert 0 <= question["answer"] < len(question["choices"]) and question["explanation"]
-    referenced = {LESSON_DIR / step["instructions"] for step in raw["steps"]}
-    assert referenced == set((LESSON_DIR / "steps").glob("*.md"))
 
 
 def test_files_follow_the_authoring_rules(lesson):
@@ -209,16 +197,6 @@ def test_seed_sets_have_the_same_files_and_columns():
     tickets = _read("seeds", "raw_tickets.csv")
     assert len(_read("seeds", "raw_agents.csv")) == 8 and len(tickets) == 70
     assert len({t["ticket_id"] for t in tickets}) == 64, "six tickets are exported twice"
-
-
-def test_generator_reproduces_every_seed_set(tmp_path):
-    spec = importlib.util.spec_from_file_location("tyd_seeds", LESSON_DIR / "tools" / "generate_seeds.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.generate_all(tmp_path)
-    for seeds in SEED_SETS:
-        for name in _files(LESSON_DIR / seeds):
-            assert (tmp_path / seeds / name).read_bytes() == (LESSON_DIR / seeds / name).read_bytes(), (seeds, name)
 
 
 # ---------------------------------------------------------------- real dbt builds

@@ -1,6 +1,7 @@
 """The lesson catalog, and the first lesson proven with real dbt runs.
 
-Structure: every lesson loads, and hello_dbt follows the authoring rules of dbt_template/README.md.
+Structure: every lesson loads and follows the authoring rules of dbt_template/README.md (its own
+test file adds what is particular to it).
 Behaviour: the reference solution is laid over the starter in a project shaped like the server's,
 then `dbt seed`, `dbt run` and `dbt test` run for real (dbtRunner, in process) against a DuckDB
 file. The solution must pass every step's checks, on the shipped seeds and on a variant of them;
@@ -38,6 +39,7 @@ LESSON_ID = "hello_dbt"
 SERVER_OWNED = {"dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"}
 LESSON_ENTRIES = {"lesson.yml", "seeds", "seeds_variant", "seeds_bad", "starter", "solution", "steps", "tools"}
 CHECK_KINDS = set(CHECKS)
+ALL_LESSONS = sorted(p.parent.name for p in TEMPLATE_DIR.glob("*/lesson.yml"))
 SOLUTION_MODELS = {"stg_customers", "stg_orders", "customer_orders", "customers", "revenue_by_country"}
 
 # What the server writes before every job (server-owned; lessons never ship these files).
@@ -80,19 +82,25 @@ def test_unknown_lesson_is_not_found():
         get_lesson("no_such_lesson", TEMPLATE_DIR)
 
 
-def test_lesson_metadata(lesson):
-    assert lesson.title and lesson.summary
-    assert lesson.level in ("beginner", "intermediate", "advanced")
-    assert 5 <= lesson.minutes <= 120
-    assert lesson.dir == TEMPLATE_DIR / LESSON_ID
+@pytest.fixture(params=ALL_LESSONS)
+def each_lesson(request):
+    return get_lesson(request.param, TEMPLATE_DIR)
 
 
-def test_steps_teach(lesson):
-    assert len(lesson.steps) >= 4
-    assert len({step.id for step in lesson.steps}) == len(lesson.steps), "step ids must be unique"
-    for step in lesson.steps:
+def test_lesson_metadata(each_lesson):
+    assert each_lesson.title and each_lesson.summary
+    assert each_lesson.level in ("beginner", "intermediate", "advanced")
+    assert 5 <= each_lesson.minutes <= 120
+    assert each_lesson.dir == TEMPLATE_DIR / each_lesson.id
+
+
+def test_steps_teach(each_lesson):
+    assert len(each_lesson.steps) >= 4
+    assert len({step.id for step in each_lesson.steps}) == len(each_lesson.steps), "step ids must be unique"
+    for step in each_lesson.steps:
         # The loader replaced the path with the Markdown text itself.
         assert step.instructions.lstrip().startswith("# "), step.id
+        assert "**Done when:**" in step.instructions, step.id
         assert len(step.instructions) > 300, step.id
         assert len(step.hints) >= 2 and all(isinstance(h, str) and h.strip() for h in step.hints), step.id
         assert step.explanation.strip(), step.id
@@ -103,10 +111,20 @@ def test_steps_teach(lesson):
                 assert isinstance(check["sql"], str) and isinstance(check["expect_min"], int)
 
 
-def test_lesson_folder_holds_only_known_entries(lesson):
-    assert {p.name for p in lesson.dir.iterdir()} <= LESSON_ENTRIES
-    referenced = {(lesson.dir / "steps" / Path(p).name) for p in _step_paths(lesson)}
-    assert referenced == set((lesson.dir / "steps").glob("*.md")), "every steps/*.md is used, and only those"
+def test_quiz_is_well_formed(each_lesson):
+    if not each_lesson.quiz:
+        return  # the quiz is optional
+    assert 3 <= len(each_lesson.quiz) <= 5
+    for question in each_lesson.quiz:
+        assert question.question.strip() and question.explanation.strip()
+        assert len(question.choices) >= 2 and all(c.strip() for c in question.choices)
+        assert 0 <= question.answer < len(question.choices)
+
+
+def test_lesson_folder_holds_only_known_entries(each_lesson):
+    assert {p.name for p in each_lesson.dir.iterdir()} <= LESSON_ENTRIES
+    referenced = {(each_lesson.dir / "steps" / Path(p).name) for p in _step_paths(each_lesson)}
+    assert referenced == set((each_lesson.dir / "steps").glob("*.md")), "every steps/*.md is used, and only those"
 
 
 def _step_paths(lesson) -> list[str]:
@@ -114,23 +132,40 @@ def _step_paths(lesson) -> list[str]:
     return [step["instructions"] for step in raw["steps"]]
 
 
-@pytest.mark.parametrize("part", ["starter", "solution", "seeds"])
-def test_no_server_owned_or_python_files(lesson, part):
-    files = _files(lesson.dir / part)
-    assert files, f"{part}/ is empty"
-    for rel in files:
-        assert PurePosixPath(rel).name not in SERVER_OWNED, rel
-        assert not rel.endswith(".py"), rel
-    if part == "seeds":
-        assert all(rel.endswith(".csv") and "/" not in rel for rel in files), files
+def _seed_sets(lesson) -> list[str]:
+    return sorted(p.name for p in lesson.dir.iterdir() if p.name.startswith("seeds"))
 
 
-def test_editable_globs_cover_learner_files_and_nothing_server_owned(lesson):
-    for rel in _files(lesson.starter_dir) + _files(lesson.solution_dir):
-        assert lesson.is_editable(rel), rel
-    for rel in ["dbt_project.yml", "profiles.yml", "packages.yml", "models/evil.py",
-                *(f"seeds/{name}" for name in _files(lesson.seeds_dir))]:
-        assert not lesson.is_editable(rel), rel
+def test_no_server_owned_or_python_files(each_lesson):
+    for part in ["starter", "solution", *_seed_sets(each_lesson)]:
+        files = _files(each_lesson.dir / part)
+        assert files, f"{part}/ is empty"
+        for rel in files:
+            assert PurePosixPath(rel).name not in SERVER_OWNED, rel
+            assert not rel.endswith(".py"), rel
+        if part.startswith("seeds"):
+            assert all(rel.endswith(".csv") and "/" not in rel for rel in files), files
+    python = [p.relative_to(each_lesson.dir).as_posix() for p in each_lesson.dir.rglob("*.py")]
+    assert python == ["tools/generate_seeds.py"], "Python lives only in the author's tools/"
+
+
+def test_editable_globs_cover_learner_files_and_nothing_server_owned(each_lesson):
+    for rel in _files(each_lesson.starter_dir) + _files(each_lesson.solution_dir):
+        assert each_lesson.is_editable(rel), rel
+    for rel in ["dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml", "models/evil.py",
+                "macros/evil.py", *(f"seeds/{name}" for name in _files(each_lesson.seeds_dir))]:
+        assert not each_lesson.is_editable(rel), rel
+
+
+@pytest.mark.parametrize("lesson_id", [i for i in ALL_LESSONS if i != LESSON_ID])
+def test_generator_reproduces_every_seed_set_byte_for_byte(lesson_id, tmp_path):
+    """hello_dbt's generator writes its main seeds only (below); the others write every set."""
+    lesson = get_lesson(lesson_id, TEMPLATE_DIR)
+    _load_generator(lesson).generate_all(tmp_path)
+    for seeds in _seed_sets(lesson):
+        assert _files(tmp_path / seeds) == _files(lesson.dir / seeds), seeds
+        for name in _files(lesson.dir / seeds):
+            assert (tmp_path / seeds / name).read_bytes() == (lesson.dir / seeds / name).read_bytes(), (seeds, name)
 
 
 def test_solution_has_exactly_five_models_and_starter_the_same_files(lesson):
@@ -157,7 +192,7 @@ def test_seeds_are_small_and_regenerated_byte_for_byte(lesson, tmp_path):
 
 def _load_generator(lesson):
     path = lesson.dir / "tools" / "generate_seeds.py"
-    spec = importlib.util.spec_from_file_location("hello_dbt_generate_seeds", path)
+    spec = importlib.util.spec_from_file_location(f"{lesson.id}_generate_seeds", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
