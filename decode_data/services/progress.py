@@ -241,22 +241,22 @@ def answer_quiz(session: Session, user: User, lesson: Lesson, answers: dict[int,
                       questions=results, progress=view)
 
 
-def record_run(session: Session, user: User, lesson: Lesson) -> ProgressView:
-    """Count one dbt job the learner ran in this lesson."""
+def _count(session: Session, user: User, lesson: Lesson, counter: str) -> ProgressView:
     user_id, username = _identity(user)
     with _locked(session, user_id, lesson.id) as row:
-        row.runs += 1
+        setattr(row, counter, getattr(row, counter) + 1)
         view = _view(lesson, user_id, username, row)
     return view
+
+
+def record_run(session: Session, user: User, lesson: Lesson) -> ProgressView:
+    """Count one dbt job the learner ran in this lesson."""
+    return _count(session, user, lesson, "runs")
 
 
 def record_query(session: Session, user: User, lesson: Lesson) -> ProgressView:
     """Count one warehouse query the learner ran in this lesson."""
-    user_id, username = _identity(user)
-    with _locked(session, user_id, lesson.id) as row:
-        row.queries += 1
-        view = _view(lesson, user_id, username, row)
-    return view
+    return _count(session, user, lesson, "queries")
 
 
 def set_current_step(session: Session, user: User, lesson: Lesson, step_id: str) -> ProgressView:

@@ -14,7 +14,7 @@ import reflex as rx
 from decode_data.db import session_scope
 from decode_data.services.auth import end_session, user_for_session
 from decode_data.settings import get_settings
-from decode_data.states.access import HOME_ROUTE, SIGN_IN_ROUTE
+from decode_data.states.access import SIGN_IN_ROUTE
 
 SESSION_COOKIE = "dd_session"
 
@@ -77,5 +77,3 @@ class AuthState(rx.State):
         self.session_token = token
         self.username = username
 
-
-__all__ = ["AuthState", "HOME_ROUTE", "SESSION_COOKIE"]

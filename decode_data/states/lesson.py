@@ -37,12 +37,15 @@ class LessonState(AuthState):
     step_id: str = ""
     step_title: str = ""
     instructions: str = ""
-    instructions_titled: bool = False  # the Markdown starts with its own heading
     percent: int = 0
     next_step_id: str = ""  # the first step not done yet, after this one
     has_hints: bool = False
     step_checks: list[str] = []  # what "Check my work" looks at, in words
-    quiz_count: int = 0
+
+    @rx.var
+    def instructions_titled(self) -> bool:
+        """The Markdown starts with its own heading: the page does not add the step title."""
+        return self.instructions.lstrip().startswith("#")
 
     def _lesson(self) -> Lesson:
         return get_lesson(self.lesson_id)
@@ -69,14 +72,11 @@ class LessonState(AuthState):
         step = next((s for s in lesson.steps if s.id == step_id), lesson.steps[0] if lesson.steps else None)
         if step is None:  # a lesson still being written: its files, no steps yet
             self.step_id, self.step_title, self.instructions = "", "", "This lesson has no steps yet."
-            self.instructions_titled, self.has_hints, self.step_checks, self.steps = False, False, [], []
-            self.percent, self.next_step_id, self.quiz_count = 0, "", len(lesson.quiz)
+            self.has_hints, self.step_checks, self.steps, self.percent, self.next_step_id = False, [], [], 0, ""
             return
         self.step_id, self.step_title, self.instructions = step.id, step.title, step.instructions
-        self.instructions_titled = step.instructions.lstrip().startswith("#")
         self.has_hints = bool(step.hints)
         self.step_checks = list(dict.fromkeys(describe_pass(c) for c in step.checks))
-        self.quiz_count = len(lesson.quiz)
         self.steps = step_items(lesson, view, step.id)
         self.percent = view.percent
         ids = [s.id for s in lesson.steps]

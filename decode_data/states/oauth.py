@@ -12,7 +12,7 @@ import reflex as rx
 
 from decode_data.db import session_scope
 from decode_data.services.auth import AuthError, authorization_url, complete_login, configured_providers, start_session
-from decode_data.states.access import HOME_ROUTE, safe_next
+from decode_data.states.access import safe_next
 from decode_data.states.auth import AuthState
 
 STATE_COOKIE = "dd_oauth_state"
@@ -54,7 +54,7 @@ class OAuthState(AuthState):
             return None
         self.pending_state = state
         self.next_path = safe_next(self.router.url.query_parameters.get("next"))
-        return rx.redirect(url, is_external=False)
+        return rx.redirect(url)  # another host: the browser leaves the app for the provider
 
     @rx.event
     async def finish(self):
@@ -70,5 +70,5 @@ class OAuthState(AuthState):
         finally:
             self.pending_state = ""
         self._signed_in_as(token, username)
-        target, self.next_path = safe_next(self.next_path or HOME_ROUTE), ""
+        target, self.next_path = safe_next(self.next_path), ""
         return rx.redirect(target)

@@ -24,7 +24,8 @@ from decode_data.states.chart_models import (
     CHART_TYPES, TableItem, chart_data, default_axes, numeric_columns, rows_summary, table_items, x_choices,
 )
 from decode_data.states.lesson import lesson_id_from_path
-from decode_data.states.view_models import PAGE_SIZE, grid_rows, page_count
+from decode_data.states.paged_rows import PagedRows
+from decode_data.states.view_models import grid_rows
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def _run_query(session, user, lesson, sql: str) -> QueryOutcome:
     return outcome_of(query(session, user, lesson, sql))
 
 
-class QueryState(AuthState):
+class QueryState(PagedRows, AuthState):
     lesson_id: str = ""
     lesson_title: str = ""
     not_found: bool = False
@@ -92,11 +93,9 @@ class QueryState(AuthState):
     error: str = ""
     has_result: bool = False
     columns: list[str] = []
-    rows: list[list[str]] = []
     total_rows: int = 0
     truncated: bool = False
     elapsed: str = ""
-    page: int = 0
 
     numeric: list[str] = []
     chart_type: str = "bar"
@@ -106,14 +105,6 @@ class QueryState(AuthState):
 
     _sql: str = ""  # the editor's text as typed (server side only: no echo per keystroke)
     _values: list[list] = []  # the result's JSON-safe values, for chart points
-
-    @rx.var
-    def page_rows(self) -> list[list[str]]:
-        return self.rows[self.page * PAGE_SIZE:(self.page + 1) * PAGE_SIZE]
-
-    @rx.var
-    def pages(self) -> int:
-        return page_count(len(self.rows))
 
     @rx.var
     def summary(self) -> str:
@@ -234,13 +225,6 @@ class QueryState(AuthState):
 
     # ------------------------------------------------------------ paging and chart choices
 
-    @rx.event
-    def next_page(self):
-        self.page = min(self.page + 1, self.pages - 1)
-
-    @rx.event
-    def previous_page(self):
-        self.page = max(self.page - 1, 0)
 
     def _rechart(self) -> None:
         self.x_column, self.y_column = default_axes(self.chart_type, self.columns, self.numeric,

@@ -19,7 +19,8 @@ from decode_data.services.runs import inspect_project, run_dbt
 from decode_data.services.warehouse import preview_relation
 from decode_data.states.access import NotSignedIn
 from decode_data.states.editor import EditorState
-from decode_data.states.view_models import PAGE_SIZE, grid_rows, page_count
+from decode_data.states.paged_rows import PagedRows
+from decode_data.states.view_models import grid_rows
 
 STREAM_EVERY_S = 0.15
 MAX_LOG_LINES = 400
@@ -60,7 +61,7 @@ def selector(scope: str, node: str) -> str | None:
     return pattern.format(node)
 
 
-class RunnerState(EditorState):
+class RunnerState(PagedRows, EditorState):
     running: bool = False
     command: str = ""
     logs: list[str] = []
@@ -70,9 +71,7 @@ class RunnerState(EditorState):
     outcome_message: str = ""
     errors: list[ErrorItem] = []
     columns: list[str] = []
-    rows: list[list[str]] = []
     total_rows: int = 0
-    page: int = 0
     preview_of: str = ""
     compiled_sql: str = ""
     graph: dict = {}
@@ -87,14 +86,6 @@ class RunnerState(EditorState):
         return node_name_of(self.path)
 
     @rx.var
-    def page_rows(self) -> list[list[str]]:
-        return self.rows[self.page * PAGE_SIZE:(self.page + 1) * PAGE_SIZE]
-
-    @rx.var
-    def pages(self) -> int:
-        return page_count(len(self.rows))
-
-    @rx.var
     def progress_value(self) -> int:
         total = len(self.nodes)
         return 100 if not self.running and total else (self.done_count * 100 // total if total else 0)
@@ -103,13 +94,6 @@ class RunnerState(EditorState):
     def set_scope(self, scope: str):
         self.scope = scope if scope in SCOPES else "model"
 
-    @rx.event
-    def next_page(self):
-        self.page = min(self.page + 1, self.pages - 1)
-
-    @rx.event
-    def previous_page(self):
-        self.page = max(self.page - 1, 0)
 
     def _relayout(self) -> None:
         node = self.current_node
