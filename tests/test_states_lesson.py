@@ -534,15 +534,15 @@ def test_editor_opens_autosaves_and_resolves_a_conflict(db_session, learner, tok
     path = "models/stg_customers.sql"
     starter = (hello_lesson.starter_dir / path).read_text(encoding="utf-8")
     assert state.path == path and state.loaded_text == starter and state.editable
-    assert state.doc_key == f"{path}#1" and state.save_status == "" and not state.dirty
+    assert state.doc_key == f"{path}#1" and state.save_status == ""
     assert {f.path for f in state.files} >= {path, "models/schema.yml", "seeds/raw_customers.csv"}
     assert next(f for f in state.files if f.path == "seeds/raw_customers.csv").editable is False
 
     mine = "select * from {{ ref('raw_customers') }}\n"
     assert EditorState.edit.fn(state, mine) == EditorState.autosave  # starts the autosave task
-    assert state.save_status == "unsaved" and state.dirty
+    assert state.save_status == "unsaved"
     run_coroutine(state._save())
-    assert state.save_status == "saved" and not state.dirty
+    assert state.save_status == "saved"
     assert workspace.read_file(learner, hello_lesson, path) == mine
     assert _edits(learner.id, "hello_dbt") == {path: mine}
 

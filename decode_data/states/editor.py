@@ -55,10 +55,6 @@ class EditorState(LessonState):
     _saving: bool = False
     _version: int = 0
 
-    @rx.var
-    def dirty(self) -> bool:
-        return self.save_status in ("unsaved", "saving", "conflict", "error")
-
     @rx.event
     async def load_files(self):
         """After load_lesson: the tree, and the step's first editable file in the editor."""
