@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
              ("lessons check", "lessons check hello_dbt cafe_chain"), cli_grading.check,
              "Runs in a throw-away data folder with fresh sandboxed workspaces; exit 1 on any failure.")
     p.add_argument("ids", nargs="*", metavar="ID", help="lesson ids (default: every lesson)")
+    p.add_argument("--mutants", action="store_true",
+                   help="also grade generated mutants of each step's solution and print the mutation score")
     p = _add(lessons, "import", "Turn an existing dbt project (seeds, SQL models, YAML tests) into a lesson.",
              ("lessons import ~/code/jaffle_shop --id jaffle_shop",
               "lessons import tests/fixtures/jaffle_project --id jaffle --title \"Jaffle Shop\" --force"),

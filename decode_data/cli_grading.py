@@ -55,10 +55,12 @@ def check(args) -> int:
     lessons = [find_lesson(i) for i in args.ids] if args.ids else list_lessons()
     with tempfile.TemporaryDirectory(prefix="decode-data-lessons-check-") as scratch:
         _use_scratch_data_dir(scratch)
-        rows, ok = _check_all(lessons)
-    out(table(["lesson", "step", "solution", "starter", "result"], rows))
+        rows, problems = _check_all(lessons, mutants=getattr(args, "mutants", False))
+    out(table(["lesson", "step", "solution", "starter", "wrong answers", "mutants", "result"], rows))
     out(f"\n{sum(1 for r in rows if r[-1] == 'ok')} of {len(rows)} steps ok")
-    return EXIT_OK if ok else EXIT_FAILED
+    if problems:
+        out("\n" + "\n".join(f"- {p}" for p in problems))
+    return EXIT_FAILED if problems or any(r[-1] != "ok" for r in rows) else EXIT_OK
 
 
 def _use_scratch_data_dir(scratch: str) -> None:
@@ -70,21 +72,38 @@ def _use_scratch_data_dir(scratch: str) -> None:
     migrate()
 
 
-def _check_all(lessons) -> tuple[list[list], bool]:
+def _check_all(lessons, mutants: bool = False) -> tuple[list[list], list[str]]:
     from decode_data.db import session_scope
+    from decode_data.services.authoring.proofs import prove_wrong_answers
     from decode_data.services.engine import get_engine
     from decode_data.services.lesson_check import check_lesson, describe
 
     get_engine()
-    rows, ok = [], True
+    rows, problems = [], []
     with session_scope() as session:
         for lesson in lessons:
+            proofs = prove_wrong_answers(lesson)
+            problems += [f"{lesson.id}: {p.describe()}" for p in proofs if not p.ok]
+            scores = _mutation_scores(lesson) if mutants else {}
             for step in check_lesson(session, lesson):
-                ok = ok and step.ok
-                rows.append([step.lesson_id, step.step_id,
-                             _mark(step.solution), _mark(step.starter),
-                             describe(step)])
-    return rows, ok
+                mine = [p for p in proofs if p.answer.step_id == step.step_id]
+                wrong = f"{sum(p.ok for p in mine)}/{len(mine)} rejected" if mine else "none"
+                result = describe(step)
+                if result == "ok" and any(not p.ok for p in mine):
+                    result = "a wrong answer slips through (below)"
+                score = scores.get(step.step_id)
+                if score is not None and result == "ok" and not score.ok:
+                    result = f"mutation score {score.percent:.0f}% < {score.target:.0f}% (below)"
+                    problems += [f"{lesson.id}/{step.step_id}: survivor: {m}" for m in score.survivors]
+                rows.append([step.lesson_id, step.step_id, _mark(step.solution), _mark(step.starter),
+                             wrong, score.label if score else "-", result])
+    return rows, problems
+
+
+def _mutation_scores(lesson) -> dict:
+    from decode_data.services.authoring.mutation_score import mutation_scores
+
+    return mutation_scores(lesson)
 
 
 def _mark(feedback) -> str:

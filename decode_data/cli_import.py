@@ -36,8 +36,9 @@ def import_lesson(args) -> int:
             lesson = load_lesson(report.lesson_dir)
         except LessonFormatError as exc:
             raise CliError(f"the imported lesson does not load: {exc}", code=EXIT_FAILED) from None
-        rows, ok = cli_grading._check_all([lesson])
-    out(table(["lesson", "step", "solution", "starter", "result"], rows))
+        rows, problems = cli_grading._check_all([lesson])
+    ok = not problems and all(r[-1] == "ok" for r in rows)
+    out(table(["lesson", "step", "solution", "starter", "wrong answers", "mutants", "result"], rows))
     out(f"\n{sum(1 for r in rows if r[-1] == 'ok')} of {len(rows)} steps ok")
     if ok:
         out(f"\nLesson {args.id} is ready in {report.lesson_dir}: read its steps/ and lesson.yml "

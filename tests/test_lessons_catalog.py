@@ -37,7 +37,7 @@ from decode_data.settings import REPO_ROOT
 TEMPLATE_DIR = REPO_ROOT / "dbt_template"
 LESSON_ID = "hello_dbt"
 SERVER_OWNED = {"dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"}
-LESSON_ENTRIES = {"lesson.yml", "seeds", "seeds_variant", "seeds_bad", "starter", "solution", "steps", "tools"}
+LESSON_ENTRIES = {"lesson.yml", "seeds", "starter", "solution", "steps", "tools", "wrong_answers"}
 CHECK_KINDS = set(CHECKS)
 ALL_LESSONS = sorted(p.parent.name for p in TEMPLATE_DIR.glob("*/lesson.yml"))
 SOLUTION_MODELS = {"stg_customers", "stg_orders", "customer_orders", "customers", "revenue_by_country"}
@@ -122,7 +122,8 @@ def test_quiz_is_well_formed(each_lesson):
 
 
 def test_lesson_folder_holds_only_known_entries(each_lesson):
-    assert {p.name for p in each_lesson.dir.iterdir()} <= LESSON_ENTRIES
+    entries = {p.name for p in each_lesson.dir.iterdir()}
+    assert {e for e in entries if not e.startswith("seeds_")} <= LESSON_ENTRIES  # seeds_* : more seed sets
     referenced = {(each_lesson.dir / "steps" / Path(p).name) for p in _step_paths(each_lesson)}
     assert referenced == set((each_lesson.dir / "steps").glob("*.md")), "every steps/*.md is used, and only those"
 

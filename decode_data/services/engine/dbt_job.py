@@ -14,7 +14,7 @@ from typing import Callable
 from decode_data.services.engine.errors import clean_message, learner_error
 from decode_data.services.engine.jobs import (Job, JobRejected, JobResult, LearnerError, NodeResult,
                                               Preview)
-from decode_data.services.engine.values import json_row
+from decode_data.services.engine.values import json_row, json_value
 
 Emit = Callable[[dict], None]
 _SELECT_RE = re.compile(r"^[A-Za-z0-9_.,:+*@/ -]{1,300}$")
@@ -24,6 +24,10 @@ _HIDDEN_EVENTS = {"Formatting", "ParsePerfInfoPath"}  # noise, or a server path
 # What the grader builds on a fresh warehouse: every later step sees the earlier ones' output,
 # and a failing test never hides a model (as `dbt build` would, by skipping its children).
 GRADE_SEQUENCE = ("seed", "snapshot", "run", "test")
+# Configs the grader can ask about (a step that teaches severity or a snapshot strategy checks it).
+GRADED_CONFIG = ("materialized", "severity", "where", "store_failures", "warn_if", "error_if", "limit",
+                 "unique_key", "strategy", "updated_at", "check_cols", "incremental_strategy",
+                 "invalidate_hard_deletes", "hard_deletes", "on_schema_change")
 
 
 def dbt_args(job: Job, project: Path) -> list[str]:
@@ -85,10 +89,15 @@ def _describe(node) -> dict:
         "columns": {name: (col.description or "") for name, col in
                     (getattr(node, "columns", None) or {}).items()},
     }
+    if config is not None:
+        entry["config"] = {key: json_value(value) if not isinstance(value, (list, dict)) else value
+                           for key in GRADED_CONFIG if (value := getattr(config, key, None)) is not None}
     test = getattr(node, "test_metadata", None)
     if test is not None:
         entry.update(test_name=test.name, column=getattr(node, "column_name", None),
-                     attached=getattr(node, "attached_node", None))
+                     attached=getattr(node, "attached_node", None),
+                     test_kwargs={k: v for k, v in (test.kwargs or {}).items()
+                                  if k not in ("model", "column_name") and isinstance(v, (str, int, float, list))})
     if node.resource_type.value == "unit_test":
         entry["attached"] = f"model.{node.package_name}.{node.model}"
     return entry
@@ -98,8 +107,10 @@ def _lineage(manifest) -> dict:
     """The project's graph as plain data: for the lineage view and the grader's graph checks."""
     kinds = ("model", "seed", "snapshot", "source", "test", "unit_test")
     everything = {**manifest.nodes, **manifest.sources, **getattr(manifest, "unit_tests", {})}
+    docs = {doc.name: doc.block_contents.strip() for doc in manifest.docs.values()
+            if doc.package_name not in ("dbt", "dbt_duckdb")}
     return {"nodes": {uid: _describe(node) for uid, node in everything.items()
-                      if node.resource_type.value in kinds}}
+                      if node.resource_type.value in kinds}, "docs": docs}
 
 
 def _node_result(result, manifest) -> NodeResult:
@@ -117,7 +128,8 @@ def _node_result(result, manifest) -> NodeResult:
                       resource_type=node.resource_type.value, status=status,
                       path=getattr(node, "original_file_path", None),
                       execution_time=round(float(result.execution_time or 0.0), 4),
-                      message=message, error=error)
+                      message=message, error=error,
+                      failures=result.failures if isinstance(result.failures, int) else None)
 
 
 def _caused_by_memory(exc: BaseException | None) -> bool:
@@ -163,6 +175,20 @@ def _collect(result: JobResult, job: Job, outcome, manifest) -> None:
             rows = [json_row(row) for row in table.rows[:job.row_cap]]
             result.preview = Preview(columns=list(table.column_names), rows=rows,
                                      total_rows=len(table.rows), truncated=len(table.rows) > len(rows))
+
+
+def close_duckdb() -> None:
+    """Close dbt-duckdb's process-wide connection: it must not cross a fork (its threads do
+    not, and the child would crash), and it holds the warehouse file until closed."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    if DuckDBConnectionManager._ENV is not None:
+        DuckDBConnectionManager._ENV.close()
+        DuckDBConnectionManager._ENV = None
+    from dbt.adapters.factory import reset_adapters
+    reset_adapters()
+    import gc
+    gc.collect()
 
 
 def run_dbt(job: Job, project: Path, emit: Emit) -> JobResult:

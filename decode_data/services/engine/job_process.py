@@ -69,6 +69,15 @@ def _confinement(root: Path, limits: JobLimits, config: dict) -> sandbox.Confine
     )
 
 
+def _built_relations(job: Job, warehouse: Path, lockdown: dict) -> list[dict]:
+    """The grader reads every relation in the same job: no second job, no second fork."""
+    from decode_data.services.engine.dbt_job import close_duckdb
+    from decode_data.services.engine.query_job import dump_relations
+
+    close_duckdb()  # dbt-duckdb still holds the file open read-write
+    return dump_relations(job, warehouse, lockdown)
+
+
 def run_job_process(request: dict, config: dict, send) -> None:
     job = Job.from_dict(request["job"])
     root, project, warehouse = (Path(request["paths"][k]) for k in ("root", "project", "warehouse"))
@@ -99,6 +108,8 @@ def run_job_process(request: dict, config: dict, send) -> None:
         else:
             from decode_data.services.engine.dbt_job import run_dbt
             result = run_dbt(job, project, emit)
+            if job.command == "grade_build":
+                result.tables = _built_relations(job, warehouse, lockdown_config(root, project, limits))
     except JobRejected as exc:
         result = JobResult(status="rejected", command=job.command, errors=[LearnerError(message=str(exc))])
     except MemoryError:

@@ -56,6 +56,7 @@ class NodeResult:
     execution_time: float = 0.0
     message: str = ""
     error: LearnerError | None = None
+    failures: int | None = None  # rows a data test found (what `where`/severity change)
 
 
 @dataclass

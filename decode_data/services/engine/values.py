@@ -12,7 +12,9 @@ def json_value(value):
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, Decimal):
-        return float(value) if value == value.to_integral_value() or abs(value) < 1e15 else str(value)
+        if value == value.to_integral_value() and abs(value) < 1e15:
+            return int(value)  # 12.00 shows as 12, never as 12.0
+        return float(value) if abs(value) < 1e15 else str(value)
     if isinstance(value, (bytes, bytearray)):
         return value.hex()
     return str(value)

@@ -45,19 +45,6 @@ def _disable_python_models() -> None:
     environments.Environment.run_python_job = classmethod(refuse)
 
 
-def _close_duckdb() -> None:
-    # A DuckDB instance must not cross a fork: its threads do not, and the child would crash.
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    if DuckDBConnectionManager._ENV is not None:
-        DuckDBConnectionManager._ENV.close()
-        DuckDBConnectionManager._ENV = None
-    from dbt.adapters.factory import reset_adapters
-    reset_adapters()
-    import gc
-    gc.collect()
-
-
 WARM_SCHEMA = """
 version: 2
 models:
@@ -109,7 +96,9 @@ def _warm_up(scratch: Path) -> None:
     for command in ("build", "show", "compile", "run", "test", "seed"):
         run_dbt(Job("warmup", "warmup", command, select="warm_model" if command == "show" else None),
                 project, lambda _e: None)
-    _close_duckdb()
+    from decode_data.services.engine.dbt_job import close_duckdb
+
+    close_duckdb()
     del os.environ["DBT_STATIC_PARSER"]
     run_query(Job("warmup", "warmup", "query", sql="select 1"), scratch / "warehouse.duckdb",
               {"readable_dirs": [], "temp_dir": str(scratch / "tmp"), "memory_mb": 128,

@@ -10,34 +10,40 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from decode_data.services.engine import Job, JobResult, get_engine
+from decode_data.services.engine.jobs import NodeResult
 from decode_data.services.engine.project_files import SERVER_OWNED
 from decode_data.services.grader.compare import Table
 from decode_data.services.lessons import Lesson
 from decode_data.settings import get_settings
 
 GRADE_ROW_CAP = 20_000
-IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 COPIED_DIRS = ("models", "macros", "tests", "snapshots", "analyses")
-_reference_lock = threading.Lock()
+_reference_locks: dict[tuple, threading.Lock] = {}
+_locks_guard = threading.Lock()
 
 
 @dataclass
 class Build:
-    """One project built on one seed set, with the relations it produced."""
+    """One project built on one seed set, with the relations it produced (read in the same job)."""
 
     key: str  # lock key of the owner (learner or reference)
     seeds: str
     paths: dict
     result: JobResult
-    relations: set[str] = field(default_factory=set)
-    _tables: dict[str, Table] = field(default_factory=dict)
+    relations: dict[str, dict] = field(default_factory=dict)  # lower-case name -> dumped relation
+
+    @property
+    def built(self) -> bool:
+        """Every model, seed and snapshot built (tests may fail: bad seed sets are made for that)."""
+        return bool(self.result.lineage) and not any(
+            n.status in ("error", "runtime error", "skipped") for n in self.result.nodes
+            if n.resource_type in ("model", "seed", "snapshot"))
 
     def node(self, name: str) -> dict | None:
         for uid, node in self.result.lineage.get("nodes", {}).items():
@@ -45,18 +51,22 @@ class Build:
                 return {"unique_id": uid, **node}
         return None
 
+    def node_result(self, unique_id: str) -> NodeResult | None:
+        return next((n for n in self.result.nodes if n.unique_id == unique_id), None)
+
     def node_status(self, unique_id: str) -> str | None:
-        return next((n.status for n in self.result.nodes if n.unique_id == unique_id), None)
+        found = self.node_result(unique_id)
+        return found.status if found else None
 
     def table(self, name: str) -> Table | None:
-        if name.lower() not in self.relations or not IDENTIFIER_RE.match(name):
+        entry = self.relations.get(name.lower())
+        if entry is None or entry.get("error"):
             return None
-        if name not in self._tables:
-            fetched = self.query(f'select * from main."{name}"')
-            if not fetched.ok or fetched.preview is None:
-                return None
-            self._tables[name] = Table(columns=fetched.preview.columns, rows=fetched.preview.rows)
-        return self._tables[name]
+        return Table(columns=entry["columns"], rows=entry["rows"])
+
+    def read_error(self, name: str) -> str | None:
+        """The database's error when the relation exists but fails when read (a broken view)."""
+        return (self.relations.get(name.lower()) or {}).get("error")
 
     def query(self, sql: str) -> JobResult:
         job = Job(learner_key=self.key, lesson_id="grading", command="query", sql=sql,
@@ -94,12 +104,11 @@ def build(key: str, lesson_id: str, root: Path, source_project: Path, seed_dir: 
     for stale in (warehouse, root / "warehouse.duckdb.wal"):
         stale.unlink(missing_ok=True)
     paths = {"root": root, "project": project, "warehouse": warehouse}
-    result = get_engine().submit(Job(learner_key=key, lesson_id=lesson_id, command="grade_build"), paths)
-    made = Build(key=key, seeds=seeds, paths=paths, result=result)
-    listed = get_engine().submit(Job(learner_key=key, lesson_id=lesson_id, command="tables"), paths,
-                                 timeout_s=get_settings().query_timeout_s)
-    made.relations = {t["name"].lower() for t in listed.tables if t["schema"] == "main"}
-    return made
+    job = Job(learner_key=key, lesson_id=lesson_id, command="grade_build", row_cap=GRADE_ROW_CAP)
+    result = get_engine().submit(job, paths)
+    relations = {t["name"].lower(): t for t in result.tables if t["schema"] == "main"}
+    result.tables = []  # held once, in relations
+    return Build(key=key, seeds=seeds, paths=paths, result=result, relations=relations)
 
 
 def lesson_hash(lesson: Lesson, seed_dir: Path) -> str:
@@ -128,12 +137,14 @@ def reference_build(lesson: Lesson, seeds: str) -> Build:
     seed_dir = lesson.dir / seeds
     fingerprint = lesson_hash(lesson, seed_dir)
     cache_key = (str(get_settings().data_dir), lesson.id, seeds, fingerprint)
-    with _reference_lock:
+    with _locks_guard:
+        lock = _reference_locks.setdefault((lesson.id, seeds), threading.Lock())
+    with lock:
         cached = _reference_cache.get(cache_key)
-        if cached is not None and cached.result.ok:
+        if cached is not None and cached.built:
             return cached
         root = get_settings().data_dir / "reference" / lesson.id / seeds
         source = reference_project(lesson, root / "source")
-        made = build(f"reference_{lesson.id}", lesson.id, root, source, seed_dir, seeds)
+        made = build(f"reference_{lesson.id}_{seeds}", lesson.id, root, source, seed_dir, seeds)
         _reference_cache[cache_key] = made
         return made

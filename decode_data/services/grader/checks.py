@@ -11,10 +11,13 @@ from typing import Callable
 from decode_data.services.grader.builds import Build
 from decode_data.services.grader.compare import Table, compare_tables
 from decode_data.services.grader.describe import describe_pass
+from decode_data.services.grader.diagnose import diagnose
+from decode_data.services.grader.read_errors import error_line
 from decode_data.services.grader.feedback import CheckOutcome
 
 Check = Callable[[dict, Build, Build], CheckOutcome]
-PASSING_TEST = ("pass", "success", "warn")  # a warn-severity test does not fail the build
+PASSING_TEST = ("pass", "success", "warn")
+MAIN_SEEDS = "seeds"  # a warn-severity test does not fail the build
 
 
 def _outcome(check: dict, passed: bool, learner: Build, message: str = "", **extra) -> CheckOutcome:
@@ -65,42 +68,78 @@ def _tests_on(build: Build, name: str | None, kinds=("test",)) -> list[tuple[str
                                                  or target in n.get("depends_on", []))]
 
 
+def _unreadable(check: dict, learner: Build, name: str) -> CheckOutcome | None:
+    """The model built, but reading it fails: show the database's error, not "missing"."""
+    error = learner.read_error(name)
+    if error is None:
+        return None
+    node = learner.node(name) or {}
+    path = node.get("path")
+    return _outcome(check, False, learner, stage="compile", path=path, line=error_line(learner, path, error),
+                    message=f"{name} builds, but reading it fails: {error} (a view runs its SQL each "
+                    "time it is read, so an error in a cast or a date parse shows up only then).")
+
+
+def _missing(check: dict, learner: Build, name: str) -> CheckOutcome:
+    return _outcome(check, False, learner, stage="relation",
+                    message=f"{name} is not in the warehouse the grader built from your project: is it "
+                    "disabled, or materialized as ephemeral?")
+
+
 def check_exists(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
-    """For steps whose model is not final yet: it compiles, runs and is in the warehouse."""
+    """For steps whose model is not final yet: it compiles, runs and can be read."""
     name = check["model"]
-    failure = _compile_failure(check, learner, name)
+    failure = _compile_failure(check, learner, name) or _unreadable(check, learner, name)
     if failure:
         return failure
-    if name.lower() in learner.relations:
+    if learner.table(name) is not None:
         return _outcome(check, True, learner)
-    return _outcome(check, False, learner, stage="relation",
-                    message=f"{name} is not in your warehouse: run `dbt run` (or `dbt seed`).")
+    return _missing(check, learner, name)
 
 
 def check_relation(check: dict, learner: Build, reference: Build) -> CheckOutcome:
     name = check["model"]
-    failure = _compile_failure(check, learner, name)
+    failure = _compile_failure(check, learner, name) or _unreadable(check, learner, name)
     if failure:
         return failure
     actual = learner.table(name)
     if actual is None:
-        return _outcome(check, False, learner, stage="relation",
-                        message=f"{name} is not in your warehouse: run `dbt run` (or `dbt seed`).")
+        return _missing(check, learner, name)
     expected = reference.table(name)
     if expected is None:
         raise RuntimeError(f"the reference solution has no relation {name}: fix the lesson")
     if check.get("columns"):
         expected = _only(expected, check["columns"])
         actual = _only(actual, check["columns"], keep_missing=True)
-    mismatch = compare_tables(expected, actual, ordered=bool(check.get("ordered")),
-                              decimals=int(check.get("decimals", 6)))
+    decimals = int(check.get("decimals", 6))
+    mismatch = compare_tables(expected, actual, ordered=bool(check.get("ordered")), decimals=decimals)
     if mismatch is None:
         return _outcome(check, True, learner)
-    diff = mismatch.diff
-    return _outcome(check, False, learner, stage=mismatch.stage, message=f"{name}: {mismatch.message}",
+    return _relation_failure(check, learner, reference, name, mismatch, expected, actual, decimals)
+
+
+def _relation_failure(check, learner, reference, name, mismatch, expected, actual, decimals) -> CheckOutcome:
+    visible = learner.seeds == MAIN_SEEDS  # never show rows of a data set the learner cannot query
+    found = None
+    if mismatch.stage in ("row_count", "values"):
+        found = diagnose(expected, actual, key=check.get("key") or _unique_key(reference, name),
+                         decimals=decimals, show_values=visible)
+    head = mismatch.message if mismatch.stage != "values" else "The row count is right, but rows differ."
+    message = f"{name}: {head}" + (f" {found.text}" if found else "")
+    diff = mismatch.diff.__dict__ if mismatch.diff and visible else None
+    return _outcome(check, False, learner, stage=mismatch.stage, message=message,
                     missing_columns=mismatch.missing_columns, extra_columns=mismatch.extra_columns,
-                    expected_rows=mismatch.expected_rows, actual_rows=mismatch.actual_rows,
-                    diff=diff.__dict__ if diff else None)
+                    expected_rows=mismatch.expected_rows, actual_rows=mismatch.actual_rows, diff=diff,
+                    diagnosis=found.text if found else "", examples=found.examples if found else None,
+                    shapes=found.shapes if found else [])
+
+
+def _unique_key(reference: Build, name: str) -> list[str] | None:
+    """The column the reference model's own `unique` test names: the model's key."""
+    for _uid, test in _tests_on(reference, name):
+        if test.get("test_name") == "unique" and test.get("column"):
+            return [test["column"]]
+    return None
 
 
 def _only(table: Table, columns: list[str], keep_missing: bool = False) -> Table:

@@ -24,6 +24,9 @@ class CheckOutcome:
     expected_rows: int = 0
     actual_rows: int = 0
     diff: dict | None = None  # {columns, missing, extra, missing_total, extra_total}
+    diagnosis: str = ""  # what differs, in sentences a beginner can act on (shown first)
+    examples: dict | None = None  # {columns: [row, column, expected, got], rows}: the evidence
+    shapes: list[str] = field(default_factory=list)  # classic mistakes recognised (case, fan_out, ...)
 
 
 @dataclass

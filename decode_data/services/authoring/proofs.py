@@ -1,0 +1,86 @@
+"""Prove that a lesson's grader rejects its wrong answers, each for the right reason.
+
+Each wrong answer is the reference project with the answer's files laid over it, graded on
+the step it belongs to, in a scratch folder (no learner, no app database). It must fail, and
+the feedback the learner would read first must contain the answer's phrase.
+"""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from decode_data.services.authoring.wrong_answers import WrongAnswer, feedback_text, wrong_answers
+from decode_data.services.grader.builds import reference_project
+from decode_data.services.grader.feedback import StepFeedback
+from decode_data.services.grader.grade import find_step, grade_project
+from decode_data.services.lessons import Lesson
+from decode_data.settings import get_settings
+
+
+@dataclass
+class WrongAnswerProof:
+    answer: WrongAnswer
+    feedback: StepFeedback | None
+    error: str = ""
+
+    @property
+    def text(self) -> str:
+        return feedback_text(self.feedback) if self.feedback else ""
+
+    @property
+    def ok(self) -> bool:
+        return (not self.error and self.feedback is not None and not self.feedback.passed
+                and self.answer.expect.lower() in self.text.lower())
+
+    def describe(self) -> str:
+        if self.error:
+            return self.error
+        if self.feedback.passed:
+            return f"{self.answer.source} passes step {self.answer.step_id}: the grader misses '{self.answer.mistake}'"
+        if not self.ok:
+            return (f"{self.answer.source} ('{self.answer.mistake}') fails, but its feedback lacks "
+                    f"'{self.answer.expect}': {self.text}")
+        return "ok"
+
+
+def project_with(lesson: Lesson, files: dict[str, str], root: Path) -> Path:
+    """The reference project with some files replaced: what a learner who slipped once has."""
+    project = reference_project(lesson, root / "source")
+    for rel, text in files.items():
+        target = project / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return project
+
+
+def grade_files(lesson: Lesson, step_ids: list[str], files: dict[str, str], name: str) -> list[StepFeedback]:
+    """Grade the reference project with `files` laid over it, in its own scratch folder."""
+    root = get_settings().data_dir / "proofs" / lesson.id / name
+    shutil.rmtree(root, ignore_errors=True)
+    project = project_with(lesson, files, root)
+    try:
+        return grade_project(f"proof_{lesson.id}_{name}", lesson, root, project,
+                             [find_step(lesson, s) for s in step_ids], eager=False)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def in_parallel(items: list, work) -> list:
+    """One grading per warm worker at a time: proofs are many small, independent gradings."""
+    with ThreadPoolExecutor(max_workers=max(1, get_settings().workers)) as pool:
+        return list(pool.map(work, items))
+
+
+def prove_wrong_answers(lesson: Lesson) -> list[WrongAnswerProof]:
+    def prove(indexed: tuple[int, WrongAnswer]) -> WrongAnswerProof:
+        index, answer = indexed
+        try:
+            feedback = grade_files(lesson, [answer.step_id], answer.files, f"wrong{index}")[0]
+            return WrongAnswerProof(answer, feedback)
+        except Exception as exc:  # noqa: BLE001 - one broken answer must not hide the others
+            return WrongAnswerProof(answer, None, error=f"{answer.source}: {exc}")
+
+    return in_parallel(list(enumerate(wrong_answers(lesson))), prove)

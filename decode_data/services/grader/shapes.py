@@ -1,0 +1,145 @@
+"""The shapes of the classic mistakes, recognised from the data alone.
+
+Each function looks at the rows or values that differ and returns (shape, sentence) when the
+difference has a telling shape, or None. Sentences name the likely cause and the fix.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def describe_value(value) -> str:
+    """A value as the learner would type it: 12 not 12.0, 'text' quoted, NULL spelled out."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "NULL"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:g}" if abs(value) >= 1e-4 else str(value)
+    if isinstance(value, str):
+        return f"'{value}'" if len(value) <= 60 else f"'{value[:57]}...'"
+    return str(value)
+
+
+def _is_null(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _numbers(values: pd.Series) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values if not _is_null(v))
+
+
+def _example(want, got) -> str:
+    return f"expected {describe_value(want)}, got {describe_value(got)}"
+
+
+def _all(pairs, test) -> bool:
+    return bool(pairs) and all(test(w, g) for w, g in pairs)
+
+
+def _integer_like(want, got) -> bool:
+    return isinstance(want, float) and isinstance(got, float) and not want.is_integer() \
+        and got in (math.floor(want), math.trunc(want), float(round(want)))
+
+
+def _rounded(want, got) -> int | None:
+    for places in (0, 1, 2, 3):
+        if round(want, places) == got:
+            return places
+    return None
+
+
+def column_shape(column: str, want: pd.Series, got: pd.Series, whole: pd.Series, n: int) -> tuple[str, str]:
+    """Why one column's values differ in the rows matched by key."""
+    pairs = list(zip(want, got))
+    first = _example(*pairs[0])
+    rows = f"{n} row" + ("" if n == 1 else "s")
+    if _all(pairs, lambda w, g: _is_null(g) and not _is_null(w)):
+        return "null", (f"{column} is NULL in {rows} where a value is expected ({first}): a value is "
+                        "missing there, e.g. from a left join; coalesce() turns it into a default.")
+    if _all(pairs, lambda w, g: _is_null(w) and not _is_null(g)):
+        return "not_null", f"{column} should be NULL in {rows}, but yours has a value ({first})."
+    if _all(pairs, lambda w, g: isinstance(w, str) and isinstance(g, str) and w.lower() == g.lower()):
+        return "case", (f"{column} differs only in upper/lower case in {rows} ({first}): "
+                        "lower() or upper() makes text consistent.")
+    if _all(pairs, lambda w, g: isinstance(w, str) and isinstance(g, str) and w.strip() == g.strip()):
+        return "whitespace", f"{column} has extra spaces in {rows} ({first}): trim() removes them."
+    if _numbers(want) and _numbers(got) and not any(_is_null(v) for pair in pairs for v in pair):
+        shape = _number_shape(column, pairs, rows, first)
+        if shape:
+            return shape
+    got_values = {describe_value(g) for _, g in pairs}
+    if len(got_values) == 1 and n >= 2 and whole.nunique(dropna=False) > 1:
+        return "constant", (f"{column} is {got_values.pop()} in all {rows} that differ, while the "
+                            f"expected values vary ({first}): is a value typed in instead of computed?")
+    return "values", f"{column} differs in {rows} ({first})."
+
+
+def _number_shape(column: str, pairs, rows: str, first: str) -> tuple[str, str] | None:
+    if _all(pairs, lambda w, g: w != 0 and (math.isclose(g, w * 100) or math.isclose(g, w / 100))):
+        return "scale", (f"{column} is off by a factor of 100 in {rows} ({first}): cents and dollars? "
+                         "Check the division or multiplication by 100.")
+    if _all(pairs, _integer_like):
+        return "integer_division", (f"{column} lost its decimals in {rows} ({first}): integer division "
+                                    "or rounding too early? Divide by a decimal (100.0) or cast before dividing.")
+    places = {_rounded(w, g) for w, g in pairs}
+    if None not in places:
+        return "rounding", (f"{column} is rounded in {rows} ({first}): round only the final value, "
+                            "or not at all.")
+    if _all(pairs, lambda w, g: math.isclose(g, -w)):
+        return "sign", f"{column} has the wrong sign in {rows} ({first})."
+    return None
+
+
+def unmatched_shape(missing: pd.DataFrame, present: pd.DataFrame) -> tuple[str, str] | None:
+    """Missing rows that are exactly the ones with nothing to join to (NULL or 0 in a column)."""
+    for column in missing.columns:
+        empty = missing[column].map(lambda v: _is_null(v) or v == 0)
+        if empty.all() and not present[column].map(lambda v: _is_null(v) or v == 0).any():
+            value = "NULL" if missing[column].map(_is_null).all() else "0"
+            return "inner_join", (f"They are the rows whose {column} would be {value}: rows with no "
+                                  "match in the table you joined. An inner join drops them; a left join "
+                                  "keeps them.")
+    return None
+
+
+def _candidates(rows: pd.DataFrame, whole: pd.DataFrame):
+    """Columns where every differing row holds the same value, and no other row does."""
+    for column in sorted(rows.columns, key=lambda c: whole[c].nunique(dropna=False)):
+        values = rows[column]
+        if values.map(_is_null).any() or values.nunique() != 1:
+            continue
+        value = values.iloc[0]
+        same = whole[column].map(lambda v, value=value: not _is_null(v) and v == value)
+        if same.sum() == len(rows) and whole[column].nunique() > 1 and (len(rows) > 1 or whole[column].nunique() <= 5):
+            yield column, value
+
+
+def boundary_shape(rows: pd.DataFrame, whole: pd.DataFrame, side: str) -> tuple[str, str] | None:
+    """The differing rows sit exactly on the lowest or highest value of an ordered column."""
+    for column, value in _candidates(rows, whole):
+        ordered = [v for v in whole[column] if not _is_null(v)]
+        try:
+            edge = value in (min(ordered), max(ordered))
+        except TypeError:
+            continue
+        if edge and (_numbers(whole[column]) or _looks_like_date(value)):
+            return "boundary", (f"All of them have {column} = {describe_value(value)}, the edge of the "
+                                f"range: check `>` against `>=` (or `<` against `<=`) in your filter.")
+    return None
+
+
+def _looks_like_date(value) -> bool:
+    return isinstance(value, str) and len(value) >= 10 and value[4] == "-" and value[7] == "-"
+
+
+def common_value(rows: pd.DataFrame, whole: pd.DataFrame, side: str) -> tuple[str, str] | None:
+    """All differing rows share one value, e.g. status = 'returned': a filter is off."""
+    for column, value in _candidates(rows, whole):
+        if side == "extra":
+            return "missing_filter", (f"All of them have {column} = {describe_value(value)}: is a filter "
+                                      f"on {column} missing?")
+        return "extra_filter", (f"All of them have {column} = {describe_value(value)}: does a filter "
+                                f"or a join remove them?")
+    return None
