@@ -37,6 +37,7 @@ class Build:
     paths: dict
     result: JobResult
     relations: dict[str, dict] = field(default_factory=dict)  # lower-case name -> dumped relation
+    answers: dict[str, Table | None] = field(default_factory=dict)  # expected_sql -> its rows
 
     @property
     def built(self) -> bool:
@@ -67,6 +68,15 @@ class Build:
     def read_error(self, name: str) -> str | None:
         """The database's error when the relation exists but fails when read (a broken view)."""
         return (self.relations.get(name.lower()) or {}).get("error")
+
+    def expected(self, sql: str) -> Table | None:
+        """What a step expects when its model changes again later: the author's SQL on this build
+        (run once per reference build, then remembered)."""
+        if sql not in self.answers:
+            found = self.query(sql)
+            self.answers[sql] = (Table(columns=found.preview.columns, rows=found.preview.rows)
+                                 if found.ok and found.preview else None)
+        return self.answers[sql]
 
     def query(self, sql: str) -> JobResult:
         job = Job(learner_key=self.key, lesson_id="grading", command="query", sql=sql,

@@ -105,7 +105,7 @@ def check_relation(check: dict, learner: Build, reference: Build) -> CheckOutcom
     actual = learner.table(name)
     if actual is None:
         return _missing(check, learner, name)
-    expected = reference.table(name)
+    expected = reference.expected(check["expected_sql"]) if check.get("expected_sql") else reference.table(name)
     if expected is None:
         raise RuntimeError(f"the reference solution has no relation {name}: fix the lesson")
     if check.get("columns"):
@@ -313,3 +313,12 @@ CHECKS: dict[str, Check] = {
     "documented": check_documented,
     "sql": check_sql,
 }
+
+
+def _register_config_checks() -> None:
+    from decode_data.services.grader.checks_config import CONFIG_CHECKS
+
+    CHECKS.update(CONFIG_CHECKS)
+
+
+_register_config_checks()

@@ -15,6 +15,9 @@ _TEMPLATES = {
     "unit_tests": "Your unit tests pass",
     "documented": "{model} is documented",
     "sql": "The data check passes",
+    "config": "{model} is configured as this step asks",
+    "tests_match": "Your tests on {model} catch exactly the rows this step describes",
+    "docs_block": "{model} is described with the {doc} docs block",
 }
 
 

@@ -1,0 +1,119 @@
+"""Checks on what dbt built from the learner's configs, not on how the YAML is spelled.
+
+A test's `where` or `severity`, a snapshot's strategy, a docs block: dbt accepts many
+spellings (column or model level, `tests:` or `data_tests:`, `arguments:` or not, config in
+SQL or YAML). These checks read the built node or the test's behaviour on data, so every
+spelling that builds the same thing passes, and a config that is present but never used fails.
+"""
+
+from __future__ import annotations
+
+from decode_data.services.grader.builds import Build
+from decode_data.services.grader.checks import _compile_failure, _outcome, _tests_on
+from decode_data.services.grader.feedback import CheckOutcome
+
+
+def _same(have, want) -> bool:
+    if isinstance(want, list) or isinstance(have, list):
+        as_set = lambda v: {str(x).lower() for x in (v if isinstance(v, list) else [v])}  # noqa: E731
+        return as_set(have) == as_set(want)
+    if isinstance(want, bool) or isinstance(have, bool):
+        return bool(have) == bool(want)
+    return str(have).strip().lower() == str(want).strip().lower()
+
+
+def check_config(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
+    """The model or snapshot is configured as asked (strategy, unique_key, check_cols, ...)."""
+    name = check["model"]
+    failure = _compile_failure(check, learner, name)
+    if failure:
+        return failure
+    node = learner.node(name) or {}
+    have = node.get("config", {})
+    for key, want in check["config"].items():
+        if not _same(have.get(key), want):
+            shown = have.get(key)
+            return _outcome(check, False, learner, stage="graph", path=node.get("path"),
+                            message=check.get("message") or f"{name} has {key} = {shown!r}; this step asks "
+                            f"for {key} = {want!r}.")
+    return _outcome(check, True, learner)
+
+
+def _test_label(test: dict, model: str) -> str:
+    column = f".{test['column']}" if test.get("column") else ""
+    return f"`{test['test_name']}` test on {model}{column}"
+
+
+def _behaviour(build: Build, uid: str) -> tuple[str | None, int | None]:
+    found = build.node_result(uid)
+    return (found.status, found.failures) if found else (None, None)
+
+
+def check_tests_match(check: dict, learner: Build, reference: Build) -> CheckOutcome:
+    """Each generic test the step's reference attaches to the model behaves the same in the
+    learner's project on this seed set: same test, column, outcome (pass/warn/fail) and number
+    of failing rows. A `where` that never filters or a severity left at error shows here."""
+    name = check["model"]
+    failure = _compile_failure(check, learner, name)
+    if failure:
+        return failure
+    wanted = [t for _uid, t in _tests_on(reference, name) if t.get("test_name")
+              and (not check.get("column") or (t.get("column") or "").lower() == check["column"].lower())
+              and (not check.get("tests") or t["test_name"] in check["tests"])]
+    mine = _tests_on(learner, name)
+    for ref_test in wanted:
+        uid_ref = next(u for u, t in _tests_on(reference, name) if t is ref_test)
+        status, failures = _behaviour(reference, uid_ref)
+        same = [u for u, t in mine if t.get("test_name") == ref_test["test_name"]
+                and (t.get("column") or "").lower() == (ref_test.get("column") or "").lower()]
+        label = _test_label(ref_test, name)
+        if not same:
+            return _outcome(check, False, learner, stage="tests",
+                            message=check.get("message") or f"Add a {label} in your YAML.")
+        outcomes = [_behaviour(learner, u) for u in same]
+        if (status, failures) in outcomes:
+            continue
+        got_status, got_failures = outcomes[0]
+        return _outcome(check, False, learner, stage="tests",
+                        message=_mismatch(label, status, failures, got_status, got_failures, learner.seeds),
+                        hint=check.get("message", ""))
+    return _outcome(check, True, learner)
+
+
+def _mismatch(label: str, status, failures, got_status, got_failures, seeds: str) -> str:
+    data = "the lesson's data" if seeds == "seeds" else "the grader's data with known bad rows"
+    if got_failures != failures and failures is not None and got_failures is not None:
+        return (f"On {data} your {label} finds {got_failures} failing rows; the step expects {failures}. "
+                "Is its `where` config filtering the rows the step describes (or its values list complete)?")
+    if got_status != status:
+        words = {"warn": "warns", "fail": "fails (severity error)", "pass": "passes", "error": "errors"}
+        return (f"On {data} your {label} {words.get(got_status, got_status)}; the step expects it to "
+                f"{'warn' if status == 'warn' else words.get(status, status)}: check its `severity` config.")
+    return f"Your {label} does not behave as the step asks on {data}."
+
+
+def check_docs_block(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
+    """The model's (or a column's) description is the named docs block, rendered by doc()."""
+    name, block = check["model"], check["doc"]
+    failure = _compile_failure(check, learner, name)
+    if failure:
+        return failure
+    docs = learner.result.lineage.get("docs", {})
+    node = learner.node(name) or {}
+    where = f"{name}.{check['column']}" if check.get("column") else name
+    if block not in docs:
+        return _outcome(check, False, learner, stage="graph", message=check.get("message") or
+                        f"There is no docs block named {block}: write {{% docs {block} %}} ... "
+                        "{% enddocs %} in a .md file under models/.")
+    if check.get("column"):
+        columns = {k.lower(): v for k, v in node.get("columns", {}).items()}
+        text = columns.get(check["column"].lower(), "")
+    else:
+        text = node.get("description", "")
+    if text.strip() != docs[block].strip():
+        return _outcome(check, False, learner, stage="graph", path=node.get("path"), message=check.get("message")
+                        or f"Describe {where} with the docs block: description: '{{{{ doc(\"{block}\") }}}}'.")
+    return _outcome(check, True, learner)
+
+
+CONFIG_CHECKS = {"config": check_config, "tests_match": check_tests_match, "docs_block": check_docs_block}
