@@ -7,6 +7,7 @@ the project's graph (lineage) and each node's raw source (error mapping) for fre
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Callable
@@ -24,6 +25,7 @@ _HIDDEN_EVENTS = {"Formatting", "ParsePerfInfoPath"}  # noise, or a server path
 # What the grader builds on a fresh warehouse: every later step sees the earlier ones' output,
 # and a failing test never hides a model (as `dbt build` would, by skipping its children).
 GRADE_SEQUENCE = ("seed", "snapshot", "run", "test")
+NEXT_SEEDS = "seeds_next"  # a grade build's second seed state, when the lesson has one
 # Configs the grader can ask about (a step that teaches severity or a snapshot strategy checks it).
 GRADED_CONFIG = ("materialized", "severity", "where", "store_failures", "warn_if", "error_if", "limit",
                  "unique_key", "strategy", "updated_at", "check_cols", "incremental_strategy",
@@ -152,11 +154,30 @@ def _exception_error(exc: BaseException, manifest=None) -> LearnerError:
                          node=getattr(node, "unique_id", None))
 
 
-def _commands(job: Job) -> list[Job]:
-    """The dbt invocations of a job: one, or the grader's fixed sequence on one parse."""
+def _commands(job: Job, project: Path) -> list[Job | str]:
+    """The dbt invocations of a job: one, or the grader's fixed sequence on one parse.
+
+    With a second seed state (`seeds_next/`), the grader first builds on the first state, then
+    replaces those seed files and builds again: snapshots then hold closed and deleted
+    versions, and incremental models run their incremental branch, as in real life."""
     if job.command != "grade_build":
         return [job]
-    return [Job(job.learner_key, job.lesson_id, command) for command in GRADE_SEQUENCE]
+    steps = [Job(job.learner_key, job.lesson_id, command) for command in GRADE_SEQUENCE]
+    if not (project / NEXT_SEEDS).is_dir():
+        return steps
+    first = [Job(job.learner_key, job.lesson_id, command) for command in ("seed", "snapshot", "run")]
+    return first + [NEXT_SEEDS] + steps
+
+
+def _next_seed_state(project: Path) -> None:
+    for csv in sorted((project / NEXT_SEEDS).glob("*.csv")):
+        shutil.copyfile(csv, project / "seeds" / csv.name)
+
+
+def _latest(nodes: list[NodeResult]) -> list[NodeResult]:
+    """One result per node: the last pass's, in the order nodes first ran."""
+    latest = {n.unique_id: n for n in nodes}
+    return list(latest.values())
 
 
 def _collect(result: JobResult, job: Job, outcome, manifest) -> None:
@@ -207,10 +228,14 @@ def run_dbt(job: Job, project: Path, emit: Emit) -> JobResult:
     manifest = parsed.result
     result.lineage = _lineage(manifest)
     success = True
-    for step in _commands(job):
+    for step in _commands(job, project):
+        if step == NEXT_SEEDS:
+            _next_seed_state(project)
+            continue
         outcome = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(dbt_args(step, project))
         _collect(result, step, outcome, manifest)
         success = success and outcome.success
+    result.nodes = _latest(result.nodes)
     result.status = "success" if success else "failed"
     if not result.errors and not success:
         result.errors.append(LearnerError(message="dbt did not finish successfully"))

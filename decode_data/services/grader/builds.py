@@ -98,9 +98,16 @@ def _sync_tree(src: Path, dst: Path) -> None:
             shutil.copytree(src / name, dst / name, ignore=_not_copied)
 
 
+def next_state(seed_dir: Path) -> Path:
+    """`seeds_next/` beside `seeds/`: the data of the day after, for snapshots and incrementals."""
+    return seed_dir.with_name(seed_dir.name + "_next")
+
+
 def _place_seeds(seed_dir: Path, project: Path) -> None:
-    shutil.rmtree(project / "seeds", ignore_errors=True)
-    shutil.copytree(seed_dir, project / "seeds")
+    for name, source in (("seeds", seed_dir), ("seeds_next", next_state(seed_dir))):
+        shutil.rmtree(project / name, ignore_errors=True)
+        if source.is_dir():
+            shutil.copytree(source, project / name)
 
 
 def build(key: str, lesson_id: str, root: Path, source_project: Path, seed_dir: Path,
@@ -123,7 +130,7 @@ def build(key: str, lesson_id: str, root: Path, source_project: Path, seed_dir: 
 
 def lesson_hash(lesson: Lesson, seed_dir: Path) -> str:
     digest = hashlib.sha256()
-    for base in (lesson.starter_dir, lesson.solution_dir, seed_dir):
+    for base in (lesson.starter_dir, lesson.solution_dir, seed_dir, next_state(seed_dir)):
         for path in sorted(p for p in base.rglob("*") if p.is_file()):
             digest.update(str(path.relative_to(lesson.dir)).encode())
             digest.update(path.read_bytes())

@@ -89,8 +89,9 @@ def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bo
     if dup_mask.any():
         dups = act[dup_mask].groupby(key, dropna=False).size().reset_index(name="times")
         first = dups.iloc[0]
-        example = f" (e.g. {_key_text(key, first)} appears {first['times']} times)" if show_values else ""
-        sentences.append(f"{_plural(len(dups), 'key')} appear more than once in your result{example}: "
+        example = f" (e.g. {_key_text(key, first)} appears {int(first['times'])} times)" if show_values else ""
+        verb = "appears" if len(dups) == 1 else "appear"
+        sentences.append(f"{_plural(len(dups), 'key')} {verb} more than once in your result{example}: "
                          f"a join that matches several rows per {', '.join(key)} multiplies them "
                          "(a join fan-out). Join on the full key, or aggregate before joining.")
         shapes.append("fan_out")
@@ -104,13 +105,13 @@ def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bo
     if len(missing):
         sentences.append(_rows_sentence("missing from", key, exp_missing, show_values))
         shape = unmatched_shape(exp_missing, exp.merge(both[key], on=key)) or \
-            boundary_shape(exp_missing, exp, "missing") or common_value(exp_missing, exp, "missing")
+            common_value(exp_missing, exp, "missing") or boundary_shape(exp_missing, exp, "missing")
         if shape:
             sentences.append(shape[1])
             shapes.append(shape[0])
     if len(extra):
         sentences.append(_rows_sentence("in your result but not expected:", key, act_extra, show_values))
-        shape = boundary_shape(act_extra, act, "extra") or common_value(act_extra, act, "extra")
+        shape = common_value(act_extra, act, "extra") or boundary_shape(act_extra, act, "extra")
         if shape:
             sentences.append(shape[1])
             shapes.append(shape[0])

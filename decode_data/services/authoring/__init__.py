@@ -1,0 +1,1 @@
+"""Tools for lesson authors: proving lessons against wrong answers."""

@@ -1,0 +1,89 @@
+"""The diagnosis names the classic mistakes from the data alone, with the evidence."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from decode_data.services.grader.compare import Table
+from decode_data.services.grader.diagnose import diagnose, find_key
+from decode_data.services.grader.shapes import describe_value
+
+COLUMNS = ["customer_id", "status", "amount", "orders"]
+ROWS = [[1, "completed", Decimal("12.50"), 2], [2, "placed", Decimal("3.99"), 1],
+        [3, "completed", Decimal("7.25"), 0], [4, "returned", Decimal("20.00"), 3],
+        [5, "placed", Decimal("1.10"), 0]]
+
+
+def _table(rows, columns=COLUMNS) -> Table:
+    return Table(columns=list(columns), rows=[list(r) for r in rows])
+
+
+def _with(column: str, change) -> Table:
+    index = COLUMNS.index(column)
+    return _table([r[:index] + [change(r[index])] + r[index + 1:] for r in ROWS])
+
+
+def test_case_is_named_with_an_example():
+    found = diagnose(_table(ROWS), _with("status", str.upper))
+    assert found.shapes == ["case"] and found.key == ["customer_id"]
+    assert "status differs only in upper/lower case in 5 rows (expected 'completed', got 'COMPLETED')" in found.text
+    assert found.examples["columns"] == ["row", "column", "expected", "got"]
+    assert found.examples["rows"][0][:2] == ["customer_id 1", "status"]
+
+
+def test_integer_division_rounding_and_scale():
+    assert diagnose(_table(ROWS), _with("amount", lambda v: int(v))).shapes == ["integer_division"]
+    assert diagnose(_table(ROWS), _with("amount", lambda v: round(v, 1))).shapes == ["rounding"]
+    assert diagnose(_table(ROWS), _with("amount", lambda v: v * 100)).shapes == ["scale"]
+
+
+def test_null_where_a_value_is_expected_points_at_coalesce():
+    found = diagnose(_table(ROWS), _with("orders", lambda v: None if v == 0 else v))
+    assert found.shapes == ["null"] and "coalesce()" in found.text and "in 2 rows" in found.text
+
+
+def test_an_inner_join_drops_the_unmatched_rows():
+    found = diagnose(_table(ROWS), _table([r for r in ROWS if r[3] != 0]))
+    assert "2 rows are missing from your result (customer_id 3, 5)" in found.text
+    assert "inner_join" in found.shapes and "left join keeps them" in found.text
+
+
+def test_a_fan_out_shows_the_duplicated_key():
+    found = diagnose(_table(ROWS), _table(ROWS + [ROWS[0], ROWS[0]]))
+    assert found.shapes[0] == "fan_out" and "customer_id 1 appears 3 times" in found.text
+
+
+def test_a_missing_filter_names_the_value_the_extra_rows_share():
+    kept = [r for r in ROWS if r[1] != "returned"]
+    found = diagnose(_table(kept), _table(ROWS))
+    assert "missing_filter" in found.shapes and "status = 'returned'" in found.text
+
+
+def test_a_boundary_slip_is_named():
+    columns = ["reading_id", "read_at", "kwh"]
+    rows = [[1, "2024-03-01 00:00:00", 1.5], [2, "2024-03-01 01:00:00", 2.0], [3, "2024-03-02 00:00:00", 0.5],
+            [4, "2024-03-02 00:00:00", 0.7]]
+    found = diagnose(_table(rows, columns), _table(rows[:2], columns))
+    assert "boundary" in found.shapes and "`>` against `>=`" in found.text
+
+
+def test_a_typed_in_constant_is_suspected():
+    found = diagnose(_table(ROWS), _with("orders", lambda _v: 2))
+    assert found.shapes == ["constant"] and "typed in" in found.text
+
+
+def test_hidden_data_is_described_not_shown():
+    found = diagnose(_table(ROWS), _with("status", str.upper), show_values=False)
+    assert found.examples is None and "upper/lower case" in found.text
+
+
+def test_key_prefers_ids_and_falls_back_to_pairs():
+    import pandas as pd
+
+    assert find_key(pd.DataFrame({"name": ["a", "b"], "order_id": [1, 2]}, dtype=object)) == ["order_id"]
+    pairs = pd.DataFrame({"day": ["d1", "d1", "d2"], "store": ["x", "y", "x"], "n": [1, 1, 1]}, dtype=object)
+    assert find_key(pairs) == ["day", "store"]
+
+
+def test_values_read_as_typed():
+    assert [describe_value(v) for v in (1.0, 2.5, None, "x")] == ["1", "2.5", "NULL", "'x'"]

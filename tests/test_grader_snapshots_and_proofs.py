@@ -1,0 +1,99 @@
+"""Grading on two seed states (snapshots keep history), read-time errors, config checks and
+lesson proofs: real sandboxed dbt builds on real DuckDB files."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from decode_data.services.authoring.proofs import grade_files, prove_wrong_answers
+from decode_data.services.lessons import load_lesson
+
+CURRENT = ("select customer_id, city from {{ ref('customers_snapshot') }}\n"
+           "where dbt_valid_to is null and dbt_is_deleted = 'False'\n")
+LESSON = {
+    "lesson.yml": """
+        id: history_lab
+        title: History lab
+        editable: ["models/*.sql", "models/*.yml", "snapshots/*.yml"]
+        steps:
+          - id: snapshot
+            title: Snapshot
+            instructions: Record every version.
+            hints: [Check strategy., "strategy: check"]
+            checks:
+              - {kind: config, model: customers_snapshot, config: {strategy: check, unique_key: customer_id}}
+              - {kind: relation, model: current_customers}
+          - id: typed
+            title: Typed
+            instructions: Cast the city code.
+            hints: [Cast., "cast(code as integer)"]
+            checks:
+              - {kind: relation, model: city_codes}
+    """,
+    "seeds/raw_customers.csv": "customer_id,city,code\n1,Oslo,10\n2,Rome,20\n3,Lima,30\n",
+    "seeds_next/raw_customers.csv": "customer_id,city,code\n1,Bergen,10\n2,Rome,20\n",
+    "seeds_variant/raw_customers.csv": "customer_id,city,code\n4,Kyiv,40\n5,Pune,50\n6,Cork,60\n",
+    "seeds_variant_next/raw_customers.csv": "customer_id,city,code\n4,Kyiv,40\n6,Nice,60\n",
+    "starter/models/current_customers.sql": "select 'replace me' as todo\n",
+    "starter/models/city_codes.sql": "select 'replace me' as todo\n",
+    "starter/snapshots/customers_snapshot.yml": "version: 2\n",
+    "solution/models/current_customers.sql": CURRENT,
+    "solution/models/city_codes.sql": "select customer_id, cast(code as integer) as code from {{ ref('raw_customers') }}\n",
+    "solution/snapshots/customers_snapshot.yml": """
+        snapshots:
+          - name: customers_snapshot
+            relation: ref('raw_customers')
+            config: {unique_key: customer_id, strategy: check, check_cols: [city], hard_deletes: new_record}
+    """,
+    "wrong_answers/01_snapshot.yml": """
+        step: snapshot
+        wrong_answers:
+          - mistake: current rows keep closed versions
+            expect: in your result but not expected
+            files:
+              models/current_customers.sql: "select customer_id, city from {{ ref('customers_snapshot') }}\\n"
+          - mistake: deleted customers still counted as current
+            expect: "customer_id 3"
+            files:
+              models/current_customers.sql: "select customer_id, city from {{ ref('customers_snapshot') }} where dbt_valid_to is null\\n"
+          - mistake: timestamp-free snapshot on the wrong key
+            expect: unique_key
+            files:
+              snapshots/customers_snapshot.yml: |
+                snapshots:
+                  - name: customers_snapshot
+                    relation: ref('raw_customers')
+                    config: {unique_key: city, strategy: check, check_cols: [city], hard_deletes: new_record}
+    """,
+}
+
+
+@pytest.fixture
+def history_lab(tmp_path):
+    root = tmp_path / "lessons" / "history_lab"
+    for rel, text in LESSON.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+    return load_lesson(root)
+
+
+def test_the_reference_passes_and_snapshots_hold_two_states(engine, history_lab):
+    feedback = grade_files(history_lab, ["snapshot", "typed"], {}, "reference")
+    assert all(f.passed for f in feedback), [f.summary for f in feedback]
+
+
+def test_every_wrong_answer_fails_for_its_reason(engine, history_lab):
+    proofs = prove_wrong_answers(history_lab)
+    assert len(proofs) == 3
+    assert all(p.ok for p in proofs), [p.describe() for p in proofs]
+
+
+def test_a_view_that_fails_when_read_shows_the_error_and_its_line(engine, history_lab):
+    broken = "select customer_id,\n  cast(city as integer) as code\nfrom {{ ref('raw_customers') }}\n"
+    failure = grade_files(history_lab, ["typed"], {"models/city_codes.sql": broken}, "broken")[0].first_failure
+    assert failure.stage == "compile" and "reading it fails" in failure.message
+    assert "Oslo" in failure.message or "convert" in failure.message.lower()
+    assert failure.path == "models/city_codes.sql" and failure.line == 2
