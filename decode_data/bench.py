@@ -253,6 +253,23 @@ class Bench:
         self.figures["query"] = {**summary(walls), "sql": QUERY_SQL, "in_job": summary(inside),
                                  "direct": summary(self._direct_queries())}
 
+    def bench_check(self) -> None:
+        """Check my work on the lesson's last step, the way the page calls it (both seed sets)."""
+        from decode_data.services.checking import check_step
+
+        step = self.lesson.steps[-1].id
+        walls = []
+        for i in range(max(3, self.repeat // 2)):
+            started = time.perf_counter()
+            feedback = check_step(self.session, self.user, self.lesson, step)
+            wall = time.perf_counter() - started
+            if not feedback.passed:
+                self.failed_jobs += 1
+                self.figures["errors"].append(f"check #{i + 1}: the solution fails: {feedback.summary}")
+                continue
+            walls.append(wall)
+        self.figures["check"] = {**summary(walls), "step": step}
+
     def _direct_queries(self) -> list[float]:
         """The same query straight through DuckDB in this process: the floor under the engine's."""
         import duckdb
@@ -409,6 +426,7 @@ def run_bench(repeat: int = 20, learners: int = 20, rounds: int = 3, cli_repeat:
                       ("show", f"{repeat} x dbt show", bench.bench_show),
                       ("test", f"{repeat} x dbt test", bench.bench_test),
                       ("query", f"{repeat} x warehouse query", bench.bench_query),
+                      ("check", "Check my work on the last step", bench.bench_check),
                       ("cli", f"{cli_repeat} x plain dbt CLI run", lambda: bench.bench_cli(tmp)),
                       ("learners", f"{learners} learners at once, {rounds} rounds", bench.bench_learners)]
             figures["stages"] = meter.stages

@@ -15,6 +15,8 @@ TARGETS = {
     "run_p50_s": 0.30,
     "cli_ratio_min": 10.0,
     "query_p50_s": 0.025,
+    "check_p50_s": 1.5,
+    "check_p95_s": 3.0,
     "learners_p95_s": 3.0,
     "worker_rss_mb": 250.0,
     # What a learner waits for in the browser (decode_data/bench_browser.py).
@@ -119,6 +121,7 @@ def checks(figures: dict) -> list[Check]:
     cli = figures.get("cli") or {}
     query = figures.get("query") or {}
     crowd = figures.get("learners") or {}
+    check = figures.get("check") or {}
     rss = figures.get("rss") or {}
     ratio = cli.get("ratio")
     failed = crowd.get("failed")
@@ -129,6 +132,10 @@ def checks(figures: dict) -> list[Check]:
               None if ratio is None else ratio >= TARGETS["cli_ratio_min"]),
         Check("query p50", f"<= {TARGETS['query_p50_s'] * 1000:g} ms", query.get("p50_s"),
               _at_most(query.get("p50_s"), TARGETS["query_p50_s"])),
+        Check("check p50", f"<= {TARGETS['check_p50_s']:g} s", check.get("p50_s"),
+              _at_most(check.get("p50_s"), TARGETS["check_p50_s"])),
+        Check("check p95", f"<= {TARGETS['check_p95_s']:g} s", check.get("p95_s"),
+              _at_most(check.get("p95_s"), TARGETS["check_p95_s"])),
         Check("learners: failed jobs", "= 0", failed, None if failed is None else failed == 0),
         Check("learners: run p95", f"<= {TARGETS['learners_p95_s']:g} s", crowd.get("p95_s"),
               _at_most(crowd.get("p95_s"), TARGETS["learners_p95_s"])),
@@ -213,6 +220,9 @@ def render_table(figures: dict) -> str:
     row(f"warehouse query (n={query.get('n', 0)})", _ms(query.get("p50_s")), _ms(query.get("p95_s")),
         "query p50")
     row("  of which the query inside the job", _ms((query.get("in_job") or {}).get("p50_s")))
+    check = figures.get("check") or {}
+    row(f"Check my work, step {check.get('step', '?')} (n={check.get('n', 0)})", _s(check.get("p50_s")),
+        _s(check.get("p95_s")), "check p50")
     direct = query.get("direct") or {}
     row("  same query, direct DuckDB here (no engine)", _ms(direct.get("p50_s")), _ms(direct.get("p95_s")))
     crowd = figures.get("learners") or {}

@@ -75,7 +75,10 @@ def feedback() -> rx.Component:
             rx.callout.icon(rx.cond(CheckState.passed, rx.icon("party_popper"), rx.icon("lightbulb"))),
             rx.vstack(
                 rx.text(rx.cond(CheckState.passed, "Step complete!", "Not yet:"), weight="bold"),
-                rx.text(CheckState.summary, size="2"),
+                rx.text(CheckState.summary, size="2", id="check-summary"),
+                rx.cond(CheckState.evidence.missing_total > 0,
+                        rx.box(data_grid(CheckState.evidence.columns, CheckState.evidence.missing,
+                                         max_height="180px"), width="100%", id="check-evidence")),
                 rx.cond(CheckState.passed & (CheckState.next_step_id != ""),
                         rx.button("Next step", rx.icon("arrow_right", size=14), size="2",
                                   on_click=CheckState.choose_step(CheckState.next_step_id), id="next-step")),

@@ -15,7 +15,8 @@ from decode_data.services.checking import check_step
 from decode_data.services.solutions import step_solution
 from decode_data.services.workspace import reset_workspace
 from decode_data.states.runner import RunnerState
-from decode_data.states.view_models import CheckItem, RowDiff, check_items, error_location, first_diff
+from decode_data.states.view_models import (CheckItem, RowDiff, check_items, error_location, first_diff,
+                                             first_evidence)
 
 
 def _hint(session, user, lesson, step_id: str) -> str:
@@ -45,6 +46,7 @@ class CheckState(RunnerState):
     summary: str = ""
     checks: list[CheckItem] = []
     diff: RowDiff = RowDiff()
+    evidence: RowDiff = RowDiff()  # the diagnosis's examples: row, column, expected, got
     hints: list[str] = []
     hint_error: str = ""
     solution: list[dict[str, str]] = []
@@ -54,6 +56,7 @@ class CheckState(RunnerState):
 
     def _clear_feedback(self) -> None:
         self.checked_step, self.passed, self.summary, self.checks, self.diff = "", False, "", [], RowDiff()
+        self.evidence = RowDiff()
         self.solution, self.explanation, self.hint_error = [], "", ""
 
     @rx.event
@@ -90,10 +93,12 @@ class CheckState(RunnerState):
         async with self:
             self.checked_step, self.passed, self.summary = step_id, feedback["passed"], feedback["summary"]
             self.checks, self.diff = check_items(feedback), first_diff(feedback)
+            self.evidence = first_evidence(feedback)
             path, line = error_location(feedback)
             if path and line:
                 await self.open_at(path, line)
             await self._refresh_progress()
+        yield rx.scroll_to("check-feedback")  # the verdict in view, whatever the instructions' length
 
     @rx.event
     async def next_hint(self):

@@ -124,6 +124,18 @@ def first_diff(feedback: dict) -> RowDiff:
     return RowDiff()
 
 
+def first_evidence(feedback: dict) -> RowDiff:
+    """The diagnosis's examples (row, column, expected, got) of the first failing check."""
+    for c in feedback.get("checks", []):
+        examples = c.get("examples")
+        if not c["passed"]:
+            if not examples:
+                return RowDiff()
+            return RowDiff(columns=[str(x) for x in examples.get("columns", [])],
+                           missing=grid_rows(examples.get("rows", [])), missing_total=len(examples.get("rows", [])))
+    return RowDiff()
+
+
 def error_location(feedback: dict) -> tuple[str, int]:
     """(path, line) of the first failing check that points at the learner's file."""
     for c in feedback.get("checks", []):
