@@ -220,11 +220,11 @@ def render_table(figures: dict) -> str:
     row(f"warehouse query (n={query.get('n', 0)})", _ms(query.get("p50_s")), _ms(query.get("p95_s")),
         "query p50")
     row("  of which the query inside the job", _ms((query.get("in_job") or {}).get("p50_s")))
+    direct = query.get("direct") or {}
+    row("  same query, direct DuckDB here (no engine)", _ms(direct.get("p50_s")), _ms(direct.get("p95_s")))
     check = figures.get("check") or {}
     row(f"Check my work, step {check.get('step', '?')} (n={check.get('n', 0)})", _s(check.get("p50_s")),
         _s(check.get("p95_s")), "check p50")
-    direct = query.get("direct") or {}
-    row("  same query, direct DuckDB here (no engine)", _ms(direct.get("p50_s")), _ms(direct.get("p95_s")))
     crowd = figures.get("learners") or {}
     row(f"{crowd.get('learners', '?')} learners at once x {crowd.get('rounds', '?')} rounds: dbt run",
         _s(crowd.get("p50_s")), _s(crowd.get("p95_s")), "learners: run p95")

@@ -56,6 +56,13 @@ def project_with(lesson: Lesson, files: dict[str, str], root: Path) -> Path:
     return project
 
 
+def solution_paths(lesson: Lesson, models: list[str]) -> list[str]:
+    """Project-relative paths of the solution files that define these models."""
+    wanted = {m.lower() for m in models}
+    return sorted(p.relative_to(lesson.solution_dir).as_posix() for p in lesson.solution_dir.rglob("*.sql")
+                  if p.stem.lower() in wanted)
+
+
 def grade_files(lesson: Lesson, step_ids: list[str], files: dict[str, str], name: str) -> list[StepFeedback]:
     """Grade the reference project with `files` laid over it, in its own scratch folder."""
     root = get_settings().data_dir / "proofs" / lesson.id / name

@@ -132,10 +132,16 @@ def grade_project(key: str, lesson: Lesson, root: Path, project: Path, steps: li
 
     eager builds every seed set at once (a learner waits for one build, not three); a lesson
     proof grades many answers side by side instead, and builds a set only when it is needed."""
+    return grade_with_builds(key, lesson, root, project, steps, eager)[0]
+
+
+def grade_with_builds(key: str, lesson: Lesson, root: Path, project: Path, steps: list[Step],
+                      eager: bool = True) -> tuple[list[StepFeedback], _Grading]:
+    """grade_project, also handing back the builds (a lesson proof compares them)."""
     grading = _Grading(key, lesson, root, project)
     if eager:
         grading.prepare(builds_needed(lesson, steps))
-    return [_grade(step, grading) for step in steps]
+    return [_grade(step, grading) for step in steps], grading
 
 
 def _grade(step: Step, grading: _Grading) -> StepFeedback:
