@@ -25,6 +25,16 @@ LESSON = {
             checks:
               - {kind: config, model: customers_snapshot, config: {strategy: check, unique_key: customer_id}}
               - {kind: relation, model: current_customers}
+          - id: tested
+            title: Tested
+            instructions: Test the current rows.
+            hints: [A unique test., "unique on customer_id"]
+            checks:
+              - kind: tests_catch
+                model: current_customers
+                broken:
+                  - mistake: closed versions kept
+                    files: {models/current_customers.sql: "select customer_id, city from {{ ref('customers_snapshot') }}"}
           - id: typed
             title: Typed
             instructions: Cast the city code.
@@ -40,6 +50,7 @@ LESSON = {
     "starter/models/city_codes.sql": "select 'replace me' as todo\n",
     "starter/snapshots/customers_snapshot.yml": "version: 2\n",
     "solution/models/current_customers.sql": CURRENT,
+    "solution/models/schema.yml": "models:\n  - name: current_customers\n    columns:\n      - name: customer_id\n        data_tests: [unique]\n",
     "solution/models/city_codes.sql": "select customer_id, cast(code as integer) as code from {{ ref('raw_customers') }}\n",
     "solution/snapshots/customers_snapshot.yml": """
         snapshots:
@@ -81,7 +92,7 @@ def history_lab(tmp_path):
 
 
 def test_the_reference_passes_and_snapshots_hold_two_states(engine, history_lab):
-    feedback = grade_files(history_lab, ["snapshot", "typed"], {}, "reference")
+    feedback = grade_files(history_lab, ["snapshot", "tested", "typed"], {}, "reference")
     assert all(f.passed for f in feedback), [f.summary for f in feedback]
 
 
@@ -97,3 +108,11 @@ def test_a_view_that_fails_when_read_shows_the_error_and_its_line(engine, histor
     assert failure.stage == "compile" and "reading it fails" in failure.message
     assert "Oslo" in failure.message or "convert" in failure.message.lower()
     assert failure.path == "models/city_codes.sql" and failure.line == 2
+
+
+def test_learner_tests_must_catch_a_broken_version_of_the_model(engine, history_lab):
+    untested = grade_files(history_lab, ["tested"], {"models/schema.yml": "version: 2\n"}, "untested")[0]
+    assert not untested.passed
+    weak = "models:\n  - name: current_customers\n    columns:\n      - name: city\n        data_tests: [not_null]\n"
+    failure = grade_files(history_lab, ["tested"], {"models/schema.yml": weak}, "weak")[0].first_failure
+    assert "broken version of current_customers (closed versions kept)" in failure.message

@@ -111,11 +111,18 @@ def _place_seeds(seed_dir: Path, project: Path) -> None:
 
 
 def build(key: str, lesson_id: str, root: Path, source_project: Path, seed_dir: Path,
-          seeds: str) -> Build:
-    """Copy a project's sources next to a seed set and build it on a fresh warehouse."""
+          seeds: str, overlay: dict[str, str] | None = None) -> Build:
+    """Copy a project's sources next to a seed set and build it on a fresh warehouse.
+
+    `overlay` replaces some files of the copy (the lesson's broken version of a model, which
+    the learner's tests must catch); paths come from the lesson, never from the learner."""
     project = root / "project"
     project.mkdir(parents=True, exist_ok=True)
     _sync_tree(source_project, project)
+    for rel, text in (overlay or {}).items():
+        target = project / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
     _place_seeds(seed_dir, project)
     warehouse = root / "warehouse.duckdb"
     for stale in (warehouse, root / "warehouse.duckdb.wal"):

@@ -43,7 +43,9 @@ def seed_sets(lesson: Lesson) -> list[str]:
 
 def check_seeds(check: dict) -> str | None:
     """A check bound to one seed set (its own bad rows), or None for the main and variant sets."""
-    return check.get("seeds") or (BAD_SEEDS if check["kind"] == "tests_catch" else None)
+    if check["kind"] == "tests_catch" and not check.get("seeds"):
+        return MAIN_SEEDS if check.get("broken") else BAD_SEEDS  # broken versions are built on the main set
+    return check.get("seeds")
 
 
 def builds_needed(lesson: Lesson, steps: list[Step]) -> list[str]:
@@ -87,6 +89,14 @@ class _Grading:
                               f"{seeds}: {errors or made.result.status}")
         self.references[seeds] = made
 
+    def broken(self, index: int, files: dict[str, str], seeds: str = MAIN_SEEDS) -> Build:
+        """The learner's project with a model swapped for a broken version (their tests' target)."""
+        name = f"broken{index}"
+        if name not in self.builds:
+            self.builds[name] = build(f"{self.key}.grade.{name}", self.lesson.id, self.root / "grading" / name,
+                                      self.project, self.lesson.dir / seeds, seeds, overlay=files)
+        return self.builds[name]
+
     def learner(self, seeds: str) -> Build:
         if seeds not in self.builds:
             self.prepare([seeds])
@@ -110,8 +120,26 @@ def _evaluate(step: Step, grading: _Grading, seeds: str) -> dict[int, CheckOutco
         if own and seeds != MAIN_SEEDS:
             continue
         on = own or seeds
+        if check.get("broken") and not check.get("seeds"):
+            outcomes[index] = _catches_broken(check, grading, kind)
+            continue
         outcomes[index] = kind(check, grading.learner(on), grading.reference(on))
+        if check.get("broken") and outcomes[index].passed:
+            outcomes[index] = _catches_broken(check, grading, kind)
     return outcomes
+
+
+def _catches_broken(check: dict, grading: _Grading, kind) -> CheckOutcome:
+    """The learner's tests must also fail on each broken version of the model the lesson ships."""
+    outcome = None
+    for number, version in enumerate(check["broken"]):
+        learner = grading.broken(number, version["files"])
+        outcome = kind({k: v for k, v in check.items() if k != "broken"}, learner, learner)
+        if not outcome.passed:
+            outcome.message = (f"Your tests pass on a broken version of {check.get('model') or 'the model'} "
+                               f"({version['mistake']}): add a test that catches it.")
+            return outcome
+    return outcome
 
 
 def grade_step(session: Session, user: User, lesson: Lesson, step_id: str) -> StepFeedback:
