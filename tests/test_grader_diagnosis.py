@@ -87,3 +87,16 @@ def test_key_prefers_ids_and_falls_back_to_pairs():
 
 def test_values_read_as_typed():
     assert [describe_value(v) for v in (1.0, 2.5, None, "x")] == ["1", "2.5", "NULL", "'x'"]
+
+
+def test_right_value_wrong_type_is_named():
+    assert diagnose(_table(ROWS), _with("amount", str)).shapes == ["type"]
+    columns = ["id", "day"]
+    want = _table([[1, "2024-03-01"], [2, "2024-03-02"]], columns)
+    got = _table([[1, "2024-03-01 00:00:00"], [2, "2024-03-02 00:00:00"]], columns)
+    assert "cast(... as date)" in diagnose(want, got).text
+
+
+def test_values_of_the_hidden_set_are_never_quoted():
+    found = diagnose(_table(ROWS), _with("orders", lambda _v: 2), show_values=False)
+    assert found.shapes == ["constant"] and "2" not in found.text.replace("customer_id", "")

@@ -105,13 +105,13 @@ def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bo
     if len(missing):
         sentences.append(_rows_sentence("missing from", key, exp_missing, show_values))
         shape = unmatched_shape(exp_missing, exp.merge(both[key], on=key)) or \
-            common_value(exp_missing, exp, "missing") or boundary_shape(exp_missing, exp, "missing")
+            common_value(exp_missing, exp, "missing") or boundary_shape(exp_missing, exp, "missing", show_values)
         if shape:
             sentences.append(shape[1])
             shapes.append(shape[0])
     if len(extra):
         sentences.append(_rows_sentence("in your result but not expected:", key, act_extra, show_values))
-        shape = common_value(act_extra, act, "extra") or boundary_shape(act_extra, act, "extra")
+        shape = common_value(act_extra, act, "extra") or boundary_shape(act_extra, act, "extra", show_values)
         if shape:
             sentences.append(shape[1])
             shapes.append(shape[0])
@@ -123,7 +123,7 @@ def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bo
             continue
         rows = both[differs]
         shape, sentence = column_shape(column, rows[f"{column}__exp"], rows[f"{column}__got"],
-                                       exp[column], len(rows))
+                                       exp[column], len(rows), show_values)
         sentences.append(sentence)
         shapes.append(shape)
         for _, row in rows.head(EXAMPLES).iterrows():

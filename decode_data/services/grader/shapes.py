@@ -50,11 +50,37 @@ def _rounded(want, got) -> int | None:
     return None
 
 
-def column_shape(column: str, want: pd.Series, got: pd.Series, whole: pd.Series, n: int) -> tuple[str, str]:
-    """Why one column's values differ in the rows matched by key."""
+def _as_number(value):
+    try:
+        return float(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _type_shape(column: str, pairs, rows: str, first: str) -> tuple[str, str] | None:
+    """Right value, wrong type: text that holds the number, a timestamp where a date belongs."""
+    if _all(pairs, lambda w, g: isinstance(w, (int, float)) and _as_number(g) is not None
+            and math.isclose(_as_number(g), w)):
+        return "type", (f"{column} is text in {rows} where a number is expected ({first}): cast it, "
+                        "e.g. cast(... as decimal(10, 2)).")
+    if _all(pairs, lambda w, g: _looks_like_date(w) and isinstance(g, str) and g != w and g.startswith(w)):
+        return "type", (f"{column} is a timestamp in {rows} where a date is expected ({first}): "
+                        "cast(... as date) keeps only the day.")
+    if _all(pairs, lambda w, g: _looks_like_date(g) and isinstance(w, str) and g != w and w.startswith(g)):
+        return "type", (f"{column} is a date in {rows} where a timestamp is expected ({first}): "
+                        "keep the time of day.")
+    return None
+
+
+def column_shape(column: str, want: pd.Series, got: pd.Series, whole: pd.Series, n: int,
+                 show_values: bool = True) -> tuple[str, str]:
+    """Why one column's values differ in the rows matched by key (values only when visible)."""
     pairs = list(zip(want, got))
-    first = _example(*pairs[0])
+    first = _example(*pairs[0]) if show_values else "on the grader's other data set"
     rows = f"{n} row" + ("" if n == 1 else "s")
+    typed = _type_shape(column, pairs, rows, first)
+    if typed:
+        return typed
     if _all(pairs, lambda w, g: _is_null(g) and not _is_null(w)):
         return "null", (f"{column} is NULL in {rows} where a value is expected ({first}): a value is "
                         "missing there, e.g. from a left join; coalesce() turns it into a default.")
@@ -71,7 +97,8 @@ def column_shape(column: str, want: pd.Series, got: pd.Series, whole: pd.Series,
             return shape
     got_values = {describe_value(g) for _, g in pairs}
     if len(got_values) == 1 and n >= 2 and whole.nunique(dropna=False) > 1:
-        return "constant", (f"{column} is {got_values.pop()} in all {rows} that differ, while the "
+        shown = got_values.pop() if show_values else "one value"
+        return "constant", (f"{column} is {shown} in all {rows} that differ, while the "
                             f"expected values vary ({first}): is a value typed in instead of computed?")
     return "values", f"{column} differs in {rows} ({first})."
 
@@ -116,7 +143,8 @@ def _candidates(rows: pd.DataFrame, whole: pd.DataFrame):
             yield column, value
 
 
-def boundary_shape(rows: pd.DataFrame, whole: pd.DataFrame, side: str) -> tuple[str, str] | None:
+def boundary_shape(rows: pd.DataFrame, whole: pd.DataFrame, side: str,
+                   show_values: bool = True) -> tuple[str, str] | None:
     """The differing rows sit exactly on the lowest or highest value of an ordered column."""
     for column, value in _candidates(rows, whole):
         ordered = [v for v in whole[column] if not _is_null(v)]
@@ -125,7 +153,8 @@ def boundary_shape(rows: pd.DataFrame, whole: pd.DataFrame, side: str) -> tuple[
         except TypeError:
             continue
         if edge and (_numbers(whole[column]) or _looks_like_date(value)):
-            return "boundary", (f"All of them have {column} = {describe_value(value)}, the edge of the "
+            shown = f"{column} = {describe_value(value)}" if show_values else f"the same {column}"
+            return "boundary", (f"All of them have {shown}, the edge of the "
                                 f"range: check `>` against `>=` (or `<` against `<=`) in your filter.")
     return None
 
