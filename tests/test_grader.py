@@ -233,3 +233,14 @@ def test_a_passed_check_says_what_it_proved():
     assert describe_pass({"kind": "tests_pass"}) == "Your tests pass"
     assert describe_pass({"kind": "uses_macro", "model": "m"}) == "Passed"  # a field missing: still a line
     assert describe_pass({"kind": "from_the_future"}) == "Passed"
+
+
+@pytest.mark.parametrize("spelling", [
+    "models:\n  - name: customer_totals\n    data_tests:\n      - unique: {column_name: customer_id}\n"
+    "      - not_null:\n          arguments: {column_name: customer_id}\n",
+    "models:\n  - name: customer_totals\n    columns:\n      - name: customer_id\n        tests: [unique, not_null]\n",
+])
+def test_any_spelling_dbt_accepts_for_a_test_passes(engine, db_session, learner, lab, spelling):
+    submit(db_session, learner, lab, {"models/customer_totals.sql": SOLUTION_TOTALS, "models/schema.yml": spelling})
+    feedback = grade_step(db_session, learner, lab, "tested")
+    assert feedback.passed, feedback.summary

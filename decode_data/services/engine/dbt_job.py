@@ -96,7 +96,8 @@ def _describe(node) -> dict:
                            for key in GRADED_CONFIG if (value := getattr(config, key, None)) is not None}
     test = getattr(node, "test_metadata", None)
     if test is not None:
-        entry.update(test_name=test.name, column=getattr(node, "column_name", None),
+        column = getattr(node, "column_name", None) or (test.kwargs or {}).get("column_name")
+        entry.update(test_name=test.name, column=column if isinstance(column, str) else None,
                      attached=getattr(node, "attached_node", None),
                      test_kwargs={k: v for k, v in (test.kwargs or {}).items()
                                   if k not in ("model", "column_name") and isinstance(v, (str, int, float, list))})
