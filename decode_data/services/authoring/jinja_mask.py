@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import threading
 from dataclasses import dataclass
 
 import duckdb
@@ -31,11 +32,14 @@ from sqlglot.tokens import TokenType
 DIALECT = "duckdb"
 _DUCKDB = Dialect.get_or_raise(DIALECT)
 _NAME_TOKENS = {TokenType.VAR, TokenType.IDENTIFIER}
+_TRAILING = {"ALL", "ASC", "DESC", "NULLS"}  # inserted words that finish the keyword before them
+_SHOUTED = re.compile(r"[A-Z][A-Z_ ]*")  # CAST, PARTITION BY, NULLS: never a string or "quoted"
 
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _TAG_NAME = re.compile(r"\{%[-+]?\s*(\w+)")
 _CONFIG = re.compile(r"\{\{[-+]?\s*config\s*\(")
 _PLACEHOLDER = re.compile(r"/\*__jinja_(\d+)__\*/|__jinja_(\d+)__")
+_RELATION = re.compile(r"(ref|source)\(.*\)|this", re.S)
 _STATEMENT = re.compile(r"/\*__jinja_\d+__\*/")
 # Blocks whose body is Jinja or text, never part of the model's SQL.
 _OPAQUE = {"macro", "call", "raw", "docs", "filter", "materialization", "test"}
@@ -117,8 +121,14 @@ def unmask(sql: str, jinja: tuple[str, ...]) -> str | None:
 
 
 def readable(sql: str, jinja: tuple[str, ...]) -> str:
-    """Placeholders shown as their Jinja call, for descriptions: `ref('stg_orders')`."""
-    return _PLACEHOLDER.sub(lambda m: jinja[int(m.group(1) or m.group(2))].strip("{}%#-+ "), sql)
+    """Placeholders back as Jinja for descriptions, a relation as its call: `ref('orders')`."""
+
+    def shown(match: re.Match) -> str:
+        text = jinja[int(match.group(1) or match.group(2))]
+        call = text.strip("{}-+ ")
+        return call if _RELATION.fullmatch(call) else text
+
+    return _PLACEHOLDER.sub(shown, sql)
 
 
 def has_tag(sql: str, start: int, end: int) -> bool:
@@ -146,13 +156,17 @@ def splice(sql: str, edits: list[Edit]) -> str:
 
 
 def _widen(sql: str, start: int, end: int) -> tuple[int, int]:
-    """Take the spaces on one side of a deleted span, so no `(  x` or double space is left."""
-    if start == 0 or sql[start - 1] in " \t\n(":
+    """Take spaces along with a deleted span, so no `( x`, `x ,` or double space is left."""
+    left, right = sql[start - 1 : start], sql[end : end + 1]
+    if right in (" ", "\t") and left in ("", " ", "\t", "\n", "("):
         while end < len(sql) and sql[end] in " \t":
             end += 1
-    else:
-        while start > 0 and sql[start - 1] in " \t":
-            start -= 1
+    elif left in (" ", "\t") and right in ("", "\n", ",", ")"):
+        before = start
+        while before > 0 and sql[before - 1] in " \t":
+            before -= 1
+        if before > 0 and sql[before - 1] != "\n":  # spaces, but not a line's indentation
+            start = before
     return start, end
 
 
@@ -160,8 +174,10 @@ def _drop_blank_line(sql: str, at: int) -> str:
     line_start = sql.rfind("\n", 0, at) + 1
     line_end = sql.find("\n", at)
     line_end = len(sql) if line_end < 0 else line_end
-    if sql[line_start:line_end].strip() or line_end == len(sql):
+    if sql[line_start:line_end].strip():
         return sql
+    if line_end == len(sql):  # the last line: its newline goes, not the one after it
+        return sql[: max(line_start - 1, 0)]
     return sql[:line_start] + sql[line_end + 1 :]
 
 
@@ -193,16 +209,16 @@ def _key(token) -> tuple:
     return token.token_type, token.text.upper()
 
 
-def _matcher(a: list, b: list) -> difflib.SequenceMatcher:
-    return difflib.SequenceMatcher(None, [_key(t) for t in a], [_key(t) for t in b], False)
+def _keys(tokens: list) -> list[tuple]:
+    return [_key(t) for t in tokens]
 
 
-def lower_keywords(sql: str) -> str:
+def lower_keywords(sql: str, tokens: list | None = None) -> str:
     """sqlglot shouts keywords, lessons do not. Same length, so token offsets stay valid."""
     chars = list(sql)
-    for token in _tokens(sql):
+    for token in _tokens(sql) if tokens is None else tokens:
         raw = sql[token.start : token.end + 1]
-        if token.token_type not in _NAME_TOKENS and raw.replace("_", "").isalpha():
+        if token.token_type != TokenType.IDENTIFIER and _SHOUTED.fullmatch(raw):
             chars[token.start : token.end + 1] = raw.lower()
     return "".join(chars)
 
@@ -218,17 +234,12 @@ class Splicer:
         self.lower = sum(w.islower() for w in words) >= sum(w.isupper() for w in words)
         self.render = render(tree)
         self.render_tokens = _tokens(self.render)
-        self.con = duckdb.connect()
-        self.duck = self.duckdb_tree(masked.sql)
-        blocks = _matcher(self.render_tokens, self.tokens).get_matching_blocks()
+        self.styled = lower_keywords(self.render, self.render_tokens) if self.lower else self.render
+        self.duck = duckdb_tree(masked.sql)
+        self.keys = _keys(self.render_tokens)
+        blocks = difflib.SequenceMatcher(None, self.keys, _keys(self.tokens), False)
         # index of a rendered token -> index of the same token in the file
-        self.where = {i + k: j + k for i, j, n in blocks for k in range(n)}
-
-    def duckdb_tree(self, sql: str):
-        """DuckDB's own parse tree, positions dropped: what the SQL means to the warehouse."""
-        raw = self.con.execute("select json_serialize_sql(?)", [sql]).fetchone()[0]
-        parsed = json.loads(raw)
-        return None if parsed.get("error") else _canonical(parsed["statements"])
+        self.where = {i + k: j + k for i, j, n in blocks.get_matching_blocks() for k in range(n)}
 
     def text_of(self, changed: exp.Expression) -> str | None:
         """The file text of a changed tree, or None when it cannot be spliced in faithfully."""
@@ -236,21 +247,48 @@ class Splicer:
         if new_render == self.render or self.duck is None:
             return None
         tokens, old = _tokens(new_render), self.render_tokens
-        regions = _regions(_matcher(old, tokens).get_opcodes(), self.where, len(old))
+        opcodes = difflib.SequenceMatcher(None, self.keys, _keys(tokens), False).get_opcodes()
+        regions = _regions(opcodes, self.where, len(old))
         if regions is None:
             return None
-        styled = lower_keywords(new_render) if self.lower else new_render
-        styled_old = lower_keywords(self.render) if self.lower else self.render
+        styled = lower_keywords(new_render, tokens) if self.lower else new_render
         edits, controls = [], []
         for i1, i2, j1, j2 in regions:
-            new = styled[tokens[j1].start : tokens[j2 - 1].end + 1] if j1 < j2 else ""
-            edit = self._insertion(i1, new) if i1 == i2 else self._replacement(i1, i2, new)
+            if i1 == i2:
+                edit = self._insertion(i1, styled[tokens[j1].start : tokens[j2 - 1].end + 1])
+            elif j1 == j2:
+                i1, i2, edit = self._deletion(i1, i2)
+            else:
+                edit = self._replacement(i1, i2, styled[tokens[j1].start : tokens[j2 - 1].end + 1])
             if edit is None:
                 return None
             edits.append(edit)
-            if i1 < i2:
-                controls.append(Edit(edit.start, edit.end, styled_old[old[i1].start : old[i2 - 1].end + 1]))
+            if i1 < i2:  # the same span with the unchanged rendering: must mean the original
+                unchanged = self.styled[old[i1].start : old[i2 - 1].end + 1]
+                controls.append(Edit(edit.start, edit.end, unchanged))
         return self._checked(splice(self.masked.sql, edits), new_render, controls)
+
+    def _deletion(self, i1: int, i2: int) -> tuple[int, int, Edit | None]:
+        """Delete rendered tokens i1..i2, slid along equal tokens if that keeps a tag out.
+
+        `a and b {% if %} and c {% endif %}` minus `b`: difflib may delete `b and`, across the
+        tag, where `and b` deletes the same tokens without touching it.
+        """
+        keys, slides = self.keys, [(i1, i2)]
+        a, b = i1, i2
+        while a > 0 and keys[a - 1] == keys[b - 1]:
+            a, b = a - 1, b - 1
+            slides.append((a, b))
+        a, b = i1, i2
+        while b < len(keys) and keys[a] == keys[b]:
+            a, b = a + 1, b + 1
+            slides.append((a, b))
+        for a, b in slides:
+            if a in self.where and b - 1 in self.where:
+                edit = self._replacement(a, b, "")
+                if edit is not None:
+                    return a, b, edit
+        return i1, i2, None
 
     def _replacement(self, i1: int, i2: int, new: str) -> Edit | None:
         start = self.tokens[self.where[i1]].start
@@ -265,7 +303,11 @@ class Splicer:
         after = self.tokens[self.where[i - 1]].end + 1 if i else 0
         if i < len(self.render_tokens):
             at = self.tokens[self.where[i]].start
-            return None if has_tag(sql, after, at) else Edit(at, at, new + " ")
+            if has_tag(sql, after, at):
+                return None
+            if i and new.split(" ")[0].upper() in _TRAILING:  # `union` -> `union all`
+                return Edit(after, after, " " + new)
+            return Edit(at, at, new + " ")  # `join` -> `left join`
         if has_tag(sql, after, len(sql)):
             return None
         line_end = sql.find("\n", after)
@@ -276,9 +318,23 @@ class Splicer:
         reparsed = parse(sql)
         if reparsed is None or render(reparsed) != new_render:
             return None
-        if self.duckdb_tree(splice(self.masked.sql, controls)) != self.duck:
+        if duckdb_tree(splice(self.masked.sql, controls)) != self.duck:
             return None
         return unmask(sql, self.masked.jinja)
+
+
+_DUCKDB_PARSER: list = []  # one in-memory connection, made on first use (connecting is slow)
+_DUCKDB_LOCK = threading.Lock()
+
+
+def duckdb_tree(sql: str):
+    """DuckDB's own parse tree, positions dropped: what the SQL means to the warehouse."""
+    with _DUCKDB_LOCK:
+        if not _DUCKDB_PARSER:
+            _DUCKDB_PARSER.append(duckdb.connect())
+        raw = _DUCKDB_PARSER[0].execute("select json_serialize_sql(?)", [sql]).fetchone()[0]
+    parsed = json.loads(raw)
+    return None if parsed.get("error") else _canonical(parsed["statements"])
 
 
 def _regions(opcodes, where: dict[int, int], n: int) -> list[list[int]] | None:

@@ -10,6 +10,8 @@ and refuses any change it cannot prove it spliced in faithfully.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -17,14 +19,8 @@ from itertools import islice, zip_longest
 
 from sqlglot import exp
 
-from decode_data.services.authoring.jinja_mask import (
-    Splicer,
-    lower_keywords,
-    mask,
-    parse,
-    readable,
-    render,
-)
+from decode_data.services.authoring.jinja_mask import (Splicer, lower_keywords, mask, parse,
+                                                       readable, render)
 
 Offer = tuple[exp.Expression | None, str]  # (replacement node or None to delete it, description)
 Operator = Callable[[exp.Expression], Iterator[Offer]]
@@ -45,16 +41,19 @@ def sql_mutants(text: str, path: str, limit: int | None = None) -> list[Mutant]:
     if masked is None or tree is None:
         return []
     splicer = Splicer(masked, tree)
-    offers = [[(name, *offer) for offer in _offers(tree, op)] for name, op in OPERATORS]
+    offers = [_offers(tree, name, op) for name, op in OPERATORS]
     found: list[Mutant] = []
-    seen = {text}
+    seen, said = {text}, Counter()
     for name, changed, description in _round_robin(offers):
         if limit is not None and len(found) >= limit:
             break
         mutant = splicer.text_of(changed)
         if mutant is not None and mutant not in seen:
             seen.add(mutant)
-            found.append(Mutant(path, name, readable(description, masked.jinja), mutant))
+            description = readable(description, masked.jinja)
+            said[description] += 1  # an author lists survivors by description: keep them apart
+            repeat = f" #{said[description]}" if said[description] > 1 else ""
+            found.append(Mutant(path, name, description + repeat, mutant))
     return found
 
 
@@ -68,47 +67,63 @@ def file_mutants(files: dict[str, str], limit: int | None = None) -> list[Mutant
     ]
 
 
-def _round_robin(lists: list[list]) -> list:
-    """First offer of each operator, then the second of each ...: a capped list stays diverse."""
-    return [item for row in zip_longest(*lists) for item in row if item is not None]
+def _round_robin(offers: list[Iterator]) -> Iterator:
+    """First offer of each operator, then the second of each ...: a capped list stays diverse.
+    Lazy, so a capped list copies no more trees than it needs."""
+    return (item for row in zip_longest(*offers) for item in row if item is not None)
 
 
-def _offers(tree: exp.Expression, operator: Operator) -> Iterator[tuple[exp.Expression, str]]:
-    """(changed copy of the whole tree, description) for each replacement an operator offers."""
+def _offers(tree: exp.Expression, name: str, operator: Operator) -> Iterator[tuple]:
+    """(name, changed copy of the whole tree, description) for each replacement offered."""
     for index, node in enumerate(tree.walk()):
         for new, description in operator(node):
             copy = tree.copy()
             target = next(islice(copy.walk(), index, None))  # same walk order in a copy
             if target is copy:
-                yield new, description
+                yield name, new, description
+                continue
+            if new is None:
+                target.pop()
             else:
-                target.pop() if new is None else target.replace(new)
-                yield copy, description
+                target.replace(new)
+            yield name, copy, description
 
 
 def _sql(node: exp.Expression | None, width: int = 70) -> str:
+    """A node as short lowercase SQL; a long one keeps its start and its end (`... = 1`)."""
     text = " ".join(lower_keywords(render(node)).split()) if node is not None else ""
-    return text if len(text) <= width else text[: width - 3] + "..."
+    text = re.sub(r"\bnot (\S+) is null\b", r"\1 is not null", text)  # as authors write it
+    half = (width - 3) // 2
+    return text if len(text) <= width else f"{text[:half]}...{text[-half:]}"
+
+
+_CLAUSES = {exp.Qualify: "qualify", exp.Having: "having", exp.Where: "where", exp.Join: "join",
+            exp.Group: "group by", exp.Window: "window", exp.Order: "order by", exp.Case: "case"}
 
 
 def _at(node: exp.Expression) -> str:
     """The clause a node sits in, and its CTE: where an author finds it in the file."""
-    clauses = {exp.Qualify: "qualify", exp.Having: "having", exp.Where: "where", exp.Join: "join",
-               exp.Group: "group by", exp.Window: "window", exp.Order: "order by"}
     place, current = "select", node
     while current is not None and not isinstance(current, exp.Query):
-        if type(current) in clauses:
-            place = clauses[type(current)]
+        if type(current) in _CLAUSES:
+            place = _CLAUSES[type(current)]
             place = "filter" if isinstance(current.parent, exp.Filter) else place
             break
         current = current.parent
+    column = node if isinstance(node, exp.Alias) else node.find_ancestor(exp.Alias)
+    if place in ("select", "case") and column and isinstance(column.parent, exp.Select):
+        place = f"{place} {column.alias}"
     cte = node.find_ancestor(exp.CTE)
     return f"{place} of cte {cte.alias}" if cte else place
 
 
-def _change(old: exp.Expression, new: exp.Expression | None, where: exp.Expression) -> Offer:
-    after = _sql(new) if new is not None else "(nothing)"
-    return new, f"{_sql(old)} -> {after} ({_at(where)})"
+def _change(old: exp.Expression, new: exp.Expression) -> Offer:
+    """Replace `old` by `new`, described as `old -> new (where)`."""
+    return new, f"{_sql(old)} -> {_sql(new)} ({_at(old)})"
+
+
+def _binary(cls: type[exp.Binary], node: exp.Binary) -> exp.Binary:
+    return cls(this=node.this.copy(), expression=node.expression.copy())
 
 
 def _conjuncts(condition: exp.Expression) -> list[exp.Expression]:
@@ -126,24 +141,30 @@ def _without(holder: exp.Expression, key: str, k: int) -> exp.Expression:
     return copy
 
 
+_SPECIAL_JOINS = ("CROSS", "SEMI", "ANTI", "ASOF", "POSITIONAL", "ANY")
+
+
 def join_type(node: exp.Expression) -> Iterator[Offer]:
     """left <-> inner; right and full -> left: the join that keeps or loses unmatched rows."""
-    if not isinstance(node, exp.Join) or node.method or node.kind in ("CROSS", "SEMI", "ANTI"):
+    if not isinstance(node, exp.Join) or node.method or node.kind in _SPECIAL_JOINS:
         return
-    if not (node.args.get("on") or node.args.get("using")):
+    on, using = node.args.get("on"), node.args.get("using")
+    if not (on or using):
         return
     new = node.copy()
     new.set("side", None if node.side == "LEFT" else "LEFT")
     new.set("kind", "INNER" if node.side == "LEFT" else None)
     old_name, new_name = (node.side or "inner").lower(), "inner" if node.side == "LEFT" else "left"
-    yield new, f"{old_name} join -> {new_name} join ({_sql(node.this)} on {_sql(node.args.get('on'))})"
+    joined = f"{_sql(node.this)} on {_sql(on)}" if on else _sql(node.this)
+    yield new, f"{old_name} join -> {new_name} join ({joined})"
 
 
 def join_condition(node: exp.Expression) -> Iterator[Offer]:
     """Drop one `and` condition of a join: the classic fan-out or missing time window."""
     if isinstance(node, exp.Join) and isinstance(node.args.get("on"), exp.And):
         for k, part in enumerate(_conjuncts(node.args["on"])):
-            yield _without(node, "on", k), f"drop join condition {_sql(part)} (join {_sql(node.this)})"
+            description = f"drop join condition {_sql(part)} (join {_sql(node.this)})"
+            yield _without(node, "on", k), description
 
 
 _FLIP = {exp.GT: exp.GTE, exp.GTE: exp.GT, exp.LT: exp.LTE, exp.LTE: exp.LT, exp.EQ: exp.NEQ,
@@ -153,23 +174,26 @@ _FLIP = {exp.GT: exp.GTE, exp.GTE: exp.GT, exp.LT: exp.LTE, exp.LTE: exp.LT, exp
 def comparison(node: exp.Expression) -> Iterator[Offer]:
     """> <-> >=, < <-> <=, = <-> <>: the off-by-one of filters and time windows."""
     if type(node) in _FLIP:
-        yield _change(node, _FLIP[type(node)](this=node.this.copy(), expression=node.expression.copy()), node)
+        yield _change(node, _binary(_FLIP[type(node)], node))
 
 
 def and_or(node: exp.Expression) -> Iterator[Offer]:
     """`and` <-> `or` in a WHERE, HAVING, QUALIFY or join condition."""
     if not isinstance(node, (exp.And, exp.Or)):
         return
-    if isinstance(node.find_ancestor(exp.Where, exp.Having, exp.Qualify, exp.Join, exp.Select), exp.Select):
+    clause = node.find_ancestor(exp.Where, exp.Having, exp.Qualify, exp.Join, exp.Select)
+    if clause is None or isinstance(clause, exp.Select):
         return
-    new = (exp.Or if isinstance(node, exp.And) else exp.And)(this=node.left.copy(), expression=node.right.copy())
-    yield _change(node, exp.Paren(this=new) if isinstance(node.parent, exp.And) else new, node)
+    new = _binary(exp.Or if isinstance(node, exp.And) else exp.And, node)
+    names = ("and", "or") if isinstance(node, exp.And) else ("or", "and")
+    wrapped = exp.Paren(this=new) if isinstance(node.parent, exp.And) else new
+    yield wrapped, f"{names[0]} -> {names[1]} before {_sql(node.right)} ({_at(node)})"
 
 
 def drop_predicate(node: exp.Expression) -> Iterator[Offer]:
     """Forget a filter: one `and` conjunct, the whole WHERE/HAVING/QUALIFY, or an agg FILTER."""
     if isinstance(node, exp.Filter):
-        yield _change(node, node.this.copy(), node)
+        yield _change(node, node.this.copy())
     if not isinstance(node, (exp.Where, exp.Having, exp.Qualify)):
         return
     parts = _conjuncts(node.this)
@@ -182,7 +206,7 @@ def drop_predicate(node: exp.Expression) -> Iterator[Offer]:
 def coalesce(node: exp.Expression) -> Iterator[Offer]:
     """coalesce(x, d) -> x: the NULL a left join leaves behind shows up again."""
     if isinstance(node, exp.Coalesce) and node.expressions:
-        yield _change(node, node.this.copy(), node)
+        yield _change(node, node.this.copy())
 
 
 def distinct(node: exp.Expression) -> Iterator[Offer]:
@@ -191,20 +215,23 @@ def distinct(node: exp.Expression) -> Iterator[Offer]:
         new = node.copy()
         new.set("distinct", None)
         yield new, f"select distinct -> select ({_at(node)})"
-    if isinstance(node, exp.AggFunc) and isinstance(node.this, exp.Distinct) and len(node.this.expressions) == 1:
+    inner = node.this if isinstance(node, exp.AggFunc) else None
+    if isinstance(inner, exp.Distinct) and len(inner.expressions) == 1:
         new = node.copy()
         new.set("this", new.this.expressions[0])
-        yield _change(node, new, node)
+        yield _change(node, new)
 
 
 def group_by(node: exp.Expression) -> Iterator[Offer]:
     """Drop one group-by column, from the select too, so the mutant still builds."""
     group = node.args.get("group") if isinstance(node, exp.Select) else None
-    if group is None or any(isinstance(e, exp.Literal) for e in group.expressions):
-        return
-    if not group.expressions or any(group.args.get(k) for k in ("rollup", "cube", "grouping_sets", "all")):
-        return
-    for k, column in enumerate(group.expressions):
+    columns = group.expressions if group else []
+    if any(isinstance(c, (exp.Literal, exp.Rollup, exp.Cube, exp.GroupingSets)) for c in columns):
+        return  # `group by 1` or a rollup: dropping one is not a plain column
+    for k, column in enumerate(columns):
+        gone = [p.alias_or_name for p in node.expressions if _is_projection_of(p, column)]
+        if any(_read_elsewhere(node, name) for name in gone):
+            continue  # a CTE's key the query joins on: the mutant would not build
         new = node.copy()
         keep = [p for p in new.expressions if not _is_projection_of(p, column)]
         if not keep:
@@ -214,6 +241,12 @@ def group_by(node: exp.Expression) -> Iterator[Offer]:
         if not new.args["group"].expressions:
             new.set("group", None)
         yield new, f"drop {_sql(column)} from group by and select ({_at(node)})"
+
+
+def _read_elsewhere(select: exp.Select, name: str) -> bool:
+    """Whether the rest of the query reads a column of this select by that name."""
+    inside = {id(n) for n in select.walk()}
+    return any(c.name == name and id(c) not in inside for c in select.root().find_all(exp.Column))
 
 
 def _is_projection_of(projection: exp.Expression, column: exp.Expression) -> bool:
@@ -229,18 +262,19 @@ def literal(node: exp.Expression) -> Iterator[Offer]:
         for k in range(len(node.expressions)):
             new = node.copy()
             new.expressions[k].pop()
-            yield _change(node, new, node)
+            yield _change(node, new)
     if not isinstance(node, exp.Literal) or node.find_ancestor(exp.DataType, exp.Interval):
         return
     if not node.is_string and not isinstance(node.parent, (exp.Group, exp.Ordered, exp.Order)):
         try:
-            yield _change(node, exp.Literal.number(str(Decimal(node.this) + 1)), node)
+            yield _change(node, exp.Literal.number(str(Decimal(node.this) + 1)))
         except InvalidOperation:
             return
-    text = node.this
-    compared = isinstance(node.parent, (exp.Binary, exp.In)) and not isinstance(node.parent, exp.DPipe)
+    text, parent = node.this, node.parent
+    compared = isinstance(parent, (exp.Binary, exp.In)) and not isinstance(parent, exp.DPipe)
     if node.is_string and compared and "__jinja_" not in text and text.upper() != text.lower():
-        yield _change(node, exp.Literal.string(text.upper() if text.upper() != text else text.lower()), node)
+        changed = text.upper() if text.upper() != text else text.lower()
+        yield _change(node, exp.Literal.string(changed))
 
 
 _SWAP = {exp.Sum: exp.Avg, exp.Avg: exp.Sum, exp.Min: exp.Max, exp.Max: exp.Min}
@@ -249,7 +283,7 @@ _SWAP = {exp.Sum: exp.Avg, exp.Avg: exp.Sum, exp.Min: exp.Max, exp.Max: exp.Min}
 def aggregate(node: exp.Expression) -> Iterator[Offer]:
     """sum <-> avg, min <-> max, count(*) <-> count(distinct col), count(col) -> count(*)."""
     if type(node) in _SWAP:
-        yield _change(node, _SWAP[type(node)](this=node.this.copy()), node)
+        yield _change(node, _SWAP[type(node)](this=node.this.copy()))
     if not isinstance(node, exp.Count) or node.this is None:
         return
     new = node.copy()
@@ -260,11 +294,11 @@ def aggregate(node: exp.Expression) -> Iterator[Offer]:
         new.set("this", exp.Distinct(expressions=[column.copy()]))
     else:
         new.set("this", exp.Star())
-    yield _change(node, new, node)
+    yield _change(node, new)
 
 
 def _other_aggregated_column(count: exp.Count) -> exp.Column | None:
-    """A column another aggregate of the same select reads: `count(*)` becomes its distinct count."""
+    """A column another aggregate of the same select reads, for `count(distinct col)`."""
     select = count.find_ancestor(exp.Select)
     for agg in select.find_all(exp.AggFunc) if select else []:
         if not isinstance(agg, exp.Count) and agg.find_ancestor(exp.Select) is select:
@@ -276,17 +310,17 @@ def _other_aggregated_column(count: exp.Count) -> exp.Column | None:
 
 def case_fn(node: exp.Expression) -> Iterator[Offer]:
     """Drop lower()/upper()/trim()/round(): the clean-up a learner forgets."""
-    plain_trim = isinstance(node, exp.Trim) and not any(node.args.get(k) for k in ("expression", "position"))
-    if isinstance(node, (exp.Lower, exp.Upper, exp.Round)) or plain_trim:
-        yield _change(node, node.this.copy(), node)
+    plain = not (node.args.get("expression") or node.args.get("position"))
+    if isinstance(node, (exp.Lower, exp.Upper, exp.Round)) or isinstance(node, exp.Trim) and plain:
+        yield _change(node, node.this.copy())
 
 
 def cast(node: exp.Expression) -> Iterator[Offer]:
     """Drop a cast to a number type; `a / b` -> `a // b` (integer division of cents)."""
     if isinstance(node, exp.Cast) and node.to.is_type(*exp.DataType.NUMERIC_TYPES):
-        yield _change(node, node.this.copy(), node)
+        yield _change(node, node.this.copy())
     if isinstance(node, exp.Div):
-        yield _change(node, exp.IntDiv(this=node.this.copy(), expression=node.expression.copy()), node)
+        yield _change(node, _binary(exp.IntDiv, node))
 
 
 def limit(node: exp.Expression) -> Iterator[Offer]:
@@ -306,21 +340,23 @@ def union(node: exp.Expression) -> Iterator[Offer]:
     if isinstance(node, exp.Union):
         new = node.copy()
         new.set("distinct", not node.args.get("distinct"))
-        names = ("union all", "union") if node.args.get("distinct") else ("union", "union all")
-        yield new, f"{names[1]} -> {names[0]} ({_at(node)})"
+        names = ["union", "union all"] if node.args.get("distinct") else ["union all", "union"]
+        yield new, f"{names[0]} -> {names[1]} ({_at(node)})"
 
 
 def window(node: exp.Expression) -> Iterator[Offer]:
     """Drop one partition-by column; row_number() -> rank() (ties get the same number)."""
     if isinstance(node, exp.RowNumber):
-        yield _change(node, exp.Rank(), node)
+        yield _change(node, exp.Rank())
     parts = node.args.get("partition_by") if isinstance(node, exp.Window) else None
     for k, column in enumerate(parts or []):
         new = node.copy()
         new.args["partition_by"][k].pop()
         if not new.args["partition_by"]:
             new.set("partition_by", None)
-        yield new, f"drop partition by {_sql(column)} ({_sql(node)})"
+        named = node.arg_key == "windows"  # `window by_meter as (...)` of the select
+        label = f"window {node.this}" if named else _sql(node)
+        yield new, f"drop partition by {_sql(column)} ({label})"
 
 
 OPERATORS: list[tuple[str, Operator]] = [
