@@ -92,7 +92,7 @@ def history_lab(tmp_path):
 
 
 def test_the_reference_passes_and_snapshots_hold_two_states(engine, history_lab):
-    feedback = grade_files(history_lab, ["snapshot", "tested", "typed"], {}, "reference")
+    feedback = grade_files(history_lab, ["snapshot", "tested", "typed"], {})
     assert all(f.passed for f in feedback), [f.summary for f in feedback]
 
 
@@ -104,15 +104,15 @@ def test_every_wrong_answer_fails_for_its_reason(engine, history_lab):
 
 def test_a_view_that_fails_when_read_shows_the_error_and_its_line(engine, history_lab):
     broken = "select customer_id,\n  cast(city as integer) as code\nfrom {{ ref('raw_customers') }}\n"
-    failure = grade_files(history_lab, ["typed"], {"models/city_codes.sql": broken}, "broken")[0].first_failure
+    failure = grade_files(history_lab, ["typed"], {"models/city_codes.sql": broken})[0].first_failure
     assert failure.stage == "compile" and "reading it fails" in failure.message
     assert "Oslo" in failure.message or "convert" in failure.message.lower()
     assert failure.path == "models/city_codes.sql" and failure.line == 2
 
 
 def test_learner_tests_must_catch_a_broken_version_of_the_model(engine, history_lab):
-    untested = grade_files(history_lab, ["tested"], {"models/schema.yml": "version: 2\n"}, "untested")[0]
+    untested = grade_files(history_lab, ["tested"], {"models/schema.yml": "version: 2\n"})[0]
     assert not untested.passed
     weak = "models:\n  - name: current_customers\n    columns:\n      - name: city\n        data_tests: [not_null]\n"
-    failure = grade_files(history_lab, ["tested"], {"models/schema.yml": weak}, "weak")[0].first_failure
+    failure = grade_files(history_lab, ["tested"], {"models/schema.yml": weak})[0].first_failure
     assert "broken version of current_customers (closed versions kept)" in failure.message

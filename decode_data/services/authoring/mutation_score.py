@@ -10,18 +10,16 @@ there and does not count; a lesson may also list survivors it accepts, with the 
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 
 import yaml
 
 from decode_data.services.authoring.mutants import Mutant, sql_mutants
-from decode_data.services.authoring.proofs import in_parallel, project_with
+from decode_data.services.authoring.proofs import grade_with_files, in_parallel
 from decode_data.services.grader.builds import Build
 from decode_data.services.grader.compare import compare_tables
-from decode_data.services.grader.grade import find_step, grade_with_builds, seed_sets
+from decode_data.services.grader.grade import find_step, seed_sets
 from decode_data.services.lessons import Lesson, Step
-from decode_data.settings import get_settings
 
 TARGET_PERCENT = 95.0
 MUTANTS_PER_FILE = 12
@@ -96,29 +94,20 @@ def _differs(mine: Build, reference: Build) -> bool:
     return False
 
 
-def _grade_mutant(lesson: Lesson, step: Step, index: int, mutant: Mutant):
-    root = get_settings().data_dir / "proofs" / lesson.id / f"mutant{index}"
-    shutil.rmtree(root, ignore_errors=True)
-    try:
-        project = project_with(lesson, {mutant.path: mutant.text}, root)
-        feedbacks, grading = grade_with_builds(f"mutant_{lesson.id}_{index}", lesson, root, project,
-                                               [step], eager=False)
-        feedback = feedbacks[0]
-        main = grading.learner(seed_sets(lesson)[0])
-        if not main.built:
-            return "broken"
-        if not feedback.passed:
-            return "killed"
-        return "survived" if _changes_result(grading, seed_sets(lesson)) else "equivalent"
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+def _grade_mutant(lesson: Lesson, step: Step, mutant: Mutant) -> str:
+    feedbacks, grading = grade_with_files(lesson, [step.id], {mutant.path: mutant.text})
+    if not grading.learner(seed_sets(lesson)[0]).built:
+        return "broken"
+    if not feedbacks[0].passed:
+        return "killed"
+    return "survived" if _changes_result(grading, seed_sets(lesson)) else "equivalent"
 
 
 def score_step(lesson: Lesson, step: Step) -> StepScore:
     score = StepScore(step.id)
     accepted = _accepted(lesson)
     mutants = step_mutants(lesson, step)
-    verdicts = in_parallel(list(enumerate(mutants)), lambda im: _grade_mutant(lesson, step, *im))
+    verdicts = in_parallel(mutants, lambda mutant: _grade_mutant(lesson, step, mutant))
     for mutant, verdict in zip(mutants, verdicts):
         label = f"{mutant.path}: {mutant.description}"
         if verdict == "survived" and (step.id, mutant.description) in accepted:

@@ -7,7 +7,7 @@ the feedback the learner would read first must contain the answer's phrase.
 
 from __future__ import annotations
 
-import shutil
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +15,7 @@ from pathlib import Path
 from decode_data.services.authoring.wrong_answers import WrongAnswer, feedback_text, wrong_answers
 from decode_data.services.grader.builds import reference_project
 from decode_data.services.grader.feedback import StepFeedback
-from decode_data.services.grader.grade import find_step, grade_project
+from decode_data.services.grader.grade import find_step, grade_with_builds
 from decode_data.services.lessons import Lesson
 from decode_data.settings import get_settings
 
@@ -63,16 +63,22 @@ def solution_paths(lesson: Lesson, models: list[str]) -> list[str]:
                   if p.stem.lower() in wanted)
 
 
-def grade_files(lesson: Lesson, step_ids: list[str], files: dict[str, str], name: str) -> list[StepFeedback]:
-    """Grade the reference project with `files` laid over it, in its own scratch folder."""
-    root = get_settings().data_dir / "proofs" / lesson.id / name
-    shutil.rmtree(root, ignore_errors=True)
+def slot_root(lesson: Lesson) -> Path:
+    """A scratch folder per proving thread, kept between gradings: its build folders keep
+    `target/`, so dbt parses only what changed (partial parsing) instead of the whole project."""
+    return get_settings().data_dir / "proofs" / lesson.id / f"slot{threading.get_ident()}"
+
+
+def grade_with_files(lesson: Lesson, step_ids: list[str], files: dict[str, str]):
+    """Grade the reference project with `files` laid over it; (feedbacks, grading)."""
+    root = slot_root(lesson)
     project = project_with(lesson, files, root)
-    try:
-        return grade_project(f"proof_{lesson.id}_{name}", lesson, root, project,
+    return grade_with_builds(f"proof_{lesson.id}_{root.name}", lesson, root, project,
                              [find_step(lesson, s) for s in step_ids], eager=False)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+
+
+def grade_files(lesson: Lesson, step_ids: list[str], files: dict[str, str]) -> list[StepFeedback]:
+    return grade_with_files(lesson, step_ids, files)[0]
 
 
 def in_parallel(items: list, work) -> list:
@@ -85,7 +91,7 @@ def prove_wrong_answers(lesson: Lesson) -> list[WrongAnswerProof]:
     def prove(indexed: tuple[int, WrongAnswer]) -> WrongAnswerProof:
         index, answer = indexed
         try:
-            feedback = grade_files(lesson, [answer.step_id], answer.files, f"wrong{index}")[0]
+            feedback = grade_files(lesson, [answer.step_id], answer.files)[0]
             return WrongAnswerProof(answer, feedback)
         except Exception as exc:  # noqa: BLE001 - one broken answer must not hide the others
             return WrongAnswerProof(answer, None, error=f"{answer.source}: {exc}")
