@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="*", metavar="ID", help="lesson ids (default: every lesson)")
     p.add_argument("--mutants", action="store_true",
                    help="also grade generated mutants of each step's solution and print the mutation score")
+    p.add_argument("--wrong-answers", action="store_true",
+                   help="list every wrong answer with the check (and diagnosis) that caught it")
     p = _add(lessons, "import", "Turn an existing dbt project (seeds, SQL models, YAML tests) into a lesson.",
              ("lessons import ~/code/jaffle_shop --id jaffle_shop",
               "lessons import tests/fixtures/jaffle_project --id jaffle --title \"Jaffle Shop\" --force"),

@@ -55,7 +55,9 @@ def check(args) -> int:
     lessons = [find_lesson(i) for i in args.ids] if args.ids else list_lessons()
     with tempfile.TemporaryDirectory(prefix="decode-data-lessons-check-") as scratch:
         _use_scratch_data_dir(scratch)
-        rows, problems = _check_all(lessons, mutants=getattr(args, "mutants", False))
+        rows, problems, proofs = _check_all(lessons, mutants=getattr(args, "mutants", False))
+    if getattr(args, "wrong_answers", False):
+        out(table(["lesson", "step", "wrong answer", "caught by", "ok"], [_proof_row(p) for p in proofs]) + "\n")
     out(table(["lesson", "step", "solution", "starter", "wrong answers", "mutants", "result"], rows))
     out(f"\n{sum(1 for r in rows if r[-1] == 'ok')} of {len(rows)} steps ok")
     if problems:
@@ -72,17 +74,24 @@ def _use_scratch_data_dir(scratch: str) -> None:
     migrate()
 
 
-def _check_all(lessons, mutants: bool = False) -> tuple[list[list], list[str]]:
+def _proof_row(proof) -> list:
+    failure = proof.feedback.first_failure if proof.feedback else None
+    caught = f"{failure.kind}" + (f": {', '.join(failure.shapes)}" if failure.shapes else "") if failure else "-"
+    return [proof.lesson_id, proof.answer.step_id, proof.answer.mistake[:60], caught, "yes" if proof.ok else "NO"]
+
+
+def _check_all(lessons, mutants: bool = False) -> tuple[list[list], list[str], list]:
     from decode_data.db import session_scope
     from decode_data.services.authoring.proofs import prove_wrong_answers
     from decode_data.services.engine import get_engine
     from decode_data.services.lesson_check import check_lesson, describe
 
     get_engine()
-    rows, problems = [], []
+    rows, problems, every_proof = [], [], []
     with session_scope() as session:
         for lesson in lessons:
             proofs = prove_wrong_answers(lesson)
+            every_proof += proofs
             problems += [f"{lesson.id}: {p.describe()}" for p in proofs if not p.ok]
             scores = _mutation_scores(lesson) if mutants else {}
             for step in check_lesson(session, lesson):
@@ -97,7 +106,7 @@ def _check_all(lessons, mutants: bool = False) -> tuple[list[list], list[str]]:
                     problems += [f"{lesson.id}/{step.step_id}: survivor: {m}" for m in score.survivors]
                 rows.append([step.lesson_id, step.step_id, _mark(step.solution), _mark(step.starter),
                              wrong, score.label if score else "-", result])
-    return rows, problems
+    return rows, problems, every_proof
 
 
 def _mutation_scores(lesson) -> dict:

@@ -36,7 +36,7 @@ def import_lesson(args) -> int:
             lesson = load_lesson(report.lesson_dir)
         except LessonFormatError as exc:
             raise CliError(f"the imported lesson does not load: {exc}", code=EXIT_FAILED) from None
-        rows, problems = cli_grading._check_all([lesson])
+        rows, problems, _proofs = cli_grading._check_all([lesson])
     ok = not problems and all(r[-1] == "ok" for r in rows)
     out(table(["lesson", "step", "solution", "starter", "wrong answers", "mutants", "result"], rows))
     out(f"\n{sum(1 for r in rows if r[-1] == 'ok')} of {len(rows)} steps ok")

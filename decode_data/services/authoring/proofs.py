@@ -27,6 +27,10 @@ class WrongAnswerProof:
     error: str = ""
 
     @property
+    def lesson_id(self) -> str:
+        return self.feedback.lesson_id if self.feedback else "-"
+
+    @property
     def text(self) -> str:
         return feedback_text(self.feedback) if self.feedback else ""
 
