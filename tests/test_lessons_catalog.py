@@ -191,6 +191,53 @@ def test_seeds_are_small_and_regenerated_byte_for_byte(lesson, tmp_path):
     assert len(customers) == 20 and len(orders) == 60
 
 
+def _edge_cases(seeds_dir: Path) -> dict:
+    customers, orders = _read_seeds(seeds_dir)
+    statuses = defaultdict(list)
+    for order in orders:
+        statuses[order["user_id"]].append(order["status"].lower())
+    countries = Counter(c["country"] for c in customers)
+    never = [c for c in customers if c["id"] not in statuses]
+    return {
+        "never_ordered": len(never),
+        "only_returned": sum(1 for s in statuses.values() if set(s) == {"returned"}),
+        "lone_country_without_sale": sum(1 for c in never if countries[c["country"]] == 1),
+        "mixed_case_status": len({o["status"] for o in orders if o["status"].lower() == "returned"}) > 1,
+        "mixed_case_email": any(c["email"] != c["email"].lower() for c in customers),
+    }
+
+
+@pytest.mark.parametrize("seeds", ["seeds", "seeds_variant"])
+def test_both_seed_sets_hold_the_edge_cases_the_wrong_answers_need(lesson, seeds):
+    """Inner vs left join and coalesce (customers without orders), the returned filter (a customer
+    with only returned orders), a country that shows 0, and case to clean: in both sets."""
+    assert _edge_cases(lesson.dir / seeds) == {"never_ordered": 3, "only_returned": 1,
+                                               "lone_country_without_sale": 1, "mixed_case_status": True,
+                                               "mixed_case_email": True}
+
+
+def test_variant_shares_no_value_a_learner_could_type_in(lesson):
+    main, variant = _read_seeds(lesson.seeds_dir), _read_seeds(lesson.dir / "seeds_variant")
+    for (main_rows, variant_rows) in zip(main, variant):
+        assert len(main_rows) != len(variant_rows)  # a leftover `limit` that fits one set fails the other
+        assert list(main_rows[0]) == list(variant_rows[0])  # same columns
+    for column in ("id", "first_name", "last_name", "email", "country", "signup_date"):
+        assert not {c[column] for c in main[0]} & {c[column] for c in variant[0]}, column
+    for column in ("id", "user_id", "order_date"):
+        assert not {o[column] for o in main[1]} & {o[column] for o in variant[1]}, column
+
+
+def test_bad_seed_sets_add_exactly_the_rows_each_test_must_catch(lesson):
+    customers, orders = _read_seeds(lesson.seeds_dir)
+    dups_customers, dups_orders = _read_seeds(lesson.dir / "seeds_bad_dups")
+    nulls_customers, nulls_orders = _read_seeds(lesson.dir / "seeds_bad_nulls")
+    assert dups_customers[:-1] == customers and dups_orders[:-1] == orders
+    assert dups_customers[-1]["id"] in {c["id"] for c in customers}
+    assert dups_orders[-1]["id"] in {o["id"] for o in orders}
+    assert nulls_customers[:-1] == customers and nulls_orders[:-1] == orders
+    assert nulls_customers[-1]["id"] == "" and nulls_orders[-1]["id"] == ""
+
+
 def _load_generator(lesson):
     path = lesson.dir / "tools" / "generate_seeds.py"
     spec = importlib.util.spec_from_file_location(f"{lesson.id}_generate_seeds", path)

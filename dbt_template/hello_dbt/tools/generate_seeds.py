@@ -1,17 +1,17 @@
 """Regenerate the hello_dbt seed CSVs: a tiny, deterministic online shop.
 
 Run from the repository root:  python dbt_template/hello_dbt/tools/generate_seeds.py
-It writes three seed sets next to this folder, byte-for-byte the same on every run (fixed
+It writes four seed sets next to this folder, byte-for-byte the same on every run (fixed
 random seeds, fixed dates):
 
     seeds/             what the learner works with: 20 customers, 60 orders
     seeds_variant/     same files and columns, other values: other people in other countries,
                        other ids, dates, amounts and row counts. The grader re-runs every check
                        on it, so an answer that types in a value from seeds/ fails.
-    seeds_bad_tests/   seeds/ plus known bad rows, for the tests step: a customer exported twice,
-                       a customer without an id, an order exported twice and an order without an
-                       id. The learner's unique and not_null tests must fail there, exactly like
-                       the reference solution's (same failing rows).
+    seeds_bad_dups/    seeds/ plus a customer and an order exported twice: the learner's unique
+                       tests (customers.customer_id, stg_orders.order_id) must fail there
+    seeds_bad_nulls/   seeds/ plus a customer and an order without an id: their not_null tests
+                       must fail there (a unique test ignores NULLs, so each set proves one test)
 
 `--rng-seed N --out DIR` writes one clean seed set (the main shop's people) elsewhere. This file
 lives in tools/, outside seeds/, starter/ and solution/, because learner workspaces accept no .py
@@ -158,16 +158,21 @@ def orders(rng: random.Random, shop: Shop = MAIN) -> list[dict]:
     return rows
 
 
-def with_bad_rows(customer_rows: list[dict], order_rows: list[dict]) -> tuple[list[dict], list[dict]]:
-    """The main shop plus the rows a unique / not_null test on the keys must catch."""
-    twice = dict(customer_rows[4])  # the same customer exported twice
+def with_duplicates(customer_rows: list[dict], order_rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The main shop with a customer and an order exported twice: unique tests must catch them."""
+    twice = dict(customer_rows[4])
     twice["email"] = twice["email"].lower()
+    return customer_rows + [twice], order_rows + [dict(order_rows[-1])]
+
+
+def with_missing_ids(customer_rows: list[dict], order_rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The main shop with a customer (who never ordered) and an order without an id: not_null
+    tests must catch them."""
     no_id = {"id": "", "first_name": "Kathleen", "last_name": "Booth", "email": "kathleen.booth@example.com",
              "country": "GB", "signup_date": "2024-03-06"}
-    order_twice = dict(order_rows[-1])  # the same order exported twice
     order_no_id = {"id": "", "user_id": order_rows[0]["user_id"], "order_date": order_rows[-1]["order_date"],
                    "status": "placed", "amount_cents": 2500}
-    return customer_rows + [twice, no_id], order_rows + [order_twice, order_no_id]
+    return customer_rows + [no_id], order_rows + [order_no_id]
 
 
 def write(path: Path, rows: list[dict]) -> None:
@@ -195,16 +200,17 @@ def generate(out_dir: Path = SEEDS_DIR, rng_seed: int = RNG_SEED) -> None:
 
 
 def generate_all(lesson_dir: Path = LESSON_DIR) -> None:
-    """Write seeds/, seeds_variant/ and seeds_bad_tests/ under lesson_dir."""
+    """Write seeds/, seeds_variant/, seeds_bad_dups/ and seeds_bad_nulls/ under lesson_dir."""
     clean = tables(RNG_SEED)
     write_set(lesson_dir / "seeds", clean)
     write_set(lesson_dir / "seeds_variant", tables(VARIANT_RNG_SEED, VARIANT))
-    write_set(lesson_dir / "seeds_bad_tests", with_bad_rows(*clean))
+    write_set(lesson_dir / "seeds_bad_dups", with_duplicates(*clean))
+    write_set(lesson_dir / "seeds_bad_nulls", with_missing_ids(*clean))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help="write one clean seed set here instead of all three")
+    parser.add_argument("--out", type=Path, help="write one clean seed set here instead of all four")
     parser.add_argument("--rng-seed", type=int, default=RNG_SEED, help="random seed of that set")
     args = parser.parse_args()
     if args.out:
