@@ -1,4 +1,4 @@
-"""`python -m decode_data ...`: see decode_data/cli.py."""
+"""`python -m decode_data ...`: see decode_data/cli/main.py."""
 
 from decode_data.cli import main
 

@@ -1,7 +1,7 @@
 """Take the README's screenshot: the lesson page just after a learner passed hello_dbt's first step.
 
-Uses the same production app and learner steps as the browser bench (decode_data/app_process.py,
-decode_data/bench_browser.py), in a throwaway data folder, so the picture is what a learner sees:
+Uses the same production app and learner steps as the browser bench (decode_data/harness/app_process.py,
+decode_data/bench/browser.py), in a throwaway data folder, so the picture is what a learner sees:
 their SQL in the editor, the model's rows, and "Step complete!".
 
     .venv/bin/python scripts/screenshot.py [PATH]    # default assets/screenshot.png, 1366x860 PNG
@@ -17,8 +17,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from decode_data import bench_browser as bench  # noqa: E402 - needs the repo on sys.path
-from decode_data.app_process import LiveApp  # noqa: E402
+from decode_data.bench import browser as bench  # noqa: E402 - needs the repo on sys.path
+from decode_data.harness.app_process import LiveApp  # noqa: E402
 
 
 def take(base: str, out: Path) -> None:

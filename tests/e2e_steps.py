@@ -1,11 +1,11 @@
-"""The learner's browser steps (decode_data/browser_steps.py), plus names unique per test."""
+"""The learner's browser steps (decode_data/harness/browser_steps.py), plus names unique per test."""
 
 from __future__ import annotations
 
 import itertools
 import time
 
-from decode_data.browser_steps import (PASSWORD, open_file, open_lesson, register, replace_editor_text, run_dbt,
+from decode_data.harness.browser_steps import (PASSWORD, open_file, open_lesson, register, replace_editor_text, run_dbt,
                                        sign_in, wait_saved)
 
 __all__ = ["PASSWORD", "new_username", "open_file", "open_lesson", "register", "replace_editor_text", "run_dbt",

@@ -1,10 +1,10 @@
 """The real app for browser tests: one production `reflex run` serves the whole test session
 (tests/conftest.py `live_app`); tests isolate themselves by registering their own learners.
 
-The launcher lives in decode_data/app_process.py, shared with the browser bench.
+The launcher lives in decode_data/harness/app_process.py, shared with the browser bench.
 """
 
-from decode_data.app_process import (  # noqa: F401 - re-exported for the tests
+from decode_data.harness.app_process import (  # noqa: F401 - re-exported for the tests
     BUN_BIN,
     CHROMIUM,
     CHROMIUM_ARGS,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from decode_data.bench_report import percentile, render_browser, render_table
+from decode_data.bench.report import percentile, render_browser, render_table
 from decode_data.settings import REPO_ROOT
 
 ARGV = ["--json", "--repeat", "2", "--learners", "3"]
@@ -75,12 +75,17 @@ def test_every_figure_is_there_and_sane(figures):
     assert rss["worker_rss_max_mb"] == max(rss["worker_rss_mb"])
     assert rss["job_max_rss_mb"] > 0
 
+    check = figures["check"]
+    _timing(check, max(5, config["repeat"] // 2))
+    assert check["step"] == "tests"
+
     marks = {t["name"]: t for t in figures["targets"]}
-    assert len(marks) == 6
+    assert len(marks) == 8
     assert all(t["pass"] in (True, False) and t["value"] is not None for t in marks.values())
     assert marks["learners: failed jobs"]["pass"] is True
     assert figures["machine"]["cpus"] >= 1 and figures["machine"]["bench_wall_s"] > 0
-    assert set(figures["stages"]) == {"pool start", "warm-up", "run", "show", "test", "query", "cli", "learners"}
+    assert set(figures["stages"]) == {"pool start", "warm-up", "run", "show", "test", "query", "check", "cli",
+                                   "learners"}
     assert all(st["wall_s"] > 0 and st["other_pct"] >= 0 for st in figures["stages"].values())
 
 
@@ -95,7 +100,7 @@ def test_real_data_dir_untouched_and_temp_dir_removed(bench_run, figures):
 def test_table_shows_figures_next_to_targets(figures):
     table = render_table(figures)
     for text in ("dbt run, warm, engine", "dbt CLI", "warehouse query", "learners at once",
-                 "worker RSS", "<= 0.30 s", ">= 10x", "<= 25 ms", "<= 3 s", "<= 250 MB"):
+                 "worker RSS", "Check my work", "<= 1.5 s", "<= 0.30 s", ">= 10x", "<= 25 ms", "<= 3 s", "<= 250 MB"):
         assert text in table, text
     assert re.search(r"\b(pass|MISS)\b", table)
 

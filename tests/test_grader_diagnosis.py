@@ -100,3 +100,14 @@ def test_right_value_wrong_type_is_named():
 def test_values_of_the_hidden_set_are_never_quoted():
     found = diagnose(_table(ROWS), _with("orders", lambda _v: 2), show_values=False)
     assert found.shapes == ["constant"] and "2" not in found.text.replace("customer_id", "")
+
+
+def test_sql_rounding_half_away_from_zero_is_recognised():
+    rows = [[1, "a", 14.5, 1], [2, "b", 3.25, 1], [3, "c", 7.75, 1]]
+    got = [[1, "a", 15.0, 1], [2, "b", 3.0, 1], [3, "c", 8.0, 1]]
+    assert diagnose(_table(rows), _table(got)).shapes == ["integer_division"]
+
+
+def test_after_a_fan_out_values_are_not_blamed():
+    found = diagnose(_table(ROWS), _table(ROWS + [[1, "completed", Decimal("99"), 9]]))
+    assert found.shapes == ["fan_out"] and "group by" in found.text

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from decode_data.services.lesson_import import ImportRefused, import_project
-from decode_data.services.lesson_import_seeds import LEVELS, variant_tables
-from decode_data.services.lesson_import_source import read_project
-from decode_data.services.lesson_import_steps import ModelInfo, group_steps, strip_tests, topological_order
+from decode_data.services.authoring.lesson_import import ImportRefused, import_project
+from decode_data.services.authoring.import_seeds import LEVELS, variant_tables
+from decode_data.services.authoring.import_source import read_project
+from decode_data.services.authoring.import_steps import ModelInfo, group_steps, strip_tests, topological_order
 from decode_data.settings import REPO_ROOT
 
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "jaffle_project"

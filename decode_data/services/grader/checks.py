@@ -21,9 +21,12 @@ MAIN_SEEDS = "seeds"  # a warn-severity test does not fail the build
 
 
 def _outcome(check: dict, passed: bool, learner: Build, message: str = "", **extra) -> CheckOutcome:
+    text = message or (describe_pass(check) if passed else check.get("message", ""))
+    hint = check.get("message", "")
+    if hint.strip() == text.strip() or extra.get("stage") == "compile":
+        hint = ""  # said once; and the author's advice on a check is noise next to a compile error
     return CheckOutcome(kind=check["kind"], passed=passed, seeds=learner.seeds,
-                        model=check.get("model"), hint=check.get("message", ""),
-                        message=message or (describe_pass(check) if passed else check.get("message", "")), **extra)
+                        model=check.get("model"), hint=hint, message=text, **extra)
 
 
 def _compile_failure(check: dict, learner: Build, name: str | None) -> CheckOutcome | None:

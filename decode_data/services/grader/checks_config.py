@@ -75,8 +75,7 @@ def check_tests_match(check: dict, learner: Build, reference: Build) -> CheckOut
             continue
         got_status, got_failures = outcomes[0]
         return _outcome(check, False, learner, stage="tests",
-                        message=_mismatch(label, status, failures, got_status, got_failures, learner.seeds),
-                        hint=check.get("message", ""))
+                        message=_mismatch(label, status, failures, got_status, got_failures, learner.seeds))
     return _outcome(check, True, learner)
 
 

@@ -93,9 +93,13 @@ def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bo
         verb = "appears" if len(dups) == 1 else "appear"
         sentences.append(f"{_plural(len(dups), 'key')} {verb} more than once in your result{example}: "
                          f"a join that matches several rows per {', '.join(key)} multiplies them "
-                         "(a join fan-out). Join on the full key, or aggregate before joining.")
+                         "(a join fan-out), or the group by has more columns than the grain. Join on "
+                         "the full key, aggregate before joining, or group by the key only.")
         shapes.append("fan_out")
         act = act.drop_duplicates(subset=key)
+        fanned = True
+    else:
+        fanned = False
     merged = exp.merge(act, on=key, how="outer", suffixes=("__exp", "__got"), indicator=True)
     missing = merged[merged["_merge"] == "left_only"]
     extra = merged[merged["_merge"] == "right_only"]
@@ -116,7 +120,7 @@ def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bo
             sentences.append(shape[1])
             shapes.append(shape[0])
     examples_rows = []
-    for column in [c for c in exp.columns if c not in key]:
+    for column in [c for c in exp.columns if c not in key and not fanned]:  # after a fan-out, values mislead
         want, got = both[f"{column}__exp"], both[f"{column}__got"]
         differs = ~((want == got) | (want.isna() & got.isna()))
         if not differs.any():

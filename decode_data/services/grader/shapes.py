@@ -7,6 +7,7 @@ difference has a telling shape, or None. Sentences name the likely cause and the
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -38,14 +39,20 @@ def _all(pairs, test) -> bool:
     return bool(pairs) and all(test(w, g) for w, g in pairs)
 
 
+def _round_half_up(value: float, places: int) -> float:
+    """Round as SQL does (half away from zero), not as Python's banker's round()."""
+    step = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
+
+
 def _integer_like(want, got) -> bool:
     return isinstance(want, float) and isinstance(got, float) and not want.is_integer() \
-        and got in (math.floor(want), math.trunc(want), float(round(want)))
+        and got in (math.floor(want), math.trunc(want), _round_half_up(want, 0), float(round(want)))
 
 
 def _rounded(want, got) -> int | None:
     for places in (0, 1, 2, 3):
-        if round(want, places) == got:
+        if got in (_round_half_up(want, places), round(want, places)):  # SQL's rounding, or banker's
             return places
     return None
 
@@ -125,9 +132,9 @@ def unmatched_shape(missing: pd.DataFrame, present: pd.DataFrame) -> tuple[str, 
         empty = missing[column].map(lambda v: _is_null(v) or v == 0)
         if empty.all() and not present[column].map(lambda v: _is_null(v) or v == 0).any():
             value = "NULL" if missing[column].map(_is_null).all() else "0"
-            return "inner_join", (f"They are the rows whose {column} would be {value}: rows with no "
-                                  "match in the table you joined. An inner join drops them; a left join "
-                                  "keeps them.")
+            return "inner_join", (f"They are exactly the rows whose {column} would be {value}: rows with "
+                                  "no match in the table you joined. An inner join (or a filter) drops them; "
+                                  "a left join keeps them.")
     return None
 
 

@@ -1,7 +1,7 @@
 """Start the real app the way scripts/start serves it: `reflex run --env prod` (the production
 build, one port) on a free port, with its own data folder and lesson folder.
 
-Shared by the browser tests (tests/live_app.py) and the browser bench (decode_data/bench_browser.py),
+Shared by the browser tests (tests/live_app.py) and the browser bench (decode_data/bench/browser.py),
 so both measure and test exactly what a learner gets. The first start in a fresh clone installs the
 frontend packages with bun (a few minutes); later starts rebuild in seconds.
 """
@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent  # decode_data/ is one level below the repo
+REPO_ROOT = Path(__file__).resolve().parents[2]  # decode_data/harness/ is two levels below the repo
 BUN_BIN = REPO_ROOT / ".tools" / "bun" / "node_modules" / ".bin"
 STARTUP_TIMEOUT_S = float(os.environ.get("DECODE_DATA_APP_START_TIMEOUT", "900"))
 CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from decode_data.cli_output import EXIT_FAILED, EXIT_OK, out, table
-from decode_data.cli_workspace import CliError
+from decode_data.cli.output import EXIT_FAILED, EXIT_OK, out, table
+from decode_data.cli.workspace import CliError
 
 
 def import_lesson(args) -> int:
-    from decode_data import cli_grading
-    from decode_data.services.lesson_import import ImportFailed, ImportRefused, import_project
+    from decode_data.cli import grading as cli_grading
+    from decode_data.services.authoring.lesson_import import ImportFailed, ImportRefused, import_project
     from decode_data.services.lessons import LessonFormatError, load_lesson
     from decode_data.settings import get_settings
 

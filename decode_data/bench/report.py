@@ -1,6 +1,6 @@
 """Figures for `python -m decode_data bench`: percentiles, targets and the printed table.
 
-Kept apart from decode_data/bench.py (which drives the real engine) so the arithmetic and
+Kept apart from decode_data/bench/engine_bench.py (which drives the real engine) so the arithmetic and
 the wording of the report can be read, and changed, without the orchestration around them.
 """
 
@@ -19,7 +19,7 @@ TARGETS = {
     "check_p95_s": 3.0,
     "learners_p95_s": 3.0,
     "worker_rss_mb": 250.0,
-    # What a learner waits for in the browser (decode_data/bench_browser.py).
+    # What a learner waits for in the browser (decode_data/bench/browser.py).
     "page_load_p95_s": 1.5,
     "run_to_rows_p50_s": 1.0,
 }
@@ -263,7 +263,7 @@ def render_table(figures: dict) -> str:
 
 
 def render_browser(browser: dict) -> str:
-    """The browser figures (decode_data/bench_browser.py) as the same kind of table."""
+    """The browser figures (decode_data/bench/browser.py) as the same kind of table."""
     if browser.get("skipped"):
         return f"browser figures skipped: {browser['skipped']}"
     load = browser.get("load") or {}

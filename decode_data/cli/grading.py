@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import tempfile
 
-from decode_data.cli_output import EXIT_FAILED, EXIT_OK, out, print_json, table
-from decode_data.cli_workspace import CliError, find_lesson, learner_workspace, migrate
+from decode_data.cli.output import EXIT_FAILED, EXIT_OK, out, print_json, table
+from decode_data.cli.workspace import CliError, find_lesson, learner_workspace, migrate
 
 
 def feedback_text(feedback) -> str:

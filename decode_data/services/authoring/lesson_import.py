@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -28,17 +29,19 @@ from pathlib import Path
 
 import yaml
 
-from decode_data.services.grader.builds import IDENTIFIER_RE, Build, build
-from decode_data.services.lesson_import_seeds import LEVELS, write_variant
-from decode_data.services.lesson_import_source import (ImportFailed, ImportRefused, SourceProject,
+from decode_data.services.grader.builds import Build, build
+from decode_data.services.authoring.import_seeds import LEVELS, write_variant
+from decode_data.services.authoring.import_source import (ImportFailed, ImportRefused, SourceProject,
                                                        parse_projects, read_project, write_files,
                                                        write_original_copy, write_server_copy)
-from decode_data.services.lesson_import_steps import (MINUTES_PER_STEP, ModelInfo, TestInfo, checks,
+from decode_data.services.authoring.import_steps import (MINUTES_PER_STEP, ModelInfo, TestInfo, checks,
                                                       explanation, hints, instructions, lesson_yaml,
                                                       make_steps, placeholder_sql, placeholder_test,
                                                       strip_tests)
 from decode_data.services.save_policy import SAVABLE_SUFFIXES
 from decode_data.services.workspace import LESSON_ID_RE
+
+IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # names safe to quote into a count query
 
 __all__ = ["ImportFailed", "ImportRefused", "ImportReport", "import_project"]
 

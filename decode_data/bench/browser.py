@@ -1,6 +1,6 @@
 """Browser figures for `python -m decode_data bench --browser`: what a learner actually waits for.
 
-The production build (decode_data/app_process.py starts it with a throwaway data folder), Debian's
+The production build (decode_data/harness/app_process.py starts it with a throwaway data folder), Debian's
 Chromium driven by Playwright, and a learner registered through the real pages, who writes the
 first model of hello_dbt and seeds once. Then each iteration opens the lesson in a new tab and
 times, with the browser's own clock (performance.now(), zero at navigation start):
@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from decode_data.bench_report import summary
+from decode_data.bench.report import summary
 
 LESSON_ID = "hello_dbt"
 MODEL_PATH = "models/stg_customers.sql"
@@ -83,7 +83,7 @@ WATCH_RUN = """
 
 def missing_reason() -> str | None:
     """Why the browser figures cannot be taken here, or None when they can."""
-    from decode_data.app_process import CHROMIUM
+    from decode_data.harness.app_process import CHROMIUM
 
     try:
         import playwright.sync_api  # noqa: F401
@@ -98,7 +98,7 @@ def missing_reason() -> str | None:
 
 def launch(playwright):
     """Debian's Chromium (never `playwright install`: it downloads)."""
-    from decode_data.app_process import CHROMIUM, CHROMIUM_ARGS
+    from decode_data.harness.app_process import CHROMIUM, CHROMIUM_ARGS
 
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
@@ -107,7 +107,7 @@ def write_first_model(page) -> None:
     """The first step's model, typed like a paste, and saved by the editor's autosave."""
     from playwright.sync_api import expect
 
-    from decode_data.browser_steps import replace_editor_text, wait_saved
+    from decode_data.harness.browser_steps import replace_editor_text, wait_saved
 
     expect(page.locator("#editor-path")).to_have_text(MODEL_PATH)
     replace_editor_text(page, FIRST_MODEL)
@@ -133,7 +133,7 @@ def set_up_learner(browser, base: str, page_errors: list[str] | None = None) -> 
     """Register, write the first model and seed, in a profile of its own; returns its cookies."""
     context = new_context(browser, page_errors)
     try:
-        from decode_data.browser_steps import open_lesson, register, run_dbt
+        from decode_data.harness.browser_steps import open_lesson, register, run_dbt
 
         page = context.new_page()
         register(page, base, f"bench{int(time.time() * 1000) % 100_000_000}")
@@ -210,7 +210,7 @@ def measure(base: str, repeat: int, progress=lambda message: None) -> dict:
 
 def run_browser_bench(repeat: int = 10, url: str | None = None, progress=lambda message: None) -> dict:
     """The browser figures, against `url` or a production app started (and stopped) here."""
-    from decode_data.app_process import REPO_ROOT, LiveApp
+    from decode_data.harness.app_process import REPO_ROOT, LiveApp
 
     figures: dict = {"repeat": repeat, "errors": [], "url": url, "app_start_s": None}
     if reason := missing_reason():

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import Mount, Route
 
-from decode_data.api_support import ApiError, call, http_error, lesson_or_404, step_or_404
+from decode_data.api.support import ApiError, call, http_error, lesson_or_404, step_or_404
 from decode_data.models import User
 from decode_data.services import checking, progress, workspace
 from decode_data.services.grader import LessonError

@@ -5,7 +5,7 @@ migrations, learners and workspaces, the hello_dbt reference solution saved thro
 policy, and dbt jobs through the real engine (warm workers, sandboxed job processes). Then:
 warm `dbt run` / `show` / `test`, a warehouse query, the same `dbt run` through the plain dbt
 CLI for comparison, many learners submitting at the same moment, and the workers' memory.
-With --browser, also what a learner waits for in Chromium (decode_data/bench_browser.py).
+With --browser, also what a learner waits for in Chromium (decode_data/bench/browser.py).
 
 The bench reports figures next to the targets; it exits 1 only when something errored (a job
 failed, the engine did not start), never because a target was missed.
@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from decode_data.bench_report import CpuMeter, own_cpu_s, render_table, summary, system_busy_s
+from decode_data.bench.report import CpuMeter, own_cpu_s, render_table, summary, system_busy_s
 
 LESSON_ID = "hello_dbt"
 # A model without tests: `dbt show --select <model>` also runs the tests attached to the model,
@@ -405,7 +405,7 @@ def _versions() -> dict:
 
 def run_bench(repeat: int = 20, learners: int = 20, rounds: int = 3, cli_repeat: int = 3) -> tuple[dict, int]:
     """Run every stage once; returns (figures, exit code)."""
-    from decode_data.bench_report import checks
+    from decode_data.bench.report import checks
 
     bench = Bench(repeat=repeat, learners=learners, rounds=rounds, cli_repeat=cli_repeat)
     figures = bench.figures
@@ -487,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="timed runs of the plain dbt CLI for comparison (default 3)")
     browser = parser.add_argument_group(
         "browser figures", "Lesson page load and Run click -> rows visible, in Chromium against the "
-        "production build (decode_data/bench_browser.py). Off by default: starting the app builds the "
+        "production build (decode_data/bench/browser.py). Off by default: starting the app builds the "
         "frontend (a minute or more) and needs playwright (requirements-test.txt) and chromium.")
     browser.add_argument("--browser", action="store_true", help="add the browser figures to the bench")
     browser.add_argument("--browser-only", action="store_true", help="only the browser figures")
@@ -499,8 +499,8 @@ def main(argv: list[str] | None = None) -> int:
     figures, code = ({"errors": []}, 0) if args.browser_only else run_bench(
         repeat=args.repeat, learners=args.learners, rounds=args.rounds, cli_repeat=args.cli_repeat)
     if args.browser or args.browser_only:
-        from decode_data.bench_browser import run_browser_bench
-        from decode_data.bench_report import browser_checks, render_browser
+        from decode_data.bench.browser import run_browser_bench
+        from decode_data.bench.report import browser_checks, render_browser
 
         figures["browser"] = run_browser_bench(args.browser_repeat, args.browser_url, _progress)
         if not figures["browser"].get("skipped"):

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 
-from decode_data.cli_output import (EXIT_OK, EXIT_REJECTED, EventPrinter, error_text, exit_code, out,
+from decode_data.cli.output import (EXIT_OK, EXIT_REJECTED, EventPrinter, error_text, exit_code, out,
                                     preview_text, print_json, summary_text, table)
 
 
@@ -92,7 +92,7 @@ def save(args) -> int:
 
 
 def run(args) -> int:
-    from decode_data.cli_dbt_args import DbtUsageError, parse_dbt_args
+    from decode_data.cli.dbt_args import DbtUsageError, parse_dbt_args
     from decode_data.services.engine import JobRejected, LearnerError
     from decode_data.services.runs import run_dbt
     from decode_data.settings import get_settings

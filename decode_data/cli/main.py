@@ -18,9 +18,9 @@ import argparse
 import os
 import sys
 
-from decode_data import cli_grading, cli_import, cli_workspace
-from decode_data.cli_output import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, out, print_json, table
-from decode_data.cli_workspace import CliError, err
+from decode_data.cli import grading as cli_grading, importing as cli_import, workspace as cli_workspace
+from decode_data.cli.output import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, out, print_json, table
+from decode_data.cli.workspace import CliError, err
 
 PROG = "python -m decode_data"
 
@@ -60,13 +60,8 @@ def lessons_list(args) -> int:
 
 
 def bench(args) -> int:
-    try:
-        from decode_data import bench as bench_module
-    except ModuleNotFoundError as exc:
-        if exc.name != "decode_data.bench":
-            raise
-        raise CliError("bench is not available in this checkout yet (decode_data/bench.py is missing)",
-                       code=EXIT_FAILED) from None
+    from decode_data import bench as bench_module
+
     code = bench_module.main((["--json"] if args.json else []) + list(args.extra))
     return int(code or 0)
 
@@ -198,8 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
              "use;\nits warehouse is rebuilt by the next dbt seed/run.")
     p.add_argument("--idle-days", type=float, required=True, metavar="N", help="days without use")
 
-    p = _add(commands, "bench", "Measure dbt job times on this machine (decode_data/bench.py).",
-             ("bench", "bench --json", "bench --repeat 5 --learners 4  # options of decode_data/bench.py",
+    p = _add(commands, "bench", "Measure dbt job times on this machine (decode_data/bench/engine_bench.py).",
+             ("bench", "bench --json", "bench --repeat 5 --learners 4  # options of decode_data/bench/engine_bench.py",
               "bench --browser  # also lesson page load and Run -> rows in Chromium",
               "bench --browser-only --browser-repeat 5",
               "bench --browser-only --browser-url http://127.0.0.1:3000  # an app already running"),

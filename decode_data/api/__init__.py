@@ -1,0 +1,5 @@
+"""The JSON API under /api/v1 (Starlette, mounted into the Reflex app): routes.py and support.py."""
+
+from decode_data.api.routes import api_app
+
+__all__ = ["api_app"]
