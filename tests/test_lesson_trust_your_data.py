@@ -1,13 +1,15 @@
 """The trust_your_data lesson, proven with the real dbt CLI.
 
 Structure: the lesson loads, follows the authoring rules of dbt_template/README.md, and its seed
-generator rewrites seeds/, seeds_variant/ and seeds_bad/ byte for byte.
+generator rewrites every seed set byte for byte (tests/test_lessons_catalog.py).
 Behaviour: starter + solution is laid into a project shaped like the server's and built with
 `dbt seed`, `snapshot`, `run`, `test` (each a subprocess, as the grader's sequence) on every seed
-set. The numbers are asserted against a computation in Python straight from the CSV files; on
-seeds_bad exactly the intended tests fail. That the solution passes every step (on seeds and
-seeds_variant) and the bare starter fails each is what `lessons check` proves with the real
-grader (tests/test_lessons_check.py).
+set. The numbers are asserted against a computation in Python straight from the CSV files. Each
+step that grades tests has its own bad seed set, seeds_bad_<step>/: on it exactly that step's
+tests fail (and no test of an earlier step), so "your tests catch the bad rows" cannot pass on a
+test the learner wrote before. That the solution passes every step (on seeds and seeds_variant),
+the bare starter fails each and every wrong answer in wrong_answers/ fails with its phrase is
+what `lessons check` proves with the real grader (tests/test_lessons_check.py).
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ LESSON_ID = "trust_your_data"
 LESSON_DIR = REPO_ROOT / "dbt_template" / LESSON_ID
 DBT = Path(sys.executable).parent / "dbt"
 GRADE_SEQUENCE = ("seed", "snapshot", "run", "test")
-SEED_SETS = ("seeds", "seeds_variant", "seeds_bad")
+BAD_SETS = ("seeds_bad_builtin", "seeds_bad_relationships", "seeds_bad_real_bug", "seeds_bad_where",
+            "seeds_bad_channel", "seeds_bad_singular", "seeds_bad_generic")
+SEED_SETS = ("seeds", "seeds_variant", *BAD_SETS)
 SERVER_OWNED = {"dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"}
 FAILED = ("fail", "error", "runtime error")
 
@@ -57,8 +61,8 @@ class Build:
 
 
 def _dbt(project: Path, command: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(DBT), command, "--project-dir", str(project), "--profiles-dir", str(project)],
-                          cwd=project, capture_output=True, text=True, timeout=180)
+    return subprocess.run([str(DBT), *command.split(), "--project-dir", str(project), "--profiles-dir",
+                           str(project)], cwd=project, capture_output=True, text=True, timeout=300)
 
 
 def build(root: Path, layers: list[str], seeds: str, commands=GRADE_SEQUENCE) -> Build:
@@ -83,19 +87,20 @@ def build(root: Path, layers: list[str], seeds: str, commands=GRADE_SEQUENCE) ->
 
 
 # The lesson has no snapshots: `dbt snapshot` (a no-op) runs where the test asserts the whole
-# sequence is green, and is left out of the bad build to keep this file fast.
-WITHOUT_SNAPSHOT = ("seed", "run", "test")
+# sequence is green. The bad builds, where only which tests fail matters, build seeds and models
+# in one process, then test: the same nodes and outcomes as the grader's sequence, in less time.
+SEED_AND_RUN_THEN_TEST = ("build --resource-type seed --resource-type model", "test")
 BUILDS = {  # name -> (layers, seed set, commands)
     "solution": (["starter", "solution"], "seeds", GRADE_SEQUENCE),
     "solution_variant": (["starter", "solution"], "seeds_variant", GRADE_SEQUENCE),
-    "solution_bad": (["starter", "solution"], "seeds_bad", WITHOUT_SNAPSHOT),
     "starter": (["starter"], "seeds", GRADE_SEQUENCE),
+    **{bad: (["starter", "solution"], bad, SEED_AND_RUN_THEN_TEST) for bad in BAD_SETS},
 }
 
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> dict[str, Build]:
-    """All four builds, two at a time (each is three or four dbt processes in a row)."""
+    """Every build, two at a time (each is two to four dbt processes in a row)."""
     def one(name):
         layers, seeds, commands = BUILDS[name]
         return name, build(tmp_path_factory.mktemp(name), layers, seeds, commands)
@@ -165,8 +170,8 @@ def test_lesson_specifics(lesson):
 
 
 def test_files_follow_the_authoring_rules(lesson):
-    assert {p.name for p in LESSON_DIR.iterdir()} <= {"lesson.yml", "steps", "starter", "solution",
-                                                       "tools", *SEED_SETS}
+    assert {p.name for p in LESSON_DIR.iterdir()} == {"lesson.yml", "steps", "starter", "solution",
+                                                       "tools", "wrong_answers", *SEED_SETS}
     starter, solution = _files(lesson.starter_dir), _files(lesson.solution_dir)
     assert set(solution) <= set(starter), "the starter has a placeholder for every solution file"
     for rel in starter + solution:
@@ -197,6 +202,21 @@ def test_seed_sets_have_the_same_files_and_columns():
     tickets = _read("seeds", "raw_tickets.csv")
     assert len(_read("seeds", "raw_agents.csv")) == 8 and len(tickets) == 70
     assert len({t["ticket_id"] for t in tickets}) == 64, "six tickets are exported twice"
+    older = [t for t in tickets if sum(u["ticket_id"] == t["ticket_id"] for u in tickets) == 2
+             and not t["solved_at"]]
+    assert {t["status"].lower() for t in older} == {"open", "pending"}, "older copies differ in status"
+    for name, column in (("raw_tickets.csv", "ticket_id"), ("raw_tickets.csv", "agent_id"),
+                         ("raw_agents.csv", "agent_id")):
+        main = {r[column] for r in _read("seeds", name)} - {""}
+        variant = {r[column] for r in _read("seeds_variant", name)} - {""}
+        assert not main & variant, f"a {column} typed in from seeds/ must not exist in seeds_variant/"
+
+
+def test_each_bad_set_is_the_lesson_data_plus_a_few_rows():
+    for bad in BAD_SETS:
+        for name in ("raw_agents.csv", "raw_tickets.csv"):
+            good, rows = _read("seeds", name), _read(bad, name)
+            assert rows[:len(good)] == good and 0 <= len(rows) - len(good) <= 3, (bad, name)
 
 
 # ---------------------------------------------------------------- real dbt builds
@@ -227,27 +247,62 @@ def test_solution_numbers_match_the_seeds(builds, name, seeds):
             assert (got is None) == (want is None), agent_id
             if want is not None:
                 assert abs(got - want) <= 0.5 * 10 ** -places + 1e-9, (agent_id, got, want)
-    assert expected[8][2] == 0, "the newest agent has no tickets"
+    assert expected[max(expected)][2] == 0, "the newest agent has no tickets"
 
 
-def test_solution_tests_catch_each_bad_row(builds):
-    b = builds["solution_bad"]
-    assert b.returncodes["run"] == 0 and b.returncodes["test"] != 0
+ACCEPTED_STATUS = "accepted_values_stg_tickets_status__open__pending__solved__closed"
+ACCEPTED_PRIORITY = "accepted_values_stg_tickets_priority__low__normal__high__urgent"
+ACCEPTED_CHANNEL = "accepted_values_stg_tickets_channel__email__chat__phone"
+RELATIONSHIPS = "relationships_stg_tickets_agent_id__agent_id__ref_stg_agents_"
+# The tests of each step (step 6 adds the scorecard's agent_id tests).
+STEP_TESTS = {
+    "builtin_tests": {"unique_stg_agents_agent_id", "not_null_stg_agents_agent_id", ACCEPTED_STATUS,
+                      ACCEPTED_PRIORITY, RELATIONSHIPS},
+    "a_real_bug": {"unique_stg_tickets_ticket_id", "not_null_stg_tickets_ticket_id"},
+    "where_and_severity": {"not_null_stg_tickets_solved_at", ACCEPTED_CHANNEL},
+    "singular_test": {"assert_solved_after_opened"},
+    "custom_generic_test": {"positive_stg_tickets_first_response_minutes",
+                            "positive_agent_scorecard_avg_first_response_minutes"},
+    "documentation": {"unique_agent_scorecard_agent_id", "not_null_agent_scorecard_agent_id"},
+}
+# seed set -> (its step, the tests that fail there, the tests that warn there)
+BAD_OUTCOMES = {
+    "seeds_bad_builtin": ("builtin_tests", {
+        "unique_stg_agents_agent_id", "not_null_stg_agents_agent_id", ACCEPTED_STATUS, ACCEPTED_PRIORITY,
+        # the agent imported twice and the one without an id, again, downstream (step 6's tests)
+        "unique_agent_scorecard_agent_id", "not_null_agent_scorecard_agent_id"}, set()),
+    "seeds_bad_relationships": ("builtin_tests", {RELATIONSHIPS}, set()),
+    "seeds_bad_real_bug": ("a_real_bug", {"not_null_stg_tickets_ticket_id"}, set()),
+    "seeds_bad_where": ("where_and_severity", {"not_null_stg_tickets_solved_at"}, set()),
+    "seeds_bad_channel": ("where_and_severity", set(), {ACCEPTED_CHANNEL}),
+    "seeds_bad_singular": ("singular_test", {"assert_solved_after_opened"}, set()),
+    "seeds_bad_generic": ("custom_generic_test", {"positive_stg_tickets_first_response_minutes",
+                                                  "positive_agent_scorecard_avg_first_response_minutes"}, set()),
+}
+
+
+def test_the_step_tests_are_the_solution_tests(builds):
+    names = {n["name"] for n in builds["solution"].manifest["nodes"].values() if n["resource_type"] == "test"}
+    assert names == set().union(*STEP_TESTS.values())
+
+
+@pytest.mark.parametrize("seeds", BAD_SETS)
+def test_only_the_step_tests_catch_its_bad_rows(builds, seeds):
+    """On a step's bad set the solution's tests fail exactly as intended, and no test of an
+    earlier step fails: the step's `tests_catch` sees only the tests the learner adds in it."""
+    b = builds[seeds]
+    assert b.returncodes[SEED_AND_RUN_THEN_TEST[0]] == 0, b.logs
     by_name = {b.manifest["nodes"][uid]["name"]: status for uid, status in b.test_status.items()}
-    failed = {name for name, status in by_name.items() if status in FAILED}
-    assert failed == {
-        "unique_stg_agents_agent_id",
-        "unique_agent_scorecard_agent_id",  # the agent imported twice, again, downstream
-        "not_null_stg_tickets_ticket_id",
-        "accepted_values_stg_tickets_status__open__pending__solved__closed",
-        "relationships_stg_tickets_agent_id__agent_id__ref_stg_agents_",
-        "not_null_stg_tickets_solved_at",
-        "positive_stg_tickets_first_response_minutes",
-        "assert_solved_after_opened",
-    }
-    assert by_name["accepted_values_stg_tickets_channel__email__chat__phone"] == "warn"
-    stored = b.query("select ticket_id from main_dbt_test__audit.assert_solved_after_opened")
-    assert stored == [(9005,)]
+    step, failing, warning = BAD_OUTCOMES[seeds]
+    assert {name for name, status in by_name.items() if status in FAILED} == failing
+    assert {name for name, status in by_name.items() if status == "warn"} == warning
+    steps = list(STEP_TESTS)
+    earlier = set().union(*(STEP_TESTS[s] for s in steps[:steps.index(step)]))
+    assert not failing & earlier, f"{seeds}: a test of an earlier step already fails there"
+    assert failing & STEP_TESTS[step] or warning & STEP_TESTS[step], seeds
+    if seeds == "seeds_bad_singular":
+        stored = b.query("select ticket_id from main_dbt_test__audit.assert_solved_after_opened")
+        assert stored == [(9401,)], "the ticket closed the minute it was opened is not flagged"
 
 
 # Solution passes and bare starter fails every step: `lessons check` proves it (tests/test_lessons_check.py).

@@ -1,20 +1,25 @@
 """Regenerate the trust_your_data seed CSVs: a small, deterministic customer-support desk.
 
 Run from the repository root:  python dbt_template/trust_your_data/tools/generate_seeds.py
-With no options it writes all three seed sets of the lesson, byte-for-byte the same on every run
+With no options it writes every seed set of the lesson, byte-for-byte the same on every run
 (fixed random seeds, fixed dates):
 
-    seeds/          the learner's data (and grading)
-    seeds_variant/  the same files and columns with other values (grading: no hard-coded answers)
-    seeds_bad/      seeds/ plus known bad rows, one per rule the learner's tests must enforce
+    seeds/                the learner's data (and grading)
+    seeds_variant/        the same files and columns with other values: other random draws, other
+                          ticket and agent ids (grading: no hard-coded answers)
+    seeds_bad_<step>/     seeds/ plus the bad rows of ONE step: rows that only the test that step
+                          adds catches, and no test of an earlier step. One shared bad set would let
+                          a later step's "your tests catch bad rows" check pass on an earlier step's
+                          test before the learner wrote the new one.
 
 `--rng-seed N --out DIR` writes one good set elsewhere. It lives in tools/, outside seeds/,
 starter/ and solution/, because learner workspaces accept no .py files and never copy tools/.
 
 What is in the data, on purpose:
 - raw_tickets comes from a help-desk integration that re-sends a ticket when it changes: a few
-  ticket_ids appear twice, an older copy (pending) and the newest one (solved). The learner's
-  `unique` test finds them and staging keeps the copy with the latest updated_at.
+  ticket_ids appear twice, an older copy (open or pending) and the newest one (solved or
+  closed). The learner's `unique` test finds them and staging keeps the copy with the latest
+  updated_at.
 - statuses, channels and priorities arrive in mixed case; staging lower-cases them.
 - open tickets may be unassigned (agent_id empty: `relationships` ignores NULLs) or unanswered
   (first_response_at empty); only solved and closed tickets have solved_at.
@@ -35,6 +40,9 @@ VARIANT_RNG_SEED = 8
 N_TICKETS = 64
 N_RESENT = 6  # tickets whose older copy is also in the export
 FIRST_TICKET_ID = 1001
+VARIANT_FIRST_TICKET_ID = 5001  # the variant differs in every value a learner could type in
+FIRST_AGENT_ID = 1
+VARIANT_FIRST_AGENT_ID = 21
 START = datetime(2024, 5, 6, 8, 0)
 
 AGENTS = [  # agent_name, team as typed in the HR tool, hired_on
@@ -47,7 +55,7 @@ AGENTS = [  # agent_name, team as typed in the HR tool, hired_on
     ("Sofia Rossi", "Accounts", "2021-11-15"),
     ("Noah Fischer", "technical", "2024-06-24"),  # the newest agent: no tickets yet
 ]
-ACTIVE_AGENTS = list(range(1, len(AGENTS)))  # agent 8 has no tickets
+ACTIVE_AGENTS = list(range(len(AGENTS) - 1))  # indexes into AGENTS: the newest has no tickets
 STATUSES = ["solved"] * 10 + ["closed"] * 4 + ["pending"] * 3 + ["open"] * 3
 CHANNELS = ["email"] * 5 + ["chat"] * 4 + ["phone"] * 2
 PRIORITIES = ["low"] * 3 + ["normal"] * 6 + ["high"] * 3 + ["urgent"]
@@ -66,12 +74,12 @@ def _ts(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def agents() -> list[dict]:
+def agents(first_id: int = FIRST_AGENT_ID) -> list[dict]:
     return [{"agent_id": i, "agent_name": name, "team": team, "hired_on": hired}
-            for i, (name, team, hired) in enumerate(AGENTS, start=1)]
+            for i, (name, team, hired) in enumerate(AGENTS, start=first_id)]
 
 
-def _ticket(rng: random.Random, ticket_id: int, opened: datetime) -> dict:
+def _ticket(rng: random.Random, ticket_id: int, opened: datetime, first_agent: int) -> dict:
     """One ticket in its newest state, as plain Python values (datetimes, ints or None)."""
     status = rng.choice(STATUSES)
     unassigned = status == "open" and rng.random() < 0.5
@@ -85,7 +93,7 @@ def _ticket(rng: random.Random, ticket_id: int, opened: datetime) -> dict:
             csat = rng.choice([1, 2, 3, 3, 4, 4, 4, 5, 5, 5, 5])
     return {
         "ticket_id": ticket_id,
-        "agent_id": None if unassigned else rng.choice(ACTIVE_AGENTS),
+        "agent_id": None if unassigned else first_agent + rng.choice(ACTIVE_AGENTS),
         "requester_email": f"{rng.choice(CUSTOMERS)}@example.com",
         "channel": rng.choice(CHANNELS),
         "priority": rng.choice(PRIORITIES),
@@ -98,21 +106,26 @@ def _ticket(rng: random.Random, ticket_id: int, opened: datetime) -> dict:
     }
 
 
-def tickets(rng: random.Random) -> list[dict]:
-    """Every ticket's newest copy, plus an older (pending) copy of a few solved ones."""
+def tickets(rng: random.Random, first_ticket: int = FIRST_TICKET_ID,
+            first_agent: int = FIRST_AGENT_ID) -> list[dict]:
+    """Every ticket's newest copy, plus an older copy of a few solved ones: taken while the
+    ticket was still open (not answered yet) for every other one, else pending (answered)."""
     newest = []
     opened = START
     for i in range(N_TICKETS):
         opened += timedelta(minutes=rng.randint(20, 400))
-        newest.append(_ticket(rng, FIRST_TICKET_ID + i, opened))
+        newest.append(_ticket(rng, first_ticket + i, opened, first_agent))
     solved_ids = [t["ticket_id"] for t in newest if t["status"] in ("solved", "closed")]
     resent = set(rng.sample(solved_ids, N_RESENT))
+    still_open = set(sorted(resent)[1::2])  # the older copies differ in status too
     rows = []
     for ticket in newest:
-        if ticket["ticket_id"] in resent:
-            older = dict(ticket, status="pending", solved_at=None, csat_score=None,
-                         updated_at=ticket["first_response_at"])
-            rows.append(older)
+        if ticket["ticket_id"] in still_open:
+            rows.append(dict(ticket, status="open", first_response_at=None, solved_at=None,
+                             csat_score=None, updated_at=ticket["opened_at"]))
+        elif ticket["ticket_id"] in resent:
+            rows.append(dict(ticket, status="pending", solved_at=None, csat_score=None,
+                             updated_at=ticket["first_response_at"]))
         rows.append(ticket)
     return [_raw(rng, row) for row in rows]
 
@@ -132,30 +145,73 @@ def _raw(rng: random.Random, row: dict) -> dict:
     return out
 
 
-def bad_rows() -> tuple[list[dict], list[dict]]:
-    """Rows that break one rule each; every one must be caught by a test of the solution."""
-    agent = {"agent_id": 3, "agent_name": "Mei Chen (imported twice)", "team": "Technical",
-             "hired_on": "2022-01-10"}  # unique on stg_agents.agent_id
+def _bad_ticket(ticket_id, **changes) -> dict:
+    """A correct, solved ticket of seeds/ (agent 2), with the changes that make it bad."""
+    base = {"ticket_id": ticket_id, "agent_id": 2, "requester_email": "zoe@example.com",
+            "channel": "email", "priority": "normal", "status": "solved",
+            "opened_at": "2024-06-20 09:00:00", "first_response_at": "2024-06-20 09:30:00",
+            "solved_at": "2024-06-20 15:00:00", "csat_score": 4,
+            "updated_at": "2024-06-20 15:00:00"}
+    return {**base, **changes}
 
-    def ticket(ticket_id, **changes):
-        base = {"ticket_id": ticket_id, "agent_id": 2, "requester_email": "zoe@example.com",
-                "channel": "email", "priority": "normal", "status": "solved",
-                "opened_at": "2024-06-20 09:00:00", "first_response_at": "2024-06-20 09:30:00",
-                "solved_at": "2024-06-20 15:00:00", "csat_score": 4,
-                "updated_at": "2024-06-20 15:00:00"}
-        return {**base, **changes}
 
-    ticket_rows = [
-        ticket(9001, status="Escalated"),  # accepted_values on status
-        ticket(9002, agent_id=99),  # relationships to stg_agents
-        ticket(9003, solved_at="", updated_at="2024-06-20 09:30:00"),  # not_null where solved
-        ticket(9004, first_response_at="2024-06-20 08:45:00"),  # positive first_response_minutes
-        ticket(9005, solved_at="2024-06-19 17:00:00", updated_at="2024-06-20 09:30:00"),  # singular
-        ticket("", status="open", solved_at="", first_response_at="", csat_score="",
-               updated_at="2024-06-20 09:00:00"),  # not_null on ticket_id
-        ticket(9006, channel="WhatsApp"),  # accepted_values on channel, severity warn: only a warning
-    ]
-    return [agent], ticket_rows
+# Each step's bad rows: (extra raw_agents rows, extra raw_tickets rows). Every row breaks a rule
+# that only the tests of that step enforce (the tests of earlier steps pass on it), so a step's
+# checks on its set see the learner's NEW tests at work. A step has more than one set when one
+# row would hide another: `tests_catch` passes when any test fails, so a test that can never
+# fail (relationships to the wrong model, a `where` that filters everything, a severity of
+# warn) only shows on a set where nothing else fails.
+BAD_SETS = {
+    # step 1, builtin_tests: unique and not_null on stg_agents.agent_id; accepted_values on
+    # status and priority.
+    "seeds_bad_builtin": (
+        [{"agent_id": 3, "agent_name": "Mei Chen (imported twice)", "team": "Technical",
+          "hired_on": "2022-01-10"},  # unique
+         {"agent_id": "", "agent_name": "Temp Account", "team": "billing",
+          "hired_on": "2024-06-01"}],  # not_null
+        [_bad_ticket(9101, status="Escalated"),  # accepted_values on status
+         _bad_ticket(9102, priority="Critical")],  # accepted_values on priority
+    ),
+    # step 1: relationships from stg_tickets.agent_id to stg_agents, alone.
+    "seeds_bad_relationships": ([], [_bad_ticket(9103, agent_id=99)]),
+    # step 2, a_real_bug: not_null on stg_tickets.ticket_id (unique guards the fix: after it,
+    # staging has one row per ticket_id, so no data makes it fail).
+    "seeds_bad_real_bug": (
+        [],
+        [_bad_ticket("", status="open", agent_id="", first_response_at="", solved_at="",
+                     csat_score="", updated_at="2024-06-20 09:00:00")],
+    ),
+    # step 3, where_and_severity: not_null on solved_at where status in (solved, closed). The
+    # ticket is closed, not solved: `where status = 'solved'` misses it.
+    "seeds_bad_where": (
+        [],
+        [_bad_ticket(9301, status="Closed", solved_at="", csat_score="",
+                     updated_at="2024-06-20 09:30:00")],
+    ),
+    # step 3: a new channel. accepted_values on channel has severity warn: every test passes
+    # or warns here, none fails.
+    "seeds_bad_channel": ([], [_bad_ticket(9302, channel="WhatsApp")]),
+    # step 4, singular_test: a ticket solved before it was opened. It was closed without an
+    # answer (no first_response_at), so comparing solved_at with first_response_at misses it,
+    # and it is closed, not solved. Ticket 9402, closed the minute it was opened (spam), is
+    # fine: solved_at equal to opened_at is not before it (`<=` flags it).
+    "seeds_bad_singular": (
+        [],
+        [_bad_ticket(9401, status="closed", first_response_at="", csat_score="",
+                     opened_at="2024-06-20 09:00:00", solved_at="2024-06-19 17:00:00",
+                     updated_at="2024-06-20 09:05:00"),
+         _bad_ticket(9402, status="closed", first_response_at="", csat_score="",
+                     opened_at="2024-06-20 10:00:00", solved_at="2024-06-20 10:00:00",
+                     updated_at="2024-06-20 10:00:00")],
+    ),
+    # step 5, custom_generic_test: `positive` on first_response_minutes and on the scorecard's
+    # average. 9501 was answered within the minute it was opened: 0 minutes is not positive
+    # (`< 0` misses it). It is the only ticket of agent 8, whose average is then 0 too.
+    "seeds_bad_generic": (
+        [],
+        [_bad_ticket(9501, agent_id=8, first_response_at="2024-06-20 09:00:40")],
+    ),
+}
 
 
 def write(path: Path, rows: list[dict]) -> None:
@@ -165,13 +221,14 @@ def write(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def generate(out_dir: Path, rng_seed: int = RNG_SEED, bad: bool = False) -> None:
-    """Write raw_agents.csv and raw_tickets.csv into out_dir (with the bad rows if `bad`)."""
+def generate(out_dir: Path, rng_seed: int = RNG_SEED, bad: str | None = None, first_ticket: int = FIRST_TICKET_ID,
+             first_agent: int = FIRST_AGENT_ID) -> None:
+    """Write raw_agents.csv and raw_tickets.csv into out_dir (with the bad rows of BAD_SETS[bad])."""
     rng = random.Random(rng_seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    agent_rows, ticket_rows = agents(), tickets(rng)
+    agent_rows, ticket_rows = agents(first_agent), tickets(rng, first_ticket, first_agent)
     if bad:
-        extra_agents, extra_tickets = bad_rows()
+        extra_agents, extra_tickets = BAD_SETS[bad]
         agent_rows, ticket_rows = agent_rows + extra_agents, ticket_rows + extra_tickets
     write(out_dir / "raw_agents.csv", agent_rows)
     write(out_dir / "raw_tickets.csv", ticket_rows)
@@ -179,13 +236,15 @@ def generate(out_dir: Path, rng_seed: int = RNG_SEED, bad: bool = False) -> None
 
 def generate_all(lesson_dir: Path = LESSON_DIR) -> None:
     generate(lesson_dir / "seeds")
-    generate(lesson_dir / "seeds_variant", VARIANT_RNG_SEED)
-    generate(lesson_dir / "seeds_bad", bad=True)
+    generate(lesson_dir / "seeds_variant", VARIANT_RNG_SEED, first_ticket=VARIANT_FIRST_TICKET_ID,
+             first_agent=VARIANT_FIRST_AGENT_ID)
+    for name in BAD_SETS:
+        generate(lesson_dir / name, bad=name)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help="write one good seed set here instead of all three")
+    parser.add_argument("--out", type=Path, help="write one good seed set here instead of every set")
     parser.add_argument("--rng-seed", type=int, default=RNG_SEED, help="random seed of the data")
     args = parser.parse_args()
     if args.out:
