@@ -2,7 +2,9 @@
 
 Structure: the lesson loads through the catalog's loader, follows the authoring rules of
 dbt_template/README.md (layout, editable globs, placeholders, check kinds, quiz), and its seed
-generator reproduces the committed seeds/, seeds_variant/ and seeds_bad/ byte for byte.
+generator reproduces the committed seeds/, seeds_variant/ and seeds_bad/ byte for byte. The
+variant shares no value a learner could type in with seeds/, both hold the edge rows the wrong
+answers need, and seeds_bad/ adds each kind of bad row in its own number.
 
 Behaviour: starter/ (+ solution/) is laid into a project shaped like the server's (its
 dbt_project.yml, a plain DuckDB profile) on one seed set, and `dbt seed`, `dbt run`, `dbt test`
@@ -11,7 +13,8 @@ and a fresh process per build is what the server's workers amount to), the build
 Then:
   * the solution is green on seeds/ and seeds_variant/, and its marts hold the numbers computed
     here in plain Python from the CSV files;
-  * on seeds_bad/ the solution's run is green but exactly the tests for the planted bad rows fail;
+  * on seeds_bad/ the solution's run is green but exactly the tests for the planted bad rows
+    fail, each asked test with its own number of failing rows;
   * the bare starter builds green.
 
 Grading: a learner saves the solution with typical mistakes (ref() of the seed instead of
@@ -50,26 +53,32 @@ from decode_data.settings import REPO_ROOT
 LESSON_DIR = REPO_ROOT / "dbt_template" / "cafe_chain"
 SEED_SETS = ("seeds", "seeds_variant", "seeds_bad")
 SEED_FILES = ["raw_order_lines.csv", "raw_orders.csv", "raw_products.csv", "raw_stores.csv"]
-LESSON_ENTRIES = {"lesson.yml", "steps", "seeds", "seeds_variant", "seeds_bad", "starter", "solution", "tools"}
+LESSON_ENTRIES = {"lesson.yml", "steps", *SEED_SETS, "starter", "solution", "tools", "wrong_answers"}
 CHECK_FIELDS = {  # kind -> required fields (README, "Checks")
     "relation": {"model"}, "exists": {"model"}, "depends_on": {"model", "parents"}, "uses_ref": {"model"},
     "materialized": {"model", "materialized"}, "dbt_tests": {"model", "tests"}, "tests_pass": set(),
     "tests_catch": set(), "unit_tests": {"model"}, "documented": {"model"}, "sql": {"sql", "expect_min"},
+    "docs_block": {"model", "doc"}, "tests_match": {"model"},
 }
+DEFAULT_MESSAGE_KINDS = {"docs_block"}  # the grader's own text says which block and which column
 STAGING = {"stg_stores", "stg_products", "stg_orders", "stg_order_lines"}
 MARTS = {"fct_orders", "mart_store_daily_revenue", "dim_stores", "mart_product_performance"}
 SOURCE_TABLES = {"stores": "raw_stores", "products": "raw_products", "orders": "raw_orders",
                  "order_lines": "raw_order_lines"}
 TIME_FORMAT = "%d/%m/%Y %H:%M"
 
-# The tests of the solution that the bad rows of seeds_bad/ must trip, and only those:
-# (generic test, model, column).
+# The tests of the solution that the bad rows of seeds_bad/ trip, and only those:
+# (generic test, model, column) -> number of failing rows (dbt's `failures`).
 EXPECTED_BAD_FAILURES = {
-    ("unique", "stg_orders", "order_id"),  # order 17 twice
-    ("not_null", "stg_orders", "store_id"),  # order 201 has no store
-    ("accepted_values", "stg_orders", "status"),  # order 202 is 'Pending'
-    ("relationships", "stg_order_lines", "product_id"),  # a line for product 99
-    ("unique", "fct_orders", "order_id"),  # the duplicate reaches the fact table too
+    ("unique", "stg_orders", "order_id"): 1,  # order 17 twice
+    ("not_null", "stg_orders", "order_id"): 1,  # an order without an id
+    ("unique", "fct_orders", "order_id"): 1,  # both reach the fact table too
+    ("not_null", "fct_orders", "order_id"): 1,
+    ("not_null", "stg_orders", "store_id"): 2,  # a sale and a refund without a store
+    ("relationships", "stg_orders", "store_id"): 3,  # stores 9, 9 and 8
+    ("relationships", "fct_orders", "store_id"): 3,  # (to dim_stores)
+    ("accepted_values", "stg_orders", "status"): 2,  # 'pending', 'on hold'
+    ("relationships", "stg_order_lines", "product_id"): 4,  # products 99, 99, 98, 0
 }
 
 # One build = one subprocess: dbt parses once (like the engine's grade build), then seed, run
@@ -99,6 +108,7 @@ for command in ("seed", "run", "test"):
         "success": bool(res.success),
         "exception": None if res.exception is None else str(res.exception),
         "nodes": {r.node.unique_id: str(getattr(r.status, "value", r.status)) for r in results},
+        "failures": {r.node.unique_id: r.failures for r in results},
     }
 with open(out, "w") as handle:
     json.dump(summary, handle)
@@ -139,7 +149,8 @@ def test_steps_teach_at_length_and_checks_carry_their_fields(lesson):
             kind = check["kind"]
             assert kind in CHECK_FIELDS, (step.id, check)
             assert CHECK_FIELDS[kind] <= set(check), (step.id, check)
-            assert isinstance(check.get("message"), str) and check["message"].strip(), (step.id, check)
+            if kind not in DEFAULT_MESSAGE_KINDS:
+                assert isinstance(check.get("message"), str) and check["message"].strip(), (step.id, check)
             if "model" in check:
                 assert check["model"] in STAGING | MARTS, (step.id, check)
 
@@ -148,10 +159,21 @@ def test_the_lesson_uses_the_check_kinds_it_teaches(lesson):
     kinds = Counter(check["kind"] for step in lesson.steps for check in step.checks)
     relation_models = {c["model"] for s in lesson.steps for c in s.checks if c["kind"] == "relation"}
     assert relation_models == STAGING | MARTS, "every model's data is compared with the reference"
-    assert {"depends_on", "materialized", "dbt_tests", "tests_pass", "tests_catch", "documented"} <= set(kinds)
+    assert {"depends_on", "materialized", "dbt_tests", "tests_pass", "tests_match", "documented",
+            "docs_block"} <= set(kinds)
     assert "sql" not in kinds
     tested = {t for s in lesson.steps for c in s.checks if c["kind"] == "dbt_tests" for t in c["tests"]}
     assert {"unique", "not_null", "relationships", "accepted_values"} <= tested
+    # Every test the tests step asks for is also compared by behaviour on the bad rows.
+    asked = {(c["model"], c["column"], tuple(c["tests"])) for s in lesson.steps for c in s.checks
+             if c["kind"] == "dbt_tests"}
+    matched = {(c["model"], c["column"], tuple(c["tests"])) for s in lesson.steps for c in s.checks
+               if c["kind"] == "tests_match" and c.get("seeds") == "seeds_bad"}
+    assert asked == matched
+    # The daily mart has no unique column of its own: its relation check names the key.
+    daily = next(c for s in lesson.steps for c in s.checks
+                 if c["kind"] == "relation" and c["model"] == "mart_store_daily_revenue")
+    assert daily["key"] == ["store_id", "order_date"]
 
 
 def test_staging_checks_require_a_source_not_the_seed(lesson):
@@ -194,6 +216,8 @@ def test_starter_holds_a_placeholder_for_every_solution_file(lesson):
             placeholder = text.strip().splitlines()[-1]
             assert placeholder.startswith("select 'replace me in step "), rel
             steps_of[PurePosixPath(rel).stem] = int(placeholder.split("step ")[1].split("'")[0])
+        elif rel.endswith(".md"):  # a docs file: plain text until the learner writes a docs block
+            assert "{%" not in text and "{{" not in text and text.startswith("STEP 7"), rel
         else:
             assert isinstance(yaml.safe_load(text), dict), f"{rel} must parse as YAML"
     # The step a placeholder names is the step whose relation check looks at that model.
@@ -249,21 +273,88 @@ def _raw(seeds: str) -> dict[str, list[dict]]:
 
 
 def test_seed_sets_are_small_same_shaped_and_different():
-    main, variant, bad = _raw("seeds"), _raw("seeds_variant"), _raw("seeds_bad")
-    assert (len(main["raw_stores"]), len(main["raw_products"]), len(main["raw_orders"])) == (5, 21, 200)
-    assert 400 <= len(main["raw_order_lines"]) <= 600
+    main, variant = _raw("seeds"), _raw("seeds_variant")
+    for raw in (main, variant):
+        assert (len(raw["raw_stores"]), len(raw["raw_products"]), len(raw["raw_orders"])) == (5, 21, 200)
+        assert 400 <= len(raw["raw_order_lines"]) <= 600
     for name in main:
-        assert list(main[name][0]) == list(variant[name][0]) == list(bad[name][0]), name
+        assert list(main[name][0]) == list(variant[name][0]), name
         assert main[name] != variant[name], f"the variant changes {name}"
-    # seeds_bad/ is seeds/ plus bad rows at the end.
-    for name in main:
-        assert bad[name][:len(main[name])] == main[name], name
-    assert len(bad["raw_orders"]) == 203 and len(bad["raw_order_lines"]) == len(main["raw_order_lines"]) + 1
     # The messes the staging step teaches are really there.
     statuses = {o["status"] for o in main["raw_orders"]}
     assert {"completed", "Completed", "COMPLETED"} <= statuses
     assert {s.lower() for s in statuses} == {"completed", "refunded", "voided"}
     assert all(datetime.strptime(o["ordered_at"], TIME_FORMAT) for o in main["raw_orders"] + variant["raw_orders"])
+
+
+def test_variant_shares_no_value_a_learner_could_type_in():
+    """A value copied from seeds/ (an id, a name, a city, a day, a price) is wrong on the variant."""
+    main, variant = _raw("seeds"), _raw("seeds_variant")
+
+    def values(raw, table, column):
+        return {row[column] for row in raw[table]}
+
+    for table, column in [("raw_stores", "id"), ("raw_stores", "name"), ("raw_stores", "city"),
+                          ("raw_stores", "opened_on"), ("raw_products", "id"), ("raw_orders", "id"),
+                          ("raw_order_lines", "id")]:
+        assert not values(main, table, column) & values(variant, table, column), (table, column)
+    days = [{datetime.strptime(o["ordered_at"], TIME_FORMAT).date() for o in raw["raw_orders"]} for raw in (main, variant)]
+    assert not days[0] & days[1], "another fortnight"
+    prices = [[p["price_cents"] for p in raw["raw_products"]] for raw in (main, variant)]
+    assert prices[0] != prices[1]
+    unsold = [_unsold(raw) for raw in (main, variant)]
+    assert unsold[0] != unsold[1] and len(unsold[0]) == len(unsold[1]) == 1
+
+
+def _unsold(raw) -> set[str]:
+    sold = {line["product_id"] for line in raw["raw_order_lines"]}
+    return {p["name"] for p in raw["raw_products"] if p["id"] not in sold}
+
+
+@pytest.mark.parametrize("seeds", ["seeds", "seeds_variant"])
+def test_both_sets_hold_the_rows_that_tell_the_mistakes_apart(seeds):
+    raw = _raw(seeds)
+    orders = {o["id"]: (o["store_id"], datetime.strptime(o["ordered_at"], TIME_FORMAT), o["status"].lower())
+              for o in raw["raw_orders"]}
+    with_lines = {line["order_id"] for line in raw["raw_order_lines"]}
+    # voided orders have no lines (inner join, coalesce); every other order has some
+    assert {i for i, o in orders.items() if o[2] == "voided"} == set(orders) - with_lines != set()
+    # a store without orders (inner join, count(*) after a left join), a product never sold
+    assert len({s["id"] for s in raw["raw_stores"]} - {o[0] for o in orders.values()}) == 1
+    assert len(_unsold(raw)) == 1
+    # orders of several lines and quantities above 1 (fan-out; count of lines vs sum of quantity)
+    assert Counter(line["order_id"] for line in raw["raw_order_lines"]).most_common(1)[0][1] >= 3
+    assert {line["qty"] for line in raw["raw_order_lines"]} >= {"1", "2", "3"}
+    # the same product twice on one order (count(*) vs count(distinct order_id) per product)
+    assert Counter((line["order_id"], line["product_id"]) for line in raw["raw_order_lines"]).most_common(1)[0][1] == 2
+    # prices that are not whole euros (integer division, rounding)
+    assert any(int(p["price_cents"]) % 100 for p in raw["raw_products"])
+    # completed orders on the first day at 00:00 and the last day at 23:59, and around midnight
+    # in between (a time-zone shift or a date cut moves them to another day)
+    times = sorted((o[1], o[2]) for o in orders.values())
+    assert times[0][0].time().isoformat() == "00:00:00" and times[-1][0].time().isoformat() == "23:59:00"
+    assert times[0][1] == times[-1][1] == "completed"
+    assert {t.hour for t, _ in times} >= {0, 23}
+    # a store-day with only a refund (a missing status filter adds a row to the daily mart)
+    by_day = defaultdict(set)
+    for store, at, status in orders.values():
+        by_day[store, at.date()].add(status)
+    assert {"refunded"} in by_day.values()
+
+
+def test_bad_set_is_the_main_set_plus_bad_rows():
+    main, bad = _raw("seeds"), _raw("seeds_bad")
+    for name in main:
+        assert list(bad[name][0]) == list(main[name][0]), name
+        assert bad[name][:len(main[name])] == main[name], name
+    assert len(bad["raw_orders"]) == 210 and len(bad["raw_order_lines"]) == len(main["raw_order_lines"]) + 4
+
+
+def test_every_step_ships_at_least_five_wrong_answers(lesson):
+    from decode_data.services.authoring.wrong_answers import wrong_answers
+
+    per_step = Counter(a.step_id for a in wrong_answers(lesson))
+    assert {s.id: per_step[s.id] >= 5 for s in lesson.steps} == {s.id: True for s in lesson.steps}, per_step
 
 
 # ---------------------------------------------------------------- typical mistakes, graded for real
@@ -343,7 +434,10 @@ MISTAKES_FAIL = {
     "daily_revenue": set(),  # completed orders only, so the inner join above does not show here
     "dimensions": {("depends_on", "dim_stores"),  # typed-in values read nothing
                    ("relation", "mart_product_performance")},  # WHERE after the left join
-    "tests": {("dbt_tests", "stg_order_lines"), ("tests_catch", "stg_order_lines")},  # no relationships test
+    "tests": {("dbt_tests", "stg_order_lines"), ("tests_match", "stg_order_lines"),  # no relationships test
+              # the inner join in fct_orders (above) drops the bad order without an id, which has
+              # no lines: on the bad rows fct_orders' not_null finds nothing
+              ("tests_match", "fct_orders")},
     "docs": {("documented", "fct_orders")},  # basket_size undescribed
 }
 
@@ -366,7 +460,7 @@ def test_checks_catch_typical_mistakes(engine, db_session, lesson, builds):
     assert _failed(graded["dimensions"])["depends_on", "dim_stores"].stage == "graph"
     tests = _failed(graded["tests"])
     assert tests["dbt_tests", "stg_order_lines"].stage == "tests"
-    assert tests["tests_catch", "stg_order_lines"].seeds == "seeds_bad"
+    assert tests["tests_match", "stg_order_lines"].seeds == "seeds_bad"
     docs = _failed(graded["docs"])["documented", "fct_orders"]
     assert docs.stage == "graph" and "basket_size" in docs.message
     assert graded["daily_revenue"].passed, graded["daily_revenue"].summary
@@ -500,7 +594,7 @@ def test_staging_cleans_the_types(builds, key):
     assert types["fct_orders", "order_date"] == "DATE"
     assert types["stg_products", "price"] == types["stg_order_lines", "unit_price"] == "DECIMAL(10,2)"
     assert types["raw_products", "price_cents"] == "INTEGER"
-    statuses = sorted([("completed",), ("refunded",), ("voided",)] + ([("pending",)] if key == "solution_bad" else []))
+    statuses = sorted([("completed",), ("refunded",), ("voided",)] + ([("on hold",), ("pending",)] if key == "solution_bad" else []))
     assert _query(builds[key], "select distinct status from stg_orders order by 1") == statuses
     assert _query(builds[key], "select count(*) from stg_products where category <> lower(category)") == [(0,)]
 
@@ -565,15 +659,15 @@ def test_marts_hold_the_numbers_computed_from_the_csv_files(builds, key):
     stores = _query(build, "select store_id, completed_orders, refunded_orders, revenue from dim_stores order by 1")
     assert stores == [(int(s["id"]), *expected["stores"][int(s["id"])][:2], Decimal(expected["stores"][int(s["id"])][2]) / 100)
                       for s in raw["raw_stores"]]
-    assert stores[-1] == (5, 0, 0, Decimal(0)), "Riverside has no orders and is still there"
+    assert stores[-1][1:] == (0, 0, Decimal(0)), "the newest store has no orders and is still there"
 
     products = _query(build, "select product_id, units_sold, orders, revenue from mart_product_performance order by 1")
     sales = expected["products"]
     unsold = [p["name"] for p in raw["raw_products"] if int(p["id"]) not in sales]
-    assert unsold == ["Pumpkin spice latte"]
+    assert unsold == [{"seeds": "Pumpkin spice latte", "seeds_variant": "Gingerbread latte"}[build["seeds"]]]
     assert products == [(int(p["id"]), sales[int(p["id"])][0], len(sales[int(p["id"])][1]),
                          Decimal(sales[int(p["id"])][2]) / 100) for p in raw["raw_products"]]
-    assert products[-1][1:] == (0, 0, Decimal(0)), "the pumpkin spice latte never sold and is still there"
+    assert products[-1][1:] == (0, 0, Decimal(0)), "the seasonal latte never sold and is still there"
 
 
 def test_solution_marts_differ_between_seed_sets(builds):
@@ -583,13 +677,14 @@ def test_solution_marts_differ_between_seed_sets(builds):
         assert rows[0] != rows[1], model
 
 
-def _failing_tests(build: dict) -> set[tuple[str, str, str]]:
-    nodes = build["manifest"]["nodes"]
-    failed = set()
-    for uid, status in build["results"]["test"]["nodes"].items():
+def _failing_tests(build: dict) -> dict[tuple[str, str, str], int]:
+    nodes, results = build["manifest"]["nodes"], build["results"]["test"]
+    failed = {}
+    for uid, status in results["nodes"].items():
         if status in ("fail", "error"):
             node = nodes[uid]
-            failed.add((node["test_metadata"]["name"], node["attached_node"].split(".")[-1], node["column_name"]))
+            key = (node["test_metadata"]["name"], node["attached_node"].split(".")[-1], node["column_name"])
+            failed[key] = results["failures"][uid]
     return failed
 
 
