@@ -116,3 +116,11 @@ def test_learner_tests_must_catch_a_broken_version_of_the_model(engine, history_
     weak = "models:\n  - name: current_customers\n    columns:\n      - name: city\n        data_tests: [not_null]\n"
     failure = grade_files(history_lab, ["tested"], {"models/schema.yml": weak})[0].first_failure
     assert "broken version of current_customers (closed versions kept)" in failure.message
+
+
+def test_a_restored_yaml_is_parsed_again_in_a_reused_folder(engine, history_lab):
+    """dbt's partial parsing trusts file times: a file restored with an old time must still count."""
+    weak = "models:\n  - name: current_customers\n    columns:\n      - name: city\n        data_tests: [not_null]\n"
+    assert not grade_files(history_lab, ["tested"], {"models/schema.yml": weak})[0].passed
+    restored = grade_files(history_lab, ["tested"], {})[0]
+    assert restored.passed, restored.summary

@@ -90,12 +90,41 @@ def _not_copied(directory: str, names: list[str]) -> set[str]:
     return skip | {n for n in names if os.path.islink(os.path.join(directory, n))}
 
 
+def _mirror(src: Path, dst: Path) -> None:
+    """Make dst hold exactly src's files, rewriting only the files whose bytes differ.
+
+    dbt's partial parsing trusts a file's modification time: a copy that keeps an older
+    file's time (copy2) can make it reuse a stale YAML. Unchanged files keep theirs (so
+    parsing stays partial); every changed file gets a fresh one."""
+    wanted: set[Path] = set()
+    for directory, names, files in os.walk(src):
+        here = Path(directory)
+        skipped = _not_copied(directory, names + files)
+        names[:] = [n for n in names if n not in skipped]
+        for name in (f for f in files if f not in skipped):
+            source, target = here / name, dst / (here / name).relative_to(src)
+            wanted.add(target)
+            data = source.read_bytes()
+            if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)
+            target.write_bytes(data)
+    for directory, _names, files in os.walk(dst, topdown=False):
+        for name in files:
+            if Path(directory) / name not in wanted:
+                (Path(directory) / name).unlink()
+        if not os.listdir(directory) and Path(directory) != dst:
+            os.rmdir(directory)
+
+
 def _sync_tree(src: Path, dst: Path) -> None:
     """Make dst/<dir> mirror src/<dir> for the project's source folders; keep dst/target."""
     for name in COPIED_DIRS:
-        shutil.rmtree(dst / name, ignore_errors=True)
         if (src / name).is_dir():
-            shutil.copytree(src / name, dst / name, ignore=_not_copied)
+            _mirror(src / name, dst / name)
+        else:
+            shutil.rmtree(dst / name, ignore_errors=True)
 
 
 def next_state(seed_dir: Path) -> Path:
