@@ -111,3 +111,12 @@ def test_sql_rounding_half_away_from_zero_is_recognised():
 def test_after_a_fan_out_values_are_not_blamed():
     found = diagnose(_table(ROWS), _table(ROWS + [[1, "completed", Decimal("99"), 9]]))
     assert found.shapes == ["fan_out"] and "group by" in found.text
+
+
+def test_a_type_family_mismatch_names_the_cast():
+    from decode_data.services.grader.types import type_mismatch
+
+    assert type_mismatch({"d": "DATE", "n": "DECIMAL(10,2)"}, {"d": "DATE", "n": "DOUBLE"}, ["d", "n"]) is None
+    assert type_mismatch({"n": "BIGINT"}, {"n": "INTEGER"}, ["n"]) is None
+    said = type_mismatch({"d": "DATE"}, {"d": "VARCHAR"}, ["d"])
+    assert said == "the values of d are right, but it is text (VARCHAR) where a date (DATE) is expected: cast(... as date)."

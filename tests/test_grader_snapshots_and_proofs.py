@@ -51,7 +51,9 @@ LESSON = {
     "starter/snapshots/customers_snapshot.yml": "version: 2\n",
     "solution/models/current_customers.sql": CURRENT,
     "solution/models/schema.yml": "models:\n  - name: current_customers\n    columns:\n      - name: customer_id\n        data_tests: [unique]\n",
-    "solution/models/city_codes.sql": "select customer_id, cast(code as integer) as code from {{ ref('raw_customers') }}\n",
+    "solution/models/city_codes.sql": "select customer_id, cast(code as integer) as code,\n"
+                                      "    date '2024-01-01' + cast(code as integer) as since\n"
+                                      "from {{ ref('raw_customers') }}\n",
     "solution/snapshots/customers_snapshot.yml": """
         snapshots:
           - name: customers_snapshot
@@ -124,3 +126,11 @@ def test_a_restored_yaml_is_parsed_again_in_a_reused_folder(engine, history_lab)
     assert not grade_files(history_lab, ["tested"], {"models/schema.yml": weak})[0].passed
     restored = grade_files(history_lab, ["tested"], {})[0]
     assert restored.passed, restored.summary
+
+
+def test_right_values_of_the_wrong_type_fail_with_the_cast_to_use(engine, history_lab):
+    as_text = ("select customer_id, cast(code as integer) as code,\n"
+               "    cast(date '2024-01-01' + cast(code as integer) as varchar) as since\nfrom {{ ref('raw_customers') }}\n")
+    failure = grade_files(history_lab, ["typed"], {"models/city_codes.sql": as_text})[0].first_failure
+    assert failure.stage == "types" and "since are right, but it is text (VARCHAR)" in failure.message
+    assert "cast(... as date)" in failure.message

@@ -98,6 +98,7 @@ def dump_relations(job: Job, warehouse: Path, lockdown: dict) -> list[dict]:
             try:
                 quoted = entry["name"].replace('"', '""')
                 cursor = conn.execute(f'select * from main."{quoted}"')
+                entry["types"] = {c["name"]: c["type"] for c in entry["columns"]}
                 entry["columns"] = [d[0] for d in cursor.description or []]
                 entry["rows"] = [json_row(r) for r in cursor.fetchmany(job.row_cap)]
             except duckdb.Error as exc:

@@ -65,6 +65,11 @@ class Build:
             return None
         return Table(columns=entry["columns"], rows=entry["rows"])
 
+    def types(self, name: str) -> dict[str, str]:
+        """Column name (lower-case) -> the database type of a built relation."""
+        entry = self.relations.get(name.lower()) or {}
+        return {k.lower(): v for k, v in (entry.get("types") or {}).items()}
+
     def read_error(self, name: str) -> str | None:
         """The database's error when the relation exists but fails when read (a broken view)."""
         return (self.relations.get(name.lower()) or {}).get("error")

@@ -13,6 +13,7 @@ from decode_data.services.grader.compare import Table, compare_tables
 from decode_data.services.grader.describe import describe_pass
 from decode_data.services.grader.diagnose import diagnose
 from decode_data.services.grader.read_errors import error_line
+from decode_data.services.grader.types import type_mismatch
 from decode_data.services.grader.feedback import CheckOutcome
 
 Check = Callable[[dict, Build, Build], CheckOutcome]
@@ -117,6 +118,10 @@ def check_relation(check: dict, learner: Build, reference: Build) -> CheckOutcom
     decimals = int(check.get("decimals", 6))
     mismatch = compare_tables(expected, actual, ordered=bool(check.get("ordered")), decimals=decimals)
     if mismatch is None:
+        wrong_type = type_mismatch(reference.types(name), learner.types(name), [c.lower() for c in expected.columns])
+        if wrong_type and not check.get("expected_sql"):
+            return _outcome(check, False, learner, stage="types", message=f"{name}: {wrong_type}",
+                            path=(learner.node(name) or {}).get("path"))
         return _outcome(check, True, learner)
     return _relation_failure(check, learner, reference, name, mismatch, expected, actual, decimals)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 # Stages in the order a learner can fix them.
-STAGES = ("compile", "relation", "columns", "row_count", "values", "order", "graph", "tests", "sql")
+STAGES = ("compile", "relation", "columns", "row_count", "values", "order", "types", "graph", "tests", "sql")
 
 
 @dataclass
