@@ -1,25 +1,35 @@
 """Regenerate the history_with_snapshots seed CSVs: a small, deterministic bike-parts shop.
 
 Run from the repository root:  python dbt_template/history_with_snapshots/tools/generate_seeds.py
-With no options it writes seeds/ and seeds_variant/ (same files and columns, other values),
-byte-for-byte the same on every run (fixed random seeds, fixed dates). `--rng-seed N --out DIR`
-writes one set elsewhere. It lives in tools/, outside seeds/, starter/ and solution/, because
-learner workspaces accept no .py files and never copy tools/.
+With no options it writes four folders, byte-for-byte the same on every run (fixed random seeds,
+fixed dates): seeds/ and seeds_variant/ (same files and columns, other values: other ids, prices,
+dates and choices), and beside each its second state, seeds_next/ and seeds_variant_next/.
+`--rng-seed N --out DIR` writes one set (and DIR_next) elsewhere. It lives in tools/, outside
+seeds/, starter/ and solution/, because learner workspaces accept no .py files and never copy
+tools/.
 
 The shop's systems only ever show the present, which is what the lesson is about:
-- raw_products is tonight's extract of the catalog (2024-06-30). updated_at is when a product
-  last changed. Most products last changed before the quarter's orders began (April 1st); three
-  were repriced in April, so the extract only knows their newest price, and orders
-  placed before that change cannot be priced from it. At least one order of each of those
-  products falls before its change, on purpose.
+- raw_products is tonight's extract of the catalog (the last day of the quarter). updated_at is
+  when a product last changed. Most products last changed before the quarter's orders began;
+  three were repriced early in the quarter, so the extract only knows their newest price:
+  each of them has an order placed before that change (no known price), one at the very second
+  of the change (the first version's dbt_valid_from: `>=`, not `>`) and one after.
 - raw_customers is the CRM's export: no updated_at column at all.
-- raw_products_tomorrow and raw_customers_tomorrow are the same extracts one day later, for the
-  learner to point a snapshot at and run `dbt snapshot` again: prices change (one of them without
-  a new updated_at, a bug the timestamp strategy cannot see), a product is discontinued and one
-  is new; customers move, upgrade, change email, one closes their account and one signs up.
-  Grading never reads them; they make history visible in the learner's own warehouse.
-- raw_orders: one product per order, April to June 2024, placed between 08:00 and 22:00, while
-  catalog changes happen at 06:xx, so an order is never placed at the very second of a change.
+- raw_orders: one product per order, placed between 08:00 and 22:00 (catalog changes happen at
+  06:xx, so only the orders placed on purpose at a change's instant share it).
+- The day after (`*_tomorrow` in every set, for the learner's own "run dbt snapshot again"
+  experiments, and the same data as the grader's second state): three products are repriced,
+  one silently (its updated_at does not move, a bug the timestamp strategy cannot see), one is
+  renamed, one is "touched" (updated_at moves, nothing else: timestamp records a version the check
+  strategy would not), one is discontinued and one is new; customers move, upgrade, change email,
+  one has a typo in their name fixed (not a check column: no new version), one closes their
+  account (hard deletes) and one signs up.
+- seeds_next/ is the grader's second seed state: the grade build runs seed, snapshot, run, then
+  replaces these files and runs seed, snapshot, run, test again. It holds raw_products and
+  raw_customers of the day after, and raw_orders with the day's new orders appended: one placed
+  at the very second three products changed (the old version's dbt_valid_to and the new one's
+  dbt_valid_from: `<`, not `<=`), and a few more, covering fewer than all categories (a pivot's
+  `else 0` against `else null`).
 """
 
 from __future__ import annotations
@@ -27,17 +37,37 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 LESSON_DIR = Path(__file__).resolve().parent.parent
-RNG_SEED = 20240630
-VARIANT_RNG_SEED = 11
 N_ORDERS = 60
 N_REPRICED = 3
-QUARTER_START = datetime(2024, 4, 1)
-QUARTER_DAYS = 90  # April 1st to June 29th
-TOMORROW = datetime(2024, 7, 1, 6, 30)
+QUARTER_DAYS = 90  # orders are placed on 90 days from the quarter's start
+
+
+@dataclass(frozen=True)
+class Shop:
+    """What differs between the seed sets besides the random draws: ids and the calendar."""
+
+    rng_seed: int
+    quarter_start: datetime
+    first_product_id: int
+    first_customer_id: int
+    first_order_id: int
+    tomorrow_minute: int  # tomorrow's catalog job runs at 06:<this>
+
+    @property
+    def tomorrow(self) -> datetime:
+        return (self.quarter_start + timedelta(days=QUARTER_DAYS + 1)).replace(hour=6, minute=self.tomorrow_minute)
+
+
+MAIN = Shop(rng_seed=20240630, quarter_start=datetime(2024, 4, 1), first_product_id=1, first_customer_id=1,
+            first_order_id=5001, tomorrow_minute=30)
+VARIANT = Shop(rng_seed=11, quarter_start=datetime(2024, 7, 2), first_product_id=41, first_customer_id=61,
+               first_order_id=8001, tomorrow_minute=45)
+RNG_SEED = MAIN.rng_seed
 
 PRODUCTS = [  # product_name, category, usual price in cents (the pivot in step 5 lists the categories)
     ("Chain 11-speed", "components", 3499), ("Brake pads", "components", 1899),
@@ -62,6 +92,7 @@ CUSTOMERS = [  # full_name, city
 NEW_CUSTOMER = ("Uma Rao", "Pune")
 TIERS = ["bronze"] * 5 + ["silver"] * 3 + ["gold"] * 2
 CITIES = ["Berlin", "Vienna", "Ghent", "Turin", "Tallinn", "Dublin"]
+RENAMED_SUFFIX = " (2nd gen)"
 
 
 def _ts(value: datetime) -> str:
@@ -73,27 +104,31 @@ def _change_time(rng: random.Random, day: datetime) -> datetime:
     return day.replace(hour=6, minute=rng.randint(0, 59), second=0)
 
 
-def products(rng: random.Random) -> tuple[list[dict], set[int]]:
+def products(rng: random.Random, shop: Shop) -> tuple[list[dict], set[int]]:
     """Tonight's catalog, and the ids of the products repriced during the quarter."""
-    repriced = set(rng.sample(range(1, len(PRODUCTS) + 1), N_REPRICED))
+    repriced = {shop.first_product_id + i - 1 for i in rng.sample(range(1, len(PRODUCTS) + 1), N_REPRICED)}
     rows = []
-    for i, (name, category, cents) in enumerate(PRODUCTS, start=1):
-        if i in repriced:
-            day = QUARTER_START + timedelta(days=rng.randint(7, 29))  # Apr 8 .. Apr 30
+    for i, (name, category, cents) in enumerate(PRODUCTS):
+        product_id = shop.first_product_id + i
+        if product_id in repriced:
+            day = shop.quarter_start + timedelta(days=rng.randint(7, 29))  # 8th to 30th day of the quarter
         else:
-            day = datetime(2024, 1, 5) + timedelta(days=rng.randint(0, 80))  # before April
-        rows.append({"product_id": i, "product_name": name, "category": category,
+            day = shop.quarter_start - timedelta(days=87) + timedelta(days=rng.randint(0, 80))  # before it
+        rows.append({"product_id": product_id, "product_name": name, "category": category,
                      "price_cents": cents + rng.choice([-300, -200, -100, 0, 100, 200, 300]),
                      "updated_at": _ts(_change_time(rng, day))})
     return rows, repriced
 
 
-def products_tomorrow(rng: random.Random, today: list[dict]) -> list[dict]:
-    """The same catalog a day later: three repriced, one silently repriced, one gone, one new."""
+def products_tomorrow(rng: random.Random, extra: random.Random, today: list[dict],
+                      shop: Shop) -> tuple[list[dict], dict]:
+    """The same catalog a day later, and what changed (ids by kind of change)."""
     ids = [row["product_id"] for row in today]
     changed, silent, gone = rng.sample(ids, 3), *rng.sample(ids, 2)
     while silent in changed or gone in changed or silent == gone:
         changed, silent, gone = rng.sample(ids, 3), *rng.sample(ids, 2)
+    renamed, touched = extra.sample([i for i in ids if i not in {*changed, silent, gone}], 2)
+    tomorrow = _ts(shop.tomorrow)
     rows = []
     for row in today:
         row = dict(row)
@@ -101,29 +136,38 @@ def products_tomorrow(rng: random.Random, today: list[dict]) -> list[dict]:
             continue
         if row["product_id"] in changed:
             row["price_cents"] += rng.choice([-200, 100, 200, 500])
-            row["updated_at"] = _ts(TOMORROW)
+            row["updated_at"] = tomorrow
         if row["product_id"] == silent:
             row["price_cents"] += 100  # the source system forgot to bump updated_at
+        if row["product_id"] == renamed:
+            row["product_name"] += RENAMED_SUFFIX
+            row["updated_at"] = tomorrow
+        if row["product_id"] == touched:
+            row["updated_at"] = tomorrow  # saved again without a change
         rows.append(row)
     name, category = NEW_PRODUCT
-    rows.append({"product_id": len(PRODUCTS) + 1, "product_name": name, "category": category,
-                 "price_cents": 1299, "updated_at": _ts(TOMORROW)})
-    return rows
+    new_id = shop.first_product_id + len(PRODUCTS)
+    rows.append({"product_id": new_id, "product_name": name, "category": category,
+                 "price_cents": 1299 + extra.choice([-200, -100, 100, 200]), "updated_at": tomorrow})
+    return rows, {"changed": changed, "silent": silent, "gone": gone, "renamed": renamed,
+                  "touched": touched, "new": new_id}
 
 
-def customers(rng: random.Random) -> list[dict]:
+def customers(rng: random.Random, shop: Shop) -> list[dict]:
     rows = []
-    for i, (name, city) in enumerate(CUSTOMERS, start=1):
+    for i, (name, city) in enumerate(CUSTOMERS):
         first, last = name.lower().split()
-        rows.append({"customer_id": i, "full_name": name, "email": f"{first}.{last}@example.com",
-                     "city": city, "loyalty_tier": rng.choice(TIERS)})
+        rows.append({"customer_id": shop.first_customer_id + i, "full_name": name,
+                     "email": f"{first}.{last}@example.com", "city": city, "loyalty_tier": rng.choice(TIERS)})
     return rows
 
 
-def customers_tomorrow(rng: random.Random, today: list[dict]) -> list[dict]:
-    """Two customers move, one is upgraded, one changes email, one leaves, one signs up."""
+def customers_tomorrow(rng: random.Random, extra: random.Random, today: list[dict], shop: Shop) -> list[dict]:
+    """Two customers move, one is upgraded, one changes email, one has their name fixed (not a
+    check column), one leaves, one signs up."""
     ids = rng.sample([row["customer_id"] for row in today], 5)
     moved, upgraded, new_email, gone = ids[:2], ids[2], ids[3], ids[4]
+    name_fixed = extra.choice([row["customer_id"] for row in today if row["customer_id"] not in ids])
     rows = []
     for row in today:
         row = dict(row)
@@ -135,31 +179,54 @@ def customers_tomorrow(rng: random.Random, today: list[dict]) -> list[dict]:
             row["loyalty_tier"] = {"bronze": "silver", "silver": "gold", "gold": "platinum"}[row["loyalty_tier"]]
         if row["customer_id"] == new_email:
             row["email"] = row["email"].replace("@example.com", "@mail.example.org")
+        if row["customer_id"] == name_fixed:
+            first, last = row["full_name"].split()
+            row["full_name"] = f"{first} {extra.choice('BDJKMRT')}. {last}"  # the middle initial was missing
         rows.append(row)
     name, city = NEW_CUSTOMER
     first, last = name.lower().split()
-    rows.append({"customer_id": len(CUSTOMERS) + 1, "full_name": name,
+    rows.append({"customer_id": shop.first_customer_id + len(CUSTOMERS), "full_name": name,
                  "email": f"{first}.{last}@example.com", "city": city, "loyalty_tier": "bronze"})
     return rows
 
 
-def orders(rng: random.Random, repriced: set[int]) -> list[dict]:
-    """Orders of the quarter; each repriced product is ordered in the first days of April."""
-    placed = []
-    for product_id in sorted(repriced):  # before the repricing: no known price for these
-        day = QUARTER_START + timedelta(days=rng.randint(0, 5))
-        placed.append((day, product_id))
-    while len(placed) < N_ORDERS:
-        placed.append((QUARTER_START + timedelta(days=rng.randint(0, QUARTER_DAYS - 1)),
-                       rng.randint(1, len(PRODUCTS))))
-    rows = []
-    for day, product_id in placed:
-        at = day.replace(hour=rng.randint(8, 21), minute=rng.randint(0, 59))
-        rows.append((at, product_id))
-    rows.sort()
-    return [{"order_id": 5001 + i, "customer_id": rng.randint(1, len(CUSTOMERS)), "product_id": product_id,
+def _order_rows(rng: random.Random, placed: list[tuple[datetime, int]], first_id: int,
+                customer_ids: list[int]) -> list[dict]:
+    return [{"order_id": first_id + i, "customer_id": rng.choice(customer_ids), "product_id": product_id,
              "quantity": rng.choice([1, 1, 1, 2, 2, 3]), "ordered_at": _ts(at)}
-            for i, (at, product_id) in enumerate(rows)]
+            for i, (at, product_id) in enumerate(sorted(placed))]
+
+
+def orders(rng: random.Random, today: list[dict], repriced: set[int], shop: Shop) -> list[dict]:
+    """Orders of the quarter. Each product repriced during it is ordered before the change (no
+    known price), at the very second of the change, and after it."""
+    changes = {row["product_id"]: datetime.strptime(row["updated_at"], "%Y-%m-%d %H:%M:%S") for row in today}
+    placed = []
+    for product_id in sorted(repriced):
+        day = shop.quarter_start + timedelta(days=rng.randint(0, 5))
+        placed.append((day.replace(hour=rng.randint(8, 21), minute=rng.randint(0, 59)), product_id))
+        placed.append((changes[product_id], product_id))
+        later = changes[product_id] + timedelta(days=rng.randint(1, 20), hours=rng.randint(2, 14))
+        placed.append((later, product_id))
+    while len(placed) < N_ORDERS:
+        day = shop.quarter_start + timedelta(days=rng.randint(0, QUARTER_DAYS - 1))
+        placed.append((day.replace(hour=rng.randint(8, 21), minute=rng.randint(0, 59)),
+                       rng.choice([row["product_id"] for row in today])))
+    customer_ids = [shop.first_customer_id + i for i in range(len(CUSTOMERS))]
+    return _order_rows(rng, placed, shop.first_order_id, customer_ids)
+
+
+def orders_tomorrow(extra: random.Random, today: list[dict], changes: dict, shop: Shop) -> list[dict]:
+    """The day after's new orders: one at the very second of the repricing, then a few more of
+    the repriced, new and silently repriced products (fewer than all four categories)."""
+    first_changed = sorted(changes["changed"])[0]
+    at = shop.tomorrow
+    placed = [(at, first_changed),
+              (at + timedelta(hours=2, minutes=extra.randint(0, 59)), first_changed),
+              (at + timedelta(hours=4, minutes=extra.randint(0, 59)), changes["new"]),
+              (at + timedelta(hours=6, minutes=extra.randint(0, 59)), changes["silent"])]
+    customer_ids = sorted({row["customer_id"] for row in today}) + [shop.first_customer_id + len(CUSTOMERS)]
+    return _order_rows(extra, placed, today[-1]["order_id"] + 1, customer_ids)
 
 
 def write(path: Path, rows: list[dict]) -> None:
@@ -169,31 +236,41 @@ def write(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def generate(out_dir: Path, rng_seed: int = RNG_SEED) -> None:
-    """Write the five raw_*.csv files into out_dir."""
-    rng = random.Random(rng_seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    product_rows, repriced = products(rng)
-    customer_rows = customers(rng)
+def generate(out_dir: Path, shop: Shop = MAIN, next_dir: Path | None = None) -> None:
+    """Write the five raw_*.csv files into out_dir, and the second state into next_dir
+    (out_dir + "_next" unless given)."""
+    rng = random.Random(shop.rng_seed)
+    extra = random.Random(shop.rng_seed + 1_000_003)  # draws added later, so the others stay put
+    next_dir = next_dir or out_dir.with_name(out_dir.name + "_next")
+    for folder in (out_dir, next_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    product_rows, repriced = products(rng, shop)
+    customer_rows = customers(rng, shop)
+    product_next, changes = products_tomorrow(rng, extra, product_rows, shop)
+    customer_next = customers_tomorrow(rng, extra, customer_rows, shop)
+    order_rows = orders(rng, product_rows, repriced, shop)
     write(out_dir / "raw_products.csv", product_rows)
-    write(out_dir / "raw_products_tomorrow.csv", products_tomorrow(rng, product_rows))
+    write(out_dir / "raw_products_tomorrow.csv", product_next)
     write(out_dir / "raw_customers.csv", customer_rows)
-    write(out_dir / "raw_customers_tomorrow.csv", customers_tomorrow(rng, customer_rows))
-    write(out_dir / "raw_orders.csv", orders(rng, repriced))
+    write(out_dir / "raw_customers_tomorrow.csv", customer_next)
+    write(out_dir / "raw_orders.csv", order_rows)
+    write(next_dir / "raw_products.csv", product_next)
+    write(next_dir / "raw_customers.csv", customer_next)
+    write(next_dir / "raw_orders.csv", order_rows + orders_tomorrow(extra, order_rows, changes, shop))
 
 
 def generate_all(lesson_dir: Path = LESSON_DIR) -> None:
-    generate(lesson_dir / "seeds")
-    generate(lesson_dir / "seeds_variant", VARIANT_RNG_SEED)
+    generate(lesson_dir / "seeds", MAIN)
+    generate(lesson_dir / "seeds_variant", VARIANT)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help="write one seed set here instead of seeds/ and seeds_variant/")
+    parser.add_argument("--out", type=Path, help="write one seed set here (and its second state in OUT_next)")
     parser.add_argument("--rng-seed", type=int, default=RNG_SEED, help="random seed of the data")
     args = parser.parse_args()
     if args.out:
-        generate(args.out, args.rng_seed)
+        generate(args.out, Shop(**{**MAIN.__dict__, "rng_seed": args.rng_seed}))
     else:
         generate_all()
 
