@@ -54,8 +54,9 @@ def test_a_fan_out_shows_the_duplicated_key():
 
 
 def test_a_missing_filter_names_the_value_the_extra_rows_share():
-    kept = [r for r in ROWS if r[1] != "returned"]
-    found = diagnose(_table(kept), _table(ROWS))
+    rows = ROWS + [[6, "returned", Decimal("4.00"), 1]]
+    kept = [r for r in rows if r[1] != "returned"]
+    found = diagnose(_table(kept), _table(rows))
     assert "missing_filter" in found.shapes and "status = 'returned'" in found.text
 
 
@@ -120,3 +121,8 @@ def test_a_type_family_mismatch_names_the_cast():
     assert type_mismatch({"n": "BIGINT"}, {"n": "INTEGER"}, ["n"]) is None
     said = type_mismatch({"d": "DATE"}, {"d": "VARCHAR"}, ["d"])
     assert said == "the values of d are right, but it is text (VARCHAR) where a date (DATE) is expected: cast(... as date)."
+
+
+def test_one_extra_row_is_not_blamed_on_a_filter():
+    found = diagnose(_table(ROWS[:4]), _table(ROWS))
+    assert "missing_filter" not in found.shapes and "1 row is in your result but not expected" in found.text

@@ -109,13 +109,13 @@ def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bo
     if len(missing):
         sentences.append(_rows_sentence("missing from", key, exp_missing, show_values))
         shape = unmatched_shape(exp_missing, exp.merge(both[key], on=key)) or \
-            common_value(exp_missing, exp, "missing") or boundary_shape(exp_missing, exp, "missing", show_values)
+            common_value(exp_missing, exp, "missing", act) or boundary_shape(exp_missing, exp, "missing", show_values)
         if shape:
             sentences.append(shape[1])
             shapes.append(shape[0])
     if len(extra):
         sentences.append(_rows_sentence("in your result but not expected:", key, act_extra, show_values))
-        shape = common_value(act_extra, act, "extra") or boundary_shape(act_extra, act, "extra", show_values)
+        shape = common_value(act_extra, act, "extra", exp) or boundary_shape(act_extra, act, "extra", show_values)
         if shape:
             sentences.append(shape[1])
             shapes.append(shape[0])

@@ -170,11 +170,17 @@ def _looks_like_date(value) -> bool:
     return isinstance(value, str) and len(value) >= 10 and value[4] == "-" and value[7] == "-"
 
 
-def common_value(rows: pd.DataFrame, whole: pd.DataFrame, side: str) -> tuple[str, str] | None:
-    """All differing rows share one value, e.g. status = 'returned': a filter is off."""
+def common_value(rows: pd.DataFrame, whole: pd.DataFrame, side: str,
+                 other: pd.DataFrame | None = None) -> tuple[str, str] | None:
+    """Two or more differing rows share one value that the other side never has, e.g. every
+    extra row has status = 'returned' and no expected row does: a filter is off."""
+    if len(rows) < 2:
+        return None  # one row shares every value with itself: no evidence of a filter
     for column, value in _candidates(rows, whole):
         if _numbers(whole[column]) or _looks_like_date(value):
             continue  # an ordered column: boundary_shape's business
+        if other is not None and column in other and (other[column] == value).any():
+            continue
         if side == "extra":
             return "missing_filter", (f"All of them have {column} = {describe_value(value)}: is a filter "
                                       f"on {column} missing?")
