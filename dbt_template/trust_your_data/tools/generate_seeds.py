@@ -109,7 +109,7 @@ def _ticket(rng: random.Random, ticket_id: int, opened: datetime, first_agent: i
 def tickets(rng: random.Random, first_ticket: int = FIRST_TICKET_ID,
             first_agent: int = FIRST_AGENT_ID) -> list[dict]:
     """Every ticket's newest copy, plus an older copy of a few solved ones: taken while the
-    ticket was still open (not answered yet) for every other one, else pending (answered)."""
+    ticket was still open (not answered yet) or pending (answered)."""
     newest = []
     opened = START
     for i in range(N_TICKETS):
@@ -117,7 +117,8 @@ def tickets(rng: random.Random, first_ticket: int = FIRST_TICKET_ID,
         newest.append(_ticket(rng, first_ticket + i, opened, first_agent))
     solved_ids = [t["ticket_id"] for t in newest if t["status"] in ("solved", "closed")]
     resent = set(rng.sample(solved_ids, N_RESENT))
-    still_open = set(sorted(resent)[1::2])  # the older copies differ in status too
+    # the older copies differ in status too: two of every three were taken while still open
+    still_open = {tid for i, tid in enumerate(sorted(resent)) if i % 3 != 2}
     rows = []
     for ticket in newest:
         if ticket["ticket_id"] in still_open:
