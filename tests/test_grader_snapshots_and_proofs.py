@@ -23,7 +23,9 @@ LESSON = {
             instructions: Record every version.
             hints: [Check strategy., "strategy: check"]
             checks:
-              - {kind: config, model: customers_snapshot, config: {strategy: check, unique_key: customer_id}}
+              - kind: config
+                model: customers_snapshot
+                config: {strategy: check, unique_key: customer_id, hard_deletes: new_record}
               - {kind: relation, model: current_customers}
           - id: tested
             title: Tested

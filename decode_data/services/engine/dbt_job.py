@@ -78,6 +78,14 @@ class _Events:
             self.emit({"type": "log", "line": clean_message(str(msg.info.msg))})
 
 
+def _config_value(config, key: str):
+    """A config's value, also when dbt keeps it among the extras (a snapshot's hard_deletes)."""
+    value = getattr(config, key, None)
+    if value is None and hasattr(config, "get"):
+        value = config.get(key)
+    return value
+
+
 def _describe(node) -> dict:
     config = getattr(node, "config", None)
     entry = {
@@ -93,7 +101,7 @@ def _describe(node) -> dict:
     }
     if config is not None:
         entry["config"] = {key: json_value(value) if not isinstance(value, (list, dict)) else value
-                           for key in GRADED_CONFIG if (value := getattr(config, key, None)) is not None}
+                           for key in GRADED_CONFIG if (value := _config_value(config, key)) is not None}
     test = getattr(node, "test_metadata", None)
     if test is not None:
         column = getattr(node, "column_name", None) or (test.kwargs or {}).get("column_name")
