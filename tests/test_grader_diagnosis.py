@@ -126,3 +126,4 @@ def test_a_type_family_mismatch_names_the_cast():
 def test_one_extra_row_is_not_blamed_on_a_filter():
     found = diagnose(_table(ROWS[:4]), _table(ROWS))
     assert "missing_filter" not in found.shapes and "1 row is in your result but not expected" in found.text
+

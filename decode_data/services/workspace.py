@@ -179,7 +179,18 @@ def save_file(session: Session, user: User, lesson: Lesson, rel_path: str,
     except PathRejected as exc:
         raise SaveRejected(f"Your change is saved, but it could not be written to the workspace "
                            f"({exc.reason}). Rebuild the workspace to restore it.") from None
+    if path.startswith(FULL_PARSE_DIRS):
+        forget_partial_parse(paths.project)
     return path
+
+
+# dbt 1.11's partial parsing keeps stale nodes when a macro or a generic test changes (a
+# renamed test macro leaves the old tests in the manifest): such a change parses fully.
+FULL_PARSE_DIRS = ("macros/", "tests/")
+
+
+def forget_partial_parse(project: Path) -> None:
+    (project / "target" / "partial_parse.msgpack").unlink(missing_ok=True)
 
 
 def _visible_path(rel_path: str) -> str:

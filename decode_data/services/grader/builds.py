@@ -20,6 +20,7 @@ from decode_data.services.engine.jobs import NodeResult
 from decode_data.services.engine.project_files import SERVER_OWNED
 from decode_data.services.grader.compare import Table
 from decode_data.services.lessons import Lesson
+from decode_data.services.workspace import FULL_PARSE_DIRS, forget_partial_parse
 from decode_data.settings import get_settings
 
 GRADE_ROW_CAP = 20_000
@@ -95,13 +96,14 @@ def _not_copied(directory: str, names: list[str]) -> set[str]:
     return skip | {n for n in names if os.path.islink(os.path.join(directory, n))}
 
 
-def _mirror(src: Path, dst: Path) -> None:
+def _mirror(src: Path, dst: Path) -> bool:
     """Make dst hold exactly src's files, rewriting only the files whose bytes differ.
 
     dbt's partial parsing trusts a file's modification time: a copy that keeps an older
     file's time (copy2) can make it reuse a stale YAML. Unchanged files keep theirs (so
-    parsing stays partial); every changed file gets a fresh one."""
+    parsing stays partial); every changed file gets a fresh one. True when anything changed."""
     wanted: set[Path] = set()
+    changed = False
     for directory, names, files in os.walk(src):
         here = Path(directory)
         skipped = _not_copied(directory, names + files)
@@ -115,21 +117,27 @@ def _mirror(src: Path, dst: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.unlink(missing_ok=True)
             target.write_bytes(data)
+            changed = True
     for directory, _names, files in os.walk(dst, topdown=False):
         for name in files:
             if Path(directory) / name not in wanted:
                 (Path(directory) / name).unlink()
+                changed = True
         if not os.listdir(directory) and Path(directory) != dst:
             os.rmdir(directory)
+    return changed
 
 
 def _sync_tree(src: Path, dst: Path) -> None:
     """Make dst/<dir> mirror src/<dir> for the project's source folders; keep dst/target."""
     for name in COPIED_DIRS:
         if (src / name).is_dir():
-            _mirror(src / name, dst / name)
+            changed = _mirror(src / name, dst / name)
         else:
+            changed = (dst / name).exists()
             shutil.rmtree(dst / name, ignore_errors=True)
+        if changed and f"{name}/".startswith(FULL_PARSE_DIRS):
+            forget_partial_parse(dst)
 
 
 def next_state(seed_dir: Path) -> Path:

@@ -86,8 +86,9 @@ def _mismatch(label: str, status, failures, got_status, got_failures, seeds: str
                 "Is its `where` config filtering the rows the step describes (or its values list complete)?")
     if got_status != status:
         words = {"warn": "warns", "fail": "fails (severity error)", "pass": "passes", "error": "errors"}
+        expected = {"warn": "warn", "fail": "fail (severity error)", "pass": "pass"}.get(status, status)
         return (f"On {data} your {label} {words.get(got_status, got_status)}; the step expects it to "
-                f"{'warn' if status == 'warn' else words.get(status, status)}: check its `severity` config.")
+                f"{expected}: check its `severity` config.")
     return f"Your {label} does not behave as the step asks on {data}."
 
 
