@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import os
 
 from decode_data.services.grader.builds import _sync_tree
