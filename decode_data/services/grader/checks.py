@@ -253,7 +253,8 @@ def check_tests_catch(check: dict, bad: Build, _reference: Build) -> CheckOutcom
     """Evaluated on a build of the bad seed set: the learner's tests must fail there."""
     if not bad.result.lineage:
         return _compile_failure(check, bad, None)
-    caught = [n for uid, n in _tests_on(bad, check.get("model")) if bad.node_status(uid) in ("fail", "error")]
+    caught = [n for uid, n in _tests_on(bad, check.get("model"), kinds=("test", "unit_test"))
+              if bad.node_status(uid) in ("fail", "error")]  # unit tests catch broken versions of a model
     if caught:
         return _outcome(check, True, bad)
     return _outcome(check, False, bad, stage="tests", message=check.get("message") or

@@ -17,7 +17,7 @@ def describe_value(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "NULL"
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else f"{value:g}" if abs(value) >= 1e-4 else str(value)
+        return str(int(value)) if value.is_integer() else f"{value:.12g}"  # 6830.775, never 6830.78
     if isinstance(value, str):
         return f"'{value}'" if len(value) <= 60 else f"'{value[:57]}...'"
     return str(value)
