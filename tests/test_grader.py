@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from decode_data.services.grader import grade_step
-from decode_data.services.lessons import load_lesson
 from decode_data.services.workspace import ensure_workspace, save_file
+from tests.lesson_lab import write_lesson
 
 LESSON = {
     "lesson.yml": """
@@ -100,12 +100,7 @@ SOLUTION_TOTALS = LESSON["solution/models/customer_totals.sql"]
 
 @pytest.fixture
 def lab(tmp_path):
-    root = tmp_path / "lessons" / "grading_lab"
-    for rel, text in LESSON.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    return load_lesson(root)
+    return write_lesson(tmp_path / "lessons" / "grading_lab", LESSON)
 
 
 def submit(db_session, learner, lab, files: dict[str, str]):

@@ -3,12 +3,10 @@ lesson proofs: real sandboxed dbt builds on real DuckDB files."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from decode_data.services.authoring.proofs import grade_files, prove_wrong_answers
-from decode_data.services.lessons import load_lesson
+from tests.lesson_lab import write_lesson
 
 CURRENT = ("select customer_id, city from {{ ref('customers_snapshot') }}\n"
            "where dbt_valid_to is null and dbt_is_deleted = 'False'\n")
@@ -87,12 +85,7 @@ LESSON = {
 
 @pytest.fixture
 def history_lab(tmp_path):
-    root = tmp_path / "lessons" / "history_lab"
-    for rel, text in LESSON.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    return load_lesson(root)
+    return write_lesson(tmp_path / "lessons" / "history_lab", LESSON)
 
 
 def test_the_reference_passes_and_snapshots_hold_two_states(engine, history_lab):

@@ -18,7 +18,7 @@ from decode_data.services.authoring.mutants import Mutant, sql_mutants
 from decode_data.services.authoring.proofs import grade_with_files, in_parallel
 from decode_data.services.grader.builds import Build
 from decode_data.services.grader.compare import compare_tables
-from decode_data.services.grader.grade import find_step, seed_sets
+from decode_data.services.grader.grade import seed_sets
 from decode_data.services.lessons import Lesson, Step
 
 TARGET_PERCENT = 95.0
@@ -123,5 +123,3 @@ def score_step(lesson: Lesson, step: Step) -> StepScore:
 def mutation_scores(lesson: Lesson) -> dict[str, StepScore]:
     return {step.id: score_step(lesson, step) for step in lesson.steps if graded_models(step)}
 
-
-__all__ = ["StepScore", "find_step", "mutation_scores", "score_step"]

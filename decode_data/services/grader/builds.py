@@ -24,6 +24,7 @@ from decode_data.services.workspace import FULL_PARSE_DIRS, forget_partial_parse
 from decode_data.settings import get_settings
 
 GRADE_ROW_CAP = 20_000
+MAIN_SEEDS = "seeds"  # the seed set a learner has in their own warehouse
 COPIED_DIRS = ("models", "macros", "tests", "snapshots", "analyses")
 _reference_locks: dict[tuple, threading.Lock] = {}
 _locks_guard = threading.Lock()

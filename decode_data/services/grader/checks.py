@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from decode_data.services.grader.builds import Build
+from decode_data.services.grader.builds import MAIN_SEEDS, Build
 from decode_data.services.grader.compare import Table, compare_tables
 from decode_data.services.grader.describe import describe_pass
 from decode_data.services.grader.diagnose import diagnose
@@ -17,8 +17,7 @@ from decode_data.services.grader.types import type_mismatch
 from decode_data.services.grader.feedback import CheckOutcome
 
 Check = Callable[[dict, Build, Build], CheckOutcome]
-PASSING_TEST = ("pass", "success", "warn")
-MAIN_SEEDS = "seeds"  # a warn-severity test does not fail the build
+PASSING_TEST = ("pass", "success", "warn")  # a warn-severity test does not fail the build
 
 
 def _outcome(check: dict, passed: bool, learner: Build, message: str = "", **extra) -> CheckOutcome:

@@ -57,12 +57,11 @@ def check_tests_match(check: dict, learner: Build, reference: Build) -> CheckOut
     failure = _compile_failure(check, learner, name)
     if failure:
         return failure
-    wanted = [t for _uid, t in _tests_on(reference, name) if t.get("test_name")
+    wanted = [(uid, t) for uid, t in _tests_on(reference, name) if t.get("test_name")
               and (not check.get("column") or (t.get("column") or "").lower() == check["column"].lower())
               and (not check.get("tests") or t["test_name"] in check["tests"])]
     mine = _tests_on(learner, name)
-    for ref_test in wanted:
-        uid_ref = next(u for u, t in _tests_on(reference, name) if t is ref_test)
+    for uid_ref, ref_test in wanted:
         status, failures = _behaviour(reference, uid_ref)
         same = [u for u, t in mine if t.get("test_name") == ref_test["test_name"]
                 and (t.get("column") or "").lower() == (ref_test.get("column") or "").lower()]

@@ -15,13 +15,13 @@ from pathlib import Path
 from sqlmodel import Session
 
 from decode_data.models import User
-from decode_data.services.grader.builds import Build, build, reference_build
+from decode_data.services.grader.builds import MAIN_SEEDS, Build, build, reference_build
 from decode_data.services.grader.checks import CHECKS
 from decode_data.services.grader.feedback import CheckOutcome, StepFeedback
 from decode_data.services.lessons import Lesson, Step
 from decode_data.services.workspace import ensure_workspace
 
-MAIN_SEEDS, VARIANT_SEEDS, BAD_SEEDS = "seeds", "seeds_variant", "seeds_bad"
+VARIANT_SEEDS, BAD_SEEDS = "seeds_variant", "seeds_bad"
 VARIANT_NOTE = ("Your work gives the right answer on the lesson's data but not on another data set of "
                 "the same shape, which the grader also uses. Did you hard-code a value or a row? ")
 
