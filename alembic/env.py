@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel
 
 import decode_data.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from alembic import context
 from decode_data.db import create_app_engine, normalize_url
 from decode_data.settings import get_settings
 
@@ -53,8 +53,9 @@ def _configure(**kwargs) -> None:
 
 def run_migrations_offline() -> None:
     url = _url()
-    _configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"},
-               render_as_batch=url.startswith("sqlite"))
+    _configure(
+        url=url, literal_binds=True, dialect_opts={"paramstyle": "named"}, render_as_batch=url.startswith("sqlite")
+    )
     with context.begin_transaction():
         context.run_migrations()
 

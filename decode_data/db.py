@@ -27,7 +27,7 @@ _lock = threading.Lock()
 def normalize_url(url: str) -> str:
     """Pick psycopg (v3) for a bare postgresql:// URL; SQLAlchemy would default to psycopg2."""
     if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://"):]
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -55,8 +55,10 @@ def create_app_engine(url: str, **kwargs) -> Engine:
     try:
         return create_engine(url, pool_pre_ping=True, **kwargs)
     except ModuleNotFoundError as exc:
-        raise RuntimeError(f"DATABASE_URL needs a driver that is not installed ({exc.name}): "
-                           "`pip install 'psycopg[binary]'` for PostgreSQL") from exc
+        raise RuntimeError(
+            f"DATABASE_URL needs a driver that is not installed ({exc.name}): "
+            "`pip install 'psycopg[binary]'` for PostgreSQL"
+        ) from exc
 
 
 def get_engine(url: str | None = None) -> Engine:

@@ -23,8 +23,11 @@ def handle_backend_error(exception: Exception):
     if isinstance(exception, NotSignedIn):
         return AuthState.require_login  # to sign in, and back here afterwards
     logger.error("Unhandled error in an event handler", exc_info=exception)
-    return rx.toast.error("Something went wrong on our side. Your saved work is safe; please try again.",
-                          id="backend_error", position="top-center")
+    return rx.toast.error(
+        "Something went wrong on our side. Your saved work is safe; please try again.",
+        id="backend_error",
+        position="top-center",
+    )
 
 
 async def warm_engine():
@@ -45,8 +48,9 @@ def _page(component, route: str, title: str, on_load) -> None:
     app.add_page(component, route=route, title=f"{title} · {PRODUCT_NAME}", on_load=on_load)
 
 
-app.add_page(landing, route="/", title=PRODUCT_NAME, description=PITCH,
-             on_load=[AuthState.load_identity, CatalogState.load])
+app.add_page(
+    landing, route="/", title=PRODUCT_NAME, description=PITCH, on_load=[AuthState.load_identity, CatalogState.load]
+)
 _page(auth_pages.signin_page, SIGN_IN_ROUTE, "Sign in", auth_pages.SIGNIN_ON_LOAD)
 _page(auth_pages.register_page, "/register", "Register", auth_pages.SIGNIN_ON_LOAD)
 _page(auth_pages.oauth_callback_page, "/auth/callback/[provider]", "Signing in", auth_pages.CALLBACK_ON_LOAD)

@@ -92,12 +92,15 @@ def load_settings(env: dict | None = None) -> Settings:
     secret = env.get("SECRET_KEY", "")
     if mode == "production":
         if not secret:
-            raise SettingsError("SECRET_KEY is not set. Production needs a random key of at least "
-                                f"{MIN_SECRET_KEY_LENGTH} characters, e.g. `python -c 'import secrets;"
-                                " print(secrets.token_urlsafe(48))'`.")
+            raise SettingsError(
+                "SECRET_KEY is not set. Production needs a random key of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters, e.g. `python -c 'import secrets;"
+                " print(secrets.token_urlsafe(48))'`."
+            )
         if len(secret) < MIN_SECRET_KEY_LENGTH or secret == DEV_SECRET_KEY or len(set(secret)) < 10:
-            raise SettingsError(f"SECRET_KEY is too weak for production: use at least "
-                                f"{MIN_SECRET_KEY_LENGTH} random characters.")
+            raise SettingsError(
+                f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_KEY_LENGTH} random characters."
+            )
     secret = secret or DEV_SECRET_KEY
 
     data_dir = Path(env.get("DECODE_DATA_DIR") or REPO_ROOT / ".data").expanduser().resolve()
@@ -128,11 +131,23 @@ def load_settings(env: dict | None = None) -> Settings:
 
 def _oauth_settings(env: dict) -> dict:
     """OAuth providers come in complete sets: a client id without its secret is a typo, not a choice."""
-    values = {name.lower(): (env.get(name) or "").strip() or None for name in (
-        "GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET",
-        "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")}
-    for group in (("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"), ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"),
-                  ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")):
+    values = {
+        name.lower(): (env.get(name) or "").strip() or None
+        for name in (
+            "GITHUB_CLIENT_ID",
+            "GITHUB_CLIENT_SECRET",
+            "GOOGLE_CLIENT_ID",
+            "GOOGLE_CLIENT_SECRET",
+            "OIDC_ISSUER",
+            "OIDC_CLIENT_ID",
+            "OIDC_CLIENT_SECRET",
+        )
+    }
+    for group in (
+        ("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"),
+        ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"),
+        ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"),
+    ):
         given = [name for name in group if values[name.lower()]]
         if given and len(given) != len(group):
             missing = ", ".join(name for name in group if name not in given)
@@ -142,8 +157,7 @@ def _oauth_settings(env: dict) -> dict:
         raise SettingsError(f"PUBLIC_URL must start with http:// or https://, got {public_url!r}")
     if values["oidc_issuer"] and not values["oidc_issuer"].startswith(("http://", "https://")):
         raise SettingsError("OIDC_ISSUER must be the provider's https:// URL")
-    return dict(values, public_url=public_url,
-                oidc_name=(env.get("OIDC_NAME") or "").strip() or "Single sign-on")
+    return dict(values, public_url=public_url, oidc_name=(env.get("OIDC_NAME") or "").strip() or "Single sign-on")
 
 
 _settings: Settings | None = None

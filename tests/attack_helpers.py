@@ -21,8 +21,7 @@ TOKEN = uuid.uuid4().hex[:12]
 SECRET_KEY = f"sentinel-secret-key-{TOKEN}"
 MOTHERDUCK_TOKEN = f"sentinel-motherduck-token-{TOKEN}"
 DATABASE_URL = f"postgresql://decode:sentinel-db-password-{TOKEN}@db.invalid/decode"
-SERVER_SECRETS = {"SECRET_KEY": SECRET_KEY, "MOTHERDUCK_TOKEN": MOTHERDUCK_TOKEN,
-                  "DATABASE_URL": DATABASE_URL}
+SERVER_SECRETS = {"SECRET_KEY": SECRET_KEY, "MOTHERDUCK_TOKEN": MOTHERDUCK_TOKEN, "DATABASE_URL": DATABASE_URL}
 
 # Content markers: strings that appear only if the file's content got out.
 PASSWD_MARKS = ("root:x:0:0", "/usr/sbin/nologin", "/bin/bash")
@@ -112,9 +111,19 @@ def make_victim(data_dir: Path, lesson_dir: Path) -> Victim:
         conn.execute("create table victim_secret as select ? as value", [secret])
     finally:
         conn.close()
-    return Victim(key=key, username=f"victim{TOKEN}", root=root, project=project,
-                  warehouse=warehouse, secret=secret, listing_mark=mark, root_csv=root_csv,
-                  root_json=root_json, seed_csv=seed_csv, model_sql=model_sql)
+    return Victim(
+        key=key,
+        username=f"victim{TOKEN}",
+        root=root,
+        project=project,
+        warehouse=warehouse,
+        secret=secret,
+        listing_mark=mark,
+        root_csv=root_csv,
+        root_json=root_json,
+        seed_csv=seed_csv,
+        model_sql=model_sql,
+    )
 
 
 def plant(project: Path, rel: str, text: str) -> Path:
@@ -132,8 +141,7 @@ def hook_model(sql: str, *, kind: str = "pre_hook", body: str = "select 1 as id"
 
 def execute_model(sql: str) -> str:
     """A model that runs ``sql`` through run_query while executing (not while parsing)."""
-    return ("{% if execute %}{% do run_query(" + json.dumps(sql) + ") %}{% endif %}\n"
-            "select 1 as id\n")
+    return "{% if execute %}{% do run_query(" + json.dumps(sql) + ") %}{% endif %}\nselect 1 as id\n"
 
 
 def result_text(result) -> str:
@@ -189,7 +197,8 @@ def assert_refused(result, phrases, *, node: str | None = None) -> None:
     else:
         text = error_text(result)
     assert any(p.lower() in text.lower() for p in phrases), (
-        f"the error does not say what was refused (expected one of {phrases}):\n{text[:2000]}")
+        f"the error does not say what was refused (expected one of {phrases}):\n{text[:2000]}"
+    )
 
 
 def assert_nothing_at(*paths: Path | str) -> None:
@@ -199,4 +208,4 @@ def assert_nothing_at(*paths: Path | str) -> None:
 
 def _around(text: str, mark: str, width: int = 200) -> str:
     i = text.find(mark)
-    return text[max(0, i - width): i + len(mark) + width]
+    return text[max(0, i - width) : i + len(mark) + width]

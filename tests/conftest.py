@@ -71,7 +71,8 @@ LESSON_FILES = {
     "seeds/raw_orders.csv": "id,customer_id,amount\n1,1,10\n2,1,5\n3,2,7\n",
     "solution/models/staging/stg_orders.sql": "select * from {{ ref('raw_orders') }}\n",
     "solution/models/marts/orders_by_customer.sql": (
-        "select customer_id, sum(amount) as total\nfrom {{ ref('stg_orders') }}\ngroup by 1\n"),
+        "select customer_id, sum(amount) as total\nfrom {{ ref('stg_orders') }}\ngroup by 1\n"
+    ),
 }
 
 
@@ -109,8 +110,16 @@ def engine(tmp_path_factory):
     from decode_data.services import engine as engine_module
     from decode_data.services.engine import Engine, PoolConfig
 
-    pool = Engine(PoolConfig(workers=2, job_timeout_s=30, job_memory_mb=768, worker_max_jobs=50,
-                             max_log_bytes=50_000, data_dir=tmp_path_factory.mktemp("engine")))
+    pool = Engine(
+        PoolConfig(
+            workers=2,
+            job_timeout_s=30,
+            job_memory_mb=768,
+            worker_max_jobs=50,
+            max_log_bytes=50_000,
+            data_dir=tmp_path_factory.mktemp("engine"),
+        )
+    )
     engine_module._engine = pool
     yield pool
     engine_module._engine = None
@@ -148,6 +157,7 @@ def pg_url():
 
 # --- the real app in a real browser (tests marked `app`) --------------------------------------
 
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
     """The production build of the app on 127.0.0.1 with the real lessons and a real OpenID
@@ -156,11 +166,19 @@ def live_app(tmp_path_factory):
     from tests.oidc_provider import OIDCProvider, ProviderUser
 
     port = free_port()
-    provider = OIDCProvider(OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, [f"http://127.0.0.1:{port}/auth/callback/oidc"],
-                            ProviderUser(sub="grace-e2e", email="Grace.E2E@example.org"))
+    provider = OIDCProvider(
+        OIDC_CLIENT_ID,
+        OIDC_CLIENT_SECRET,
+        [f"http://127.0.0.1:{port}/auth/callback/oidc"],
+        ProviderUser(sub="grace-e2e", email="Grace.E2E@example.org"),
+    )
     with provider.running():
-        app = LiveApp(tmp_path_factory.mktemp("live-app"), Path(__file__).resolve().parent.parent / "dbt_template",
-                      port=port, oidc_issuer=provider.issuer)
+        app = LiveApp(
+            tmp_path_factory.mktemp("live-app"),
+            Path(__file__).resolve().parent.parent / "dbt_template",
+            port=port,
+            oidc_issuer=provider.issuer,
+        )
         try:
             app.startup_s = app.wait_until_serving()
             app.oidc = provider

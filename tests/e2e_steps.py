@@ -5,11 +5,28 @@ from __future__ import annotations
 import itertools
 import time
 
-from decode_data.harness.browser_steps import (PASSWORD, open_file, open_lesson, register, replace_editor_text, run_dbt,
-                                       sign_in, wait_saved)
+from decode_data.harness.browser_steps import (
+    PASSWORD,
+    open_file,
+    open_lesson,
+    register,
+    replace_editor_text,
+    run_dbt,
+    sign_in,
+    wait_saved,
+)
 
-__all__ = ["PASSWORD", "new_username", "open_file", "open_lesson", "register", "replace_editor_text", "run_dbt",
-           "sign_in", "wait_saved"]
+__all__ = [
+    "PASSWORD",
+    "new_username",
+    "open_file",
+    "open_lesson",
+    "register",
+    "replace_editor_text",
+    "run_dbt",
+    "sign_in",
+    "wait_saved",
+]
 
 _names = itertools.count(1)
 

@@ -130,8 +130,15 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def save_authorization_code(self, code, request):
         data = request.payload.data
         self.server.provider.codes[code] = AuthCode(
-            code, request.client.client_id, data.get("redirect_uri"), request.scope, request.user,
-            data.get("nonce"), data.get("code_challenge"), data.get("code_challenge_method"))
+            code,
+            request.client.client_id,
+            data.get("redirect_uri"),
+            request.scope,
+            request.user,
+            data.get("nonce"),
+            data.get("code_challenge"),
+            data.get("code_challenge_method"),
+        )
 
     def query_authorization_code(self, code, client):
         found = self.server.provider.codes.get(code)
@@ -212,12 +219,19 @@ class OIDCProvider:
         self.issuer = f"http://127.0.0.1:{self._http.server_address[1]}"
 
     def metadata(self) -> dict:
-        return {"issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
-                "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
-                "userinfo_endpoint": f"{self.issuer}/userinfo", "response_types_supported": ["code"],
-                "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
-                "scopes_supported": SCOPES, "code_challenge_methods_supported": ["S256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"]}
+        return {
+            "issuer": self.issuer,
+            "authorization_endpoint": f"{self.issuer}/authorize",
+            "token_endpoint": f"{self.issuer}/token",
+            "jwks_uri": f"{self.issuer}/jwks",
+            "userinfo_endpoint": f"{self.issuer}/userinfo",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": SCOPES,
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        }
 
     def route(self, method: str, path: str, query: dict, form: dict, headers) -> tuple[int, object, list]:
         uri = self.issuer + path
@@ -248,8 +262,7 @@ class OIDCProvider:
 
     @contextmanager
     def running(self):
-        thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), name="oidc-provider",
-                                  daemon=True)
+        thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), name="oidc-provider", daemon=True)
         thread.start()
         try:
             yield self
@@ -270,8 +283,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         form = parse_qs(self.rfile.read(length).decode()) if length else {}
-        status, body, headers = self.server.provider.route(self.command, url.path, parse_qs(url.query), form,
-                                                           self.headers)
+        status, body, headers = self.server.provider.route(
+            self.command, url.path, parse_qs(url.query), form, self.headers
+        )
         payload = body if isinstance(body, str) else json.dumps(body)
         self.send_response(status)
         for name, value in headers:

@@ -43,19 +43,39 @@ def postgres_server():
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
     try:
-        subprocess.run(_as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "decode",
-                                        "--auth=trust", "-E", "UTF8"]), check=True, capture_output=True)
-        subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l",
-                                        str(root / "server.log"), "-o",
-                                        f"-h 127.0.0.1 -p {port} -k {root} -F", "start"]),
-                       check=True, capture_output=True)
+        subprocess.run(
+            _as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "decode", "--auth=trust", "-E", "UTF8"]),
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            _as_server_user(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-w",
+                    "-l",
+                    str(root / "server.log"),
+                    "-o",
+                    f"-h 127.0.0.1 -p {port} -k {root} -F",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
         _wait(port)
-        subprocess.run([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "decode",
-                        "decode_data_test"], check=True, capture_output=True)
+        subprocess.run(
+            [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "decode", "decode_data_test"],
+            check=True,
+            capture_output=True,
+        )
         yield f"postgresql://decode@127.0.0.1:{port}/decode_data_test"
     finally:
-        subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                        "stop"]), capture_output=True)
+        subprocess.run(
+            _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import warnings
+from datetime import datetime
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
@@ -52,23 +51,33 @@ def test_lessons_list_carries_the_callers_progress(client, db_session):
     lessons = {lesson["id"]: lesson for lesson in response.json()["lessons"]}
     hello = lessons["hello_dbt"]
     assert hello["steps"][0] == {"id": "first_model", "title": "Seeds and your first model"}
-    assert hello["progress"] == {"percent": 0, "completed": False, "completed_steps": [],
-                                 "next_step": "first_model", "current_step": None, "started_at": None}
+    assert hello["progress"] == {
+        "percent": 0,
+        "completed": False,
+        "completed_steps": [],
+        "next_step": "first_model",
+        "current_step": None,
+        "started_at": None,
+    }
 
 
 def test_unknown_lessons_steps_and_routes_are_json_404(client, db_session):
     headers = auth(token_for(db_session, "ada"))
-    for method, url in (("GET", "/api/v1/lessons/no_such_lesson/progress"),
-                        ("GET", "/api/v1/lessons/no_such_lesson/files"),
-                        ("PUT", "/api/v1/lessons/no_such_lesson/files/models/a.sql"),
-                        ("POST", "/api/v1/lessons/hello_dbt/steps/no_such_step/check"),
-                        ("GET", "/api/v1/lessons/hello_dbt/files/models/missing.sql"),
-                        ("GET", "/api/v1/no_such_route")):
+    for method, url in (
+        ("GET", "/api/v1/lessons/no_such_lesson/progress"),
+        ("GET", "/api/v1/lessons/no_such_lesson/files"),
+        ("PUT", "/api/v1/lessons/no_such_lesson/files/models/a.sql"),
+        ("POST", "/api/v1/lessons/hello_dbt/steps/no_such_step/check"),
+        ("GET", "/api/v1/lessons/hello_dbt/files/models/missing.sql"),
+        ("GET", "/api/v1/no_such_route"),
+    ):
         response = client.request(method, url, headers=headers, json={"content": "select 1"})
         assert response.status_code == 404, url
         assert set(response.json()) == {"error"}
-    assert "no_such_step" in client.post("/api/v1/lessons/hello_dbt/steps/no_such_step/check",
-                                         headers=headers).json()["error"]
+    assert (
+        "no_such_step"
+        in client.post("/api/v1/lessons/hello_dbt/steps/no_such_step/check", headers=headers).json()["error"]
+    )
     assert client.delete(MODEL, headers=headers).json() == {"error": "Method Not Allowed"}
 
 
@@ -90,8 +99,7 @@ def test_save_then_read_and_rejected_saves_say_why(client, db_session):
         "seeds/raw_customers.csv": "Only .sql, .yml, .yaml and .md files can be saved",
     }
     for path, reason in rejected.items():
-        response = client.put(f"/api/v1/lessons/hello_dbt/files/{path}", headers=headers,
-                              json={"content": "select 1"})
+        response = client.put(f"/api/v1/lessons/hello_dbt/files/{path}", headers=headers, json={"content": "select 1"})
         assert response.status_code == 400 and reason in response.json()["error"], path
     for body in ({"content": 42}, ["select 1"]):
         response = client.put(MODEL, headers=headers, json=body)
@@ -105,8 +113,7 @@ def test_a_token_sees_only_its_owners_workspace(client, db_session):
     bob_text = "-- bob's private answer\nselect 2 as n\n"
     client.put(MODEL, headers=ada, json={"content": "-- ada\nselect 1 as n\n"})
     client.put(MODEL, headers=bob, json={"content": bob_text})
-    client.put("/api/v1/lessons/hello_dbt/files/models/bob_only.sql", headers=bob,
-               json={"content": bob_text})
+    client.put("/api/v1/lessons/hello_dbt/files/models/bob_only.sql", headers=bob, json={"content": bob_text})
 
     assert client.get(MODEL, headers=ada).json()["content"] == "-- ada\nselect 1 as n\n"
     assert client.get(MODEL, headers=bob).json()["content"] == bob_text

@@ -9,8 +9,7 @@ from argon2 import PasswordHasher
 from sqlmodel import select
 
 from decode_data.models import LoginAttempt, User, utcnow
-from decode_data.services.auth import AccountLocked, AuthError, authenticate, register
-from decode_data.services.auth import passwords
+from decode_data.services.auth import AccountLocked, AuthError, authenticate, passwords, register
 from decode_data.services.auth.accounts import WRONG_CREDENTIALS, unique_username
 from decode_data.services.learners import get_or_create_learner
 
@@ -35,17 +34,20 @@ def test_register_then_sign_in_by_username_or_email(db_session):
         assert authenticate(db_session, login, PASSWORD).id == ada.id
 
 
-@pytest.mark.parametrize("username,email,password,field,message", [
-    ("a", "a@example.com", PASSWORD, "username", "3 to 32"),
-    ("ada lovelace", "a@example.com", PASSWORD, "username", "letters, digits"),
-    ("ada@home", "a@example.com", PASSWORD, "username", "letters, digits"),
-    ("ada", "not-an-email", PASSWORD, "email", "valid email"),
-    ("ada", "a@b", PASSWORD, "email", "valid email"),
-    ("ada", "a@example.com", "short", "password", "at least 10 characters"),
-    ("ada", "a@example.com", "12345678901", "password", "digits only"),
-    ("ada_lovelace", "a@example.com", "ADA_LOVELACE", "password", "cannot be your username"),
-    ("ada", "ada.lovelace@example.com", "ada.lovelace@example.com", "password", "cannot be your username or email"),
-])
+@pytest.mark.parametrize(
+    "username,email,password,field,message",
+    [
+        ("a", "a@example.com", PASSWORD, "username", "3 to 32"),
+        ("ada lovelace", "a@example.com", PASSWORD, "username", "letters, digits"),
+        ("ada@home", "a@example.com", PASSWORD, "username", "letters, digits"),
+        ("ada", "not-an-email", PASSWORD, "email", "valid email"),
+        ("ada", "a@b", PASSWORD, "email", "valid email"),
+        ("ada", "a@example.com", "short", "password", "at least 10 characters"),
+        ("ada", "a@example.com", "12345678901", "password", "digits only"),
+        ("ada_lovelace", "a@example.com", "ADA_LOVELACE", "password", "cannot be your username"),
+        ("ada", "ada.lovelace@example.com", "ada.lovelace@example.com", "password", "cannot be your username or email"),
+    ],
+)
 def test_register_explains_what_to_fix(db_session, username, email, password, field, message):
     with pytest.raises(AuthError, match=message) as caught:
         register(db_session, username, email, password)

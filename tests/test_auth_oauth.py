@@ -21,9 +21,17 @@ from joserfc.jwk import RSAKey
 from sqlmodel import select
 
 from decode_data.models import OAuthAccount, OAuthState, User, utcnow
-from decode_data.services.auth import (OAuthLoginError, authenticate, authorization_url, callback_url,
-                                       complete_login, configured_providers, register)
-from decode_data.services.auth import oauth_providers, passwords
+from decode_data.services.auth import (
+    OAuthLoginError,
+    authenticate,
+    authorization_url,
+    callback_url,
+    complete_login,
+    configured_providers,
+    oauth_providers,
+    passwords,
+    register,
+)
 from decode_data.services.auth.oauth_identity import validate_id_token
 from decode_data.services.auth.oauth_providers import github_provider, openid_provider, server_metadata
 from decode_data.settings import reset_settings
@@ -40,11 +48,19 @@ def fast_hashing(monkeypatch):
 @pytest.fixture
 def idp(settings_env, monkeypatch):
     """The test provider, configured as this server's generic OIDC provider through settings."""
-    provider = OIDCProvider(CLIENT_ID, CLIENT_SECRET, [callback_url("oidc"), callback_url("github")],
-                            ProviderUser(sub="alice-123", email="Alice@Example.com"))
+    provider = OIDCProvider(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        [callback_url("oidc"), callback_url("github")],
+        ProviderUser(sub="alice-123", email="Alice@Example.com"),
+    )
     with provider.running():
-        for name, value in {"OIDC_ISSUER": provider.issuer, "OIDC_CLIENT_ID": CLIENT_ID,
-                            "OIDC_CLIENT_SECRET": CLIENT_SECRET, "OIDC_NAME": "Test SSO"}.items():
+        for name, value in {
+            "OIDC_ISSUER": provider.issuer,
+            "OIDC_CLIENT_ID": CLIENT_ID,
+            "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+            "OIDC_NAME": "Test SSO",
+        }.items():
             monkeypatch.setenv(name, value)
         reset_settings()
         oauth_providers._cache.clear()
@@ -76,8 +92,9 @@ def test_a_first_sign_in_creates_a_user_with_the_verified_email(db_session, idp)
     assert query["redirect_uri"] == ["http://127.0.0.1:3000/auth/callback/oidc"]
     assert query["state"] == [pending.state] and query["nonce"] == [pending.nonce]
     assert query["code_challenge_method"] == ["S256"]
-    assert query["code_challenge"] == [urlsafe_b64encode(hashlib.sha256(pending.code_verifier.encode())
-                                                         .digest()).decode().rstrip("=")]
+    assert query["code_challenge"] == [
+        urlsafe_b64encode(hashlib.sha256(pending.code_verifier.encode()).digest()).decode().rstrip("=")
+    ]
     assert pending.code_verifier not in url
 
     user = complete_login(db_session, "oidc", browse(url), browser_state=pending.state)
@@ -219,9 +236,13 @@ def test_id_tokens_for_another_audience_or_from_another_key_are_rejected(db_sess
 
     assert validate_id_token(provider, metadata, signed(idp.key), "n")["sub"] == "alice-123"
     stranger = RSAKey.generate_key(2048, parameters={"kid": idp.key.kid})
-    for token, claim in ((signed(idp.key, aud="another-client"), "aud"), (signed(idp.key, iss="http://evil"), "iss"),
-                         (signed(idp.key, exp=now - 600), "exp"), (signed(stranger), "BadSignatureError"),
-                         (signed(idp.key), "nonce")):
+    for token, claim in (
+        (signed(idp.key, aud="another-client"), "aud"),
+        (signed(idp.key, iss="http://evil"), "iss"),
+        (signed(idp.key, exp=now - 600), "exp"),
+        (signed(stranger), "BadSignatureError"),
+        (signed(idp.key), "nonce"),
+    ):
         with pytest.raises(OAuthLoginError, match=claim):
             validate_id_token(provider, metadata, token, "n" if claim != "nonce" else "other")
 

@@ -14,10 +14,23 @@ from sqlmodel import Session, select
 
 from decode_data.db import get_engine, upgrade_database
 from decode_data.models import LoginAttempt, OAuthAccount, utcnow
-from decode_data.services.auth import (AccountLocked, AuthError, OAuthLoginError, authenticate, authorization_url,
-                                       complete_login, create_token, end_session, register, revoke_token,
-                                       start_session, user_for_api_token, user_for_session)
-from decode_data.services.auth import oauth_providers, passwords
+from decode_data.services.auth import (
+    AccountLocked,
+    AuthError,
+    OAuthLoginError,
+    authenticate,
+    authorization_url,
+    complete_login,
+    create_token,
+    end_session,
+    oauth_providers,
+    passwords,
+    register,
+    revoke_token,
+    start_session,
+    user_for_api_token,
+    user_for_session,
+)
 from decode_data.services.auth.oauth_providers import openid_provider
 from tests.oidc_provider import OIDCProvider, ProviderUser
 

@@ -7,11 +7,18 @@ import pytest
 from decode_data.services.auth.oauth_providers import GOOGLE_ISSUER, configured_providers
 from decode_data.settings import SettingsError, load_settings
 
-FULL = {"GITHUB_CLIENT_ID": "gh-id", "GITHUB_CLIENT_SECRET": "gh-secret-value",
-        "GOOGLE_CLIENT_ID": "g-id", "GOOGLE_CLIENT_SECRET": "g-secret-value",
-        "OIDC_ISSUER": "https://sso.example.org/realms/school", "OIDC_CLIENT_ID": "o-id",
-        "OIDC_CLIENT_SECRET": "o-secret-value", "OIDC_NAME": "School SSO",
-        "PUBLIC_URL": "https://learn.example.org/", "SESSION_DAYS": "7"}
+FULL = {
+    "GITHUB_CLIENT_ID": "gh-id",
+    "GITHUB_CLIENT_SECRET": "gh-secret-value",
+    "GOOGLE_CLIENT_ID": "g-id",
+    "GOOGLE_CLIENT_SECRET": "g-secret-value",
+    "OIDC_ISSUER": "https://sso.example.org/realms/school",
+    "OIDC_CLIENT_ID": "o-id",
+    "OIDC_CLIENT_SECRET": "o-secret-value",
+    "OIDC_NAME": "School SSO",
+    "PUBLIC_URL": "https://learn.example.org/",
+    "SESSION_DAYS": "7",
+}
 
 
 def test_defaults_offer_no_provider():
@@ -38,11 +45,14 @@ def test_an_incomplete_provider_is_a_loud_error(missing):
         load_settings(env)
 
 
-@pytest.mark.parametrize("name,value,message", [
-    ("PUBLIC_URL", "learn.example.org", "PUBLIC_URL must start with"),
-    ("OIDC_ISSUER", "sso.example.org", "OIDC_ISSUER must be"),
-    ("SESSION_DAYS", "0", "SESSION_DAYS must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "name,value,message",
+    [
+        ("PUBLIC_URL", "learn.example.org", "PUBLIC_URL must start with"),
+        ("OIDC_ISSUER", "sso.example.org", "OIDC_ISSUER must be"),
+        ("SESSION_DAYS", "0", "SESSION_DAYS must be at least 1"),
+    ],
+)
 def test_bad_values_are_rejected(name, value, message):
     with pytest.raises(SettingsError, match=message):
         load_settings(dict(FULL, **{name: value}))

@@ -29,7 +29,12 @@ def bench_run(tmp_path_factory):
     env.pop("DECODE_DATA_WORKERS", None)
     done = subprocess.run(
         [sys.executable, "-c", f"import sys; from decode_data.bench import main; sys.exit(main({ARGV!r}))"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return done, untouched
 
 
@@ -84,8 +89,17 @@ def test_every_figure_is_there_and_sane(figures):
     assert all(t["pass"] in (True, False) and t["value"] is not None for t in marks.values())
     assert marks["learners: failed jobs"]["pass"] is True
     assert figures["machine"]["cpus"] >= 1 and figures["machine"]["bench_wall_s"] > 0
-    assert set(figures["stages"]) == {"pool start", "warm-up", "run", "show", "test", "query", "check", "cli",
-                                   "learners"}
+    assert set(figures["stages"]) == {
+        "pool start",
+        "warm-up",
+        "run",
+        "show",
+        "test",
+        "query",
+        "check",
+        "cli",
+        "learners",
+    }
     assert all(st["wall_s"] > 0 and st["other_pct"] >= 0 for st in figures["stages"].values())
 
 
@@ -99,8 +113,20 @@ def test_real_data_dir_untouched_and_temp_dir_removed(bench_run, figures):
 
 def test_table_shows_figures_next_to_targets(figures):
     table = render_table(figures)
-    for text in ("dbt run, warm, engine", "dbt CLI", "warehouse query", "learners at once",
-                 "worker RSS", "Check my work", "<= 1.5 s", "<= 0.30 s", ">= 10x", "<= 25 ms", "<= 3 s", "<= 250 MB"):
+    for text in (
+        "dbt run, warm, engine",
+        "dbt CLI",
+        "warehouse query",
+        "learners at once",
+        "worker RSS",
+        "Check my work",
+        "<= 1.5 s",
+        "<= 0.30 s",
+        ">= 10x",
+        "<= 25 ms",
+        "<= 3 s",
+        "<= 250 MB",
+    ):
         assert text in table, text
     assert re.search(r"\b(pass|MISS)\b", table)
 
@@ -116,8 +142,23 @@ def test_percentile_interpolates_between_ranks():
 def test_browser_figures_against_the_live_app(live_app):
     """`bench --browser-only` once, small, on the shared app: every figure is there and positive."""
     done = subprocess.run(
-        [sys.executable, "-m", "decode_data", "bench", "--browser-only", "--browser-repeat", "2",
-         "--browser-url", live_app.url, "--json"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "decode_data",
+            "bench",
+            "--browser-only",
+            "--browser-repeat",
+            "2",
+            "--browser-url",
+            live_app.url,
+            "--json",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
     figures = json.loads(done.stdout)
     browser = figures["browser"]
@@ -132,8 +173,12 @@ def test_browser_figures_against_the_live_app(live_app):
     assert 0 < browser["run_to_rows"]["run_done"]["p50_s"] <= browser["run_to_rows"]["p50_s"]
     assert {t["name"] for t in figures["targets"]} == {"lesson page load p95", "Run to rows visible p50"}
     table = render_browser(browser)
-    for label in ("lesson page load, warm cache (n=1)", "Run click -> 20 rows visible (n=1)",
-                  "lesson page load, cold", "Run click -> rows visible, cold"):
+    for label in (
+        "lesson page load, warm cache (n=1)",
+        "Run click -> 20 rows visible (n=1)",
+        "lesson page load, cold",
+        "Run click -> rows visible, cold",
+    ):
         line = next(line for line in table.splitlines() if line.startswith(label))
         assert float(re.search(r"(\d+\.\d+) s", line).group(1)) > 0, line
     assert "<= 1.5 s" in table and "<= 1 s" in table

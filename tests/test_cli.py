@@ -14,8 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LESSON = "hello_dbt"
 STARTER = REPO_ROOT / "dbt_template" / LESSON / "starter"
@@ -24,26 +22,45 @@ SOLUTION_STG_ORDERS = (REPO_ROOT / "dbt_template" / LESSON / "solution/models/st
 BROKEN_STG_ORDERS = "select\n    id as order_id,\n    no_such_column\nfrom {{ ref('raw_orders') }}\n"
 
 HELP_COMMANDS = [
-    [], ["db"], ["db", "upgrade"], ["lessons"], ["lessons", "list"], ["workspace"],
-    ["workspace", "save"], ["workspace", "run"], ["workspace", "query"], ["workspace", "reset"],
-    ["workspace", "files"], ["workspace", "show-file"], ["workspaces"], ["workspaces", "prune"],
+    [],
+    ["db"],
+    ["db", "upgrade"],
+    ["lessons"],
+    ["lessons", "list"],
+    ["workspace"],
+    ["workspace", "save"],
+    ["workspace", "run"],
+    ["workspace", "query"],
+    ["workspace", "reset"],
+    ["workspace", "files"],
+    ["workspace", "show-file"],
+    ["workspaces"],
+    ["workspaces", "prune"],
     ["bench"],
 ]
 
 
 def _env(data_dir: Path, **extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "SECRET_KEY", "MOTHERDUCK_TOKEN", "PYTHONUNBUFFERED",
-                        "DECODE_DATA_TEMPLATE_DIR")}
-    env.update({"DECODE_DATA_DIR": str(data_dir), "DECODE_DATA_ENV": "test", "DECODE_DATA_WORKERS": "1",
-                **extra})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "SECRET_KEY", "MOTHERDUCK_TOKEN", "PYTHONUNBUFFERED", "DECODE_DATA_TEMPLATE_DIR")
+    }
+    env.update({"DECODE_DATA_DIR": str(data_dir), "DECODE_DATA_ENV": "test", "DECODE_DATA_WORKERS": "1", **extra})
     return env
 
 
 def cli(data_dir: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
     """Run the CLI to completion; expected failures must never print a traceback."""
-    proc = subprocess.run([sys.executable, "-m", "decode_data", *args], cwd=REPO_ROOT, input=stdin,
-                          capture_output=True, text=True, env=_env(data_dir, **env), timeout=180)
+    proc = subprocess.run(
+        [sys.executable, "-m", "decode_data", *args],
+        cwd=REPO_ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=_env(data_dir, **env),
+        timeout=180,
+    )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
 
@@ -55,9 +72,15 @@ def ws(data_dir: Path, action: str, *args: str, user: str = "ada", stdin: str | 
 def streamed(data_dir: Path, *args: str) -> tuple[int, list[tuple[float, str]]]:
     """Run the CLI and note when each stdout line arrives: (exit code, [(seconds, line)])."""
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "decode_data", *args], cwd=REPO_ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-                            env=_env(data_dir))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "decode_data", *args],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        env=_env(data_dir),
+    )
     lines = [(time.monotonic() - started, line.rstrip("\n")) for line in proc.stdout]
     stderr = proc.stderr.read()
     code = proc.wait(timeout=180)
@@ -70,6 +93,7 @@ def _at(lines: list[tuple[float, str]], text: str) -> float:
 
 
 # --- no dbt worker needed ------------------------------------------------------------------
+
 
 def test_help_for_every_command(tmp_path):
     for words in HELP_COMMANDS:
@@ -170,6 +194,7 @@ def test_reset_restores_the_starter_and_prune_removes_the_folder(tmp_path):
 
 # --- real dbt runs (each call starts a warm worker) --------------------------------------
 
+
 def test_run_streams_then_maps_errors_to_the_learners_line(tmp_path):
     user_args = ("workspace", "run", "--user", "ada", "--lesson", LESSON, "--")
     code, lines = streamed(tmp_path, *user_args, "seed")
@@ -194,8 +219,7 @@ def test_run_streams_then_maps_errors_to_the_learners_line(tmp_path):
     summary = broken.stdout.split("dbt run --select stg_orders: failed")[1]
     assert "models/stg_orders.sql:3: " in summary and "no_such_column" in summary, summary
 
-    queried = ws(tmp_path, "query", "--sql", "select id, status from raw_orders order by id", "--limit", "5",
-                 "--json")
+    queried = ws(tmp_path, "query", "--sql", "select id, status from raw_orders order by id", "--limit", "5", "--json")
     assert queried.returncode == 0, queried.stderr
     preview = json.loads(queried.stdout)
     assert preview["columns"] == ["id", "status"] and preview["rows"][0] == [1, "COMPLETED"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -97,7 +97,7 @@ def test_datetimes_come_back_aware_utc(db_session, settings_env):
     with Session(get_engine()) as fresh:
         loaded = fresh.get(User, ada.id)
         assert loaded.created_at.tzinfo is not None
-        assert loaded.created_at.utcoffset() == timezone.utc.utcoffset(None)
+        assert loaded.created_at.utcoffset() == UTC.utcoffset(None)
         assert abs((loaded.created_at - ada.created_at).total_seconds()) < 1e-3
 
 
@@ -118,11 +118,10 @@ def test_model_edit_is_unique_per_file_and_removed_with_its_user(db_session):
 def test_session_scope_commits_or_rolls_back(db_session):
     with session_scope() as session:
         session.add(User(username="kept"))
-    with pytest.raises(RuntimeError):
-        with session_scope() as session:
-            session.add(User(username="dropped"))
-            session.flush()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), session_scope() as session:
+        session.add(User(username="dropped"))
+        session.flush()
+        raise RuntimeError("boom")
     with session_scope() as session:
         names = [u.username for u in session.exec(select(User))]
     assert names == ["kept"]

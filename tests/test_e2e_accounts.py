@@ -10,8 +10,16 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e_steps import (PASSWORD, new_username, open_file, open_lesson, register, replace_editor_text, sign_in,
-                             wait_saved)
+from tests.e2e_steps import (
+    PASSWORD,
+    new_username,
+    open_file,
+    open_lesson,
+    register,
+    replace_editor_text,
+    sign_in,
+    wait_saved,
+)
 
 pytestmark = pytest.mark.app
 
@@ -67,7 +75,8 @@ def test_a_second_learner_cannot_reach_the_first_learners_work(browser, live_app
         token = bob.locator("#new-token-value").inner_text().strip()
         request = urllib.request.Request(
             f"{live_app.url}/api/v1/lessons/hello_dbt/files/models/stg_customers.sql",
-            headers={"Authorization": f"Bearer {token}"})
+            headers={"Authorization": f"Bearer {token}"},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             assert "7f3a" not in json.loads(response.read())["content"]
 

@@ -10,10 +10,14 @@ from tests.e2e_steps import new_username, open_file, open_lesson, register, repl
 
 pytestmark = pytest.mark.app
 
-STG_CUSTOMERS = ("select id as customer_id, first_name, last_name, lower(email) as email, country, signup_date\n"
-                 "from {{ ref('raw_customers') }}\n")
-UPPER_STATUS = ("select id as order_id, user_id as customer_id, order_date, status,\n"
-                "    cast(amount_cents / 100 as decimal(10, 2)) as amount\nfrom {{ ref('raw_orders') }}\n")
+STG_CUSTOMERS = (
+    "select id as customer_id, first_name, last_name, lower(email) as email, country, signup_date\n"
+    "from {{ ref('raw_customers') }}\n"
+)
+UPPER_STATUS = (
+    "select id as order_id, user_id as customer_id, order_date, status,\n"
+    "    cast(amount_cents / 100 as decimal(10, 2)) as amount\nfrom {{ ref('raw_orders') }}\n"
+)
 
 
 def _in_view(page, selector: str) -> bool:

@@ -68,7 +68,8 @@ def test_sql_error_points_at_the_learners_line(page, live_app):
     expect(error).to_contain_text(re.compile(r"models/stg_customers\.sql\s+line 3"))
     # The editor marks the learner's line.
     assert "nth-child(3)" in page.locator("style").all_inner_texts()[-1] or any(
-        "nth-child(3)" in text for text in page.locator("style").all_inner_texts())
+        "nth-child(3)" in text for text in page.locator("style").all_inner_texts()
+    )
 
 
 def test_query_page_runs_sql_and_charts_it(page, live_app):

@@ -42,8 +42,14 @@ def small_engine(tmp_path):
     engines = []
 
     def build(**overrides) -> Engine:
-        config = dict(workers=1, job_timeout_s=20, job_memory_mb=768, worker_max_jobs=50,
-                      max_log_bytes=20_000, data_dir=tmp_path / "engine-data")
+        config = {
+            "workers": 1,
+            "job_timeout_s": 20,
+            "job_memory_mb": 768,
+            "worker_max_jobs": 50,
+            "max_log_bytes": 20_000,
+            "data_dir": tmp_path / "engine-data",
+        }
         config.update(overrides)
         engine = Engine(PoolConfig(**config))
         engines.append(engine)
@@ -67,8 +73,7 @@ def test_one_learner_in_order_and_others_in_parallel(engine, tmp_path):
         assert engine.submit(Job(key, "l", "run"), paths).ok  # warm both workspaces
 
     same, other = [], []
-    threads = [threading.Thread(target=timed_run, args=(engine, Job("u_ada", "l", "run"), ada, same))
-               for _ in range(2)]
+    threads = [threading.Thread(target=timed_run, args=(engine, Job("u_ada", "l", "run"), ada, same)) for _ in range(2)]
     threads.append(threading.Thread(target=timed_run, args=(engine, Job("u_bob", "l", "run"), bob, other)))
     for t in threads:
         t.start()
@@ -112,10 +117,14 @@ def test_killed_worker_is_replaced_and_workspace_survives(small_engine, tmp_path
 
 def test_timeout_kills_only_the_job(small_engine, tmp_path):
     engine = small_engine(job_timeout_s=3)
-    paths = make_project(tmp_path / "ws", {
-        "loop.sql": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
-                    "select 1 as x\n",
-        "fine.sql": "select 2 as y\n"})
+    paths = make_project(
+        tmp_path / "ws",
+        {
+            "loop.sql": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+            "select 1 as x\n",
+            "fine.sql": "select 2 as y\n",
+        },
+    )
     pid = _job_pid(engine)
     result = engine.submit(Job("u_t", "l", "run", select="loop"), paths)
     assert result.status == "timeout"
@@ -126,13 +135,17 @@ def test_timeout_kills_only_the_job(small_engine, tmp_path):
 
 
 def test_sql_error_points_at_learner_line(engine, tmp_path):
-    paths = make_project(tmp_path / "ws", {
-        "stg_numbers.sql": "select n from {{ ref('raw_numbers') }}\n",
-        "broken.sql": "-- totals per number\n"
-                      "select\n"
-                      "    n,\n"
-                      "    n_missing * 2 as doubled\n"
-                      "from {{ ref('stg_numbers') }}\n"})
+    paths = make_project(
+        tmp_path / "ws",
+        {
+            "stg_numbers.sql": "select n from {{ ref('raw_numbers') }}\n",
+            "broken.sql": "-- totals per number\n"
+            "select\n"
+            "    n,\n"
+            "    n_missing * 2 as doubled\n"
+            "from {{ ref('stg_numbers') }}\n",
+        },
+    )
     assert engine.submit(Job("u_err", "l", "seed"), paths).ok
     result = engine.submit(Job("u_err", "l", "run"), paths)
     assert result.status == "failed"
@@ -174,10 +187,14 @@ def test_unknown_ref_points_at_the_line(engine, tmp_path):
 
 
 def test_show_previews_the_model_not_its_tests(engine, tmp_path):
-    paths = make_project(tmp_path / "ws", {
-        "numbers.sql": "select n from {{ ref('raw_numbers') }}\n",
-        "schema.yml": "version: 2\nmodels:\n  - name: numbers\n    columns:\n"
-                      "      - name: n\n        data_tests: [unique, not_null]\n"})
+    paths = make_project(
+        tmp_path / "ws",
+        {
+            "numbers.sql": "select n from {{ ref('raw_numbers') }}\n",
+            "schema.yml": "version: 2\nmodels:\n  - name: numbers\n    columns:\n"
+            "      - name: n\n        data_tests: [unique, not_null]\n",
+        },
+    )
     assert engine.submit(Job("u_show", "l", "seed"), paths).ok
     assert engine.submit(Job("u_show", "l", "run"), paths).ok
     result = engine.submit(Job("u_show", "l", "show", select="numbers", row_cap=2), paths)

@@ -59,9 +59,8 @@ LESSON = {
     "starter/models/customer_cents.sql": "select 'replace me' as todo\n",
     "starter/models/polish.yml": "version: 2\n",
     "starter/macros/cents.sql": "{% macro cents(x) %}round({{ x }} * 100)::bigint{% endmacro %}\n",
-    "solution/models/customer_cents.sql":
-        "select customer_id, sum({{ cents('amount') }}) as total_cents\n"
-        "from {{ ref('raw_orders') }}\ngroup by customer_id\n",
+    "solution/models/customer_cents.sql": "select customer_id, sum({{ cents('amount') }}) as total_cents\n"
+    "from {{ ref('raw_orders') }}\ngroup by customer_id\n",
     "solution/models/polish.yml": """
         version: 2
         models:
@@ -82,10 +81,8 @@ LESSON = {
               rows:
                 - {customer_id: 7, total_cents: 200}
     """,
-    "solution/models/customer_totals.sql":
-        "select customer_id, sum(amount) as total\nfrom {{ ref('raw_orders') }}\ngroup by customer_id\n",
-    "solution/models/ranked.sql":
-        "{{ config(materialized='table') }}\nselect * from {{ ref('customer_totals') }}\norder by total desc\n",
+    "solution/models/customer_totals.sql": "select customer_id, sum(amount) as total\nfrom {{ ref('raw_orders') }}\ngroup by customer_id\n",
+    "solution/models/ranked.sql": "{{ config(materialized='table') }}\nselect * from {{ ref('customer_totals') }}\norder by total desc\n",
     "solution/models/schema.yml": """
         version: 2
         models:
@@ -127,16 +124,26 @@ def test_starter_fails_with_named_columns(engine, db_session, learner, lab):
 
 
 def test_wrong_column_names_are_named(engine, db_session, learner, lab):
-    submit(db_session, learner, lab, {"models/customer_totals.sql":
-           "select customer_id as customer, sum(amount) as total from {{ ref('raw_orders') }} group by 1\n"})
+    submit(
+        db_session,
+        learner,
+        lab,
+        {
+            "models/customer_totals.sql": "select customer_id as customer, sum(amount) as total from {{ ref('raw_orders') }} group by 1\n"
+        },
+    )
     failure = first_failure(grade_step(db_session, learner, lab, "totals"))
     assert failure.stage == "columns"
     assert failure.missing_columns == ["customer_id"] and failure.extra_columns == ["customer"]
 
 
 def test_extra_rows_show_a_diff(engine, db_session, learner, lab):
-    submit(db_session, learner, lab, {"models/customer_totals.sql":
-           "select customer_id, amount as total from {{ ref('raw_orders') }}\n"})
+    submit(
+        db_session,
+        learner,
+        lab,
+        {"models/customer_totals.sql": "select customer_id, amount as total from {{ ref('raw_orders') }}\n"},
+    )
     failure = first_failure(grade_step(db_session, learner, lab, "totals"))
     assert failure.stage == "row_count"
     assert (failure.expected_rows, failure.actual_rows) == (3, 4)
@@ -144,50 +151,85 @@ def test_extra_rows_show_a_diff(engine, db_session, learner, lab):
 
 
 def test_float_noise_passes(engine, db_session, learner, lab):
-    submit(db_session, learner, lab, {"models/customer_totals.sql":
-           "select customer_id, sum(amount::double) + 1e-9 as total from {{ ref('raw_orders') }} group by 1\n"})
+    submit(
+        db_session,
+        learner,
+        lab,
+        {
+            "models/customer_totals.sql": "select customer_id, sum(amount::double) + 1e-9 as total from {{ ref('raw_orders') }} group by 1\n"
+        },
+    )
     assert grade_step(db_session, learner, lab, "totals").passed
 
 
 def test_hard_coded_values_fail_on_the_variant(engine, db_session, learner, lab):
-    submit(db_session, learner, lab, {"models/customer_totals.sql": """
+    submit(
+        db_session,
+        learner,
+        lab,
+        {
+            "models/customer_totals.sql": """
         select * from (values (1, 15.30), (2, 7.00), (3, 1.50)) t(customer_id, total)
         where (select count(*) from {{ ref('raw_orders') }}) > 0
-    """})
+    """
+        },
+    )
     failure = first_failure(grade_step(db_session, learner, lab, "totals"))
     assert failure.seeds == "seeds_variant"
     assert failure.message.startswith("Your work gives the right answer on the lesson's data")
 
 
 def test_missing_ref_fails_the_graph_check(engine, db_session, learner, lab):
-    submit(db_session, learner, lab, {"models/customer_totals.sql":
-           "select customer_id, sum(amount) as total from main.raw_orders group by 1\n"})
+    submit(
+        db_session,
+        learner,
+        lab,
+        {"models/customer_totals.sql": "select customer_id, sum(amount) as total from main.raw_orders group by 1\n"},
+    )
     failure = first_failure(grade_step(db_session, learner, lab, "totals"))
     assert failure.kind == "uses_ref"
     assert "ref(" in failure.message and failure.path == "models/customer_totals.sql"
 
 
 def test_sql_error_points_at_the_line(engine, db_session, learner, lab):
-    submit(db_session, learner, lab, {"models/customer_totals.sql":
-           "select customer_id,\n  sum(amont) as total\nfrom {{ ref('raw_orders') }}\ngroup by 1\n"})
+    submit(
+        db_session,
+        learner,
+        lab,
+        {
+            "models/customer_totals.sql": "select customer_id,\n  sum(amont) as total\nfrom {{ ref('raw_orders') }}\ngroup by 1\n"
+        },
+    )
     failure = first_failure(grade_step(db_session, learner, lab, "totals"))
     assert failure.stage == "compile"
     assert (failure.path, failure.line) == ("models/customer_totals.sql", 2)
 
 
 def test_swapped_order_fails_when_order_matters(engine, db_session, learner, lab):
-    submit(db_session, learner, lab, {
-        "models/customer_totals.sql": SOLUTION_TOTALS,
-        "models/ranked.sql": "{{ config(materialized='table') }}\n"
-                             "select * from {{ ref('customer_totals') }} order by total asc\n"})
+    submit(
+        db_session,
+        learner,
+        lab,
+        {
+            "models/customer_totals.sql": SOLUTION_TOTALS,
+            "models/ranked.sql": "{{ config(materialized='table') }}\n"
+            "select * from {{ ref('customer_totals') }} order by total asc\n",
+        },
+    )
     failure = first_failure(grade_step(db_session, learner, lab, "ranked"))
     assert failure.stage == "order"
 
 
 def test_view_instead_of_table_is_named(engine, db_session, learner, lab):
-    submit(db_session, learner, lab, {
-        "models/customer_totals.sql": SOLUTION_TOTALS,
-        "models/ranked.sql": "select * from {{ ref('customer_totals') }} order by total desc\n"})
+    submit(
+        db_session,
+        learner,
+        lab,
+        {
+            "models/customer_totals.sql": SOLUTION_TOTALS,
+            "models/ranked.sql": "select * from {{ ref('customer_totals') }} order by total desc\n",
+        },
+    )
     failure = first_failure(grade_step(db_session, learner, lab, "ranked"))
     assert failure.kind == "materialized" and "table" in failure.message
 
@@ -210,8 +252,16 @@ def test_macro_unit_test_docs_and_sql_checks(engine, db_session, learner, lab):
     failure = first_failure(grade_step(db_session, learner, lab, "polish"))
     assert failure.kind == "unit_tests" and "unit test" in failure.message
     solution_yml = textwrap.dedent(LESSON["solution/models/polish.yml"])
-    submit(db_session, learner, lab, {"models/polish.yml": solution_yml.replace(
-        "description: The sum of the customer's orders, in whole cents.", "description: ''")})
+    submit(
+        db_session,
+        learner,
+        lab,
+        {
+            "models/polish.yml": solution_yml.replace(
+                "description: The sum of the customer's orders, in whole cents.", "description: ''"
+            )
+        },
+    )
     failure = first_failure(grade_step(db_session, learner, lab, "polish"))
     assert failure.kind == "documented" and "total_cents" in failure.message
     submit(db_session, learner, lab, {"models/polish.yml": solution_yml})
@@ -222,19 +272,24 @@ def test_macro_unit_test_docs_and_sql_checks(engine, db_session, learner, lab):
 def test_a_passed_check_says_what_it_proved():
     from decode_data.services.grader.describe import describe_pass
 
-    assert describe_pass({"kind": "depends_on", "model": "stg_orders", "parents": ["raw_orders"]}) == \
-        "stg_orders reads from raw_orders"
+    assert (
+        describe_pass({"kind": "depends_on", "model": "stg_orders", "parents": ["raw_orders"]})
+        == "stg_orders reads from raw_orders"
+    )
     assert describe_pass({"kind": "relation", "model": "fct"}) == "fct has the expected columns and rows"
     assert describe_pass({"kind": "tests_pass"}) == "Your tests pass"
     assert describe_pass({"kind": "uses_macro", "model": "m"}) == "Passed"  # a field missing: still a line
     assert describe_pass({"kind": "from_the_future"}) == "Passed"
 
 
-@pytest.mark.parametrize("spelling", [
-    "models:\n  - name: customer_totals\n    data_tests:\n      - unique: {column_name: customer_id}\n"
-    "      - not_null:\n          arguments: {column_name: customer_id}\n",
-    "models:\n  - name: customer_totals\n    columns:\n      - name: customer_id\n        tests: [unique, not_null]\n",
-])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "models:\n  - name: customer_totals\n    data_tests:\n      - unique: {column_name: customer_id}\n"
+        "      - not_null:\n          arguments: {column_name: customer_id}\n",
+        "models:\n  - name: customer_totals\n    columns:\n      - name: customer_id\n        tests: [unique, not_null]\n",
+    ],
+)
 def test_any_spelling_dbt_accepts_for_a_test_passes(engine, db_session, learner, lab, spelling):
     submit(db_session, learner, lab, {"models/customer_totals.sql": SOLUTION_TOTALS, "models/schema.yml": spelling})
     feedback = grade_step(db_session, learner, lab, "tested")

@@ -9,9 +9,13 @@ from decode_data.services.grader.diagnose import diagnose, find_key
 from decode_data.services.grader.shapes import describe_value
 
 COLUMNS = ["customer_id", "status", "amount", "orders"]
-ROWS = [[1, "completed", Decimal("12.50"), 2], [2, "placed", Decimal("3.99"), 1],
-        [3, "completed", Decimal("7.25"), 0], [4, "returned", Decimal("20.00"), 3],
-        [5, "placed", Decimal("1.10"), 0]]
+ROWS = [
+    [1, "completed", Decimal("12.50"), 2],
+    [2, "placed", Decimal("3.99"), 1],
+    [3, "completed", Decimal("7.25"), 0],
+    [4, "returned", Decimal("20.00"), 3],
+    [5, "placed", Decimal("1.10"), 0],
+]
 
 
 def _table(rows, columns=COLUMNS) -> Table:
@@ -20,7 +24,7 @@ def _table(rows, columns=COLUMNS) -> Table:
 
 def _with(column: str, change) -> Table:
     index = COLUMNS.index(column)
-    return _table([r[:index] + [change(r[index])] + r[index + 1:] for r in ROWS])
+    return _table([r[:index] + [change(r[index])] + r[index + 1 :] for r in ROWS])
 
 
 def test_case_is_named_with_an_example():
@@ -62,8 +66,12 @@ def test_a_missing_filter_names_the_value_the_extra_rows_share():
 
 def test_a_boundary_slip_is_named():
     columns = ["reading_id", "read_at", "kwh"]
-    rows = [[1, "2024-03-01 00:00:00", 1.5], [2, "2024-03-01 01:00:00", 2.0], [3, "2024-03-02 00:00:00", 0.5],
-            [4, "2024-03-02 00:00:00", 0.7]]
+    rows = [
+        [1, "2024-03-01 00:00:00", 1.5],
+        [2, "2024-03-01 01:00:00", 2.0],
+        [3, "2024-03-02 00:00:00", 0.5],
+        [4, "2024-03-02 00:00:00", 0.7],
+    ]
     found = diagnose(_table(rows, columns), _table(rows[:2], columns))
     assert "boundary" in found.shapes and "`>` against `>=`" in found.text
 
@@ -120,10 +128,12 @@ def test_a_type_family_mismatch_names_the_cast():
     assert type_mismatch({"d": "DATE", "n": "DECIMAL(10,2)"}, {"d": "DATE", "n": "DOUBLE"}, ["d", "n"]) is None
     assert type_mismatch({"n": "BIGINT"}, {"n": "INTEGER"}, ["n"]) is None
     said = type_mismatch({"d": "DATE"}, {"d": "VARCHAR"}, ["d"])
-    assert said == "the values of d are right, but it is text (VARCHAR) where a date (DATE) is expected: cast(... as date)."
+    assert (
+        said
+        == "the values of d are right, but it is text (VARCHAR) where a date (DATE) is expected: cast(... as date)."
+    )
 
 
 def test_one_extra_row_is_not_blamed_on_a_filter():
     found = diagnose(_table(ROWS[:4]), _table(ROWS))
     assert "missing_filter" not in found.shapes and "1 row is in your result but not expected" in found.text
-

@@ -8,8 +8,10 @@ import pytest
 from decode_data.services.authoring.proofs import grade_files, prove_wrong_answers
 from tests.lesson_lab import write_lesson
 
-CURRENT = ("select customer_id, city from {{ ref('customers_snapshot') }}\n"
-           "where dbt_valid_to is null and dbt_is_deleted = 'False'\n")
+CURRENT = (
+    "select customer_id, city from {{ ref('customers_snapshot') }}\n"
+    "where dbt_valid_to is null and dbt_is_deleted = 'False'\n"
+)
 LESSON = {
     "lesson.yml": """
         id: history_lab
@@ -52,8 +54,8 @@ LESSON = {
     "solution/models/current_customers.sql": CURRENT,
     "solution/models/schema.yml": "models:\n  - name: current_customers\n    columns:\n      - name: customer_id\n        data_tests: [unique]\n",
     "solution/models/city_codes.sql": "select customer_id, cast(code as integer) as code,\n"
-                                      "    date '2024-01-01' + cast(code as integer) as since\n"
-                                      "from {{ ref('raw_customers') }}\n",
+    "    date '2024-01-01' + cast(code as integer) as since\n"
+    "from {{ ref('raw_customers') }}\n",
     "solution/snapshots/customers_snapshot.yml": """
         snapshots:
           - name: customers_snapshot
@@ -124,8 +126,10 @@ def test_a_restored_yaml_is_parsed_again_in_a_reused_folder(engine, history_lab)
 
 
 def test_right_values_of_the_wrong_type_fail_with_the_cast_to_use(engine, history_lab):
-    as_text = ("select customer_id, cast(code as integer) as code,\n"
-               "    cast(date '2024-01-01' + cast(code as integer) as varchar) as since\nfrom {{ ref('raw_customers') }}\n")
+    as_text = (
+        "select customer_id, cast(code as integer) as code,\n"
+        "    cast(date '2024-01-01' + cast(code as integer) as varchar) as since\nfrom {{ ref('raw_customers') }}\n"
+    )
     failure = grade_files(history_lab, ["typed"], {"models/city_codes.sql": as_text})[0].first_failure
     assert failure.stage == "types" and "since are right, but it is text (VARCHAR)" in failure.message
     assert "cast(... as date)" in failure.message

@@ -4,7 +4,7 @@ activity chart (zero days filled, UTC day boundaries), the service hooks, and Po
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlmodel import Session, select
@@ -15,11 +15,11 @@ from decode_data.services import history, runs, warehouse
 from decode_data.services.checking import check_step
 from decode_data.services.learners import get_or_create_learner
 
-NOW = datetime(2026, 11, 28, 0, 30, tzinfo=timezone.utc)  # just after a UTC midnight
+NOW = datetime(2026, 11, 28, 0, 30, tzinfo=UTC)  # just after a UTC midnight
 
 
 def _at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _log_a_few_days(session, user) -> None:
@@ -41,7 +41,9 @@ def _zero(day: str) -> dict:
 
 
 EXPECTED_WEEK = [
-    _zero("2026-11-22"), _zero("2026-11-23"), _zero("2026-11-24"),
+    _zero("2026-11-22"),
+    _zero("2026-11-23"),
+    _zero("2026-11-24"),
     {"day": "2026-11-25", "runs": 1, "queries": 0, "checks": 0, "passed_checks": 0},
     _zero("2026-11-26"),
     {"day": "2026-11-27", "runs": 0, "queries": 0, "checks": 1, "passed_checks": 0},
@@ -52,15 +54,20 @@ EXPECTED_WEEK = [
 def _check_activity(session, user) -> None:
     assert history.activity_by_day(session, user, days=7, now=NOW) == EXPECTED_WEEK
     by_lesson = history.activity_by_day(session, user, days=2, now=NOW, lesson_id="demo_lesson")
-    assert by_lesson == [{"day": "2026-11-27", "runs": 0, "queries": 0, "checks": 1, "passed_checks": 0},
-                         {"day": "2026-11-28", "runs": 0, "queries": 1, "checks": 1, "passed_checks": 1}]
+    assert by_lesson == [
+        {"day": "2026-11-27", "runs": 0, "queries": 0, "checks": 1, "passed_checks": 0},
+        {"day": "2026-11-28", "runs": 0, "queries": 1, "checks": 1, "passed_checks": 1},
+    ]
 
 
 def test_record_and_recent_newest_first(db_session, learner):
     _log_a_few_days(db_session, learner)
     latest = history.recent(db_session, learner, limit=3)
-    assert [(e.command, e.status) for e in latest] == [("build", "failed"), ("query", "success"),
-                                                       ("check:staging", "passed")]
+    assert [(e.command, e.status) for e in latest] == [
+        ("build", "failed"),
+        ("query", "success"),
+        ("check:staging", "passed"),
+    ]
     assert latest[0].created_at == _at("2026-11-28T00:20:00")
     assert latest[0].created_at.tzinfo is not None and latest[0].elapsed_s == 1.5
     in_lesson = history.recent(db_session, learner, lesson_id="other_lesson")
@@ -72,8 +79,7 @@ def test_only_the_learners_own_history(db_session, learner):
     _log_a_few_days(db_session, learner)
     other = get_or_create_learner(db_session, "grace")
     assert history.recent(db_session, other) == []
-    assert history.activity_by_day(db_session, other, days=2, now=NOW) == [_zero("2026-11-27"),
-                                                                          _zero("2026-11-28")]
+    assert history.activity_by_day(db_session, other, days=2, now=NOW) == [_zero("2026-11-27"), _zero("2026-11-28")]
 
 
 def test_activity_fills_quiet_days_and_splits_at_utc_midnight(db_session, learner):
@@ -109,9 +115,11 @@ def test_runs_queries_and_checks_are_logged(engine, db_session, learner, lesson)
     warehouse.query(db_session, learner, lesson, "select 1")
     checked = check_step(db_session, learner, lesson, "staging")  # the demo step has no checks: fails
     logged = history.recent(db_session, learner, lesson_id=lesson.id)
-    assert [(e.kind, e.command, e.status) for e in logged] == [("check", "check:staging", "failed"),
-                                                                ("query", "query", "success"),
-                                                                ("run", "seed", "success")]
+    assert [(e.kind, e.command, e.status) for e in logged] == [
+        ("check", "check:staging", "failed"),
+        ("query", "query", "success"),
+        ("run", "seed", "success"),
+    ]
     assert logged[2].elapsed_s == pytest.approx(seeded.elapsed_s) and seeded.elapsed_s > 0
     assert logged[0].elapsed_s == pytest.approx(checked.elapsed_s)
     today = history.activity_by_day(db_session, learner, days=1)[0]

@@ -55,16 +55,29 @@ SEED_SETS = ("seeds", "seeds_variant", "seeds_bad")
 SEED_FILES = ["raw_order_lines.csv", "raw_orders.csv", "raw_products.csv", "raw_stores.csv"]
 LESSON_ENTRIES = {"lesson.yml", "steps", *SEED_SETS, "starter", "solution", "tools", "wrong_answers"}
 CHECK_FIELDS = {  # kind -> required fields (README, "Checks")
-    "relation": {"model"}, "exists": {"model"}, "depends_on": {"model", "parents"}, "uses_ref": {"model"},
-    "materialized": {"model", "materialized"}, "dbt_tests": {"model", "tests"}, "tests_pass": set(),
-    "tests_catch": set(), "unit_tests": {"model"}, "documented": {"model"}, "sql": {"sql", "expect_min"},
-    "docs_block": {"model", "doc"}, "tests_match": {"model"},
+    "relation": {"model"},
+    "exists": {"model"},
+    "depends_on": {"model", "parents"},
+    "uses_ref": {"model"},
+    "materialized": {"model", "materialized"},
+    "dbt_tests": {"model", "tests"},
+    "tests_pass": set(),
+    "tests_catch": set(),
+    "unit_tests": {"model"},
+    "documented": {"model"},
+    "sql": {"sql", "expect_min"},
+    "docs_block": {"model", "doc"},
+    "tests_match": {"model"},
 }
 DEFAULT_MESSAGE_KINDS = {"docs_block"}  # the grader's own text says which block and which column
 STAGING = {"stg_stores", "stg_products", "stg_orders", "stg_order_lines"}
 MARTS = {"fct_orders", "mart_store_daily_revenue", "dim_stores", "mart_product_performance"}
-SOURCE_TABLES = {"stores": "raw_stores", "products": "raw_products", "orders": "raw_orders",
-                 "order_lines": "raw_order_lines"}
+SOURCE_TABLES = {
+    "stores": "raw_stores",
+    "products": "raw_products",
+    "orders": "raw_orders",
+    "order_lines": "raw_order_lines",
+}
 TIME_FORMAT = "%d/%m/%Y %H:%M"
 
 # The tests of the solution that the bad rows of seeds_bad/ trip, and only those:
@@ -159,22 +172,32 @@ def test_the_lesson_uses_the_check_kinds_it_teaches(lesson):
     kinds = Counter(check["kind"] for step in lesson.steps for check in step.checks)
     relation_models = {c["model"] for s in lesson.steps for c in s.checks if c["kind"] == "relation"}
     assert relation_models == STAGING | MARTS, "every model's data is compared with the reference"
-    assert {"depends_on", "materialized", "dbt_tests", "tests_pass", "tests_match", "documented",
-            "docs_block"} <= set(kinds)
+    assert {"depends_on", "materialized", "dbt_tests", "tests_pass", "tests_match", "documented", "docs_block"} <= set(
+        kinds
+    )
     # sql checks only ask the warehouse for a column's type, which a relation check cannot see
     for check in (c for s in lesson.steps for c in s.checks if c["kind"] == "sql"):
         assert check["sql"].startswith("select count(*) from information_schema.columns where "), check
     tested = {t for s in lesson.steps for c in s.checks if c["kind"] == "dbt_tests" for t in c["tests"]}
     assert {"unique", "not_null", "relationships", "accepted_values"} <= tested
     # Every test the tests step asks for is also compared by behaviour on the bad rows.
-    asked = {(c["model"], c["column"], tuple(c["tests"])) for s in lesson.steps for c in s.checks
-             if c["kind"] == "dbt_tests"}
-    matched = {(c["model"], c["column"], tuple(c["tests"])) for s in lesson.steps for c in s.checks
-               if c["kind"] == "tests_match" and c.get("seeds") == "seeds_bad"}
+    asked = {
+        (c["model"], c["column"], tuple(c["tests"])) for s in lesson.steps for c in s.checks if c["kind"] == "dbt_tests"
+    }
+    matched = {
+        (c["model"], c["column"], tuple(c["tests"]))
+        for s in lesson.steps
+        for c in s.checks
+        if c["kind"] == "tests_match" and c.get("seeds") == "seeds_bad"
+    }
     assert asked == matched
     # The daily mart has no unique column of its own: its relation check names the key.
-    daily = next(c for s in lesson.steps for c in s.checks
-                 if c["kind"] == "relation" and c["model"] == "mart_store_daily_revenue")
+    daily = next(
+        c
+        for s in lesson.steps
+        for c in s.checks
+        if c["kind"] == "relation" and c["model"] == "mart_store_daily_revenue"
+    )
     assert daily["key"] == ["store_id", "order_date"]
 
 
@@ -201,8 +224,15 @@ def test_every_seed_set_has_the_same_files(seeds):
 def test_editable_globs_cover_learner_files_and_nothing_else(lesson):
     for rel in _files(lesson.starter_dir) + _files(lesson.solution_dir):
         assert lesson.is_editable(rel), rel
-    for rel in ["dbt_project.yml", "profiles.yml", "packages.yml", "models/evil.py",
-                "models/staging/evil.py", "macros/x.sql", *(f"{s}/{n}" for s in SEED_SETS for n in SEED_FILES)]:
+    for rel in [
+        "dbt_project.yml",
+        "profiles.yml",
+        "packages.yml",
+        "models/evil.py",
+        "models/staging/evil.py",
+        "macros/x.sql",
+        *(f"{s}/{n}" for s in SEED_SETS for n in SEED_FILES),
+    ]:
         assert not lesson.is_editable(rel), rel
 
 
@@ -250,7 +280,9 @@ def test_solution_yaml_declares_sources_and_documents_and_tests():
     assert {t["name"]: t["identifier"] for t in raw["tables"]} == SOURCE_TABLES
     models = {}
     for name in ("staging/_staging.yml", "marts/_marts.yml"):
-        models.update({m["name"]: m for m in yaml.safe_load((LESSON_DIR / "solution/models" / name).read_text())["models"]})
+        models.update(
+            {m["name"]: m for m in yaml.safe_load((LESSON_DIR / "solution/models" / name).read_text())["models"]}
+        )
     assert set(models) == STAGING | MARTS
     generic = set()
     for model in models.values():
@@ -296,11 +328,19 @@ def test_variant_shares_no_value_a_learner_could_type_in():
     def values(raw, table, column):
         return {row[column] for row in raw[table]}
 
-    for table, column in [("raw_stores", "id"), ("raw_stores", "name"), ("raw_stores", "city"),
-                          ("raw_stores", "opened_on"), ("raw_products", "id"), ("raw_orders", "id"),
-                          ("raw_order_lines", "id")]:
+    for table, column in [
+        ("raw_stores", "id"),
+        ("raw_stores", "name"),
+        ("raw_stores", "city"),
+        ("raw_stores", "opened_on"),
+        ("raw_products", "id"),
+        ("raw_orders", "id"),
+        ("raw_order_lines", "id"),
+    ]:
         assert not values(main, table, column) & values(variant, table, column), (table, column)
-    days = [{datetime.strptime(o["ordered_at"], TIME_FORMAT).date() for o in raw["raw_orders"]} for raw in (main, variant)]
+    days = [
+        {datetime.strptime(o["ordered_at"], TIME_FORMAT).date() for o in raw["raw_orders"]} for raw in (main, variant)
+    ]
     assert not days[0] & days[1], "another fortnight"
     prices = [[p["price_cents"] for p in raw["raw_products"]] for raw in (main, variant)]
     assert prices[0] != prices[1]
@@ -316,8 +356,10 @@ def _unsold(raw) -> set[str]:
 @pytest.mark.parametrize("seeds", ["seeds", "seeds_variant"])
 def test_both_sets_hold_the_rows_that_tell_the_mistakes_apart(seeds):
     raw = _raw(seeds)
-    orders = {o["id"]: (o["store_id"], datetime.strptime(o["ordered_at"], TIME_FORMAT), o["status"].lower())
-              for o in raw["raw_orders"]}
+    orders = {
+        o["id"]: (o["store_id"], datetime.strptime(o["ordered_at"], TIME_FORMAT), o["status"].lower())
+        for o in raw["raw_orders"]
+    }
     with_lines = {line["order_id"] for line in raw["raw_order_lines"]}
     # voided orders have no lines (inner join, coalesce); every other order has some
     assert {i for i, o in orders.items() if o[2] == "voided"} == set(orders) - with_lines != set()
@@ -348,7 +390,7 @@ def test_bad_set_is_the_main_set_plus_bad_rows():
     main, bad = _raw("seeds"), _raw("seeds_bad")
     for name in main:
         assert list(bad[name][0]) == list(main[name][0]), name
-        assert bad[name][:len(main[name])] == main[name], name
+        assert bad[name][: len(main[name])] == main[name], name
     assert len(bad["raw_orders"]) == 210 and len(bad["raw_order_lines"]) == len(main["raw_order_lines"]) + 4
 
 
@@ -377,28 +419,35 @@ def _mistakes() -> dict[str, str]:
     values = ",\n".join(
         f"({s['id']}, '{s['name']}', date '{s['opened_on']}', '{s['city']}', "
         f"{expected['stores'][int(s['id'])][0]}, {expected['stores'][int(s['id'])][1]}, "
-        f"{Decimal(expected['stores'][int(s['id'])][2]) / 100})" for s in expected["raw"]["raw_stores"])
+        f"{Decimal(expected['stores'][int(s['id'])][2]) / 100})"
+        for s in expected["raw"]["raw_stores"]
+    )
     # stg_products typed in from seeds/ too, but it reads its source: right there, wrong on
     # seeds_variant/.
     products = ",\n".join(
         f"({p['id']}, '{p['name'].replace(chr(39), chr(39) * 2)}', '{p['category'].lower()}', "
-        f"{Decimal(p['price_cents']) / 100})" for p in expected["raw"]["raw_products"])
+        f"{Decimal(p['price_cents']) / 100})"
+        for p in expected["raw"]["raw_products"]
+    )
     solution = LESSON_DIR / "solution" / "models"
     fct_sql = (solution / "marts/fct_orders.sql").read_text()
     return {
-        "models/staging/stg_stores.sql": (solution / "staging/stg_stores.sql").read_text().replace(
-            "{{ source('raw', 'stores') }}", "{{ ref('raw_stores') }}"),
+        "models/staging/stg_stores.sql": (solution / "staging/stg_stores.sql")
+        .read_text()
+        .replace("{{ source('raw', 'stores') }}", "{{ ref('raw_stores') }}"),
         "models/marts/fct_orders.sql": fct_sql.replace("left join order_totals", "join order_totals"),
         "models/staging/stg_products.sql": (
             "select product_id, product_name, category, cast(price as decimal(10, 2)) as price\n"
             f"from (values\n{products}\n) as t(product_id, product_name, category, price)\n"
-            "where exists (select 1 from {{ source('raw', 'products') }})\n"),
+            "where exists (select 1 from {{ source('raw', 'products') }})\n"
+        ),
         "models/marts/dim_stores.sql": (
             "{{ config(materialized='table') }}\n"
             "select store_id, store_name, city, opened_on, completed_orders, refunded_orders,\n"
             "       cast(revenue as decimal(10, 2)) as revenue\n"
             f"from (values\n{values}\n) as t(store_id, store_name, opened_on, city, completed_orders,"
-            " refunded_orders, revenue)\n"),
+            " refunded_orders, revenue)\n"
+        ),
         # The quiz's trap: a filter on the right-hand side of a left join, in the final WHERE.
         "models/marts/mart_product_performance.sql": (
             "{{ config(materialized='table') }}\n"
@@ -409,14 +458,16 @@ def _mistakes() -> dict[str, str]:
             "left join {{ ref('stg_order_lines') }} as l on p.product_id = l.product_id\n"
             "left join {{ ref('stg_orders') }} as o on l.order_id = o.order_id\n"
             "where o.status = 'completed'\n"
-            "group by p.product_id, p.product_name, p.category\n"),
+            "group by p.product_id, p.product_name, p.category\n"
+        ),
         "models/staging/_staging.yml": yaml.safe_dump(staging, sort_keys=False),
         "models/marts/_marts.yml": yaml.safe_dump(marts, sort_keys=False),
     }
 
 
-def _grade(db_session, username: str, lesson, changes: dict[str, str],
-           step_ids: list[str] | None = None) -> dict[str, StepFeedback]:
+def _grade(
+    db_session, username: str, lesson, changes: dict[str, str], step_ids: list[str] | None = None
+) -> dict[str, StepFeedback]:
     """A learner saves the solution with `changes` applied, then the real grader grades it."""
     learner = get_or_create_learner(db_session, username)
     for path, text in {**solution_files(lesson), **changes}.items():
@@ -434,12 +485,17 @@ MISTAKES_FAIL = {
     "staging": set(),  # stg_products typed in: right on seeds/ (wrong on seeds_variant/)
     "fct_orders": {("relation", "fct_orders")},  # inner join: the voided orders are gone
     "daily_revenue": set(),  # completed orders only, so the inner join above does not show here
-    "dimensions": {("depends_on", "dim_stores"),  # typed-in values read nothing
-                   ("relation", "mart_product_performance")},  # WHERE after the left join
-    "tests": {("dbt_tests", "stg_order_lines"), ("tests_match", "stg_order_lines"),  # no relationships test
-              # the inner join in fct_orders (above) drops the bad order without an id, which has
-              # no lines: on the bad rows fct_orders' not_null finds nothing
-              ("tests_match", "fct_orders")},
+    "dimensions": {
+        ("depends_on", "dim_stores"),  # typed-in values read nothing
+        ("relation", "mart_product_performance"),
+    },  # WHERE after the left join
+    "tests": {
+        ("dbt_tests", "stg_order_lines"),
+        ("tests_match", "stg_order_lines"),  # no relationships test
+        # the inner join in fct_orders (above) drops the bad order without an id, which has
+        # no lines: on the bad rows fct_orders' not_null finds nothing
+        ("tests_match", "fct_orders"),
+    },
     "docs": {("documented", "fct_orders")},  # basket_size undescribed
 }
 
@@ -485,8 +541,23 @@ def _make_project(root: Path, layers: list[str], seeds: str) -> Path:
         _copy_tree(LESSON_DIR / layer, project)
     _copy_tree(LESSON_DIR / seeds, project / "seeds")
     (project / "dbt_project.yml").write_text(yaml.safe_dump(dbt_project(), sort_keys=False))
-    (project / "profiles.yml").write_text(yaml.safe_dump({"lesson": {"target": "dev", "outputs": {"dev": {
-        "type": "duckdb", "path": str(root / "warehouse.duckdb"), "schema": "main", "threads": 1}}}}))
+    (project / "profiles.yml").write_text(
+        yaml.safe_dump(
+            {
+                "lesson": {
+                    "target": "dev",
+                    "outputs": {
+                        "dev": {
+                            "type": "duckdb",
+                            "path": str(root / "warehouse.duckdb"),
+                            "schema": "main",
+                            "threads": 1,
+                        }
+                    },
+                }
+            }
+        )
+    )
     return project
 
 
@@ -501,13 +572,24 @@ def _run_build(root: Path, layers: list[str], seeds: str) -> dict:
     out = root / "results.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
     env.update(DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_USE_COLORS="false")
-    proc = subprocess.run([sys.executable, "-c", BUILD_SCRIPT, str(project), str(out)], cwd=project,
-                          env=env, capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        [sys.executable, "-c", BUILD_SCRIPT, str(project), str(out)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 0 and out.is_file(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    return {"name": f"{'+'.join(layers)} on {seeds}", "seeds": seeds, "project": project,
-            "warehouse": root / "warehouse.duckdb", "log": proc.stdout,
-            "results": json.loads(out.read_text()),
-            "manifest": json.loads((project / "target" / "manifest.json").read_text())}
+    return {
+        "name": f"{'+'.join(layers)} on {seeds}",
+        "seeds": seeds,
+        "project": project,
+        "warehouse": root / "warehouse.duckdb",
+        "log": proc.stdout,
+        "results": json.loads(out.read_text()),
+        "manifest": json.loads((project / "target" / "manifest.json").read_text()),
+    }
 
 
 BUILDS = {  # key -> (layers, seed set)
@@ -529,8 +611,12 @@ class _Started(dict):
 def builds(tmp_path_factory):
     """All builds of this file, started at once and run side by side (each is its own dbt process)."""
     with ThreadPoolExecutor(max_workers=3) as pool:
-        yield _Started({key: pool.submit(_run_build, tmp_path_factory.mktemp(key), layers, seeds)
-                        for key, (layers, seeds) in BUILDS.items()})
+        yield _Started(
+            {
+                key: pool.submit(_run_build, tmp_path_factory.mktemp(key), layers, seeds)
+                for key, (layers, seeds) in BUILDS.items()
+            }
+        )
 
 
 def _query(build: dict, sql: str) -> list[tuple]:
@@ -542,7 +628,9 @@ def _assert_green(build: dict, commands=("seed", "run", "test")) -> None:
     for command in commands:
         result = build["results"][command]
         bad = {uid: s for uid, s in result["nodes"].items() if s not in ("success", "pass")}
-        assert result["success"] and not bad, f"dbt {command} of {build['name']}: {result['exception']} {bad}\n{build['log'][-3000:]}"
+        assert result["success"] and not bad, (
+            f"dbt {command} of {build['name']}: {result['exception']} {bad}\n{build['log'][-3000:]}"
+        )
 
 
 @pytest.mark.parametrize("key", ["solution", "solution_variant"])
@@ -567,7 +655,9 @@ def test_solution_dag_reads_sources_then_refs(builds):
     models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     parents = {name: sorted(names[p] for p in m["depends_on"]["nodes"]) for name, m in models.items()}
     assert parents == {
-        "stg_stores": ["stores"], "stg_products": ["products"], "stg_orders": ["orders"],
+        "stg_stores": ["stores"],
+        "stg_products": ["products"],
+        "stg_orders": ["orders"],
         "stg_order_lines": ["order_lines"],
         "fct_orders": ["stg_order_lines", "stg_orders"],
         "mart_store_daily_revenue": ["fct_orders", "stg_stores"],
@@ -581,22 +671,33 @@ def test_solution_dag_reads_sources_then_refs(builds):
     for uid, source in manifest["sources"].items():
         assert source["schema"] == "main" and source["identifier"] == SOURCE_TABLES[source["name"]], uid
     materialized = {name: m["config"]["materialized"] for name, m in models.items()}
-    assert materialized == {**{n: "view" for n in STAGING}, **{n: "table" for n in MARTS}}
-    kinds = dict(_query(builds["solution"], "select table_name, table_type from information_schema.tables "
-                                            "where table_schema = 'main'"))
+    assert materialized == {**dict.fromkeys(STAGING, "view"), **dict.fromkeys(MARTS, "table")}
+    kinds = dict(
+        _query(
+            builds["solution"],
+            "select table_name, table_type from information_schema.tables where table_schema = 'main'",
+        )
+    )
     assert {kinds[n] for n in STAGING} == {"VIEW"} and {kinds[n] for n in MARTS} == {"BASE TABLE"}
 
 
 @pytest.mark.parametrize("key", ["solution", "solution_variant", "solution_bad"])
 def test_staging_cleans_the_types(builds, key):
-    types = dict(((t, c), d) for t, c, d in _query(builds[key], (
-        "select table_name, column_name, data_type from information_schema.columns where table_schema = 'main'")))
+    types = {
+        (t, c): d
+        for t, c, d in _query(
+            builds[key],
+            ("select table_name, column_name, data_type from information_schema.columns where table_schema = 'main'"),
+        )
+    }
     assert types["raw_orders", "ordered_at"] == "VARCHAR", "the seed keeps the till's text times"
     assert types["stg_orders", "ordered_at"] == "TIMESTAMP"
     assert types["fct_orders", "order_date"] == "DATE"
     assert types["stg_products", "price"] == types["stg_order_lines", "unit_price"] == "DECIMAL(10,2)"
     assert types["raw_products", "price_cents"] == "INTEGER"
-    statuses = sorted([("completed",), ("refunded",), ("voided",)] + ([("on hold",), ("pending",)] if key == "solution_bad" else []))
+    statuses = sorted(
+        [("completed",), ("refunded",), ("voided",)] + ([("on hold",), ("pending",)] if key == "solution_bad" else [])
+    )
     assert _query(builds[key], "select distinct status from stg_orders order by 1") == statuses
     assert _query(builds[key], "select count(*) from stg_products where category <> lower(category)") == [(0,)]
 
@@ -607,11 +708,21 @@ def _expected(seeds: str) -> dict:
     orders = {}
     for o in raw["raw_orders"]:
         at = datetime.strptime(o["ordered_at"], TIME_FORMAT)
-        orders[int(o["id"])] = {"store": int(o["store_id"]), "date": at.date(), "at": at,
-                                "status": o["status"].lower(), "items": 0, "cents": 0}
+        orders[int(o["id"])] = {
+            "store": int(o["store_id"]),
+            "date": at.date(),
+            "at": at,
+            "status": o["status"].lower(),
+            "items": 0,
+            "cents": 0,
+        }
     product_sales = defaultdict(lambda: [0, set(), 0])  # units, orders, cents (completed orders)
     for line in raw["raw_order_lines"]:
-        order, qty, cents = orders[int(line["order_id"])], int(line["qty"]), int(line["qty"]) * int(line["unit_price_cents"])
+        order, qty, cents = (
+            orders[int(line["order_id"])],
+            int(line["qty"]),
+            int(line["qty"]) * int(line["unit_price_cents"]),
+        )
         order["items"] += qty
         order["cents"] += cents
         if order["status"] == "completed":
@@ -640,10 +751,15 @@ def test_marts_hold_the_numbers_computed_from_the_csv_files(builds, key):
     expected = _expected(build["seeds"])
     raw, orders = expected["raw"], expected["orders"]
 
-    fct = _query(build, "select order_id, store_id, ordered_at, order_date, status, basket_size, "
-                        "order_total from fct_orders order by order_id")
-    assert fct == [(i, o["store"], o["at"], o["date"], o["status"], o["items"], Decimal(o["cents"]) / 100)
-                   for i, o in sorted(orders.items())]
+    fct = _query(
+        build,
+        "select order_id, store_id, ordered_at, order_date, status, basket_size, "
+        "order_total from fct_orders order by order_id",
+    )
+    assert fct == [
+        (i, o["store"], o["at"], o["date"], o["status"], o["items"], Decimal(o["cents"]) / 100)
+        for i, o in sorted(orders.items())
+    ]
     voided = [o for o in orders.values() if o["status"] == "voided"]
     assert voided and all(o["items"] == 0 and o["cents"] == 0 for o in voided), "voided orders keep a row"
 
@@ -651,24 +767,32 @@ def test_marts_hold_the_numbers_computed_from_the_csv_files(builds, key):
     for table in ("mart_store_daily_revenue", "dim_stores", "mart_product_performance"):
         assert _query(build, f"select sum(revenue) from {table}") == [(Decimal(revenue_cents) / 100,)], table
 
-    daily = _query(build, "select store_id, order_date, orders, items_sold, revenue, avg_basket_size, "
-                          "avg_order_value from mart_store_daily_revenue order by store_id, order_date")
-    assert [row[:5] for row in daily] == [(s, d, n, items, Decimal(c) / 100)
-                                          for (s, d), (n, items, c) in sorted(expected["daily"].items())]
-    for store, day, n, items, revenue, avg_basket, avg_value in daily:
+    daily = _query(
+        build,
+        "select store_id, order_date, orders, items_sold, revenue, avg_basket_size, "
+        "avg_order_value from mart_store_daily_revenue order by store_id, order_date",
+    )
+    assert [row[:5] for row in daily] == [
+        (s, d, n, items, Decimal(c) / 100) for (s, d), (n, items, c) in sorted(expected["daily"].items())
+    ]
+    for _store, _day, n, items, revenue, avg_basket, avg_value in daily:
         assert avg_basket == pytest.approx(items / n) and avg_value == pytest.approx(float(revenue) / n)
 
     stores = _query(build, "select store_id, completed_orders, refunded_orders, revenue from dim_stores order by 1")
-    assert stores == [(int(s["id"]), *expected["stores"][int(s["id"])][:2], Decimal(expected["stores"][int(s["id"])][2]) / 100)
-                      for s in raw["raw_stores"]]
+    assert stores == [
+        (int(s["id"]), *expected["stores"][int(s["id"])][:2], Decimal(expected["stores"][int(s["id"])][2]) / 100)
+        for s in raw["raw_stores"]
+    ]
     assert stores[-1][1:] == (0, 0, Decimal(0)), "the newest store has no orders and is still there"
 
     products = _query(build, "select product_id, units_sold, orders, revenue from mart_product_performance order by 1")
     sales = expected["products"]
     unsold = [p["name"] for p in raw["raw_products"] if int(p["id"]) not in sales]
     assert unsold == [{"seeds": "Pumpkin spice latte", "seeds_variant": "Gingerbread latte"}[build["seeds"]]]
-    assert products == [(int(p["id"]), sales[int(p["id"])][0], len(sales[int(p["id"])][1]),
-                         Decimal(sales[int(p["id"])][2]) / 100) for p in raw["raw_products"]]
+    assert products == [
+        (int(p["id"]), sales[int(p["id"])][0], len(sales[int(p["id"])][1]), Decimal(sales[int(p["id"])][2]) / 100)
+        for p in raw["raw_products"]
+    ]
     assert products[-1][1:] == (0, 0, Decimal(0)), "the seasonal latte never sold and is still there"
 
 

@@ -29,7 +29,7 @@ import sys
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path, PurePosixPath
 
@@ -51,17 +51,30 @@ SEED_SETS = ("seeds", "seeds_variant")
 # Each bad seed set and the solution's tests that must fail on it (and only those).
 BAD_SETS = {
     "seeds_bad": {  # a reading delivered twice, a reading and a meter without an id, a meter twice
-        "unique_stg_readings_reading_id", "not_null_stg_readings_reading_id",
-        "not_null_stg_readings_meter_id", "unique_stg_meters_meter_id", "not_null_stg_meters_meter_id"},
+        "unique_stg_readings_reading_id",
+        "not_null_stg_readings_reading_id",
+        "not_null_stg_readings_meter_id",
+        "unique_stg_meters_meter_id",
+        "not_null_stg_meters_meter_id",
+    },
     "seeds_unknown_meter": {  # two readings of a meter missing from meters.csv
         "relationships_stg_readings_meter_id__meter_id__ref_stg_meters_",
-        "not_null_int_meter_intervals_consumption_kwh"},
+        "not_null_int_meter_intervals_consumption_kwh",
+    },
     "seeds_bad_negative": {  # a sign flipped in transit
-        "not_negative_stg_readings_register_kwh", "not_negative_int_meter_intervals_consumption_kwh"},
+        "not_negative_stg_readings_register_kwh",
+        "not_negative_int_meter_intervals_consumption_kwh",
+    },
 }
 SEED_FILES = {"meters.csv", "readings.csv", "tariffs.csv"}
-SOLUTION_MODELS = {"stg_meters", "stg_tariffs", "stg_readings", "int_meter_intervals",
-                   "fct_hourly_consumption", "fct_daily_household_cost"}
+SOLUTION_MODELS = {
+    "stg_meters",
+    "stg_tariffs",
+    "stg_readings",
+    "int_meter_intervals",
+    "fct_hourly_consumption",
+    "fct_daily_household_cost",
+}
 HOURLY_SQL = "lesson/models/marts/fct_hourly_consumption.sql"  # under target/run/ and target/compiled/
 
 
@@ -99,8 +112,12 @@ def _make_project(root: Path, layers: list[Path], seeds_dir: Path) -> Build:
     shutil.copytree(seeds_dir, project / "seeds")
     (project / "dbt_project.yml").write_text(yaml.safe_dump(dbt_project(), sort_keys=False))
     warehouse = root / "warehouse.duckdb"
-    profile = {"lesson": {"target": "dev", "outputs": {"dev": {
-        "type": "duckdb", "path": str(warehouse), "schema": "main", "threads": 1}}}}
+    profile = {
+        "lesson": {
+            "target": "dev",
+            "outputs": {"dev": {"type": "duckdb", "path": str(warehouse), "schema": "main", "threads": 1}},
+        }
+    }
     (project / "profiles.yml").write_text(yaml.safe_dump(profile))
     return Build(project=project, warehouse=warehouse)
 
@@ -110,12 +127,20 @@ def _dbt(build: Build, label: str, *args: str) -> None:
     target = build.project / "target"
     (target / "run_results.json").unlink(missing_ok=True)
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
-    done = subprocess.run([str(DBT), *args, "--project-dir", str(build.project),
-                           "--profiles-dir", str(build.project)],
-                          cwd=build.project, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [str(DBT), *args, "--project-dir", str(build.project), "--profiles-dir", str(build.project)],
+        cwd=build.project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     results = target / "run_results.json"
-    build.steps[label] = {"rc": done.returncode, "out": done.stdout + done.stderr,
-                          "results": json.loads(results.read_text())["results"] if results.is_file() else []}
+    build.steps[label] = {
+        "rc": done.returncode,
+        "out": done.stdout + done.stderr,
+        "results": json.loads(results.read_text())["results"] if results.is_file() else [],
+    }
     manifest = target / "manifest.json"
     if manifest.is_file():
         build.steps["manifest"] = json.loads(manifest.read_text())
@@ -180,7 +205,8 @@ def _shown_code_files() -> dict[str, str]:
         "models/marts/fct_daily_household_cost.sql": _fenced(hints["daily_cost"]),
         # Unit tests: the hint's, the reset example of the instructions, and step 5's optional one.
         "models/intermediate/_intermediate.yml": _with_unit_tests(
-            "models/intermediate/_intermediate.yml", _fenced(hints["unit_tests"]), _fenced(step_4)),
+            "models/intermediate/_intermediate.yml", _fenced(hints["unit_tests"]), _fenced(step_4)
+        ),
         "models/marts/_marts.yml": _with_unit_tests("models/marts/_marts.yml", _fenced(step_5, "yaml")),
     }
 
@@ -214,7 +240,8 @@ def builds(tmp_path_factory):
         for seeds in SEED_SETS:
             first = futures[seeds]
             futures[f"{seeds}_next"] = pool.submit(
-                lambda first=first, seeds=seeds: _next_build(first.result(), root / f"{seeds}_next", seeds))
+                lambda first=first, seeds=seeds: _next_build(first.result(), root / f"{seeds}_next", seeds)
+            )
         yield futures
 
 
@@ -252,15 +279,17 @@ def _expected(seeds_dir: Path, readings_dir: Path | None = None) -> Expected:
     readings = _read((readings_dir or seeds_dir) / "readings.csv")
     series = defaultdict(list)
     for r in readings:
-        series[r["meter_id"]].append((datetime.fromisoformat(r["reading_at"]),
-                                      _wh(r["register_value"], meters[r["meter_id"]]["unit"])))
+        series[r["meter_id"]].append(
+            (datetime.fromisoformat(r["reading_at"]), _wh(r["register_value"], meters[r["meter_id"]]["unit"]))
+        )
     intervals = []
     for meter, points in series.items():
         points.sort()
-        for (start, before), (end, after) in zip(points, points[1:]):
+        for (start, before), (end, after) in zip(points, points[1:], strict=False):
             reset = after < before
-            intervals.append((meter, start, end, int((end - start).total_seconds() // 60),
-                              after if reset else after - before, reset))
+            intervals.append(
+                (meter, start, end, int((end - start).total_seconds() // 60), after if reset else after - before, reset)
+            )
     hourly = defaultdict(lambda: [0, 0])
     for meter, start, _end, _minutes, wh, _reset in intervals:
         entry = hourly[(meter, start.replace(minute=0))]
@@ -270,15 +299,22 @@ def _expected(seeds_dir: Path, readings_dir: Path | None = None) -> Expected:
     for meter, *_rest, wh, _reset in intervals:
         meter_wh[meter] += wh
     hourly = {k: tuple(v) for k, v in hourly.items()}
-    return Expected(readings=len(readings), intervals=intervals, hourly=hourly,
-                    daily=_daily(seeds_dir, hourly), meter_wh=dict(meter_wh))
+    return Expected(
+        readings=len(readings),
+        intervals=intervals,
+        hourly=hourly,
+        daily=_daily(seeds_dir, hourly),
+        meter_wh=dict(meter_wh),
+    )
 
 
 def _daily(seeds_dir: Path, hourly: dict) -> dict:
     """(household_id, date) -> (Wh, cost rounded to the cent): every hour priced by its band."""
     meters = {m["meter_id"]: m for m in _read(seeds_dir / "meters.csv")}
-    bands = [(t["tariff_code"], int(t["start_hour"]), int(t["end_hour"]), Decimal(t["cents_per_kwh"]) / 100)
-             for t in _read(seeds_dir / "tariffs.csv")]
+    bands = [
+        (t["tariff_code"], int(t["start_hour"]), int(t["end_hour"]), Decimal(t["cents_per_kwh"]) / 100)
+        for t in _read(seeds_dir / "tariffs.csv")
+    ]
     daily = defaultdict(lambda: [0, Decimal(0)])
     for (meter, hour), (wh, _n) in hourly.items():
         tariff = meters[meter]["tariff"].strip().lower()
@@ -298,8 +334,13 @@ def _expected_after_next(seeds: str) -> Expected:
     last_hour = max(hour for _meter, hour in first.hourly)
     hourly = {k: v for k, v in first.hourly.items() if k[1] < last_hour}
     hourly |= {k: v for k, v in after.hourly.items() if k[1] >= last_hour}
-    return Expected(readings=after.readings, intervals=after.intervals, hourly=hourly,
-                    daily=_daily(LESSON_DIR / seeds, hourly), meter_wh={})
+    return Expected(
+        readings=after.readings,
+        intervals=after.intervals,
+        hourly=hourly,
+        daily=_daily(LESSON_DIR / seeds, hourly),
+        meter_wh={},
+    )
 
 
 def _kwh(wh: int) -> Decimal:
@@ -310,13 +351,12 @@ def _assert_hourly_and_daily(build: Build, exp: Expected) -> None:
     """Both marts hold exactly the Python totals: every hour of every meter, every household-day."""
     hourly = build.query("select meter_id, hour_start, consumption_kwh, intervals from fct_hourly_consumption")
     assert len(hourly) == len(exp.hourly)
-    assert {(m, h): (kwh, n) for m, h, kwh, n in hourly} == \
-        {key: (_kwh(wh), n) for key, (wh, n) in exp.hourly.items()}
-    daily = build.query("select household_id, consumption_date, consumption_kwh, cost "
-                        "from fct_daily_household_cost")
+    assert {(m, h): (kwh, n) for m, h, kwh, n in hourly} == {key: (_kwh(wh), n) for key, (wh, n) in exp.hourly.items()}
+    daily = build.query("select household_id, consumption_date, consumption_kwh, cost from fct_daily_household_cost")
     assert len(daily) == len(exp.daily)
-    assert {(h, d): (kwh, Decimal(str(cost))) for h, d, kwh, cost in daily} == \
-        {key: (_kwh(wh), cost) for key, (wh, cost) in exp.daily.items()}
+    assert {(h, d): (kwh, Decimal(str(cost))) for h, d, kwh, cost in daily} == {
+        key: (_kwh(wh), cost) for key, (wh, cost) in exp.daily.items()
+    }
 
 
 # ---------------------------------------------------------------- the lesson as files
@@ -344,20 +384,34 @@ def test_lesson_specifics(lesson):
 
 def test_checks_cover_the_lesson(lesson):
     kinds = {check["kind"] for step in lesson.steps for check in step.checks}
-    assert {"relation", "depends_on", "materialized", "uses_macro", "unit_tests", "config", "dbt_tests",
-            "tests_pass", "tests_match"} <= kinds
+    assert {
+        "relation",
+        "depends_on",
+        "materialized",
+        "uses_macro",
+        "unit_tests",
+        "config",
+        "dbt_tests",
+        "tests_pass",
+        "tests_match",
+    } <= kinds
     checks = {step.id: step.checks for step in lesson.steps}
-    assert {"kind": "materialized", "model": "fct_hourly_consumption", "materialized": "incremental"}.items() \
-        <= next(c for c in checks["incremental"] if c["kind"] == "materialized").items()
-    assert any(c["kind"] == "config" and c["config"] == {"unique_key": ["meter_id", "hour_start"]}
-               for c in checks["incremental"])
+    assert {"kind": "materialized", "model": "fct_hourly_consumption", "materialized": "incremental"}.items() <= next(
+        c for c in checks["incremental"] if c["kind"] == "materialized"
+    ).items()
+    assert any(
+        c["kind"] == "config" and c["config"] == {"unique_key": ["meter_id", "hour_start"]}
+        for c in checks["incremental"]
+    )
     # The incremental model is compared built once (a seed set without a next state) and after
     # the grader's second pass on seeds_next/ (a relation check on the main and variant sets).
     hourly = [c for c in checks["incremental"] if c["kind"] == "relation"]
     assert [c.get("seeds") for c in hourly] == ["seeds_unknown_meter", None]
     assert not (LESSON_DIR / "seeds_unknown_meter_next").exists()
-    assert any(c["kind"] == "unit_tests" and c["model"] == "int_meter_intervals" and c["min"] >= 2
-               for c in checks["unit_tests"])
+    assert any(
+        c["kind"] == "unit_tests" and c["model"] == "int_meter_intervals" and c["min"] >= 2
+        for c in checks["unit_tests"]
+    )
     relation_models = {c["model"] for cs in checks.values() for c in cs if c["kind"] == "relation"}
     assert relation_models == SOLUTION_MODELS  # every model is compared with the reference
     # Every bad seed set is used by the data-tests step, on the models whose tests must catch it.
@@ -373,8 +427,18 @@ def test_every_step_ships_wrong_answers(lesson):
 
 def test_folder_layout_and_rules(lesson):
     assert {p.name for p in LESSON_DIR.iterdir()} == {
-        "lesson.yml", "steps", "starter", "solution", "tools", "wrong_answers",
-        "seeds", "seeds_next", "seeds_variant", "seeds_variant_next", *BAD_SETS}
+        "lesson.yml",
+        "steps",
+        "starter",
+        "solution",
+        "tools",
+        "wrong_answers",
+        "seeds",
+        "seeds_next",
+        "seeds_variant",
+        "seeds_variant_next",
+        *BAD_SETS,
+    }
     starter, solution = _files(lesson.starter_dir), _files(lesson.solution_dir)
     assert starter == solution, "the starter holds a placeholder for every solution file"
     models = {PurePosixPath(rel).stem for rel in solution if rel.startswith("models/") and rel.endswith(".sql")}
@@ -427,14 +491,22 @@ def test_seed_sets_have_the_same_shape_and_the_promised_quirks():
         assert sorted(i[3] for i in after_exp.intervals if i[3] != 15) == [30, 75, 165]
     # The variant differs in every value a learner could type in.
     main, variant = sets["seeds"], sets["seeds_variant"]
-    for name, column in [("meters.csv", "meter_id"), ("meters.csv", "household_id"),
-                         ("meters.csv", "tariff"), ("tariffs.csv", "tariff_code"),
-                         ("tariffs.csv", "cents_per_kwh"), ("readings.csv", "meter_id")]:
+    for name, column in [
+        ("meters.csv", "meter_id"),
+        ("meters.csv", "household_id"),
+        ("meters.csv", "tariff"),
+        ("tariffs.csv", "tariff_code"),
+        ("tariffs.csv", "cents_per_kwh"),
+        ("readings.csv", "meter_id"),
+    ]:
         norm = (lambda v: v.strip().lower()) if column == "tariff" else (lambda v: v)
         assert not {norm(r[column]) for r in main[name]} & {norm(r[column]) for r in variant[name]}, column
-    assert not {r["reading_at"][:10] for r in main["readings.csv"]} & {r["reading_at"][:10] for r in variant["readings.csv"]}
-    assert {(t["start_hour"], t["end_hour"]) for t in main["tariffs.csv"]} != \
-        {(t["start_hour"], t["end_hour"]) for t in variant["tariffs.csv"]}
+    assert not {r["reading_at"][:10] for r in main["readings.csv"]} & {
+        r["reading_at"][:10] for r in variant["readings.csv"]
+    }
+    assert {(t["start_hour"], t["end_hour"]) for t in main["tariffs.csv"]} != {
+        (t["start_hour"], t["end_hour"]) for t in variant["tariffs.csv"]
+    }
     # The bad sets: the main seeds plus the promised rows, nothing else.
     good = main["readings.csv"]
     bad = sets["seeds_bad"]
@@ -445,9 +517,10 @@ def test_seed_sets_have_the_same_shape_and_the_promised_quirks():
     assert bad["meters.csv"][:10] == main["meters.csv"] and len(bad["meters.csv"]) == 13
     assert Counter(m["meter_id"] for m in bad["meters.csv"][10:]) == {"M11": 2, "": 1}
     negative = sets["seeds_bad_negative"]["readings.csv"]
-    assert [(a, b) for a, b in zip(good, negative) if a != b] == \
-        [(a, {**a, "register_value": "-" + a["register_value"]}) for a, b in zip(good, negative) if a != b]
-    assert sum(a != b for a, b in zip(good, negative)) == 1 and len(negative) == len(good)
+    assert [(a, b) for a, b in zip(good, negative, strict=False) if a != b] == [
+        (a, {**a, "register_value": "-" + a["register_value"]}) for a, b in zip(good, negative, strict=False) if a != b
+    ]
+    assert sum(a != b for a, b in zip(good, negative, strict=False)) == 1 and len(negative) == len(good)
     unknown = sets["seeds_unknown_meter"]["readings.csv"]
     extra = [r for r in unknown if r["meter_id"] not in {m["meter_id"] for m in main["meters.csv"]}]
     assert len(unknown) == len(good) + 2 and [r["meter_id"] for r in extra] == ["M99", "M99"]
@@ -470,8 +543,13 @@ def test_code_shown_in_hints_and_instructions_gives_the_reference_results(engine
 
     It asks for `builds` only to start the CLI builds first: they run while the grader works."""
     files = _shown_code_files()
-    assert sum(len(yaml.safe_load(files[rel]).get("unit_tests", []))
-               for rel in ("models/intermediate/_intermediate.yml", "models/marts/_marts.yml")) == 3
+    assert (
+        sum(
+            len(yaml.safe_load(files[rel]).get("unit_tests", []))
+            for rel in ("models/intermediate/_intermediate.yml", "models/marts/_marts.yml")
+        )
+        == 3
+    )
     learner = get_or_create_learner(db_session, "shown_code")
     for path, text in files.items():
         save_file(db_session, learner, lesson, path, text)
@@ -531,16 +609,20 @@ def test_solution_numbers_match_python_totals(builds, seeds):
     exp = _expected(LESSON_DIR / seeds)
     assert build.query("select count(*) from stg_readings")[0][0] == exp.readings
     units = dict(build.query("select meter_id, unit from stg_meters"))
-    sample = build.query("select meter_id, reading_at, register_kwh from stg_readings "
-                         "where reading_at = '2024-03-04 00:00:00'")
+    sample = build.query(
+        "select meter_id, reading_at, register_kwh from stg_readings where reading_at = '2024-03-04 00:00:00'"
+    )
     raw = [r for r in _read(LESSON_DIR / seeds / "readings.csv") if r["reading_at"] == "2024-03-04 00:00:00"]
     expected = {r["meter_id"]: _kwh(_wh(r["register_value"], units[r["meter_id"]])) for r in raw}
     assert {m: kwh for m, _at, kwh in sample} == expected
 
-    intervals = build.query("select meter_id, interval_start, interval_end, interval_minutes, "
-                            "consumption_kwh, is_reset from int_meter_intervals")
-    assert sorted(intervals) == sorted((m, start, end, minutes, _kwh(wh), reset)
-                                       for m, start, end, minutes, wh, reset in exp.intervals)
+    intervals = build.query(
+        "select meter_id, interval_start, interval_end, interval_minutes, "
+        "consumption_kwh, is_reset from int_meter_intervals"
+    )
+    assert sorted(intervals) == sorted(
+        (m, start, end, minutes, _kwh(wh), reset) for m, start, end, minutes, wh, reset in exp.intervals
+    )
 
     per_meter = build.query("select meter_id, sum(consumption_kwh) from fct_hourly_consumption group by 1")
     assert dict(per_meter) == {m: _kwh(wh) for m, wh in exp.meter_wh.items()}
@@ -561,8 +643,9 @@ def test_second_run_is_incremental_and_changes_nothing(builds, seeds):
     assert "delete from" in second and "insert into" in second, second[:800]  # delete+insert on unique_key
     hourly = sorted(build.query("select * from fct_hourly_consumption"))
     assert hourly == build.extra["hourly_after_first_run"]
-    count, distinct = build.query("select count(*), count(distinct (meter_id, hour_start)) "
-                                  "from fct_hourly_consumption")[0]
+    count, distinct = build.query(
+        "select count(*), count(distinct (meter_id, hour_start)) from fct_hourly_consumption"
+    )[0]
     assert count == distinct == len(_expected(LESSON_DIR / seeds).hourly)
 
 
@@ -582,8 +665,9 @@ def test_incremental_run_on_the_next_export_completes_the_last_hour_and_keeps_hi
     exp = _expected_after_next(seeds)
     assert {n for (_m, hour), (_wh, n) in exp.hourly.items() if hour == last_hour} == {4}
     first_hour = min(hour for _meter, hour in first.hourly)
-    assert {n for (_m, hour), (_wh, n) in exp.hourly.items() if hour == first_hour} == {4}, \
+    assert {n for (_m, hour), (_wh, n) in exp.hourly.items() if hour == first_hour} == {4}, (
         "the first hour keeps the intervals of readings the next export no longer holds"
+    )
     _assert_hourly_and_daily(build, exp)
 
 
@@ -607,11 +691,14 @@ def test_queries_in_the_instructions(builds):
             from stg_readings
         ) where register_kwh < previous_kwh""")
     assert len(resets) == 1
-    cheapest = build.query("select *, round(cost / consumption_kwh, 3) as eur_per_kwh "
-                           "from fct_daily_household_cost order by eur_per_kwh limit 2")
+    cheapest = build.query(
+        "select *, round(cost / consumption_kwh, 3) as eur_per_kwh "
+        "from fct_daily_household_cost order by eur_per_kwh limit 2"
+    )
     assert [r[0] for r in cheapest] == ["H02", "H02"]
-    first_day = build.query("select consumption_kwh from fct_daily_household_cost "
-                            "where household_id = 'H02' order by consumption_date")
+    first_day = build.query(
+        "select consumption_kwh from fct_daily_household_cost where household_id = 'H02' order by consumption_date"
+    )
     assert [round(float(r[0]) / float(first_day[0][0])) for r in first_day] == [1, 2, 2]
 
 

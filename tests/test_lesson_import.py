@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from decode_data.services.authoring.lesson_import import ImportRefused, import_project
 from decode_data.services.authoring.import_seeds import LEVELS, variant_tables
 from decode_data.services.authoring.import_source import read_project
 from decode_data.services.authoring.import_steps import ModelInfo, group_steps, strip_tests, topological_order
+from decode_data.services.authoring.lesson_import import ImportRefused, import_project
 from decode_data.settings import REPO_ROOT
 
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "jaffle_project"
@@ -31,12 +31,23 @@ REF_RE = re.compile(r"""ref\(\s*['"](\w+)['"]\s*\)""")
 
 
 def _cli(*args: str, template_dir: Path, data_dir: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "SECRET_KEY", "MOTHERDUCK_TOKEN")}
-    env.update({"DECODE_DATA_TEMPLATE_DIR": str(template_dir), "DECODE_DATA_DIR": str(data_dir),
-                "DECODE_DATA_ENV": "test", "DECODE_DATA_WORKERS": "1"})
-    proc = subprocess.run([sys.executable, "-m", "decode_data", "lessons", "import", *args], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=600)
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "MOTHERDUCK_TOKEN")}
+    env.update(
+        {
+            "DECODE_DATA_TEMPLATE_DIR": str(template_dir),
+            "DECODE_DATA_DIR": str(data_dir),
+            "DECODE_DATA_ENV": "test",
+            "DECODE_DATA_WORKERS": "1",
+        }
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "decode_data", "lessons", "import", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
 
@@ -47,13 +58,22 @@ def _copy_fixture(dest: Path) -> Path:
 
 
 def _model(name: str, parents: list[str], folder: str = "models") -> ModelInfo:
-    return ModelInfo(name=name, path=f"{folder}/{name}.sql", parents=parents,
-                     parent_calls=[f"{{{{ ref('{p}') }}}}" for p in parents],
-                     model_parents=[p for p in parents if not p.startswith("raw_")], materialized="view",
-                     description="", columns=[], rows=None, sql="select 1")
+    return ModelInfo(
+        name=name,
+        path=f"{folder}/{name}.sql",
+        parents=parents,
+        parent_calls=[f"{{{{ ref('{p}') }}}}" for p in parents],
+        model_parents=[p for p in parents if not p.startswith("raw_")],
+        materialized="view",
+        description="",
+        columns=[],
+        rows=None,
+        sql="select 1",
+    )
 
 
 # --- refusals: nothing runs dbt -----------------------------------------------------------------
+
 
 def test_python_models_are_refused_with_their_names(tmp_path):
     project = _copy_fixture(tmp_path / "project")
@@ -88,8 +108,9 @@ def test_packages_refused_when_used_and_only_warned_when_not(tmp_path):
     source = read_project(project)
     assert any("dbt_utils" in w and "no model" in w for w in source.warnings)
     orders = project / "models" / "orders.sql"
-    orders.write_text(orders.read_text().replace("select * from final",
-                                                 "select * from final\n-- {{ dbt_utils.pretty_time() }}"))
+    orders.write_text(
+        orders.read_text().replace("select * from final", "select * from final\n-- {{ dbt_utils.pretty_time() }}")
+    )
     with pytest.raises(ImportRefused, match=r"needs dbt packages.*dbt_utils in models/orders.sql"):
         read_project(project)
 
@@ -101,18 +122,23 @@ def test_not_a_dbt_project_is_refused(tmp_path):
 
 # --- the pure parts ---------------------------------------------------------------------------
 
+
 def test_steps_follow_the_dag_and_group_big_projects_by_folder():
-    models = {m.name: m for m in [
-        _model("stg_a", ["raw_a"], "models/staging"), _model("stg_b", ["raw_b"], "models/staging"),
-        _model("int_ab", ["stg_a", "stg_b"], "models/intermediate"),
-        _model("mart_x", ["int_ab"], "models/marts"), _model("mart_y", ["int_ab", "stg_b"], "models/marts"),
-    ]}
+    models = {
+        m.name: m
+        for m in [
+            _model("stg_a", ["raw_a"], "models/staging"),
+            _model("stg_b", ["raw_b"], "models/staging"),
+            _model("int_ab", ["stg_a", "stg_b"], "models/intermediate"),
+            _model("mart_x", ["int_ab"], "models/marts"),
+            _model("mart_y", ["int_ab", "stg_b"], "models/marts"),
+        ]
+    }
     order = topological_order(models)
     assert order.index("int_ab") > max(order.index("stg_a"), order.index("stg_b"))
     assert group_steps(models, order) == [[name] for name in order]  # small: one step per model
     many = {f"stg_{i}": _model(f"stg_{i}", [f"raw_{i}"], "models/staging") for i in range(12)}
-    many.update({f"mart_{i}": _model(f"mart_{i}", [f"stg_{i}", f"stg_{i + 1}"], "models/marts")
-                 for i in range(6)})
+    many.update({f"mart_{i}": _model(f"mart_{i}", [f"stg_{i}", f"stg_{i + 1}"], "models/marts") for i in range(6)})
     groups = group_steps(many, topological_order(many))
     assert 2 <= len(groups) <= 8 and sorted(sum(groups, [])) == sorted(many)
     step_of = {name: i for i, group in enumerate(groups) for name in group}
@@ -127,10 +153,15 @@ def test_starter_yaml_keeps_docs_and_drops_tests_and_contracts():
     assert orders["description"].startswith("This table has basic information about orders")
     assert all("data_tests" not in c and "tests" not in c for m in stripped["models"] for c in m["columns"])
     assert strip_tests("version: 2\nmodels:\n  - name: x\n    description: no tests here\n") is None
-    contract = ("models:\n  - name: x\n    config: {contract: {enforced: true}, materialized: table}\n"
-                "    columns: [{name: id, data_type: int, constraints: [{type: not_null}]}]\n")
+    contract = (
+        "models:\n  - name: x\n    config: {contract: {enforced: true}, materialized: table}\n"
+        "    columns: [{name: id, data_type: int, constraints: [{type: not_null}]}]\n"
+    )
     assert yaml.safe_load(strip_tests(contract))["models"][0] == {
-        "name": "x", "config": {"materialized": "table"}, "columns": [{"name": "id", "data_type": "int"}]}
+        "name": "x",
+        "config": {"materialized": "table"},
+        "columns": [{"name": "id", "data_type": "int"}],
+    }
 
 
 def _rows(text: str) -> list[dict]:
@@ -157,6 +188,7 @@ def test_seed_variant_is_deterministic_and_keeps_keys_consistent():
 
 # --- real dbt ---------------------------------------------------------------------------------
 
+
 def _step_models(lesson) -> list[set[str]]:
     return [{c["model"] for c in step.checks if c["kind"] == "relation"} for step in lesson.steps]
 
@@ -172,17 +204,23 @@ def test_imported_project_passes_the_real_grader(engine, settings_env, db_sessio
     assert lesson.minutes == 10 * len(lesson.steps) and set(report.models) == MODELS
 
     files = [p.relative_to(lesson.dir).as_posix() for p in lesson.dir.rglob("*") if p.is_file()]
-    assert not [f for f in files if f.endswith(".py") or Path(f).name in
-                ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")]
+    assert not [
+        f
+        for f in files
+        if f.endswith(".py") or Path(f).name in ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
+    ]
     solution = {p.stem: p for p in (lesson.solution_dir / "models").rglob("*.sql")}
     assert set(solution) == MODELS
     for name, path in solution.items():
-        assert (lesson.starter_dir / path.relative_to(lesson.solution_dir)).read_text().rstrip().endswith(
-            "as todo"), name
+        assert (lesson.starter_dir / path.relative_to(lesson.solution_dir)).read_text().rstrip().endswith("as todo"), (
+            name
+        )
     assert (lesson.starter_dir / "macros" / "cents_to_dollars.sql").is_file()
     assert (lesson.starter_dir / "models" / "docs.md").is_file()
     assert "data_tests" not in (lesson.starter_dir / "models" / "schema.yml").read_text()
-    assert (lesson.solution_dir / "models" / "schema.yml").read_text() == (FIXTURE / "models" / "schema.yml").read_text()
+    assert (lesson.solution_dir / "models" / "schema.yml").read_text() == (
+        FIXTURE / "models" / "schema.yml"
+    ).read_text()
     # The folder config of dbt_project.yml (+materialized: table) moved into the marts.
     assert solution["customers"].read_text().startswith("{{ config(materialized='table') }}\n")
     assert "config(" not in solution["stg_orders"].read_text()
@@ -209,11 +247,18 @@ def test_imported_project_passes_the_real_grader(engine, settings_env, db_sessio
     kinds = {c["kind"] for step in lesson.steps for c in step.checks}
     assert {"depends_on", "relation", "materialized", "dbt_tests", "tests_pass"} <= kinds
     orders_step = lesson.steps[step_of["orders"]]
-    assert {"kind": "dbt_tests", "model": "orders", "column": "customer_id",
-            "tests": ["not_null", "relationships"]} in orders_step.checks
+    assert {
+        "kind": "dbt_tests",
+        "model": "orders",
+        "column": "customer_id",
+        "tests": ["not_null", "relationships"],
+    } in orders_step.checks
     assert step_of["customers"] < step_of["orders"]  # the relationships test needs customers built
-    assert all(lesson.is_editable(f"models/{p.relative_to(lesson.solution_dir / 'models').as_posix()}")
-               for p in (lesson.solution_dir / "models").rglob("*") if p.is_file())
+    assert all(
+        lesson.is_editable(f"models/{p.relative_to(lesson.solution_dir / 'models').as_posix()}")
+        for p in (lesson.solution_dir / "models").rglob("*")
+        if p.is_file()
+    )
 
     results = check_lesson(db_session, lesson)
     assert [r.step_id for r in results] == [s.id for s in lesson.steps]

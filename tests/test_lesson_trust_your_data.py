@@ -36,8 +36,15 @@ LESSON_ID = "trust_your_data"
 LESSON_DIR = REPO_ROOT / "dbt_template" / LESSON_ID
 DBT = Path(sys.executable).parent / "dbt"
 GRADE_SEQUENCE = ("seed", "snapshot", "run", "test")
-BAD_SETS = ("seeds_bad_builtin", "seeds_bad_relationships", "seeds_bad_real_bug", "seeds_bad_where",
-            "seeds_bad_channel", "seeds_bad_singular", "seeds_bad_generic")
+BAD_SETS = (
+    "seeds_bad_builtin",
+    "seeds_bad_relationships",
+    "seeds_bad_real_bug",
+    "seeds_bad_where",
+    "seeds_bad_channel",
+    "seeds_bad_singular",
+    "seeds_bad_generic",
+)
 SEED_SETS = ("seeds", "seeds_variant", *BAD_SETS)
 SERVER_OWNED = {"dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"}
 FAILED = ("fail", "error", "runtime error")
@@ -61,8 +68,13 @@ class Build:
 
 
 def _dbt(project: Path, command: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(DBT), *command.split(), "--project-dir", str(project), "--profiles-dir",
-                           str(project)], cwd=project, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(DBT), *command.split(), "--project-dir", str(project), "--profiles-dir", str(project)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def build(root: Path, layers: list[str], seeds: str, commands=GRADE_SEQUENCE) -> Build:
@@ -71,8 +83,16 @@ def build(root: Path, layers: list[str], seeds: str, commands=GRADE_SEQUENCE) ->
     project.mkdir(parents=True)
     (project / "dbt_project.yml").write_text(yaml.safe_dump(dbt_project(), sort_keys=False))
     warehouse = root / "warehouse.duckdb"
-    (project / "profiles.yml").write_text(yaml.safe_dump({"lesson": {"target": "dev", "outputs": {"dev": {
-        "type": "duckdb", "path": str(warehouse), "schema": "main", "threads": 1}}}}))
+    (project / "profiles.yml").write_text(
+        yaml.safe_dump(
+            {
+                "lesson": {
+                    "target": "dev",
+                    "outputs": {"dev": {"type": "duckdb", "path": str(warehouse), "schema": "main", "threads": 1}},
+                }
+            }
+        )
+    )
     shutil.copytree(LESSON_DIR / seeds, project / "seeds")
     for layer in layers:
         shutil.copytree(LESSON_DIR / layer, project, dirs_exist_ok=True)
@@ -82,8 +102,14 @@ def build(root: Path, layers: list[str], seeds: str, commands=GRADE_SEQUENCE) ->
         returncodes[command], logs[command] = done.returncode, done.stdout + done.stderr
     target = project / "target"
     results = json.loads((target / "run_results.json").read_text())["results"]
-    return Build(project, warehouse, returncodes, logs, json.loads((target / "manifest.json").read_text()),
-                 {r["unique_id"]: r["status"] for r in results})
+    return Build(
+        project,
+        warehouse,
+        returncodes,
+        logs,
+        json.loads((target / "manifest.json").read_text()),
+        {r["unique_id"]: r["status"] for r in results},
+    )
 
 
 # The lesson has no snapshots: `dbt snapshot` (a no-op) runs where the test asserts the whole
@@ -101,9 +127,11 @@ BUILDS = {  # name -> (layers, seed set, commands)
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> dict[str, Build]:
     """Every build, two at a time (each is two to four dbt processes in a row)."""
+
     def one(name):
         layers, seeds, commands = BUILDS[name]
         return name, build(tmp_path_factory.mktemp(name), layers, seeds, commands)
+
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(one, BUILDS))
 
@@ -135,11 +163,16 @@ def expected_scorecard(seeds: str) -> dict[int, tuple]:
     card = {}
     for agent in _read(seeds, "raw_agents.csv"):
         mine = [t for t in tickets if t["agent_id"] == agent["agent_id"]]
-        minutes = [(_ts(t["first_response_at"]) - _ts(t["opened_at"])).total_seconds() / 60
-                   for t in mine if t["first_response_at"]]
+        minutes = [
+            (_ts(t["first_response_at"]) - _ts(t["opened_at"])).total_seconds() / 60
+            for t in mine
+            if t["first_response_at"]
+        ]
         scores = [int(t["csat_score"]) for t in mine if t["csat_score"]]
         card[int(agent["agent_id"])] = (
-            agent["agent_name"], agent["team"].lower(), len(mine),
+            agent["agent_name"],
+            agent["team"].lower(),
+            len(mine),
             sum(1 for t in mine if t["status"].lower() in ("solved", "closed")),
             sum(minutes) / len(minutes) if minutes else None,
             sum(scores) / len(scores) if scores else None,
@@ -170,8 +203,15 @@ def test_lesson_specifics(lesson):
 
 
 def test_files_follow_the_authoring_rules(lesson):
-    assert {p.name for p in LESSON_DIR.iterdir()} == {"lesson.yml", "steps", "starter", "solution",
-                                                       "tools", "wrong_answers", *SEED_SETS}
+    assert {p.name for p in LESSON_DIR.iterdir()} == {
+        "lesson.yml",
+        "steps",
+        "starter",
+        "solution",
+        "tools",
+        "wrong_answers",
+        *SEED_SETS,
+    }
     starter, solution = _files(lesson.starter_dir), _files(lesson.solution_dir)
     assert set(solution) <= set(starter), "the starter has a placeholder for every solution file"
     for rel in starter + solution:
@@ -197,16 +237,19 @@ def test_seed_sets_have_the_same_files_and_columns():
         for name in names:
             header = (LESSON_DIR / seeds / name).read_text().splitlines()[0]
             assert header == (LESSON_DIR / "seeds" / name).read_text().splitlines()[0]
-    assert (LESSON_DIR / "seeds_variant/raw_tickets.csv").read_bytes() != \
-        (LESSON_DIR / "seeds/raw_tickets.csv").read_bytes()
+    assert (LESSON_DIR / "seeds_variant/raw_tickets.csv").read_bytes() != (
+        LESSON_DIR / "seeds/raw_tickets.csv"
+    ).read_bytes()
     tickets = _read("seeds", "raw_tickets.csv")
     assert len(_read("seeds", "raw_agents.csv")) == 8 and len(tickets) == 70
     assert len({t["ticket_id"] for t in tickets}) == 64, "six tickets are exported twice"
-    older = [t for t in tickets if sum(u["ticket_id"] == t["ticket_id"] for u in tickets) == 2
-             and not t["solved_at"]]
+    older = [t for t in tickets if sum(u["ticket_id"] == t["ticket_id"] for u in tickets) == 2 and not t["solved_at"]]
     assert {t["status"].lower() for t in older} == {"open", "pending"}, "older copies differ in status"
-    for name, column in (("raw_tickets.csv", "ticket_id"), ("raw_tickets.csv", "agent_id"),
-                         ("raw_agents.csv", "agent_id")):
+    for name, column in (
+        ("raw_tickets.csv", "ticket_id"),
+        ("raw_tickets.csv", "agent_id"),
+        ("raw_agents.csv", "agent_id"),
+    ):
         main = {r[column] for r in _read("seeds", name)} - {""}
         variant = {r[column] for r in _read("seeds_variant", name)} - {""}
         assert not main & variant, f"a {column} typed in from seeds/ must not exist in seeds_variant/"
@@ -216,7 +259,7 @@ def test_each_bad_set_is_the_lesson_data_plus_a_few_rows():
     for bad in BAD_SETS:
         for name in ("raw_agents.csv", "raw_tickets.csv"):
             good, rows = _read("seeds", name), _read(bad, name)
-            assert rows[:len(good)] == good and 0 <= len(rows) - len(good) <= 3, (bad, name)
+            assert rows[: len(good)] == good and 0 <= len(rows) - len(good) <= 3, (bad, name)
 
 
 # ---------------------------------------------------------------- real dbt builds
@@ -236,8 +279,10 @@ def test_solution_numbers_match_the_seeds(builds, name, seeds):
     assert b.query("select count(*), count(distinct ticket_id) from stg_tickets")[0] == (len(newest), len(newest))
     statuses = dict(b.query("select ticket_id, status from stg_tickets"))
     assert statuses == {tid: row["status"].lower() for tid, row in newest.items()}
-    rows = b.query("select agent_id, agent_name, team, tickets_assigned, tickets_solved, "
-                   "avg_first_response_minutes, avg_csat_score from agent_scorecard order by agent_id")
+    rows = b.query(
+        "select agent_id, agent_name, team, tickets_assigned, tickets_solved, "
+        "avg_first_response_minutes, avg_csat_score from agent_scorecard order by agent_id"
+    )
     expected = expected_scorecard(seeds)
     assert [r[0] for r in rows] == sorted(expected)
     for agent_id, *actual in rows:
@@ -246,7 +291,7 @@ def test_solution_numbers_match_the_seeds(builds, name, seeds):
         for got, want, places in ((actual[4], minutes, 1), (actual[5], csat, 2)):
             assert (got is None) == (want is None), agent_id
             if want is not None:
-                assert abs(got - want) <= 0.5 * 10 ** -places + 1e-9, (agent_id, got, want)
+                assert abs(got - want) <= 0.5 * 10**-places + 1e-9, (agent_id, got, want)
     assert expected[max(expected)][2] == 0, "the newest agent has no tickets"
 
 
@@ -256,28 +301,47 @@ ACCEPTED_CHANNEL = "accepted_values_stg_tickets_channel__email__chat__phone"
 RELATIONSHIPS = "relationships_stg_tickets_agent_id__agent_id__ref_stg_agents_"
 # The tests of each step (step 6 adds the scorecard's agent_id tests).
 STEP_TESTS = {
-    "builtin_tests": {"unique_stg_agents_agent_id", "not_null_stg_agents_agent_id", ACCEPTED_STATUS,
-                      ACCEPTED_PRIORITY, RELATIONSHIPS},
+    "builtin_tests": {
+        "unique_stg_agents_agent_id",
+        "not_null_stg_agents_agent_id",
+        ACCEPTED_STATUS,
+        ACCEPTED_PRIORITY,
+        RELATIONSHIPS,
+    },
     "a_real_bug": {"unique_stg_tickets_ticket_id", "not_null_stg_tickets_ticket_id"},
     "where_and_severity": {"not_null_stg_tickets_solved_at", ACCEPTED_CHANNEL},
     "singular_test": {"assert_solved_after_opened"},
-    "custom_generic_test": {"positive_stg_tickets_first_response_minutes",
-                            "positive_agent_scorecard_avg_first_response_minutes"},
+    "custom_generic_test": {
+        "positive_stg_tickets_first_response_minutes",
+        "positive_agent_scorecard_avg_first_response_minutes",
+    },
     "documentation": {"unique_agent_scorecard_agent_id", "not_null_agent_scorecard_agent_id"},
 }
 # seed set -> (its step, the tests that fail there, the tests that warn there)
 BAD_OUTCOMES = {
-    "seeds_bad_builtin": ("builtin_tests", {
-        "unique_stg_agents_agent_id", "not_null_stg_agents_agent_id", ACCEPTED_STATUS, ACCEPTED_PRIORITY,
-        # the agent imported twice and the one without an id, again, downstream (step 6's tests)
-        "unique_agent_scorecard_agent_id", "not_null_agent_scorecard_agent_id"}, set()),
+    "seeds_bad_builtin": (
+        "builtin_tests",
+        {
+            "unique_stg_agents_agent_id",
+            "not_null_stg_agents_agent_id",
+            ACCEPTED_STATUS,
+            ACCEPTED_PRIORITY,
+            # the agent imported twice and the one without an id, again, downstream (step 6's tests)
+            "unique_agent_scorecard_agent_id",
+            "not_null_agent_scorecard_agent_id",
+        },
+        set(),
+    ),
     "seeds_bad_relationships": ("builtin_tests", {RELATIONSHIPS}, set()),
     "seeds_bad_real_bug": ("a_real_bug", {"not_null_stg_tickets_ticket_id"}, set()),
     "seeds_bad_where": ("where_and_severity", {"not_null_stg_tickets_solved_at"}, set()),
     "seeds_bad_channel": ("where_and_severity", set(), {ACCEPTED_CHANNEL}),
     "seeds_bad_singular": ("singular_test", {"assert_solved_after_opened"}, set()),
-    "seeds_bad_generic": ("custom_generic_test", {"positive_stg_tickets_first_response_minutes",
-                                                  "positive_agent_scorecard_avg_first_response_minutes"}, set()),
+    "seeds_bad_generic": (
+        "custom_generic_test",
+        {"positive_stg_tickets_first_response_minutes", "positive_agent_scorecard_avg_first_response_minutes"},
+        set(),
+    ),
 }
 
 
@@ -297,7 +361,7 @@ def test_only_the_step_tests_catch_its_bad_rows(builds, seeds):
     assert {name for name, status in by_name.items() if status in FAILED} == failing
     assert {name for name, status in by_name.items() if status == "warn"} == warning
     steps = list(STEP_TESTS)
-    earlier = set().union(*(STEP_TESTS[s] for s in steps[:steps.index(step)]))
+    earlier = set().union(*(STEP_TESTS[s] for s in steps[: steps.index(step)]))
     assert not failing & earlier, f"{seeds}: a test of an earlier step already fails there"
     assert failing & STEP_TESTS[step] or warning & STEP_TESTS[step], seeds
     if seeds == "seeds_bad_singular":

@@ -25,6 +25,7 @@ import duckdb
 import pytest
 import yaml
 
+from decode_data.services.grader.checks import CHECKS
 from decode_data.services.lessons import (
     LessonFormatError,
     LessonNotFound,
@@ -32,7 +33,6 @@ from decode_data.services.lessons import (
     list_lessons,
     load_lesson,
 )
-from decode_data.services.grader.checks import CHECKS
 from decode_data.settings import REPO_ROOT
 
 TEMPLATE_DIR = REPO_ROOT / "dbt_template"
@@ -154,8 +154,15 @@ def test_no_server_owned_or_python_files(each_lesson):
 def test_editable_globs_cover_learner_files_and_nothing_server_owned(each_lesson):
     for rel in _files(each_lesson.starter_dir) + _files(each_lesson.solution_dir):
         assert each_lesson.is_editable(rel), rel
-    for rel in ["dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml", "models/evil.py",
-                "macros/evil.py", *(f"seeds/{name}" for name in _files(each_lesson.seeds_dir))]:
+    for rel in [
+        "dbt_project.yml",
+        "profiles.yml",
+        "packages.yml",
+        "dependencies.yml",
+        "models/evil.py",
+        "macros/evil.py",
+        *(f"seeds/{name}" for name in _files(each_lesson.seeds_dir)),
+    ]:
         assert not each_lesson.is_editable(rel), rel
 
 
@@ -211,14 +218,18 @@ def _edge_cases(seeds_dir: Path) -> dict:
 def test_both_seed_sets_hold_the_edge_cases_the_wrong_answers_need(lesson, seeds):
     """Inner vs left join and coalesce (customers without orders), the returned filter (a customer
     with only returned orders), a country that shows 0, and case to clean: in both sets."""
-    assert _edge_cases(lesson.dir / seeds) == {"never_ordered": 3, "only_returned": 1,
-                                               "lone_country_without_sale": 1, "mixed_case_status": True,
-                                               "mixed_case_email": True}
+    assert _edge_cases(lesson.dir / seeds) == {
+        "never_ordered": 3,
+        "only_returned": 1,
+        "lone_country_without_sale": 1,
+        "mixed_case_status": True,
+        "mixed_case_email": True,
+    }
 
 
 def test_variant_shares_no_value_a_learner_could_type_in(lesson):
     main, variant = _read_seeds(lesson.seeds_dir), _read_seeds(lesson.dir / "seeds_variant")
-    for (main_rows, variant_rows) in zip(main, variant):
+    for main_rows, variant_rows in zip(main, variant, strict=False):
         assert len(main_rows) != len(variant_rows)  # a leftover `limit` that fits one set fails the other
         assert list(main_rows[0]) == list(variant_rows[0])  # same columns
     for column in ("id", "first_name", "last_name", "email", "country", "signup_date"):
@@ -281,8 +292,17 @@ def _dbt(project: Path, *args: str):
     from dbt.cli.main import dbtRunner
 
     try:
-        result = dbtRunner().invoke([*args, "--project-dir", str(project), "--profiles-dir", str(project),
-                                     "--no-send-anonymous-usage-stats", "--no-use-colors"])
+        result = dbtRunner().invoke(
+            [
+                *args,
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(project),
+                "--no-send-anonymous-usage-stats",
+                "--no-use-colors",
+            ]
+        )
     finally:
         with DuckDBConnectionManager._LOCK:
             if DuckDBConnectionManager._ENV is not None:
@@ -297,15 +317,27 @@ def _build(root: Path, lesson, layers: list[str], seeds_dir: Path | None = None)
     project.mkdir(parents=True)
     (project / "dbt_project.yml").write_text(DBT_PROJECT_YML)
     warehouse = root / "warehouse.duckdb"
-    (project / "profiles.yml").write_text(yaml.safe_dump({"lesson": {"target": "dev", "outputs": {"dev": {
-        "type": "duckdb", "path": str(warehouse), "schema": "main", "threads": 1}}}}))
+    (project / "profiles.yml").write_text(
+        yaml.safe_dump(
+            {
+                "lesson": {
+                    "target": "dev",
+                    "outputs": {"dev": {"type": "duckdb", "path": str(warehouse), "schema": "main", "threads": 1}},
+                }
+            }
+        )
+    )
     shutil.copytree(seeds_dir or lesson.seeds_dir, project / "seeds")
     for layer in layers:
         shutil.copytree(lesson.dir / layer, project, dirs_exist_ok=True)
     results = {cmd: _dbt(project, cmd) for cmd in ("seed", "run", "test")}
-    return {"project": project, "warehouse": warehouse, "results": results,
-            "manifest": json.loads((project / "target" / "manifest.json").read_text()),
-            "run_results": json.loads((project / "target" / "run_results.json").read_text())}
+    return {
+        "project": project,
+        "warehouse": warehouse,
+        "results": results,
+        "manifest": json.loads((project / "target" / "manifest.json").read_text()),
+        "run_results": json.loads((project / "target" / "run_results.json").read_text()),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -327,6 +359,7 @@ def _read_seeds(seeds_dir: Path) -> tuple[list[dict], list[dict]]:
     def read(name):
         with (seeds_dir / name).open(newline="", encoding="utf-8") as handle:
             return list(csv.DictReader(handle))
+
     return read("raw_customers.csv"), read("raw_orders.csv")
 
 
@@ -355,8 +388,11 @@ def test_solution_is_a_five_model_dag_built_with_ref(solution_build):
     materialized = {name: m["config"]["materialized"] for name, m in models.items()}
     assert materialized.pop("customers") == "table"
     assert set(materialized.values()) == {"view"}
-    kinds = dict(_query(solution_build, "select table_name, table_type from information_schema.tables "
-                                        "where table_schema = 'main'"))
+    kinds = dict(
+        _query(
+            solution_build, "select table_name, table_type from information_schema.tables where table_schema = 'main'"
+        )
+    )
     assert kinds["customers"] == "BASE TABLE" and kinds["stg_orders"] == "VIEW"
 
 
@@ -372,8 +408,9 @@ def test_solution_numbers_match_the_seeds(lesson, solution_build):
 
     assert _query(solution_build, "select count(*) from stg_orders")[0][0] == 60
     assert _query(solution_build, "select count(*) from customer_orders")[0][0] == len(count) == 16
-    rows = _query(solution_build, "select customer_id, number_of_orders, lifetime_value from customers "
-                                  "order by customer_id")
+    rows = _query(
+        solution_build, "select customer_id, number_of_orders, lifetime_value from customers order by customer_id"
+    )
     assert len(rows) == 20
     assert rows == [(int(c["id"]), count[int(c["id"])], Decimal(cents[int(c["id"])]) / 100) for c in customers]
     assert sum(1 for _, n, _ in rows if n == 0) == 4  # 3 never ordered, 1 only returned orders
@@ -384,8 +421,10 @@ def test_solution_numbers_match_the_seeds(lesson, solution_build):
         entry[0] += 1
         entry[1] += count[int(c["id"])]
         entry[2] += cents[int(c["id"])]
-    report = _query(solution_build, "select country, number_of_customers, number_of_orders, revenue "
-                                    "from revenue_by_country order by country")
+    report = _query(
+        solution_build,
+        "select country, number_of_customers, number_of_orders, revenue from revenue_by_country order by country",
+    )
     assert report == [(k, n, o, Decimal(v) / 100) for k, (n, o, v) in sorted(by_country.items())]
     assert len(report) == 8
     total = _query(solution_build, "select sum(revenue) from revenue_by_country")[0][0]

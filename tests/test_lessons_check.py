@@ -12,11 +12,16 @@ from decode_data.settings import REPO_ROOT
 
 
 def _lessons_check(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DECODE_DATA_DIR": str(tmp_path), "DECODE_DATA_ENV": "test",
-           "DECODE_DATA_WORKERS": "2"}
+    env = {**os.environ, "DECODE_DATA_DIR": str(tmp_path), "DECODE_DATA_ENV": "test", "DECODE_DATA_WORKERS": "2"}
     env.pop("DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "decode_data", "lessons", "check", *args], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=3000)
+    return subprocess.run(
+        [sys.executable, "-m", "decode_data", "lessons", "check", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3000,
+    )
 
 
 def test_every_lesson_checks_out_with_its_wrong_answers(tmp_path):

@@ -4,23 +4,38 @@ from __future__ import annotations
 
 import json
 
-from decode_data.services.lineage_view import (EDGE_HIGHLIGHT, NODE_H, NODE_W, SELECTED_STROKE,
-                                               TONES, layout_lineage, node_path)
+from decode_data.services.lineage_view import (
+    EDGE_HIGHLIGHT,
+    NODE_H,
+    NODE_W,
+    SELECTED_STROKE,
+    TONES,
+    layout_lineage,
+    node_path,
+)
 
 
 def _node(name: str, kind: str = "model", parents: tuple[str, ...] = (), **extra) -> dict:
     folder = {"seed": "seeds", "source": "models"}.get(kind, "models")
     ext = "csv" if kind == "seed" else "sql"
-    return {"name": name, "resource_type": kind, "path": f"{folder}/{name}.{ext}",
-            "materialized": None, "depends_on": list(parents), **extra}
+    return {
+        "name": name,
+        "resource_type": kind,
+        "path": f"{folder}/{name}.{ext}",
+        "materialized": None,
+        "depends_on": list(parents),
+        **extra,
+    }
 
 
-DIAMOND = {"nodes": {
-    "seed.p.raw": _node("raw", "seed"),
-    "model.p.stg_a": _node("stg_a", parents=("seed.p.raw",)),
-    "model.p.stg_b": _node("stg_b", parents=("seed.p.raw",)),
-    "model.p.fct": _node("fct", parents=("model.p.stg_a", "model.p.stg_b")),
-}}
+DIAMOND = {
+    "nodes": {
+        "seed.p.raw": _node("raw", "seed"),
+        "model.p.stg_a": _node("stg_a", parents=("seed.p.raw",)),
+        "model.p.stg_b": _node("stg_b", parents=("seed.p.raw",)),
+        "model.p.fct": _node("fct", parents=("model.p.stg_a", "model.p.stg_b")),
+    }
+}
 
 
 def _by_id(graph: dict) -> dict[str, dict]:
@@ -37,8 +52,7 @@ def test_diamond_is_layered_left_to_right():
     assert len(graph["edges"]) == 4
     assert all(e["d"].startswith("M ") and " C " in e["d"] for e in graph["edges"])
     assert graph["width"] >= 3 * NODE_W and graph["height"] >= 2 * NODE_H
-    assert all(n["x"] + n["w"] <= graph["width"] and n["y"] + n["h"] <= graph["height"]
-               for n in graph["nodes"])
+    assert all(n["x"] + n["w"] <= graph["width"] and n["y"] + n["h"] <= graph["height"] for n in graph["nodes"])
     json.dumps(graph)  # plain data, ready for a Reflex state var
 
 
@@ -50,12 +64,14 @@ def test_layer_is_the_longest_path_from_a_root():
 
 
 def test_children_are_ordered_by_their_parents_position():
-    lineage = {"nodes": {
-        "seed.p.a_raw": _node("a_raw", "seed"),
-        "seed.p.b_raw": _node("b_raw", "seed"),
-        "model.p.z_from_a": _node("z_from_a", parents=("seed.p.a_raw",)),
-        "model.p.m_from_b": _node("m_from_b", parents=("seed.p.b_raw",)),
-    }}
+    lineage = {
+        "nodes": {
+            "seed.p.a_raw": _node("a_raw", "seed"),
+            "seed.p.b_raw": _node("b_raw", "seed"),
+            "model.p.z_from_a": _node("z_from_a", parents=("seed.p.a_raw",)),
+            "model.p.m_from_b": _node("m_from_b", parents=("seed.p.b_raw",)),
+        }
+    }
     nodes = _by_id(layout_lineage(lineage))
     assert nodes["seed.p.a_raw"]["y"] < nodes["seed.p.b_raw"]["y"]
     assert nodes["model.p.z_from_a"]["y"] < nodes["model.p.m_from_b"]["y"]  # not alphabetical
@@ -64,18 +80,27 @@ def test_children_are_ordered_by_their_parents_position():
 
 
 def test_tests_are_hidden_and_a_failing_test_marks_its_model():
-    lineage = {"nodes": {
-        **DIAMOND["nodes"],
-        "test.p.not_null_stg_a_id": _node("not_null_stg_a_id", "test", ("model.p.stg_a",),
-                                          attached="model.p.stg_a"),
-        "test.p.rel_fct": _node("relationships_fct", "test", ("model.p.fct", "model.p.stg_b"),
-                                attached="model.p.fct"),
-        "unit_test.p.fct.checks_sum": _node("checks_sum", "unit_test", ("model.p.stg_a",),
-                                            attached="model.p.fct"),
-    }}
-    statuses = {"seed.p.raw": "success", "model.p.stg_a": "success", "model.p.stg_b": "success",
-                "model.p.fct": "success", "test.p.not_null_stg_a_id": "fail",
-                "test.p.rel_fct": "pass", "unit_test.p.fct.checks_sum": "running"}
+    lineage = {
+        "nodes": {
+            **DIAMOND["nodes"],
+            "test.p.not_null_stg_a_id": _node(
+                "not_null_stg_a_id", "test", ("model.p.stg_a",), attached="model.p.stg_a"
+            ),
+            "test.p.rel_fct": _node(
+                "relationships_fct", "test", ("model.p.fct", "model.p.stg_b"), attached="model.p.fct"
+            ),
+            "unit_test.p.fct.checks_sum": _node("checks_sum", "unit_test", ("model.p.stg_a",), attached="model.p.fct"),
+        }
+    }
+    statuses = {
+        "seed.p.raw": "success",
+        "model.p.stg_a": "success",
+        "model.p.stg_b": "success",
+        "model.p.fct": "success",
+        "test.p.not_null_stg_a_id": "fail",
+        "test.p.rel_fct": "pass",
+        "unit_test.p.fct.checks_sum": "running",
+    }
     graph = layout_lineage(lineage, statuses)
     nodes = _by_id(graph)
     assert set(nodes) == set(DIAMOND["nodes"])
@@ -89,12 +114,10 @@ def test_tests_are_hidden_and_a_failing_test_marks_its_model():
 
 
 def test_status_colors_and_no_status_is_neutral():
-    statuses = {"seed.p.raw": "success", "model.p.stg_a": "error", "model.p.stg_b": "skipped",
-                "model.p.fct": "running"}
+    statuses = {"seed.p.raw": "success", "model.p.stg_a": "error", "model.p.stg_b": "skipped", "model.p.fct": "running"}
     nodes = _by_id(layout_lineage(DIAMOND, statuses))
     tones = {uid: n["tone"] for uid, n in nodes.items()}
-    assert tones == {"seed.p.raw": "green", "model.p.stg_a": "red", "model.p.stg_b": "amber",
-                     "model.p.fct": "blue"}
+    assert tones == {"seed.p.raw": "green", "model.p.stg_a": "red", "model.p.stg_b": "amber", "model.p.fct": "blue"}
     plain = _by_id(layout_lineage(DIAMOND))
     assert {n["tone"] for n in plain.values()} == {"neutral"}
     assert plain["seed.p.raw"]["fill"] != plain["model.p.fct"]["fill"]  # kinds differ subtly
@@ -122,9 +145,13 @@ def test_empty_missing_parents_cycles_and_long_names():
     orphan = {"nodes": {"model.p.m": _node("m", parents=("model.p.deleted", "source.p.gone"))}}
     graph = layout_lineage(orphan)
     assert [n["id"] for n in graph["nodes"]] == ["model.p.m"] and graph["edges"] == []
-    cycle = {"nodes": {"model.p.a": _node("a", parents=("model.p.b",)),
-                       "model.p.b": _node("b", parents=("model.p.a",)),
-                       "model.p.c": _node("c", parents=("model.p.c",))}}
+    cycle = {
+        "nodes": {
+            "model.p.a": _node("a", parents=("model.p.b",)),
+            "model.p.b": _node("b", parents=("model.p.a",)),
+            "model.p.c": _node("c", parents=("model.p.c",)),
+        }
+    }
     assert {n["id"] for n in layout_lineage(cycle)["nodes"]} == set(cycle["nodes"])
     long_name = "a_really_long_model_name_for_the_box"
     label = _by_id(layout_lineage({"nodes": {"model.p.l": _node(long_name)}}))["model.p.l"]["label"]
@@ -157,9 +184,13 @@ def test_layout_of_a_real_dbt_build(engine, db_session, learner, lesson):
 
     for rel in ("models/staging/stg_orders.sql", "models/marts/orders_by_customer.sql"):
         save_file(db_session, learner, lesson, rel, (lesson.dir / "solution" / rel).read_text())
-    save_file(db_session, learner, lesson, "models/schema.yml",
-              "version: 2\nmodels:\n  - name: stg_orders\n    columns:\n      - name: id\n"
-              "        data_tests: [not_null]\n")
+    save_file(
+        db_session,
+        learner,
+        lesson,
+        "models/schema.yml",
+        "version: 2\nmodels:\n  - name: stg_orders\n    columns:\n      - name: id\n        data_tests: [not_null]\n",
+    )
     streamed: dict[str, str] = {}
 
     def on_event(event: dict) -> None:
@@ -174,11 +205,9 @@ def test_layout_of_a_real_dbt_build(engine, db_session, learner, lesson):
     nodes = {n["name"]: n for n in graph["nodes"]}
     assert {"raw_orders", "stg_orders", "orders_by_customer"} <= set(nodes)
     assert all(n["kind"] != "test" for n in graph["nodes"])
-    assert all(nodes[name]["status"] == "success" for name in ("raw_orders", "stg_orders",
-                                                              "orders_by_customer"))
+    assert all(nodes[name]["status"] == "success" for name in ("raw_orders", "stg_orders", "orders_by_customer"))
     ids = {name: nodes[name]["id"] for name in nodes}
     edges = {(e["source"], e["target"]) for e in graph["edges"]}
-    assert {(ids["raw_orders"], ids["stg_orders"]),
-            (ids["stg_orders"], ids["orders_by_customer"])} <= edges
+    assert {(ids["raw_orders"], ids["stg_orders"]), (ids["stg_orders"], ids["orders_by_customer"])} <= edges
     assert nodes["raw_orders"]["x"] < nodes["stg_orders"]["x"] < nodes["orders_by_customer"]["x"]
     assert layout_lineage(result.lineage, streamed) == graph  # the streamed statuses agree

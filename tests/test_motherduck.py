@@ -17,8 +17,13 @@ TOKEN = "md-token-sentinel-0123456789"
 def test_profile_points_at_a_per_learner_database_without_the_token(tmp_path):
     db = motherduck_database("u_0123abcd", "hello_dbt")
     assert db == "dd_u_0123abcd_hello_dbt"
-    out = profile(root=tmp_path, project=tmp_path / "project", warehouse=tmp_path / "w.duckdb",
-                  limits=JobLimits(memory_mb=512, timeout_s=30), motherduck_db=db)
+    out = profile(
+        root=tmp_path,
+        project=tmp_path / "project",
+        warehouse=tmp_path / "w.duckdb",
+        limits=JobLimits(memory_mb=512, timeout_s=30),
+        motherduck_db=db,
+    )
     target = out["lesson"]["outputs"]["dev"]
     assert target["path"] == "md:dd_u_0123abcd_hello_dbt"
     assert target["plugins"][0]["module"] == "decode_data.services.engine.lockdown"
@@ -29,8 +34,12 @@ def test_local_profile_uses_the_learners_duckdb_file(tmp_path):
     project = tmp_path / "project"
     project.mkdir()
     (project / "packages.yml").write_text("packages: [{git: 'https://example.invalid/x'}]\n")
-    write_project_files(root=tmp_path, project=project, warehouse=tmp_path / "warehouse.duckdb",
-                        limits=JobLimits(memory_mb=512, timeout_s=30))
+    write_project_files(
+        root=tmp_path,
+        project=project,
+        warehouse=tmp_path / "warehouse.duckdb",
+        limits=JobLimits(memory_mb=512, timeout_s=30),
+    )
     written = yaml.safe_load((project / "profiles.yml").read_text())
     assert written["lesson"]["outputs"]["dev"]["path"] == str(tmp_path / "warehouse.duckdb")
     assert not (project / "packages.yml").exists()

@@ -8,6 +8,7 @@ import difflib
 import functools
 import json
 import re
+
 import duckdb
 import jinja2
 import pytest
@@ -50,14 +51,18 @@ def _sql_without_comments(text: str) -> str:
 
 def compile_model(text: str, incremental: bool) -> str:
     """dbt's compile, roughly: relations become names, the lessons' macro its argument."""
-    return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(text).render(
-        ref=lambda *names: names[-1],
-        source=lambda schema, table: f"{schema}_{table}",
-        this="main.this_model",
-        config=lambda *a, **k: "",
-        is_incremental=lambda: incremental,
-        var=lambda name, default=None: default,
-        to_kwh=lambda value, unit: f"({value})",
+    return (
+        jinja2.Environment(undefined=jinja2.StrictUndefined)
+        .from_string(text)
+        .render(
+            ref=lambda *names: names[-1],
+            source=lambda schema, table: f"{schema}_{table}",
+            this="main.this_model",
+            config=lambda *a, **k: "",
+            is_incremental=lambda: incremental,
+            var=lambda name, default=None: default,
+            to_kwh=lambda value, unit: f"({value})",
+        )
     )
 
 
@@ -145,8 +150,10 @@ def test_comparison():
 
 
 def test_join_type_and_join_condition():
-    sql = (f"select * from {REF} as a\nleft join {{{{ ref('y') }}}} as b\n"
-           "    on a.id = b.id\n    and a.day >= b.valid_from\njoin z on z.id = a.id")
+    sql = (
+        f"select * from {REF} as a\nleft join {{{{ ref('y') }}}} as b\n"
+        "    on a.id = b.id\n    and a.day >= b.valid_from\njoin z on z.id = a.id"
+    )
     join_types = _texts(sql, "join_type")
     assert sql.replace("left join", "inner join") in join_types
     assert sql.replace("join z", "left join z") in join_types
@@ -166,15 +173,16 @@ def test_and_or_and_drop_predicate():
 
 
 def test_coalesce_distinct_and_group_by():
-    assert _texts(f"select coalesce(a, 0) as a from {REF}", "coalesce") == [
-        f"select a as a from {REF}"]
+    assert _texts(f"select coalesce(a, 0) as a from {REF}", "coalesce") == [f"select a as a from {REF}"]
     sql = f"select distinct a, count(distinct b) as n from {REF} group by a"
     distinct = _texts(sql, "distinct")
     assert sql.replace("distinct a", "a") in distinct
     assert sql.replace("count(distinct b)", "count(b)") in distinct
     sql = f"select a, b, sum(c) as c from {REF} group by a, b"
-    assert _texts(sql, "group_by") == [f"select b, sum(c) as c from {REF} group by b",
-                                       f"select a, sum(c) as c from {REF} group by a"]
+    assert _texts(sql, "group_by") == [
+        f"select b, sum(c) as c from {REF} group by b",
+        f"select a, sum(c) as c from {REF} group by a",
+    ]
 
 
 def test_literal():
@@ -195,8 +203,7 @@ def test_aggregate():
     assert sql.replace("count(*)", "count(distinct b)") in texts
     assert sql.replace("sum(b)", "avg(b)") in texts
     assert sql.replace("min(c)", "max(c)") in texts
-    assert _texts(f"select count(a) as n from {REF}", "aggregate") == [
-        f"select count(*) as n from {REF}"]
+    assert _texts(f"select count(a) as n from {REF}", "aggregate") == [f"select count(*) as n from {REF}"]
 
 
 def test_case_fn_and_cast():
@@ -220,8 +227,7 @@ def test_limit_union_and_window():
     assert _texts(sql, "union") == [sql.replace("union", "union all")]
     sql = f"select a from {REF}\nunion\nselect a from y"
     assert _texts(sql, "union") == [sql.replace("union", "union all")]
-    sql = (f"select a from {REF} "
-           "qualify row_number() over (partition by a, b order by c desc) = 1")
+    sql = f"select a from {REF} qualify row_number() over (partition by a, b order by c desc) = 1"
     texts = _texts(sql, "window")
     assert sql.replace("row_number()", "rank()") in texts
     assert sql.replace("partition by a, b", "partition by b") in texts
@@ -275,9 +281,11 @@ def test_a_loop_body_is_mutated_for_every_iteration():
 
 
 def test_a_snapshot_block_is_mutated_inside():
-    snapshot = ("{% snapshot orders_snapshot %}\n{{ config(unique_key='id', strategy='check', "
-                "check_cols='all') }}\nselect * from {{ source('shop', 'orders') }} "
-                "where id > 0\n{% endsnapshot %}\n")
+    snapshot = (
+        "{% snapshot orders_snapshot %}\n{{ config(unique_key='id', strategy='check', "
+        "check_cols='all') }}\nselect * from {{ source('shop', 'orders') }} "
+        "where id > 0\n{% endsnapshot %}\n"
+    )
     texts = [m.text for m in sql_mutants(snapshot, "snapshots/orders_snapshot.sql")]
     assert snapshot.replace("id > 0", "id >= 0") in texts
     assert all(t.endswith("{% endsnapshot %}\n") for t in texts)
@@ -292,20 +300,27 @@ def test_masking_round_trips_and_refuses_lost_or_moved_placeholders():
     assert unmask(swapped.replace("@", "__jinja_3__"), masked.jinja) is None
 
 
-@pytest.mark.parametrize("text", [
-    "select from where",
-    "{% if x %} select a from t",
-    "select 1; select 2",
-    "{% macro m() %}select 1{% endmacro %}",
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "select from where",
+        "{% if x %} select a from t",
+        "select 1; select 2",
+        "{% macro m() %}select 1{% endmacro %}",
+        "",
+    ],
+)
 def test_what_cannot_be_parsed_yields_nothing(text):
     assert sql_mutants(text, "models/bad.sql") == []
 
 
 def test_file_mutants_reads_models_and_snapshots_only():
-    files = {"models/a.sql": f"select a from {REF} where b > 1", "macros/m.sql": "select 1",
-             "models/a.yml": "version: 2", "snapshots/s.sql": f"select a from {REF}"}
+    files = {
+        "models/a.sql": f"select a from {REF} where b > 1",
+        "macros/m.sql": "select 1",
+        "models/a.yml": "version: 2",
+        "snapshots/s.sql": f"select a from {REF}",
+    }
     paths = {m.path for m in file_mutants(files)}
     assert paths == {"models/a.sql", "snapshots/s.sql"}
 
@@ -341,8 +356,14 @@ limit 10
 def test_mutants_change_one_spot_and_keep_every_other_construct():
     mutants = sql_mutants(KITCHEN_SINK, "models/sink.sql")
     assert len(mutants) >= 25
-    untouchable = ["interval '1 day'", "date_trunc('month', o.ordered_at)", "o.first_name || ' '",
-                   "datediff('day'", "is not null", "{{ config(materialized='table') }}"]
+    untouchable = [
+        "interval '1 day'",
+        "date_trunc('month', o.ordered_at)",
+        "o.first_name || ' '",
+        "datediff('day'",
+        "is not null",
+        "{{ config(materialized='table') }}",
+    ]
     for mutant in mutants:
         for construct in untouchable:  # kept, unless it is what the mutant changed
             assert construct in mutant.text or construct in mutant.description, mutant.description

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from reflex.state import State
@@ -26,16 +26,31 @@ from tests.coroutines import run_coroutine
 def test_to_number_accepts_numbers_and_numeric_text_only():
     assert cm.to_number(3) == 3.0 and cm.to_number(2.5) == 2.5 and cm.to_number(" -1.5e3 ") == -1500.0
     assert cm.to_number("12345678901234567890.50") == pytest.approx(1.2345678901234567e19)
-    for not_a_number in (None, True, False, "abc", "2026-01-01", "", "1,000", "nan", "inf", float("nan"),
-                         float("inf"), [1], {"a": 1}):
+    for not_a_number in (
+        None,
+        True,
+        False,
+        "abc",
+        "2026-01-01",
+        "",
+        "1,000",
+        "nan",
+        "inf",
+        float("nan"),
+        float("inf"),
+        [1],
+        {"a": 1},
+    ):
         assert cm.to_number(not_a_number) is None, not_a_number
 
 
 def test_numeric_columns_need_every_value_numeric():
     columns = ["name", "amount", "big", "mixed", "empty", "flag", "ratio"]
-    rows = [["a", 1, "123456789012345678901.5", 1, None, True, 0.5],
-            ["b", None, "2", "x", None, False, "nan"],
-            ["c", 3, "3", 2, None, True, 1.5]]
+    rows = [
+        ["a", 1, "123456789012345678901.5", 1, None, True, 0.5],
+        ["b", None, "2", "x", None, False, "nan"],
+        ["c", 3, "3", 2, None, True, 1.5],
+    ]
     assert cm.numeric_columns(columns, rows) == ["amount", "big", "ratio"]
     assert cm.numeric_columns(["a"], []) == []
 
@@ -44,7 +59,10 @@ def test_chart_points_skip_non_numeric_y_and_are_capped():
     columns = ["day", "orders", "note"]
     rows = [["mon", 3, "x"], ["tue", None, "y"], ["wed", "n/a", "z"], ["thu", 4.5, "w"], [None, 1, "v"]]
     assert cm.chart_data(columns, rows, "day", "orders") == [
-        {"x": "mon", "y": 3.0}, {"x": "thu", "y": 4.5}, {"x": "NULL", "y": 1.0}]
+        {"x": "mon", "y": 3.0},
+        {"x": "thu", "y": 4.5},
+        {"x": "NULL", "y": 1.0},
+    ]
     assert cm.chart_data(columns, rows, "day", "missing") == []
     many = [[i, i * 2] for i in range(2000)]
     points = cm.chart_data(["i", "double"], many, "i", "double", "line")
@@ -71,11 +89,17 @@ def test_default_axes_keep_the_learners_choice_while_it_fits():
 
 
 def test_table_items_and_their_select():
-    tables = [{"schema": "main", "name": "stg_orders", "type": "view",
-               "columns": [{"name": "id", "type": "INTEGER"}, {"name": "amount", "type": "DOUBLE"}]},
-              {"schema": "snapshots", "name": "Orders Snap", "type": "table", "columns": []},
-              {"schema": "main", "name": "customers", "type": "table", "columns": []},
-              {"schema": "main", "name": "", "type": "table", "columns": []}]
+    tables = [
+        {
+            "schema": "main",
+            "name": "stg_orders",
+            "type": "view",
+            "columns": [{"name": "id", "type": "INTEGER"}, {"name": "amount", "type": "DOUBLE"}],
+        },
+        {"schema": "snapshots", "name": "Orders Snap", "type": "table", "columns": []},
+        {"schema": "main", "name": "customers", "type": "table", "columns": []},
+        {"schema": "main", "name": "", "type": "table", "columns": []},
+    ]
     items = cm.table_items(tables)
     assert [i.key for i in items] == ["main.customers", "main.stg_orders", "snapshots.Orders Snap"]
     assert items[1].select_sql == "select * from stg_orders limit 100" and items[1].kind == "view"
@@ -94,16 +118,25 @@ def test_rows_summary():
 
 
 def test_lesson_progress_counts_current_steps_only(lesson):
-    view = ProgressView(user_id=1, username="ada", lesson_id=lesson.id, completed_steps=("staging", "gone"),
-                        attempts={"staging": 2, "mart": 3, "gone": 9}, hints_used={"mart": 2},
-                        solutions_revealed=("mart",), percent=50,
-                        started_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    view = ProgressView(
+        user_id=1,
+        username="ada",
+        lesson_id=lesson.id,
+        completed_steps=("staging", "gone"),
+        attempts={"staging": 2, "mart": 3, "gone": 9},
+        hints_used={"mart": 2},
+        solutions_revealed=("mart",),
+        percent=50,
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
     card = cm.lesson_progress(lesson, view)
     assert (card.id, card.steps_done, card.steps_total, card.percent) == ("demo_lesson", 1, 2, 50)
     assert (card.attempts, card.hints_used, card.solutions_revealed) == (5, 2, 1)
     assert card.has_quiz is False and card.quiz_score == "" and card.started and not card.completed
     assert [(s.number, s.id, s.done, s.attempts, s.hints, s.solution_shown) for s in card.steps] == [
-        (1, "staging", True, 2, 0, False), (2, "mart", False, 3, 2, True)]
+        (1, "staging", True, 2, 0, False),
+        (2, "mart", False, 3, 2, True),
+    ]
 
 
 def test_quiz_score_reads_as_percent(lesson):
@@ -118,11 +151,15 @@ def test_quiz_score_reads_as_percent(lesson):
 
 
 def test_activity_points_and_total():
-    days = [{"day": "2026-11-27", "runs": 1, "queries": 0, "checks": 2, "passed_checks": 1},
-            {"day": "2026-11-28", "runs": 0, "queries": 4, "checks": 0, "passed_checks": 0}]
+    days = [
+        {"day": "2026-11-27", "runs": 1, "queries": 0, "checks": 2, "passed_checks": 1},
+        {"day": "2026-11-28", "runs": 0, "queries": 4, "checks": 0, "passed_checks": 0},
+    ]
     points = cm.activity_points(days)
-    assert points == [{"day": "Nov 27", "date": "2026-11-27", "runs": 1, "queries": 0, "checks": 2},
-                      {"day": "Nov 28", "date": "2026-11-28", "runs": 0, "queries": 4, "checks": 0}]
+    assert points == [
+        {"day": "Nov 27", "date": "2026-11-27", "runs": 1, "queries": 0, "checks": 2},
+        {"day": "Nov 28", "date": "2026-11-28", "runs": 0, "queries": 4, "checks": 0},
+    ]
     assert cm.activity_total(points) == 7
 
 
@@ -131,13 +168,34 @@ def test_when_and_run_rows():
     assert cm.when(moment) == "2026-11-27 23:02 UTC"
     assert cm.when(datetime(2026, 1, 2, 3, 4)) == "2026-01-02 03:04 UTC"
     assert cm.when(None) == "never" and cm.when(None, "") == ""
-    entry = history.RunEntry(id=7, lesson_id="demo_lesson", kind="run", command="build", status="success",
-                             elapsed_s=1.234, created_at=datetime(2026, 11, 28, 0, 10, tzinfo=timezone.utc))
-    other = history.RunEntry(id=8, lesson_id="retired", kind="query", command="query", status="failed",
-                             elapsed_s=0, created_at=datetime(2026, 11, 28, 0, 11, tzinfo=timezone.utc))
+    entry = history.RunEntry(
+        id=7,
+        lesson_id="demo_lesson",
+        kind="run",
+        command="build",
+        status="success",
+        elapsed_s=1.234,
+        created_at=datetime(2026, 11, 28, 0, 10, tzinfo=UTC),
+    )
+    other = history.RunEntry(
+        id=8,
+        lesson_id="retired",
+        kind="query",
+        command="query",
+        status="failed",
+        elapsed_s=0,
+        created_at=datetime(2026, 11, 28, 0, 11, tzinfo=UTC),
+    )
     rows = cm.run_rows([entry, other], {"demo_lesson": "Demo lesson"})
-    assert rows[0] == cm.RunRow(id=7, when="2026-11-28 00:10 UTC", lesson="Demo lesson", kind="run",
-                                command="build", status="success", seconds="1.23")
+    assert rows[0] == cm.RunRow(
+        id=7,
+        when="2026-11-28 00:10 UTC",
+        lesson="Demo lesson",
+        kind="run",
+        command="build",
+        status="success",
+        seconds="1.23",
+    )
     assert rows[1].lesson == "retired" and rows[1].seconds == "0.00"
 
 
@@ -151,9 +209,12 @@ def test_token_rows_never_carry_the_hash(db_session, learner):
     assert [(r.name, r.active, r.last_used) for r in rows] == [("laptop", True, "never"), ("CI", False, "never")]
     assert rows[1].revoked.endswith(" UTC") and rows[0].revoked == "" and rows[1].prefix == row.prefix
     assert raw not in json.dumps([r.__dict__ for r in rows]) and row.token_hash not in json.dumps(
-        [r.__dict__ for r in rows])
-    assert cm.curl_example("https://dd.example/", "dd_x") == \
-        'curl -H "Authorization: Bearer dd_x" https://dd.example/api/v1/lessons'
+        [r.__dict__ for r in rows]
+    )
+    assert (
+        cm.curl_example("https://dd.example/", "dd_x")
+        == 'curl -H "Authorization: Bearer dd_x" https://dd.example/api/v1/lessons'
+    )
 
 
 # ---------------------------------------------------------------- component trees
@@ -172,11 +233,28 @@ def test_pages_build_and_render():
     from decode_data.states.tokens import TokensState
 
     expected_ids = {
-        query_page: ["query-run", "query-results", "chart", "chart-type", "chart-x", "chart-y", "table-browser",
-                     "query-error", "back-to-lesson", "query-summary"],
+        query_page: [
+            "query-run",
+            "query-results",
+            "chart",
+            "chart-type",
+            "chart-x",
+            "chart-y",
+            "table-browser",
+            "query-error",
+            "back-to-lesson",
+            "query-summary",
+        ],
         progress_page: ["activity-chart", "recent-runs", '"progress-"'],
-        settings_page: ["token-name", "token-create", "new-token", "new-token-copy", "token-list",
-                        "revoke-confirm", '"revoke-"'],
+        settings_page: [
+            "token-name",
+            "token-create",
+            "new-token",
+            "new-token-copy",
+            "token-list",
+            "revoke-confirm",
+            '"revoke-"',
+        ],
     }
     for page, ids in expected_ids.items():
         component = page()
@@ -186,9 +264,9 @@ def test_pages_build_and_render():
             assert element_id in code, (page.__name__, element_id)
     assert "RechartsBarChart" in str(query_page()) and "RechartsScatterChart" in str(query_page())
     assert "RechartsLineChart" in str(query_page()) and "RechartsBarChart" in str(progress_page())
-    assert QUERY_ON_LOAD == [AuthState.require_login, QueryState.load]
-    assert PROGRESS_ON_LOAD == [AuthState.require_login, ProgressState.load]
-    assert SETTINGS_ON_LOAD == [AuthState.require_login, TokensState.load]
+    assert [AuthState.require_login, QueryState.load] == QUERY_ON_LOAD
+    assert [AuthState.require_login, ProgressState.load] == PROGRESS_ON_LOAD
+    assert [AuthState.require_login, TokensState.load] == SETTINGS_ON_LOAD
 
 
 # ---------------------------------------------------------------- states
@@ -235,8 +313,9 @@ def test_state_vars_are_plain_and_serializable():
     for cls in (QueryState, ProgressState, TokensState):
         _annotations_are_plain(cls)
     query = _state(QueryState)
-    query.tables = cm.table_items([{"schema": "main", "name": "t", "type": "table",
-                                    "columns": [{"name": "a", "type": "INTEGER"}]}])
+    query.tables = cm.table_items(
+        [{"schema": "main", "name": "t", "type": "table", "columns": [{"name": "a", "type": "INTEGER"}]}]
+    )
     query._take(QueryOutcome(columns=["a", "b"], rows=[[1, "x"], [None, 2.5]], total_rows=2))
     data = _serializes(query)
     state_data = next(v for k, v in data.items() if k.endswith("query_state"))
@@ -249,8 +328,7 @@ def test_query_state_takes_a_result_and_charts_it():
 
     state = _state(QueryState)
     rows = [[f"c{i}", i, None if i % 10 == 0 else i * 1.5] for i in range(60)]
-    state._take(QueryOutcome(columns=["name", "n", "value"], rows=rows, total_rows=900, truncated=True,
-                             elapsed_s=0.25))
+    state._take(QueryOutcome(columns=["name", "n", "value"], rows=rows, total_rows=900, truncated=True, elapsed_s=0.25))
     assert state.has_result and state.error == "" and state.elapsed == "0.25s"
     assert state.rows[0] == ["c0", "0", "NULL"] and len(state.page_rows) == PAGE_SIZE
     assert state.pages == 3 and state.summary.startswith("showing 60 of 900 rows (only")
@@ -286,11 +364,20 @@ def test_query_outcome_uses_the_service_message():
     assert outcome_of(failed).error == "Parser Error: at end"
     assert "too long" in outcome_of(JobResult(status="timeout", command="query")).error
     assert outcome_of(JobResult(status="error", command="query")).error == COULD_NOT_RUN
-    ok = JobResult(status="success", command="query", elapsed_s=0.1,
-                   preview=Preview(columns=["a"], rows=[[1], [2]], total_rows=5, truncated=True))
+    ok = JobResult(
+        status="success",
+        command="query",
+        elapsed_s=0.1,
+        preview=Preview(columns=["a"], rows=[[1], [2]], total_rows=5, truncated=True),
+    )
     outcome = outcome_of(ok)
-    assert (outcome.error, outcome.columns, outcome.rows, outcome.total_rows, outcome.truncated) == \
-        ("", ["a"], [[1], [2]], 5, True)
+    assert (outcome.error, outcome.columns, outcome.rows, outcome.total_rows, outcome.truncated) == (
+        "",
+        ["a"],
+        [[1], [2]],
+        5,
+        True,
+    )
 
 
 def test_query_editor_remounts_with_a_tables_select():
@@ -307,14 +394,16 @@ def test_query_editor_remounts_with_a_tables_select():
 
 
 def test_query_runs_as_the_signed_in_learner(db_session, learner, lesson, monkeypatch):
-    from decode_data.states import access, query as query_state
+    from decode_data.states import access
+    from decode_data.states import query as query_state
 
     seen = {}
 
     def fake_query(session, user, the_lesson, sql):
         seen.update(user=user.username, lesson=the_lesson.id, sql=sql)
-        return JobResult(status="success", command="query",
-                         preview=Preview(columns=["n"], rows=[[1]], total_rows=1, truncated=False))
+        return JobResult(
+            status="success", command="query", preview=Preview(columns=["n"], rows=[[1]], total_rows=1, truncated=False)
+        )
 
     monkeypatch.setattr(query_state, "query", fake_query)
     monkeypatch.setattr(query_state, "get_lesson", lambda lesson_id: lesson)

@@ -127,10 +127,15 @@ def test_quiz_scoring(db_session, learner, quiz_lesson):
     assert stored.quiz_score == 1.0 and stored.quiz_answers == {0: 1, 1: 0}
 
 
-@pytest.mark.parametrize("answers, message", [
-    ({}, "No quiz answers"), ({5: 0}, "no quiz question 5"), ({0: 3}, "no choice 3"),
-    ({0: True}, "no choice True"),
-])
+@pytest.mark.parametrize(
+    "answers, message",
+    [
+        ({}, "No quiz answers"),
+        ({5: 0}, "no quiz question 5"),
+        ({0: 3}, "no choice 3"),
+        ({0: True}, "no choice True"),
+    ],
+)
 def test_bad_quiz_answers_are_refused(db_session, learner, quiz_lesson, answers, message):
     with pytest.raises(ValueError, match=message):
         progress.answer_quiz(db_session, learner, quiz_lesson, answers)
@@ -152,8 +157,7 @@ def test_counters_and_current_step(db_session, learner, lesson):
     assert view.updated_at >= view.started_at
 
 
-def test_learners_are_separate_and_the_class_overview_lists_them(db_session, learner, lesson,
-                                                                 quiz_lesson, tmp_path):
+def test_learners_are_separate_and_the_class_overview_lists_them(db_session, learner, lesson, quiz_lesson, tmp_path):
     grace = get_or_create_learner(db_session, "grace")
     progress.record_attempt(db_session, grace, lesson, "staging", passed=True)
     progress.record_run(db_session, learner, lesson)
@@ -230,7 +234,11 @@ def _full_flow(session: Session, user: User, lesson, quiz_lesson) -> None:
     progress.record_query(session, user, quiz_lesson)
     stored = progress.get_progress(session, user, quiz_lesson)
     assert (stored.hints_used, stored.solutions_revealed, stored.quiz_answers, stored.queries) == (
-        {"three": 1}, ("one",), {0: 1, 1: 1}, 1)
+        {"three": 1},
+        ("one",),
+        {0: 1, 1: 1},
+        1,
+    )
     assert user.username in [v.username for v in progress.class_overview(session, lesson)]
 
 
@@ -247,8 +255,10 @@ def test_full_flow_on_postgresql(settings_env, lesson, quiz_lesson, pg_url):
     upgrade_database(url)
     engine = get_engine(url)
     with engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
-                                SQLModel.metadata) == []
+        assert (
+            compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), SQLModel.metadata)
+            == []
+        )
     with Session(engine) as session:
         user = get_or_create_learner(session, f"pg_{uuid.uuid4().hex[:12]}")  # the database may be reused
         try:
@@ -264,18 +274,24 @@ def test_full_flow_on_postgresql(settings_env, lesson, quiz_lesson, pg_url):
 def test_quiz_is_loaded_from_lesson_yml(quiz_lesson):
     first = quiz_lesson.quiz[0]
     assert (first.choices, first.answer, first.explanation) == (
-        ("Speed", "A DAG edge", "Nothing"), 1, "ref() records a dependency.")
+        ("Speed", "A DAG edge", "Nothing"),
+        1,
+        "ref() records a dependency.",
+    )
     assert quiz_lesson.quiz[1].explanation == ""
 
 
-@pytest.mark.parametrize("quiz, message", [
-    ("quiz: {question: x}", "'quiz' must be a list"),
-    ("quiz: [{question: x, choices: [a, b], answer: 2}]", "quiz question 1: 'answer'"),
-    ("quiz: [{question: x, choices: [a], answer: 0}]", "quiz question 1: 'choices'"),
-    ("quiz: [{question: x, choices: [a, 2], answer: 0}]", "quiz question 1: 'choices'"),
-    ("quiz: [{question: x, choices: [a, b], answer: true}]", "quiz question 1: 'answer'"),
-    ("quiz: [{choices: [a, b], answer: 0}]", "quiz question 1: 'question'"),
-])
+@pytest.mark.parametrize(
+    "quiz, message",
+    [
+        ("quiz: {question: x}", "'quiz' must be a list"),
+        ("quiz: [{question: x, choices: [a, b], answer: 2}]", "quiz question 1: 'answer'"),
+        ("quiz: [{question: x, choices: [a], answer: 0}]", "quiz question 1: 'choices'"),
+        ("quiz: [{question: x, choices: [a, 2], answer: 0}]", "quiz question 1: 'choices'"),
+        ("quiz: [{question: x, choices: [a, b], answer: true}]", "quiz question 1: 'answer'"),
+        ("quiz: [{choices: [a, b], answer: 0}]", "quiz question 1: 'question'"),
+    ],
+)
 def test_a_malformed_quiz_names_the_question(tmp_path, quiz, message):
     text = "id: bad\ntitle: Bad\nsteps: []\n" + quiz + "\n"
     with pytest.raises(LessonFormatError, match=message):
@@ -283,9 +299,9 @@ def test_a_malformed_quiz_names_the_question(tmp_path, quiz, message):
 
 
 def test_the_migration_goes_down_and_up_again(db_session, settings_env):
-    from alembic import command
     from sqlalchemy import inspect
 
+    from alembic import command
     from decode_data.db import alembic_config
 
     command.downgrade(alembic_config(), "0001")

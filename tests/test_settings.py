@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from decode_data.settings import (DEV_SECRET_KEY, REPO_ROOT, SettingsError, get_settings,
-                                  load_settings, reset_settings)
+from decode_data.settings import DEV_SECRET_KEY, REPO_ROOT, SettingsError, get_settings, load_settings, reset_settings
 
 STRONG_KEY = "k3Y-9fQ2_xZ7pLm4RtV8wB1nC6dHs0aJ"
 
@@ -28,8 +27,9 @@ def test_data_dir_and_database_url_come_from_env(tmp_path):
     s = load_settings({"DECODE_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgresql://db/app"})
     assert s.data_dir == tmp_path.resolve()
     assert s.database_url == "postgresql://db/app"
-    assert load_settings({"DECODE_DATA_DIR": str(tmp_path)}).database_url == \
-        f"sqlite:///{tmp_path.resolve() / 'app.db'}"
+    assert (
+        load_settings({"DECODE_DATA_DIR": str(tmp_path)}).database_url == f"sqlite:///{tmp_path.resolve() / 'app.db'}"
+    )
 
 
 def test_motherduck_token_is_not_printed():
@@ -59,14 +59,17 @@ def test_unknown_mode_is_rejected():
         load_settings({"DECODE_DATA_ENV": "staging"})
 
 
-@pytest.mark.parametrize("name,value,message", [
-    ("DECODE_DATA_WORKERS", "two", "DECODE_DATA_WORKERS must be a whole number"),
-    ("DECODE_DATA_WORKERS", "0", "DECODE_DATA_WORKERS must be at least 1"),
-    ("DECODE_DATA_MAX_FILE_BYTES", "1.5", "must be a whole number"),
-    ("DECODE_DATA_JOB_MEMORY_MB", "128", "at least 256"),
-    ("DECODE_DATA_JOB_TIMEOUT", "soon", "DECODE_DATA_JOB_TIMEOUT must be a number"),
-    ("DECODE_DATA_JOB_TIMEOUT", "-1", "must be positive"),
-])
+@pytest.mark.parametrize(
+    "name,value,message",
+    [
+        ("DECODE_DATA_WORKERS", "two", "DECODE_DATA_WORKERS must be a whole number"),
+        ("DECODE_DATA_WORKERS", "0", "DECODE_DATA_WORKERS must be at least 1"),
+        ("DECODE_DATA_MAX_FILE_BYTES", "1.5", "must be a whole number"),
+        ("DECODE_DATA_JOB_MEMORY_MB", "128", "at least 256"),
+        ("DECODE_DATA_JOB_TIMEOUT", "soon", "DECODE_DATA_JOB_TIMEOUT must be a number"),
+        ("DECODE_DATA_JOB_TIMEOUT", "-1", "must be positive"),
+    ],
+)
 def test_bad_numbers_are_rejected_with_the_setting_name(name, value, message):
     with pytest.raises(SettingsError, match=message):
         load_settings({name: value})

@@ -40,9 +40,11 @@ PASSWORD = "correct horse battery"
 
 def _state(cls, path: str = "/", user_agent: str = "", client_ip: str = ""):
     state = State(_reflex_internal_init=True).get_substate(cls.get_full_name().split(".")[1:])
-    state.router = RouterData(url=ReflexURL(f"http://127.0.0.1:3000{path}"),
-                              headers=HeaderData(user_agent=user_agent),
-                              session=SessionData(client_ip=client_ip))
+    state.router = RouterData(
+        url=ReflexURL(f"http://127.0.0.1:3000{path}"),
+        headers=HeaderData(user_agent=user_agent),
+        session=SessionData(client_ip=client_ip),
+    )
     return state
 
 
@@ -57,8 +59,7 @@ async def _drain(generator) -> list:
 def _edits(user_id: int, lesson_id: str) -> dict[str, str]:
     """The saved edits as the database has them now (a fresh session: nothing cached)."""
     with session_scope() as session:
-        rows = session.exec(select(ModelEdit).where(ModelEdit.user_id == user_id,
-                                                    ModelEdit.lesson_id == lesson_id))
+        rows = session.exec(select(ModelEdit).where(ModelEdit.user_id == user_id, ModelEdit.lesson_id == lesson_id))
         return {row.path: row.content for row in rows}
 
 
@@ -79,9 +80,20 @@ def token(db_session, learner) -> str:
 # ---------------------------------------------------------------- access
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "http://evil.example/", "https://evil.example",
-                                    "/\\evil.example", "/lessons\\..\\x", "evil.example/lessons",
-                                    "javascript:alert(1)", "", None])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "http://evil.example/",
+        "https://evil.example",
+        "/\\evil.example",
+        "/lessons\\..\\x",
+        "evil.example/lessons",
+        "javascript:alert(1)",
+        "",
+        None,
+    ],
+)
 def test_safe_next_refuses_other_sites(target):
     assert access.safe_next(target) == access.HOME_ROUTE == "/dashboard"
 
@@ -115,9 +127,8 @@ def test_learner_session_refuses_expired_and_ended_sessions(db_session, learner,
     live = start_session(db_session, learner)
     end_session(db_session, ended)
     for token in (expired, ended):
-        with pytest.raises(access.NotSignedIn):
-            with access.learner_session(token):
-                pass
+        with pytest.raises(access.NotSignedIn), access.learner_session(token):
+            pass
     with access.learner_session(live) as (_, user):
         assert user.username == "ada"
     assert issubclass(access.NotSignedIn, PermissionError)
@@ -126,21 +137,43 @@ def test_learner_session_refuses_expired_and_ended_sessions(db_session, learner,
 # ---------------------------------------------------------------- lesson, runner: plain rules
 
 
-@pytest.mark.parametrize(("path", "lesson_id"), [
-    ("/lessons/hello_dbt", "hello_dbt"), ("/lessons/hello_dbt/", "hello_dbt"),
-    ("/lessons/cafe_chain/query", "cafe_chain"), ("lessons/x", "x"), ("//lessons//x//", "x"),
-    ("/lessons", ""), ("/lessons/", ""), ("/", ""), ("", ""), ("/dashboard/hello_dbt", ""),
-    ("/api/lessons/hello_dbt", "")])
+@pytest.mark.parametrize(
+    ("path", "lesson_id"),
+    [
+        ("/lessons/hello_dbt", "hello_dbt"),
+        ("/lessons/hello_dbt/", "hello_dbt"),
+        ("/lessons/cafe_chain/query", "cafe_chain"),
+        ("lessons/x", "x"),
+        ("//lessons//x//", "x"),
+        ("/lessons", ""),
+        ("/lessons/", ""),
+        ("/", ""),
+        ("", ""),
+        ("/dashboard/hello_dbt", ""),
+        ("/api/lessons/hello_dbt", ""),
+    ],
+)
 def test_lesson_id_from_path(path, lesson_id):
     assert lesson_id_from_path(path) == lesson_id
 
 
-@pytest.mark.parametrize(("path", "node"), [
-    ("models/stg_orders.sql", "stg_orders"), ("models/marts/finance/fct_sales.sql", "fct_sales"),
-    ("snapshots/products_snapshot.sql", "products_snapshot"), ("seeds/raw_orders.sql", "raw_orders"),
-    ("models/schema.yml", ""), ("models/docs.md", ""), ("seeds/raw_orders.csv", ""),
-    ("macros/cents.sql", ""), ("tests/assert_positive.sql", ""), ("analyses/a.sql", ""),
-    ("stg_orders.sql", ""), ("", "")])
+@pytest.mark.parametrize(
+    ("path", "node"),
+    [
+        ("models/stg_orders.sql", "stg_orders"),
+        ("models/marts/finance/fct_sales.sql", "fct_sales"),
+        ("snapshots/products_snapshot.sql", "products_snapshot"),
+        ("seeds/raw_orders.sql", "raw_orders"),
+        ("models/schema.yml", ""),
+        ("models/docs.md", ""),
+        ("seeds/raw_orders.csv", ""),
+        ("macros/cents.sql", ""),
+        ("tests/assert_positive.sql", ""),
+        ("analyses/a.sql", ""),
+        ("stg_orders.sql", ""),
+        ("", ""),
+    ],
+)
 def test_node_name_of(path, node):
     assert runner.node_name_of(path) == node
 
@@ -156,22 +189,38 @@ def test_selector_for_each_scope():
 
 
 def _node(name, status, seconds=0.0, error=None, kind="model"):
-    return NodeResult(unique_id=f"{kind}.demo.{name}", name=name, resource_type=kind, status=status,
-                      execution_time=seconds, error=error)
+    return NodeResult(
+        unique_id=f"{kind}.demo.{name}",
+        name=name,
+        resource_type=kind,
+        status=status,
+        execution_time=seconds,
+        error=error,
+    )
 
 
 def test_summary_of_each_outcome():
-    ok = JobResult(status="success", command="run", elapsed_s=1.234,
-                   nodes=[_node("b", "success"), _node("a", "success"), _node("t", "pass", kind="test")])
+    ok = JobResult(
+        status="success",
+        command="run",
+        elapsed_s=1.234,
+        nodes=[_node("b", "success"), _node("a", "success"), _node("t", "pass", kind="test")],
+    )
     assert runner._summary(ok) == "dbt run finished in 1.2s: 1 pass, 2 success"
     assert runner._summary(JobResult(status="success", command="seed")) == "dbt seed finished: nothing to do"
 
-    failed = JobResult(status="failed", command="build", elapsed_s=0.5,
-                       nodes=[_node("a", "success"), _node("b", "error"), _node("c", "skipped")])
+    failed = JobResult(
+        status="failed",
+        command="build",
+        elapsed_s=0.5,
+        nodes=[_node("a", "success"), _node("b", "error"), _node("c", "skipped")],
+    )
     assert runner._summary(failed) == "dbt build failed in 0.5s: 1 error, 1 skipped, 1 success"
 
-    assert runner._summary(JobResult(status="timeout", command="run", elapsed_s=30.04)) == \
-        "dbt run took too long and was stopped in 30.0s."
+    assert (
+        runner._summary(JobResult(status="timeout", command="run", elapsed_s=30.04))
+        == "dbt run took too long and was stopped in 30.0s."
+    )
     assert runner._summary(JobResult(status="timeout", command="test")) == "dbt test took too long and was stopped."
 
     rejected = JobResult(status="rejected", command="run", errors=[LearnerError(message="Another job is running.")])
@@ -237,23 +286,30 @@ def test_save_if_unchanged_still_enforces_the_save_policy(db_session, learner, l
 
 
 def _files(*paths_and_editable) -> list[FileItem]:
-    return [FileItem(path=p, name=p.rsplit("/", 1)[-1], folder=p.rpartition("/")[0], editable=e)
-            for p, e in paths_and_editable]
+    return [
+        FileItem(path=p, name=p.rsplit("/", 1)[-1], folder=p.rpartition("/")[0], editable=e)
+        for p, e in paths_and_editable
+    ]
 
 
 def test_default_path_follows_the_step(monkeypatch, lesson):
     from decode_data.states import lesson as lesson_state
     from decode_data.states.editor import EditorState
 
-    named = dataclasses.replace(lesson.steps[0], checks=({"kind": "exists", "model": "raw_orders"},
-                                                         {"kind": "relation", "model": "stg_orders"}))
+    named = dataclasses.replace(
+        lesson.steps[0], checks=({"kind": "exists", "model": "raw_orders"}, {"kind": "relation", "model": "stg_orders"})
+    )
     shown = dataclasses.replace(lesson, steps=(named, lesson.steps[1]))
     monkeypatch.setattr(lesson_state, "get_lesson", lambda lesson_id: shown)
     state = _state(EditorState)
     state.lesson_id = "demo_lesson"
-    state.files = _files(("macros/cents.sql", False), ("models/marts/orders_by_customer.sql", True),
-                         ("models/schema.yml", True), ("models/staging/stg_orders.sql", True),
-                         ("seeds/raw_orders.csv", False))
+    state.files = _files(
+        ("macros/cents.sql", False),
+        ("models/marts/orders_by_customer.sql", True),
+        ("models/schema.yml", True),
+        ("models/staging/stg_orders.sql", True),
+        ("seeds/raw_orders.csv", False),
+    )
 
     state.step_id = "staging"  # its checks name raw_orders (a seed: no editable file) then stg_orders
     assert state._default_path() == "models/staging/stg_orders.sql"
@@ -272,12 +328,29 @@ def test_default_path_on_the_real_first_lesson(hello_lesson):
 
     state = _state(EditorState)
     state.lesson_id = "hello_dbt"
-    state.files = _files(*[(f"models/{name}", True) for name in (
-        "customer_orders.sql", "customers.sql", "revenue_by_country.sql", "schema.yml", "stg_customers.sql",
-        "stg_orders.sql")], ("seeds/raw_customers.csv", False), ("seeds/raw_orders.csv", False))
-    expected = {"first_model": "models/stg_customers.sql", "staging": "models/stg_orders.sql",
-                "model_on_model": "models/customer_orders.sql", "table_vs_view": "models/customers.sql",
-                "lineage": "models/revenue_by_country.sql", "tests": "models/schema.yml"}
+    state.files = _files(
+        *[
+            (f"models/{name}", True)
+            for name in (
+                "customer_orders.sql",
+                "customers.sql",
+                "revenue_by_country.sql",
+                "schema.yml",
+                "stg_customers.sql",
+                "stg_orders.sql",
+            )
+        ],
+        ("seeds/raw_customers.csv", False),
+        ("seeds/raw_orders.csv", False),
+    )
+    expected = {
+        "first_model": "models/stg_customers.sql",
+        "staging": "models/stg_orders.sql",
+        "model_on_model": "models/customer_orders.sql",
+        "table_vs_view": "models/customers.sql",
+        "lineage": "models/revenue_by_country.sql",
+        "tests": "models/schema.yml",
+    }
     assert [s.id for s in hello_lesson.steps] == list(expected)
     for step_id, path in expected.items():
         state.step_id = step_id
@@ -290,8 +363,12 @@ def test_default_path_opens_the_snapshot_a_step_is_about(settings_env):
     state = _state(EditorState)
     state.lesson_id = "history_with_snapshots"
     state.step_id = "first_snapshot"  # its checks name products_snapshot, declared in a .yml file
-    state.files = _files(("models/category_revenue.sql", True), ("models/dim_products.sql", True),
-                         ("snapshots/customers_snapshot.yml", True), ("snapshots/products_snapshot.yml", True))
+    state.files = _files(
+        ("models/category_revenue.sql", True),
+        ("models/dim_products.sql", True),
+        ("snapshots/customers_snapshot.yml", True),
+        ("snapshots/products_snapshot.yml", True),
+    )
     assert state._default_path() == "snapshots/products_snapshot.yml"
 
 
@@ -304,8 +381,14 @@ def test_step_solution_on_the_real_first_lesson(hello_lesson):
     step = hello_lesson.steps[0]
     assert step.editable == () and hello_lesson.editable == ("models/*.sql", "models/*.yml")
     shown = step_solution(hello_lesson, step)
-    expected = ["models/customer_orders.sql", "models/customers.sql", "models/revenue_by_country.sql",
-                "models/schema.yml", "models/stg_customers.sql", "models/stg_orders.sql"]
+    expected = [
+        "models/customer_orders.sql",
+        "models/customers.sql",
+        "models/revenue_by_country.sql",
+        "models/schema.yml",
+        "models/stg_customers.sql",
+        "models/stg_orders.sql",
+    ]
     assert [f["path"] for f in shown] == expected
     for f in shown:
         solution = (hello_lesson.solution_dir / f["path"]).read_text(encoding="utf-8")
@@ -316,7 +399,9 @@ def test_step_solution_on_the_real_first_lesson(hello_lesson):
 
     narrowed = dataclasses.replace(step, editable=("models/stg_*.sql",))
     assert [f["path"] for f in step_solution(hello_lesson, narrowed)] == [
-        "models/stg_customers.sql", "models/stg_orders.sql"]
+        "models/stg_customers.sql",
+        "models/stg_orders.sql",
+    ]
 
 
 def test_step_solution_leaves_out_unchanged_and_out_of_step_files(lesson):
@@ -331,12 +416,15 @@ def test_step_solution_leaves_out_unchanged_and_out_of_step_files(lesson):
     (lesson.solution_dir / "tests/assert_positive.sql").write_text("select 1 where false\n")
     staging, mart = lesson.steps
     assert step_solution(lesson, staging) == [
-        {"path": "models/staging/stg_orders.sql", "content": "select * from {{ ref('raw_orders') }}\n"}]
+        {"path": "models/staging/stg_orders.sql", "content": "select * from {{ ref('raw_orders') }}\n"}
+    ]
     assert [f["path"] for f in step_solution(lesson, mart)] == ["models/marts/orders_by_customer.sql"]
     # A new file (not in starter/) is shown too.
     (lesson.solution_dir / "models/staging/stg_customers.sql").write_text("select 2\n")
     assert [f["path"] for f in step_solution(lesson, staging)] == [
-        "models/staging/stg_customers.sql", "models/staging/stg_orders.sql"]
+        "models/staging/stg_customers.sql",
+        "models/staging/stg_orders.sql",
+    ]
 
 
 # ---------------------------------------------------------------- dashboard
@@ -476,8 +564,15 @@ def test_register_state_checks_the_confirmation_first(db_session):
 
 
 def test_provider_buttons(settings_env, monkeypatch):
-    names = ("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET",
-             "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
+    names = (
+        "GITHUB_CLIENT_ID",
+        "GITHUB_CLIENT_SECRET",
+        "GOOGLE_CLIENT_ID",
+        "GOOGLE_CLIENT_SECRET",
+        "OIDC_ISSUER",
+        "OIDC_CLIENT_ID",
+        "OIDC_CLIENT_SECRET",
+    )
     for name in names:
         monkeypatch.delenv(name, raising=False)
     settings_module.reset_settings()
@@ -503,8 +598,10 @@ def test_load_lesson_shows_the_learners_place(db_session, learner, token, hello_
     assert (state.step_id, state.step_title, state.percent) == ("first_model", "Seeds and your first model", 0)
     assert state.instructions.startswith("# Seeds and your first model") and state.instructions_titled
     assert state.has_hints and state.next_step_id == "staging"
-    assert [(s.id, s.done, s.current) for s in state.steps][:2] == [("first_model", False, True),
-                                                                   ("staging", False, False)]
+    assert [(s.id, s.done, s.current) for s in state.steps][:2] == [
+        ("first_model", False, True),
+        ("staging", False, False),
+    ]
     assert workspace.read_file(learner, hello_lesson, "models/stg_customers.sql").startswith("-- STEP 1")
 
     progress.record_attempt(db_session, learner, hello_lesson, "first_model", passed=True)
@@ -591,32 +688,71 @@ def test_apply_turns_streamed_events_into_rows_logs_and_a_count():
 
     state = _state(RunnerState)
     state._start("run")
-    events = collections.deque([
-        {"type": "log", "line": "Running with dbt=1.x"},
-        {"type": "node", "unique_id": "operation.demo.on-run-start", "resource_type": "operation",
-         "name": "hook", "status": "success"},
-        {"type": "node", "unique_id": "model.demo.stg", "resource_type": "model", "name": "stg", "status": "running"},
-        {"type": "node", "unique_id": "model.demo.mart", "resource_type": "model", "name": "mart",
-         "status": "running"},
-    ])
+    events = collections.deque(
+        [
+            {"type": "log", "line": "Running with dbt=1.x"},
+            {
+                "type": "node",
+                "unique_id": "operation.demo.on-run-start",
+                "resource_type": "operation",
+                "name": "hook",
+                "status": "success",
+            },
+            {
+                "type": "node",
+                "unique_id": "model.demo.stg",
+                "resource_type": "model",
+                "name": "stg",
+                "status": "running",
+            },
+            {
+                "type": "node",
+                "unique_id": "model.demo.mart",
+                "resource_type": "model",
+                "name": "mart",
+                "status": "running",
+            },
+        ]
+    )
     state._apply(events)
     assert not events  # drained
     assert [(n.name, n.status) for n in state.nodes] == [("stg", "running"), ("mart", "running")]
     assert state.done_count == 0 and state.logs == ["Running with dbt=1.x"] and state.progress_value == 0
 
-    events.extend([{"type": "node", "unique_id": "model.demo.stg", "resource_type": "model", "name": "stg",
-                    "status": "success"},
-                   {"type": "node", "unique_id": "model.demo.stg", "resource_type": "model", "name": "stg",
-                    "status": "success"},  # repeated: counted once
-                   {"type": "node", "unique_id": "seed.demo.raw", "resource_type": "seed", "name": "raw",
-                    "status": "success"},  # finished without a running event first
-                   {"type": "log", "line": "done"}])
+    events.extend(
+        [
+            {
+                "type": "node",
+                "unique_id": "model.demo.stg",
+                "resource_type": "model",
+                "name": "stg",
+                "status": "success",
+            },
+            {
+                "type": "node",
+                "unique_id": "model.demo.stg",
+                "resource_type": "model",
+                "name": "stg",
+                "status": "success",
+            },  # repeated: counted once
+            {
+                "type": "node",
+                "unique_id": "seed.demo.raw",
+                "resource_type": "seed",
+                "name": "raw",
+                "status": "success",
+            },  # finished without a running event first
+            {"type": "log", "line": "done"},
+        ]
+    )
     state._apply(events)
     assert [(n.kind, n.name, n.status) for n in state.nodes] == [
-        ("model", "stg", "success"), ("model", "mart", "running"), ("seed", "raw", "success")]
+        ("model", "stg", "success"),
+        ("model", "mart", "running"),
+        ("seed", "raw", "success"),
+    ]
     assert state.done_count == 2 and state.progress_value == 66
-    assert state._statuses == {"model.demo.stg": "success", "model.demo.mart": "running",
-                               "seed.demo.raw": "success"}
+    assert state._statuses == {"model.demo.stg": "success", "model.demo.mart": "running", "seed.demo.raw": "success"}
 
     events.extend({"type": "log", "line": f"line {i}"} for i in range(runner.MAX_LOG_LINES + 50))
     state._apply(events)
@@ -630,17 +766,26 @@ def test_finish_takes_the_final_nodes_errors_and_the_line_to_mark():
     state.path = "models/marts/orders_by_customer.sql"
     state._start("build")
     err = LearnerError(message="Binder Error: column amout not found", path=state.path, line=2)
-    result = JobResult(status="failed", command="build", elapsed_s=3.21, logs=["a", "b"],
-                       nodes=[_node("stg_orders", "success", 0.123),
-                              _node("orders_by_customer", "error", 0.5, error=err),
-                              _node("tests_pass", "skipped", kind="test")],
-                       errors=[])
+    result = JobResult(
+        status="failed",
+        command="build",
+        elapsed_s=3.21,
+        logs=["a", "b"],
+        nodes=[
+            _node("stg_orders", "success", 0.123),
+            _node("orders_by_customer", "error", 0.5, error=err),
+            _node("tests_pass", "skipped", kind="test"),
+        ],
+        errors=[],
+    )
     state._finish(result)
     assert (state.running, state.outcome) == (False, "failed")
     assert state.outcome_message == "dbt build failed in 3.2s: 1 error, 1 skipped, 1 success"
     assert [(n.name, n.status, n.seconds) for n in state.nodes] == [
-        ("stg_orders", "success", "0.12s"), ("orders_by_customer", "error", "0.50s"),
-        ("tests_pass", "skipped", "0.00s")]
+        ("stg_orders", "success", "0.12s"),
+        ("orders_by_customer", "error", "0.50s"),
+        ("tests_pass", "skipped", "0.00s"),
+    ]
     assert state.done_count == 3 and state.progress_value == 100 and state.logs == ["a", "b"]
     assert [(e.message, e.path, e.line) for e in state.errors] == [(err.message, state.path, 2)]
     assert state.error_line == 2  # the error is in the open file

@@ -19,7 +19,8 @@ def test_step_items_number_the_steps_and_mark_done_and_current(lesson):
     items = vm.step_items(lesson, _view(lesson, completed=["staging"]), current="mart")
     assert [(i.id, i.number, i.title, i.done, i.current) for i in items] == [
         ("staging", 1, "Stage the orders", True, False),
-        ("mart", 2, "Build a mart", False, True)]
+        ("mart", 2, "Build a mart", False, True),
+    ]
 
 
 def test_step_items_ignore_completed_steps_the_lesson_no_longer_has(lesson):
@@ -30,21 +31,27 @@ def test_step_items_ignore_completed_steps_the_lesson_no_longer_has(lesson):
 
 
 def test_step_items_on_the_real_first_lesson(hello_lesson):
-    items = vm.step_items(hello_lesson, _view(hello_lesson, completed=["first_model", "staging"]),
-                          current="model_on_model")
+    items = vm.step_items(
+        hello_lesson, _view(hello_lesson, completed=["first_model", "staging"]), current="model_on_model"
+    )
     assert [i.number for i in items] == [1, 2, 3, 4, 5, 6]
     assert [i.id for i in items if i.done] == ["first_model", "staging"]
     assert [i.id for i in items if i.current] == ["model_on_model"]
 
 
 def test_file_items_split_folder_and_name():
-    items = vm.file_items([{"path": "models/staging/stg_orders.sql", "editable": True},
-                           {"path": "dbt_project.yml", "editable": False},
-                           {"path": "macros/cents.sql", "editable": 0}])
+    items = vm.file_items(
+        [
+            {"path": "models/staging/stg_orders.sql", "editable": True},
+            {"path": "dbt_project.yml", "editable": False},
+            {"path": "macros/cents.sql", "editable": 0},
+        ]
+    )
     assert [(i.path, i.folder, i.name, i.editable) for i in items] == [
         ("models/staging/stg_orders.sql", "models/staging", "stg_orders.sql", True),
         ("dbt_project.yml", "", "dbt_project.yml", False),
-        ("macros/cents.sql", "macros", "cents.sql", False)]
+        ("macros/cents.sql", "macros", "cents.sql", False),
+    ]
     assert all(type(i.editable) is bool for i in items)
     assert vm.file_items([]) == []
 
@@ -67,7 +74,9 @@ def test_cell_keeps_null_visible_and_floats_short():
 
 def test_grid_rows_turn_every_value_into_text():
     assert vm.grid_rows([[1, None, 2.5, "x"], [Decimal("3.10"), 0.25, None, ""]]) == [
-        ["1", "NULL", "2.5", "x"], ["3.10", "0.25", "NULL", ""]]
+        ["1", "NULL", "2.5", "x"],
+        ["3.10", "0.25", "NULL", ""],
+    ]
     assert vm.grid_rows([]) == []
 
 
@@ -88,13 +97,28 @@ FEEDBACK = {
     "passed": False,
     "summary": "2 of 5 checks passed",
     "checks": [
-        {"passed": True, "message": "raw_orders exists", "stage": "structure",
-         "diff": {"columns": ["id"], "missing": [[1]], "extra": []}},  # passed: its diff is ignored
+        {
+            "passed": True,
+            "message": "raw_orders exists",
+            "stage": "structure",
+            "diff": {"columns": ["id"], "missing": [[1]], "extra": []},
+        },  # passed: its diff is ignored
         {"passed": False, "message": "", "stage": "compile", "path": "models/staging/stg_orders.sql"},
-        {"passed": False, "message": "Wrong totals", "stage": "data", "hint": "Group by customer.",
-         "path": "models/marts/orders_by_customer.sql", "line": 3,
-         "diff": {"columns": ["customer_id", "total"], "missing": [[1, 15.0], [None, 0.5]],
-                  "extra": [[1, 10]], "missing_total": 7, "extra_total": 1}},
+        {
+            "passed": False,
+            "message": "Wrong totals",
+            "stage": "data",
+            "hint": "Group by customer.",
+            "path": "models/marts/orders_by_customer.sql",
+            "line": 3,
+            "diff": {
+                "columns": ["customer_id", "total"],
+                "missing": [[1, 15.0], [None, 0.5]],
+                "extra": [[1, 10]],
+                "missing_total": 7,
+                "extra_total": 1,
+            },
+        },
         {"passed": False, "message": "Later diff", "diff": {"columns": ["x"], "missing": [[9]]}},
         {"passed": True, "message": None, "stage": None, "hint": None, "line": 4},
     ],
@@ -122,20 +146,27 @@ def test_first_diff_is_the_first_failing_check_with_rows():
 
 
 def test_first_diff_defaults_and_empty_feedback():
-    only_later = {"checks": [{"passed": False, "diff": {}},  # an empty diff is no diff
-                             {"passed": False, "diff": {"columns": [1, "b"], "extra": [[None, 2]]}}]}
+    only_later = {
+        "checks": [
+            {"passed": False, "diff": {}},  # an empty diff is no diff
+            {"passed": False, "diff": {"columns": [1, "b"], "extra": [[None, 2]]}},
+        ]
+    }
     diff = vm.first_diff(only_later)
-    assert diff == vm.RowDiff(columns=["1", "b"], missing=[], extra=[["NULL", "2"]], missing_total=0,
-                              extra_total=0)
+    assert diff == vm.RowDiff(columns=["1", "b"], missing=[], extra=[["NULL", "2"]], missing_total=0, extra_total=0)
     assert vm.first_diff({"checks": [FEEDBACK["checks"][0]]}) == vm.RowDiff()
     assert vm.first_diff({}) == vm.RowDiff()
 
 
 def test_error_location_points_at_the_first_failing_check_with_a_path():
     assert vm.error_location(FEEDBACK) == ("models/staging/stg_orders.sql", 0)  # no line: 0
-    later = {"checks": [{"passed": True, "path": "models/a.sql", "line": 1},
-                        {"passed": False},
-                        {"passed": False, "path": "models/b.sql", "line": "7"}]}
+    later = {
+        "checks": [
+            {"passed": True, "path": "models/a.sql", "line": 1},
+            {"passed": False},
+            {"passed": False, "path": "models/b.sql", "line": "7"},
+        ]
+    }
     assert vm.error_location(later) == ("models/b.sql", 7)
     assert vm.error_location({"checks": [{"passed": True, "path": "models/a.sql", "line": 2}]}) == ("", 0)
     assert vm.error_location({}) == ("", 0)

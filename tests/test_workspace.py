@@ -11,12 +11,19 @@ import pytest
 from sqlmodel import select
 
 from decode_data.models import ModelEdit
-from decode_data.services.save_policy import (PathRejected, SaveRejected, check_save,
-                                              read_nofollow, write_nofollow)
-from decode_data.services.workspace import (MARKER, WorkspaceMissing, ensure_workspace,
-                                            list_files, prune_workspaces, read_file,
-                                            rebuild_workspace, reset_workspace, save_file,
-                                            workspace_paths)
+from decode_data.services.save_policy import PathRejected, SaveRejected, check_save, read_nofollow, write_nofollow
+from decode_data.services.workspace import (
+    MARKER,
+    WorkspaceMissing,
+    ensure_workspace,
+    list_files,
+    prune_workspaces,
+    read_file,
+    rebuild_workspace,
+    reset_workspace,
+    save_file,
+    workspace_paths,
+)
 
 STG = "models/staging/stg_orders.sql"
 NEW_SQL = "select * from {{ ref('raw_orders') }}\n"
@@ -24,68 +31,79 @@ NEW_SQL = "select * from {{ ref('raw_orders') }}\n"
 
 # --- save policy: each rejection, with the words the learner sees ----------------------------
 
-@pytest.mark.parametrize("path,message", [
-    ("", "Choose a file name"),
-    ("   ", "Choose a file name"),
-    ("models/staging/", "Choose a file name"),
-    ("/etc/passwd", "not one starting with '/'"),
-    ("/models/staging/x.sql", "not one starting with '/'"),
-    ("models\\staging\\x.sql", "forward slashes"),
-    ("C:/models/x.sql", "drive letter"),
-    ("c:models/x.sql", "drive letter"),
-    ("models/staging/../../../etc/x.sql", "cannot go up a folder"),
-    ("..", "cannot go up a folder"),
-    ("models/staging/x\x00.sql", "control character"),
-    ("models/staging/x\n.sql", "control character"),
-    ("models/.hidden/x.sql", "Hidden files"),
-    ("models/staging/.x.sql", "Hidden files"),
-    (".git/config", "Hidden files"),
-    ("dbt_project.yml", "dbt_project.yml is managed by Decode Data"),
-    ("profiles.yml", "profiles.yml is managed"),
-    ("models/packages.yml", "packages.yml is managed"),
-    ("models/staging/dependencies.yml", "dependencies.yml is managed"),
-    ("models/DBT_PROJECT.YML", "is managed by Decode Data"),
-    ("models/staging/evil.py", "Python files cannot be saved"),
-    ("models/staging/evil.PY", "Python files cannot be saved"),
-    ("models/staging/x.sh", "Only .sql, .yml, .yaml and .md"),
-    ("seeds/raw_orders.csv", "Only .sql, .yml, .yaml and .md"),
-    ("models/staging/x", "Only .sql, .yml, .yaml and .md"),
-    ("models/marts/orders.SQL", "Only .sql, .yml, .yaml and .md"),
-    ("macros/cents.sql", "does not let you change macros/cents.sql"),
-    ("analyses/a.sql", "Files you can edit: models/staging/*.sql"),
-    ("models/staging/" + "x" * 260 + ".sql", "too long"),
-])
+
+@pytest.mark.parametrize(
+    "path,message",
+    [
+        ("", "Choose a file name"),
+        ("   ", "Choose a file name"),
+        ("models/staging/", "Choose a file name"),
+        ("/etc/passwd", "not one starting with '/'"),
+        ("/models/staging/x.sql", "not one starting with '/'"),
+        ("models\\staging\\x.sql", "forward slashes"),
+        ("C:/models/x.sql", "drive letter"),
+        ("c:models/x.sql", "drive letter"),
+        ("models/staging/../../../etc/x.sql", "cannot go up a folder"),
+        ("..", "cannot go up a folder"),
+        ("models/staging/x\x00.sql", "control character"),
+        ("models/staging/x\n.sql", "control character"),
+        ("models/.hidden/x.sql", "Hidden files"),
+        ("models/staging/.x.sql", "Hidden files"),
+        (".git/config", "Hidden files"),
+        ("dbt_project.yml", "dbt_project.yml is managed by Decode Data"),
+        ("profiles.yml", "profiles.yml is managed"),
+        ("models/packages.yml", "packages.yml is managed"),
+        ("models/staging/dependencies.yml", "dependencies.yml is managed"),
+        ("models/DBT_PROJECT.YML", "is managed by Decode Data"),
+        ("models/staging/evil.py", "Python files cannot be saved"),
+        ("models/staging/evil.PY", "Python files cannot be saved"),
+        ("models/staging/x.sh", "Only .sql, .yml, .yaml and .md"),
+        ("seeds/raw_orders.csv", "Only .sql, .yml, .yaml and .md"),
+        ("models/staging/x", "Only .sql, .yml, .yaml and .md"),
+        ("models/marts/orders.SQL", "Only .sql, .yml, .yaml and .md"),
+        ("macros/cents.sql", "does not let you change macros/cents.sql"),
+        ("analyses/a.sql", "Files you can edit: models/staging/*.sql"),
+        ("models/staging/" + "x" * 260 + ".sql", "too long"),
+    ],
+)
 def test_save_policy_rejects_paths(lesson, path, message):
     with pytest.raises(SaveRejected, match=re.escape(message)) as info:
         check_save(lesson, path, "select 1", 1000)
     assert message in info.value.reason
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"select 1\x00", "plain text"),
-    ("select '\x00'", "plain text"),
-    (b"\xff\xfe\x00s\x00", "plain text"),
-    (b"select '\xe9'", "plain text"),  # latin-1, not UTF-8
-    ("x" * 1001, "too large (1,001 bytes); the limit is 1,000 bytes"),
-    ("é" * 501, "too large (1,002 bytes)"),  # the limit counts bytes, not characters
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"select 1\x00", "plain text"),
+        ("select '\x00'", "plain text"),
+        (b"\xff\xfe\x00s\x00", "plain text"),
+        (b"select '\xe9'", "plain text"),  # latin-1, not UTF-8
+        ("x" * 1001, "too large (1,001 bytes); the limit is 1,000 bytes"),
+        ("é" * 501, "too large (1,002 bytes)"),  # the limit counts bytes, not characters
+    ],
+)
 def test_save_policy_rejects_content(lesson, content, message):
     with pytest.raises(SaveRejected, match=re.escape(message)):
         check_save(lesson, STG, content, 1000)
 
 
-@pytest.mark.parametrize("path,expected", [
-    (STG, STG),
-    ("./models/staging//stg_orders.sql", STG),
-    ("models/schema.yml", "models/schema.yml"),
-    ("models/marts/orders_by_customer.sql", "models/marts/orders_by_customer.sql"),  # a step's glob
-])
+@pytest.mark.parametrize(
+    "path,expected",
+    [
+        (STG, STG),
+        ("./models/staging//stg_orders.sql", STG),
+        ("models/schema.yml", "models/schema.yml"),
+        ("models/marts/orders_by_customer.sql", "models/marts/orders_by_customer.sql"),  # a step's glob
+    ],
+)
 def test_save_policy_accepts_and_normalizes(lesson, path, expected):
     assert check_save(lesson, path, "select 'café'\n".encode(), 1000) == expected
     assert check_save(lesson, path, "x" * 1000, 1000) == expected
 
 
 # --- layout ---------------------------------------------------------------------------------
+
 
 def test_workspace_paths_layout(settings_env):
     paths = workspace_paths("u_0123456789abcdef", "demo_lesson")
@@ -94,16 +112,28 @@ def test_workspace_paths_layout(settings_env):
     assert paths.warehouse == paths.root / "warehouse.duckdb"
 
 
-@pytest.mark.parametrize("key,lesson_id", [
-    ("../u_1", "demo"), ("U_ABC", "demo"), ("u_1/x", "demo"), ("", "demo"), ("u_1;drop", "demo"),
-    ("u_0123", ".."), ("u_0123", "a/b"), ("u_0123", ""), ("u_0123", ".hidden"), ("u_0123", "x" * 65),
-])
+@pytest.mark.parametrize(
+    "key,lesson_id",
+    [
+        ("../u_1", "demo"),
+        ("U_ABC", "demo"),
+        ("u_1/x", "demo"),
+        ("", "demo"),
+        ("u_1;drop", "demo"),
+        ("u_0123", ".."),
+        ("u_0123", "a/b"),
+        ("u_0123", ""),
+        ("u_0123", ".hidden"),
+        ("u_0123", "x" * 65),
+    ],
+)
 def test_workspace_paths_refuse_unsafe_ids(settings_env, key, lesson_id):
     with pytest.raises(ValueError):
         workspace_paths(key, lesson_id)
 
 
 # --- creating, saving, reading --------------------------------------------------------------
+
 
 def test_ensure_copies_starter_and_seeds_and_is_idempotent(db_session, learner, lesson):
     paths = ensure_workspace(db_session, learner, lesson)
@@ -192,8 +222,14 @@ def test_reset_restores_starter_and_removes_edits(db_session, learner, lesson):
 
 
 def test_edits_the_lesson_no_longer_allows_are_kept_but_not_replayed(db_session, learner, lesson):
-    db_session.add(ModelEdit(user_id=learner.id, lesson_id=lesson.id, path="macros/cents.sql",
-                             content="{% macro cents(x) %}evil{% endmacro %}"))
+    db_session.add(
+        ModelEdit(
+            user_id=learner.id,
+            lesson_id=lesson.id,
+            path="macros/cents.sql",
+            content="{% macro cents(x) %}evil{% endmacro %}",
+        )
+    )
     db_session.commit()
     paths = ensure_workspace(db_session, learner, lesson)
     assert "evil" not in (paths.project / "macros/cents.sql").read_text()
@@ -202,8 +238,15 @@ def test_edits_the_lesson_no_longer_allows_are_kept_but_not_replayed(db_session,
 
 def test_list_files_shows_what_a_learner_may_see(db_session, learner, lesson):
     paths = ensure_workspace(db_session, learner, lesson)
-    for name in ("dbt_project.yml", "profiles.yml", ".user.yml", "target/run.sql", "logs/dbt.log",
-                 "dbt_packages/p/x.sql", "models/.secret.sql"):
+    for name in (
+        "dbt_project.yml",
+        "profiles.yml",
+        ".user.yml",
+        "target/run.sql",
+        "logs/dbt.log",
+        "dbt_packages/p/x.sql",
+        "models/.secret.sql",
+    ):
         (paths.project / name).parent.mkdir(parents=True, exist_ok=True)
         (paths.project / name).write_text("x")
     (paths.project / "models/staging/link.sql").symlink_to(paths.project / STG)
@@ -255,6 +298,7 @@ def test_losing_a_creation_race_keeps_the_winner(db_session, learner, lesson, mo
 
 
 # --- symlinks planted inside a workspace are never followed ---------------------------------
+
 
 def test_symlinked_file_is_not_written_through(db_session, learner, lesson, tmp_path):
     paths = ensure_workspace(db_session, learner, lesson)
@@ -325,6 +369,7 @@ def test_symlinked_marker_is_replaced_not_followed(db_session, learner, lesson, 
 
 
 # --- pruning --------------------------------------------------------------------------------
+
 
 def _age(paths, days: float) -> None:
     old = time.time() - days * 86400

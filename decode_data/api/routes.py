@@ -24,12 +24,20 @@ from decode_data.services.save_policy import PathRejected
 def _lesson_summary(session: Session, user: User, lesson: Lesson) -> dict:
     view = progress.get_progress(session, user, lesson)
     return {
-        "id": lesson.id, "title": lesson.title, "summary": lesson.summary, "level": lesson.level,
+        "id": lesson.id,
+        "title": lesson.title,
+        "summary": lesson.summary,
+        "level": lesson.level,
         "minutes": lesson.minutes,
         "steps": [{"id": step.id, "title": step.title} for step in lesson.steps],
-        "progress": {"percent": view.percent, "completed": view.completed,
-                     "completed_steps": view.completed_steps, "next_step": view.next_step,
-                     "current_step": view.current_step, "started_at": view.started_at},
+        "progress": {
+            "percent": view.percent,
+            "completed": view.completed,
+            "completed_steps": view.completed_steps,
+            "next_step": view.next_step,
+            "current_step": view.current_step,
+            "started_at": view.started_at,
+        },
     }
 
 
@@ -68,14 +76,15 @@ def _files(session: Session, user: User, lesson: Lesson) -> dict:
 
 
 async def lessons(request: Request):
-    return await call(request, lambda session, user: {
-        "lessons": [_lesson_summary(session, user, lesson) for lesson in list_lessons()]})
+    return await call(
+        request,
+        lambda session, user: {"lessons": [_lesson_summary(session, user, lesson) for lesson in list_lessons()]},
+    )
 
 
 async def lesson_progress(request: Request):
     lesson_id = request.path_params["lesson_id"]
-    return await call(request, lambda session, user: progress.get_progress(
-        session, user, lesson_or_404(lesson_id)))
+    return await call(request, lambda session, user: progress.get_progress(session, user, lesson_or_404(lesson_id)))
 
 
 async def files(request: Request):
@@ -86,24 +95,31 @@ async def files(request: Request):
 async def file(request: Request):
     lesson_id, path = request.path_params["lesson_id"], request.path_params["path"]
     if request.method == "PUT":
-        return await call(request, lambda session, user, body: _save(
-            session, user, lesson_or_404(lesson_id), path, body), with_body=True)
+        return await call(
+            request,
+            lambda session, user, body: _save(session, user, lesson_or_404(lesson_id), path, body),
+            with_body=True,
+        )
     return await call(request, lambda session, user: _read(session, user, lesson_or_404(lesson_id), path))
 
 
 async def check(request: Request):
     lesson_id, step_id = request.path_params["lesson_id"], request.path_params["step_id"]
-    return await call(request, lambda session, user: _check(
-        session, user, lesson_or_404(lesson_id), step_id))
+    return await call(request, lambda session, user: _check(session, user, lesson_or_404(lesson_id), step_id))
 
 
 api_app = Starlette(
-    routes=[Mount("/api/v1", routes=[
-        Route("/lessons", lessons),
-        Route("/lessons/{lesson_id}/progress", lesson_progress),
-        Route("/lessons/{lesson_id}/files", files),
-        Route("/lessons/{lesson_id}/files/{path:path}", file, methods=["GET", "PUT"]),
-        Route("/lessons/{lesson_id}/steps/{step_id}/check", check, methods=["POST"]),
-    ])],
+    routes=[
+        Mount(
+            "/api/v1",
+            routes=[
+                Route("/lessons", lessons),
+                Route("/lessons/{lesson_id}/progress", lesson_progress),
+                Route("/lessons/{lesson_id}/files", files),
+                Route("/lessons/{lesson_id}/files/{path:path}", file, methods=["GET", "PUT"]),
+                Route("/lessons/{lesson_id}/steps/{step_id}/check", check, methods=["POST"]),
+            ],
+        )
+    ],
     exception_handlers={HTTPException: http_error},
 )

@@ -50,8 +50,7 @@ async def http_error(_request: Request, exc: Exception) -> JSONResponse:
 def bearer_token(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "Send your API token as 'Authorization: Bearer <token>'.",
-                       {"WWW-Authenticate": "Bearer"})
+        raise ApiError(401, "Send your API token as 'Authorization: Bearer <token>'.", {"WWW-Authenticate": "Bearer"})
     return token.strip()
 
 
@@ -116,8 +115,11 @@ async def call(request: Request, work: Callable[..., Any], *, with_body: bool = 
             with session_scope() as session:
                 user = user_for_api_token(session, token)
                 if user is None:
-                    raise ApiError(401, "This API token is not valid (revoked, or mistyped).",
-                                   {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                    raise ApiError(
+                        401,
+                        "This API token is not valid (revoked, or mistyped).",
+                        {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                    )
                 return work(session, user, json_object(body)) if with_body else work(session, user)
 
         return JSONResponse(to_json(await run_in_threadpool(run)))

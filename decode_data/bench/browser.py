@@ -40,24 +40,24 @@ WAIT_MS = 120_000
 SETTLE_MS = 2_000
 
 # Installed in every document of the browser context: notes when the lesson page is ready.
-READY_SCRIPT = """
-(() => {
+READY_SCRIPT = f"""
+(() => {{
   if (!location.pathname.startsWith('/lessons/')) return;
   const shown = el => el && el.getBoundingClientRect().height > 0;
-  const ready = () => {
+  const ready = () => {{
     const editor = document.querySelector('#editor .cm-content');
     const step = document.querySelector('button[id^="step-"]');
-    return shown(editor) && shown(step) && editor.textContent.includes(%s);
-  };
-  const observer = new MutationObserver(() => {
-    if (ready()) {
+    return shown(editor) && shown(step) && editor.textContent.includes({json.dumps(EDITOR_MARK)});
+  }};
+  const observer = new MutationObserver(() => {{
+    if (ready()) {{
       observer.disconnect();
-      requestAnimationFrame(() => { window.__lessonReadyAt = performance.now(); });
-    }
-  });
-  observer.observe(document, {childList: true, subtree: true, characterData: true, attributes: true});
-})();
-""" % json.dumps(EDITOR_MARK)
+      requestAnimationFrame(() => {{ window.__lessonReadyAt = performance.now(); }});
+    }}
+  }});
+  observer.observe(document, {{childList: true, subtree: true, characterData: true, attributes: true}});
+}})();
+"""
 
 # Run once per tab just before the click: stamps the click, the outcome line and the rows.
 WATCH_RUN = """
@@ -95,6 +95,7 @@ def missing_reason() -> str | None:
 
 
 # --- what the learner does ----------------------------------------------------------------------
+
 
 def launch(playwright):
     """Debian's Chromium (never `playwright install`: it downloads)."""
@@ -149,6 +150,7 @@ def set_up_learner(browser, base: str, page_errors: list[str] | None = None) -> 
 
 # --- the measurement ----------------------------------------------------------------------------
 
+
 def _iteration(context, base: str) -> dict:
     page = context.new_page()
     try:
@@ -165,22 +167,31 @@ def _iteration(context, base: str) -> dict:
         outcome = page.locator("#run-outcome").inner_text()
         if "finished" not in outcome:
             raise RuntimeError(f"dbt run did not succeed: {outcome}")
-        return {"load_s": nav["ready"] / 1000, "load_event_s": nav["load_event"] / 1000,
-                "run_to_rows_s": (run["rows"] - run["click"]) / 1000,
-                "run_done_s": (run.get("done", run["rows"]) - run["click"]) / 1000}
+        return {
+            "load_s": nav["ready"] / 1000,
+            "load_event_s": nav["load_event"] / 1000,
+            "run_to_rows_s": (run["rows"] - run["click"]) / 1000,
+            "run_done_s": (run.get("done", run["rows"]) - run["click"]) / 1000,
+        }
     finally:
         page.close()
 
 
 def _figures(samples: list[dict]) -> dict:
     """Cold (the first iteration) apart; percentiles over the warm ones."""
+
     def block(key: str) -> dict:
         values = [s[key] for s in samples]
         return {"cold_s": round(values[0], 4) if values else None, **summary(values[1:])}
-    return {"load": {**block("load_s"), "load_event": block("load_event_s")},
-            "run_to_rows": {**block("run_to_rows_s"), "run_done": block("run_done_s"), "rows": EXPECTED_ROWS},
-            "samples": {key: [round(s[key], 4) for s in samples]
-                        for key in ("load_s", "load_event_s", "run_to_rows_s", "run_done_s")}}
+
+    return {
+        "load": {**block("load_s"), "load_event": block("load_event_s")},
+        "run_to_rows": {**block("run_to_rows_s"), "run_done": block("run_done_s"), "rows": EXPECTED_ROWS},
+        "samples": {
+            key: [round(s[key], 4) for s in samples]
+            for key in ("load_s", "load_event_s", "run_to_rows_s", "run_done_s")
+        },
+    }
 
 
 def measure(base: str, repeat: int, progress=lambda message: None) -> dict:

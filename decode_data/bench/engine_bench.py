@@ -94,9 +94,11 @@ class _NodeClock:
         """before the first node starts (fork, sandbox, parse, connect) / nodes / after the last."""
         if self.first_start is None or self.last_finish is None:
             return {}
-        return {"before_first_node": self.first_start - self.started,
-                "nodes": self.last_finish - self.first_start,
-                "after_last_node": ended - self.last_finish}
+        return {
+            "before_first_node": self.first_start - self.started,
+            "nodes": self.last_finish - self.first_start,
+            "after_last_node": ended - self.last_finish,
+        }
 
 
 class Bench:
@@ -135,8 +137,11 @@ class Bench:
 
         upgrade_database()
         self.lesson = get_lesson(LESSON_ID)
-        self.solution = sorted(p.relative_to(self.lesson.solution_dir).as_posix()
-                               for p in self.lesson.solution_dir.rglob("*") if p.is_file())
+        self.solution = sorted(
+            p.relative_to(self.lesson.solution_dir).as_posix()
+            for p in self.lesson.solution_dir.rglob("*")
+            if p.is_file()
+        )
         self.models = sum(1 for rel in self.solution if rel.endswith(".sql"))
         self.session = self._db_session()
         self.user = self.new_learner(self.session, "bench-solo")
@@ -149,23 +154,26 @@ class Bench:
         user = get_or_create_learner(session, username)
         ensure_workspace(session, user, self.lesson)
         for rel in self.solution:
-            save_file(session, user, self.lesson, rel,
-                      (self.lesson.solution_dir / rel).read_text(encoding="utf-8"))
+            save_file(session, user, self.lesson, rel, (self.lesson.solution_dir / rel).read_text(encoding="utf-8"))
         return user
 
     def start_engine(self) -> None:
         from decode_data.services import engine as engine_module
 
         if engine_module._engine is not None:
-            raise BenchError("an engine is already running in this process; run the bench in its own "
-                             "process (`python -m decode_data bench`)")
+            raise BenchError(
+                "an engine is already running in this process; run the bench in its own "
+                "process (`python -m decode_data bench`)"
+            )
         started = time.perf_counter()
         self.engine = engine_module.get_engine()
         wanted = self.engine.config.workers
         while len(self.engine.workers) < wanted:
             if time.perf_counter() - started > POOL_START_TIMEOUT_S:
-                raise BenchError(f"only {len(self.engine.workers)} of {wanted} engine workers started "
-                                 f"within {POOL_START_TIMEOUT_S:g} s")
+                raise BenchError(
+                    f"only {len(self.engine.workers)} of {wanted} engine workers started "
+                    f"within {POOL_START_TIMEOUT_S:g} s"
+                )
             time.sleep(0.02)
         self.figures["pool_start_s"] = round(time.perf_counter() - started, 3)
         self.figures["config"]["workers"] = wanted
@@ -207,9 +215,11 @@ class Bench:
             nodes_sql.append(sum(n.execution_time for n in models))
             for name, seconds in clock.phases(clock.started + wall).items():
                 phases[name].append(seconds)
-        self.figures["run"] = {**summary(walls), "in_job": {
-            **summary(inside), "nodes_p50_s": summary(nodes_sql)["p50_s"]},
-            "phases_p50_s": {name: summary(values)["p50_s"] for name, values in phases.items()}}
+        self.figures["run"] = {
+            **summary(walls),
+            "in_job": {**summary(inside), "nodes_p50_s": summary(nodes_sql)["p50_s"]},
+            "phases_p50_s": {name: summary(values)["p50_s"] for name, values in phases.items()},
+        }
 
     def bench_show(self) -> None:
         walls = []
@@ -250,8 +260,12 @@ class Bench:
                     continue
                 walls.append(wall)
                 inside.append(result.elapsed_s)
-        self.figures["query"] = {**summary(walls), "sql": QUERY_SQL, "in_job": summary(inside),
-                                 "direct": summary(self._direct_queries())}
+        self.figures["query"] = {
+            **summary(walls),
+            "sql": QUERY_SQL,
+            "in_job": summary(inside),
+            "direct": summary(self._direct_queries()),
+        }
 
     def bench_check(self) -> None:
         """Check my work on the lesson's last step, the way the page calls it (both seed sets)."""
@@ -305,31 +319,37 @@ class Bench:
         # The server's own profile (lockdown plugin included), regenerated so that every path in
         # it points into the copy: the CLI runs exactly what a job runs, minus engine and sandbox.
         settings = get_settings()
-        write_project_files(root=root, project=project, warehouse=root / "warehouse.duckdb",
-                            limits=JobLimits(memory_mb=settings.job_memory_mb,
-                                             timeout_s=settings.job_timeout_s))
+        write_project_files(
+            root=root,
+            project=project,
+            warehouse=root / "warehouse.duckdb",
+            limits=JobLimits(memory_mb=settings.job_memory_mb, timeout_s=settings.job_timeout_s),
+        )
         dbt_bin = Path(sys.executable).with_name("dbt")
         if not dbt_bin.exists():
             dbt_bin = Path(shutil.which("dbt") or "dbt")
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+        env = {
+            **os.environ,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        }
         command = [str(dbt_bin), "run", "--project-dir", str(project), "--profiles-dir", str(project)]
-        self.figures["cli"] = {"profile": "the server's profiles.yml (lockdown plugin) regenerated for a "
-                               f"copy of the workspace, PYTHONPATH={REPO_ROOT}",
-                               "command": " ".join(command[:2]) + " --project-dir <copy> --profiles-dir <copy>"}
+        self.figures["cli"] = {
+            "profile": "the server's profiles.yml (lockdown plugin) regenerated for a "
+            f"copy of the workspace, PYTHONPATH={REPO_ROOT}",
+            "command": " ".join(command[:2]) + " --project-dir <copy> --profiles-dir <copy>",
+        }
         walls = []
         # One untimed run first: the copy's partial-parse state is rebuilt for its new paths, as
         # it would be warm on a learner's laptop; the engine's runs are timed warm too.
         for i in range(-1, self.cli_repeat):
             started = time.perf_counter()
-            done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True,
-                                  timeout=CLI_TIMEOUT_S)
+            done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=CLI_TIMEOUT_S)
             wall = time.perf_counter() - started
             if done.returncode != 0:
                 tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
                 label = "warm-up" if i < 0 else f"#{i + 1}"
-                self.figures["errors"].append(f"dbt CLI run {label} exited {done.returncode}: "
-                                              + " | ".join(tail))
+                self.figures["errors"].append(f"dbt CLI run {label} exited {done.returncode}: " + " | ".join(tail))
                 self.failed_jobs += 1
                 continue
             if i < 0:
@@ -353,7 +373,7 @@ class Bench:
 
         failed_before = self.failed_jobs
         with ThreadPoolExecutor(max_workers=count) as pool:
-            for user, (_, result) in zip(users, pool.map(lambda u: job(u, "seed"), users)):
+            for user, (_, result) in zip(users, pool.map(lambda u: job(u, "seed"), users), strict=False):
                 self._expect_ok(f"seed of {user.username}", result)
             if self.failed_jobs > failed_before:
                 raise BenchError("seeding the learners' workspaces failed")
@@ -363,17 +383,21 @@ class Bench:
                 futures = [pool.submit(job, user, "run", barrier) for user in users]
                 barrier.wait()
                 started = time.perf_counter()
-                for user, future in zip(users, futures):
+                for user, future in zip(users, futures, strict=False):
                     wall, result = future.result()
                     latencies.append(wall)
                     self._expect_ok(f"round {number}: dbt run of {user.username}", result)
                 round_walls.append(round(time.perf_counter() - started, 3))
         runs = count * self.rounds
         self.figures["learners"] = {
-            "learners": count, "rounds": self.rounds, "runs": runs,
-            "failed": self.failed_jobs - failed_before, **summary(latencies),
+            "learners": count,
+            "rounds": self.rounds,
+            "runs": runs,
+            "failed": self.failed_jobs - failed_before,
+            **summary(latencies),
             "round_wall_s": round_walls,
-            "throughput_runs_per_s": round(runs / sum(round_walls), 2) if sum(round_walls) else None}
+            "throughput_runs_per_s": round(runs / sum(round_walls), 2) if sum(round_walls) else None,
+        }
 
     def measure_rss(self) -> None:
         def vm_rss_kb(pid: int) -> int:
@@ -385,10 +409,12 @@ class Bench:
 
         workers = [round(vm_rss_kb(pid) / 1024, 1) for pid in self.worker_pids()]
         jobs = [kb for kb in self.engine.last_rss_kb if kb]
-        self.figures["rss"] = {"worker_rss_mb": workers,
-                               "worker_rss_max_mb": max(workers) if workers else None,
-                               "job_max_rss_mb": round(max(jobs) / 1024, 1) if jobs else None,
-                               "jobs": len(self.engine.last_rss_kb)}
+        self.figures["rss"] = {
+            "worker_rss_mb": workers,
+            "worker_rss_max_mb": max(workers) if workers else None,
+            "job_max_rss_mb": round(max(jobs) / 1024, 1) if jobs else None,
+            "jobs": len(self.engine.last_rss_kb),
+        }
 
 
 def _versions() -> dict:
@@ -409,10 +435,19 @@ def run_bench(repeat: int = 20, learners: int = 20, rounds: int = 3, cli_repeat:
 
     bench = Bench(repeat=repeat, learners=learners, rounds=rounds, cli_repeat=cli_repeat)
     figures = bench.figures
-    figures["machine"] = {"cpus": os.cpu_count(), "load_before": round(os.getloadavg()[0], 2),
-                          "python": sys.version.split()[0], **_versions()}
-    figures["config"] = {"lesson": LESSON_ID, "repeat": repeat, "learners": learners, "rounds": rounds,
-                         "cli_repeat": cli_repeat}
+    figures["machine"] = {
+        "cpus": os.cpu_count(),
+        "load_before": round(os.getloadavg()[0], 2),
+        "python": sys.version.split()[0],
+        **_versions(),
+    }
+    figures["config"] = {
+        "lesson": LESSON_ID,
+        "repeat": repeat,
+        "learners": learners,
+        "rounds": rounds,
+        "cli_repeat": cli_repeat,
+    }
     busy0, own0, wall0 = system_busy_s(), own_cpu_s(), time.perf_counter()
     fatal = False
     with isolated_data_dir() as tmp:
@@ -421,15 +456,17 @@ def run_bench(repeat: int = 20, learners: int = 20, rounds: int = 3, cli_repeat:
             bench.setup()
             figures["config"]["models"] = bench.models
             meter = CpuMeter(bench.worker_pids)
-            stages = [("pool start", "starting the engine", bench.start_engine),
-                      ("warm-up", "warm-up seed + run", bench.warm_up),
-                      ("run", f"{repeat} x dbt run", bench.bench_run),
-                      ("show", f"{repeat} x dbt show", bench.bench_show),
-                      ("test", f"{repeat} x dbt test", bench.bench_test),
-                      ("query", f"{repeat} x warehouse query", bench.bench_query),
-                      ("check", "Check my work on the last step", bench.bench_check),
-                      ("cli", f"{cli_repeat} x plain dbt CLI run", lambda: bench.bench_cli(tmp)),
-                      ("learners", f"{learners} learners at once, {rounds} rounds", bench.bench_learners)]
+            stages = [
+                ("pool start", "starting the engine", bench.start_engine),
+                ("warm-up", "warm-up seed + run", bench.warm_up),
+                ("run", f"{repeat} x dbt run", bench.bench_run),
+                ("show", f"{repeat} x dbt show", bench.bench_show),
+                ("test", f"{repeat} x dbt test", bench.bench_test),
+                ("query", f"{repeat} x warehouse query", bench.bench_query),
+                ("check", "Check my work on the last step", bench.bench_check),
+                ("cli", f"{cli_repeat} x plain dbt CLI run", lambda: bench.bench_cli(tmp)),
+                ("learners", f"{learners} learners at once, {rounds} rounds", bench.bench_learners),
+            ]
             figures["stages"] = meter.stages
             for name, what, stage in stages:
                 _progress(what)
@@ -456,11 +493,16 @@ def run_bench(repeat: int = 20, learners: int = 20, rounds: int = 3, cli_repeat:
     wall = time.perf_counter() - wall0
     other = max(0.0, (system_busy_s() - busy0) - (own_cpu_s() - own0))
     cpus = os.cpu_count() or 1
-    figures["machine"].update({
-        "load_after": round(os.getloadavg()[0], 2), "bench_wall_s": round(wall, 1),
-        "other_cpu_s": round(other, 1), "other_cpu_pct_of_machine": round(100 * other / (wall * cpus), 1),
-        "interference": other > BUSY_OTHER_SHARE * wall * cpus
-        or any(st["other_pct"] > 100 * BUSY_OTHER_SHARE for st in (figures.get("stages") or {}).values())})
+    figures["machine"].update(
+        {
+            "load_after": round(os.getloadavg()[0], 2),
+            "bench_wall_s": round(wall, 1),
+            "other_cpu_s": round(other, 1),
+            "other_cpu_pct_of_machine": round(100 * other / (wall * cpus), 1),
+            "interference": other > BUSY_OTHER_SHARE * wall * cpus
+            or any(st["other_pct"] > 100 * BUSY_OTHER_SHARE for st in (figures.get("stages") or {}).values()),
+        }
+    )
     figures["failed_jobs"] = bench.failed_jobs
     figures["targets"] = [c.to_dict() for c in checks(figures)]
     return figures, 1 if fatal or bench.failed_jobs else 0
@@ -474,38 +516,59 @@ def _positive(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m decode_data bench",
-                                     description="Measure the Run path on this machine (one run, throwaway data).")
+    parser = argparse.ArgumentParser(
+        prog="python -m decode_data bench",
+        description="Measure the Run path on this machine (one run, throwaway data).",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--repeat", type=_positive, default=20,
-                        help="timed repeats of each warm dbt run/show/test and query (default 20)")
-    parser.add_argument("--learners", type=_positive, default=20,
-                        help="simulated learners submitting dbt run at the same moment (default 20)")
-    parser.add_argument("--rounds", type=_positive, default=3,
-                        help="rounds of the simultaneous learners' runs (default 3)")
-    parser.add_argument("--cli-repeat", type=_positive, default=3,
-                        help="timed runs of the plain dbt CLI for comparison (default 3)")
+    parser.add_argument(
+        "--repeat",
+        type=_positive,
+        default=20,
+        help="timed repeats of each warm dbt run/show/test and query (default 20)",
+    )
+    parser.add_argument(
+        "--learners",
+        type=_positive,
+        default=20,
+        help="simulated learners submitting dbt run at the same moment (default 20)",
+    )
+    parser.add_argument(
+        "--rounds", type=_positive, default=3, help="rounds of the simultaneous learners' runs (default 3)"
+    )
+    parser.add_argument(
+        "--cli-repeat", type=_positive, default=3, help="timed runs of the plain dbt CLI for comparison (default 3)"
+    )
     browser = parser.add_argument_group(
-        "browser figures", "Lesson page load and Run click -> rows visible, in Chromium against the "
+        "browser figures",
+        "Lesson page load and Run click -> rows visible, in Chromium against the "
         "production build (decode_data/bench/browser.py). Off by default: starting the app builds the "
-        "frontend (a minute or more) and needs playwright (requirements-test.txt) and chromium.")
+        "frontend (a minute or more) and needs playwright (requirements-test.txt) and chromium.",
+    )
     browser.add_argument("--browser", action="store_true", help="add the browser figures to the bench")
     browser.add_argument("--browser-only", action="store_true", help="only the browser figures")
-    browser.add_argument("--browser-repeat", type=_positive, default=10,
-                         help="lesson page loads and Runs, the first reported apart as cold (default 10)")
-    browser.add_argument("--browser-url", metavar="URL",
-                         help="measure the app already running at URL instead of starting one")
+    browser.add_argument(
+        "--browser-repeat",
+        type=_positive,
+        default=10,
+        help="lesson page loads and Runs, the first reported apart as cold (default 10)",
+    )
+    browser.add_argument(
+        "--browser-url", metavar="URL", help="measure the app already running at URL instead of starting one"
+    )
     args = parser.parse_args(argv)
-    figures, code = ({"errors": []}, 0) if args.browser_only else run_bench(
-        repeat=args.repeat, learners=args.learners, rounds=args.rounds, cli_repeat=args.cli_repeat)
+    figures, code = (
+        ({"errors": []}, 0)
+        if args.browser_only
+        else run_bench(repeat=args.repeat, learners=args.learners, rounds=args.rounds, cli_repeat=args.cli_repeat)
+    )
     if args.browser or args.browser_only:
         from decode_data.bench.browser import run_browser_bench
         from decode_data.bench.report import browser_checks, render_browser
 
         figures["browser"] = run_browser_bench(args.browser_repeat, args.browser_url, _progress)
         if not figures["browser"].get("skipped"):
-            figures["targets"] = figures.get("targets", []) + [c.to_dict()
-                                                               for c in browser_checks(figures["browser"])]
+            figures["targets"] = figures.get("targets", []) + [c.to_dict() for c in browser_checks(figures["browser"])]
         code = code or (1 if figures["browser"]["errors"] else 0)
     if args.json:
         print(json.dumps(figures, indent=2), flush=True)

@@ -38,13 +38,21 @@ def percentile(values: list[float], pct: float) -> float | None:
 
 def summary(values: list[float]) -> dict:
     """n, p50, p95, min and max of a list of durations in seconds, rounded for display."""
+
     def r(x):
         return None if x is None else round(x, 4)
-    return {"n": len(values), "p50_s": r(percentile(values, 50)), "p95_s": r(percentile(values, 95)),
-            "min_s": r(min(values)) if values else None, "max_s": r(max(values)) if values else None}
+
+    return {
+        "n": len(values),
+        "p50_s": r(percentile(values, 50)),
+        "p95_s": r(percentile(values, 95)),
+        "min_s": r(min(values)) if values else None,
+        "max_s": r(max(values)) if values else None,
+    }
 
 
 # --- CPU used by other processes while the bench ran ------------------------------------------
+
 
 def system_busy_s() -> float:
     """CPU seconds spent by the whole machine (all cores, not idle or iowait) since boot."""
@@ -94,12 +102,16 @@ class CpuMeter:
     def record(self, name: str, before: tuple, after: tuple) -> dict:
         wall = after[0] - before[0]
         others = max(0.0, (after[1] - before[1]) - (after[2] - before[2]))
-        self.stages[name] = {"wall_s": round(wall, 2), "other_cpu_s": round(others, 2),
-                             "other_pct": round(100 * others / (wall * self.cpus), 1) if wall > 0 else 0.0}
+        self.stages[name] = {
+            "wall_s": round(wall, 2),
+            "other_cpu_s": round(others, 2),
+            "other_pct": round(100 * others / (wall * self.cpus), 1) if wall > 0 else 0.0,
+        }
         return self.stages[name]
 
 
 # --- targets ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Check:
@@ -126,21 +138,49 @@ def checks(figures: dict) -> list[Check]:
     ratio = cli.get("ratio")
     failed = crowd.get("failed")
     return [
-        Check("warm run p50", f"<= {TARGETS['run_p50_s']:.2f} s", run.get("p50_s"),
-              _at_most(run.get("p50_s"), TARGETS["run_p50_s"])),
-        Check("dbt CLI p50 / warm run p50", f">= {TARGETS['cli_ratio_min']:g}x", ratio,
-              None if ratio is None else ratio >= TARGETS["cli_ratio_min"]),
-        Check("query p50", f"<= {TARGETS['query_p50_s'] * 1000:g} ms", query.get("p50_s"),
-              _at_most(query.get("p50_s"), TARGETS["query_p50_s"])),
-        Check("check p50", f"<= {TARGETS['check_p50_s']:g} s", check.get("p50_s"),
-              _at_most(check.get("p50_s"), TARGETS["check_p50_s"])),
-        Check("check p95", f"<= {TARGETS['check_p95_s']:g} s", check.get("p95_s"),
-              _at_most(check.get("p95_s"), TARGETS["check_p95_s"])),
+        Check(
+            "warm run p50",
+            f"<= {TARGETS['run_p50_s']:.2f} s",
+            run.get("p50_s"),
+            _at_most(run.get("p50_s"), TARGETS["run_p50_s"]),
+        ),
+        Check(
+            "dbt CLI p50 / warm run p50",
+            f">= {TARGETS['cli_ratio_min']:g}x",
+            ratio,
+            None if ratio is None else ratio >= TARGETS["cli_ratio_min"],
+        ),
+        Check(
+            "query p50",
+            f"<= {TARGETS['query_p50_s'] * 1000:g} ms",
+            query.get("p50_s"),
+            _at_most(query.get("p50_s"), TARGETS["query_p50_s"]),
+        ),
+        Check(
+            "check p50",
+            f"<= {TARGETS['check_p50_s']:g} s",
+            check.get("p50_s"),
+            _at_most(check.get("p50_s"), TARGETS["check_p50_s"]),
+        ),
+        Check(
+            "check p95",
+            f"<= {TARGETS['check_p95_s']:g} s",
+            check.get("p95_s"),
+            _at_most(check.get("p95_s"), TARGETS["check_p95_s"]),
+        ),
         Check("learners: failed jobs", "= 0", failed, None if failed is None else failed == 0),
-        Check("learners: run p95", f"<= {TARGETS['learners_p95_s']:g} s", crowd.get("p95_s"),
-              _at_most(crowd.get("p95_s"), TARGETS["learners_p95_s"])),
-        Check("worker RSS (max of workers)", f"<= {TARGETS['worker_rss_mb']:g} MB",
-              rss.get("worker_rss_max_mb"), _at_most(rss.get("worker_rss_max_mb"), TARGETS["worker_rss_mb"])),
+        Check(
+            "learners: run p95",
+            f"<= {TARGETS['learners_p95_s']:g} s",
+            crowd.get("p95_s"),
+            _at_most(crowd.get("p95_s"), TARGETS["learners_p95_s"]),
+        ),
+        Check(
+            "worker RSS (max of workers)",
+            f"<= {TARGETS['worker_rss_mb']:g} MB",
+            rss.get("worker_rss_max_mb"),
+            _at_most(rss.get("worker_rss_max_mb"), TARGETS["worker_rss_mb"]),
+        ),
     ]
 
 
@@ -148,14 +188,23 @@ def browser_checks(browser: dict) -> list[Check]:
     load = browser.get("load") or {}
     run = browser.get("run_to_rows") or {}
     return [
-        Check("lesson page load p95", f"<= {TARGETS['page_load_p95_s']:g} s", load.get("p95_s"),
-              _at_most(load.get("p95_s"), TARGETS["page_load_p95_s"])),
-        Check("Run to rows visible p50", f"<= {TARGETS['run_to_rows_p50_s']:g} s", run.get("p50_s"),
-              _at_most(run.get("p50_s"), TARGETS["run_to_rows_p50_s"])),
+        Check(
+            "lesson page load p95",
+            f"<= {TARGETS['page_load_p95_s']:g} s",
+            load.get("p95_s"),
+            _at_most(load.get("p95_s"), TARGETS["page_load_p95_s"]),
+        ),
+        Check(
+            "Run to rows visible p50",
+            f"<= {TARGETS['run_to_rows_p50_s']:g} s",
+            run.get("p50_s"),
+            _at_most(run.get("p50_s"), TARGETS["run_to_rows_p50_s"]),
+        ),
     ]
 
 
 # --- the table ---------------------------------------------------------------------------------
+
 
 def _s(x) -> str:
     return "n/a" if x is None else f"{x:.3f} s"
@@ -174,18 +223,20 @@ def _columns(rows: list[tuple[str, str, str, str, str]]) -> list[str]:
     header = ("figure", "p50 / value", "p95", "target", "")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(5)]
     fmt = "  ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths[:4])) + "  {}"
-    return [fmt.format(*header).rstrip(), "-" * (sum(widths[:4]) + 2 * 4 + 4)] + [fmt.format(*r).rstrip()
-                                                                                 for r in rows]
+    return [fmt.format(*header).rstrip(), "-" * (sum(widths[:4]) + 2 * 4 + 4)] + [fmt.format(*r).rstrip() for r in rows]
 
 
 def render_table(figures: dict) -> str:
     """The human-readable report: one line per figure, targets and marks on the right."""
     m = figures.get("machine", {})
     cfg = figures.get("config", {})
-    lines = [f"Decode Data bench: lesson {cfg.get('lesson')} ({cfg.get('models')} models), "
-             f"{m.get('cpus')} CPUs, {cfg.get('workers')} engine workers, "
-             f"dbt {m.get('dbt')}, dbt-duckdb {m.get('dbt_duckdb')}, duckdb {m.get('duckdb')}",
-             "One run on this machine; every time is wall-clock as the caller sees it.", ""]
+    lines = [
+        f"Decode Data bench: lesson {cfg.get('lesson')} ({cfg.get('models')} models), "
+        f"{m.get('cpus')} CPUs, {cfg.get('workers')} engine workers, "
+        f"dbt {m.get('dbt')}, dbt-duckdb {m.get('dbt_duckdb')}, duckdb {m.get('duckdb')}",
+        "One run on this machine; every time is wall-clock as the caller sees it.",
+        "",
+    ]
     marks = {c.name: c for c in checks(figures)}
     rows: list[tuple[str, str, str, str, str]] = []
 
@@ -195,8 +246,7 @@ def render_table(figures: dict) -> str:
 
     row("engine pool start (all workers ready)", _s(figures.get("pool_start_s")))
     run = figures.get("run") or {}
-    row(f"dbt run, warm, engine (n={run.get('n', 0)})", _s(run.get("p50_s")), _s(run.get("p95_s")),
-        "warm run p50")
+    row(f"dbt run, warm, engine (n={run.get('n', 0)})", _s(run.get("p50_s")), _s(run.get("p95_s")), "warm run p50")
     inside = run.get("in_job") or {}
     row("  of which dbt inside the job (parse+run)", _s(inside.get("p50_s")), _s(inside.get("p95_s")))
     phases = run.get("phases_p50_s") or {}
@@ -205,58 +255,76 @@ def render_table(figures: dict) -> str:
     row("  last model done -> result back", _s(phases.get("after_last_node")))
     row("  sum of the models' own execution times", _s(inside.get("nodes_p50_s")))
     cli = figures.get("cli") or {}
-    row(f"dbt run, plain dbt CLI subprocess, warm (n={cli.get('n', 0)})", _s(cli.get("p50_s")),
-        _s(cli.get("p95_s")))
+    row(f"dbt run, plain dbt CLI subprocess, warm (n={cli.get('n', 0)})", _s(cli.get("p50_s")), _s(cli.get("p95_s")))
     ratio = cli.get("ratio")
-    row("  CLI p50 / engine p50", "n/a" if ratio is None else f"{ratio:.1f}x", "",
-        "dbt CLI p50 / warm run p50")
+    row("  CLI p50 / engine p50", "n/a" if ratio is None else f"{ratio:.1f}x", "", "dbt CLI p50 / warm run p50")
     show = figures.get("show") or {}
-    row(f"dbt show --select {show.get('select', '?')} (n={show.get('n', 0)})", _s(show.get("p50_s")),
-        _s(show.get("p95_s")))
+    row(
+        f"dbt show --select {show.get('select', '?')} (n={show.get('n', 0)})",
+        _s(show.get("p50_s")),
+        _s(show.get("p95_s")),
+    )
     test = figures.get("test") or {}
-    row(f"dbt test, {test.get('tests', '?')} tests (n={test.get('n', 0)})", _s(test.get("p50_s")),
-        _s(test.get("p95_s")))
+    row(
+        f"dbt test, {test.get('tests', '?')} tests (n={test.get('n', 0)})", _s(test.get("p50_s")), _s(test.get("p95_s"))
+    )
     query = figures.get("query") or {}
-    row(f"warehouse query (n={query.get('n', 0)})", _ms(query.get("p50_s")), _ms(query.get("p95_s")),
-        "query p50")
+    row(f"warehouse query (n={query.get('n', 0)})", _ms(query.get("p50_s")), _ms(query.get("p95_s")), "query p50")
     row("  of which the query inside the job", _ms((query.get("in_job") or {}).get("p50_s")))
     direct = query.get("direct") or {}
     row("  same query, direct DuckDB here (no engine)", _ms(direct.get("p50_s")), _ms(direct.get("p95_s")))
     check = figures.get("check") or {}
-    row(f"Check my work, step {check.get('step', '?')} (n={check.get('n', 0)})", _s(check.get("p50_s")),
-        _s(check.get("p95_s")), "check p50")
+    row(
+        f"Check my work, step {check.get('step', '?')} (n={check.get('n', 0)})",
+        _s(check.get("p50_s")),
+        _s(check.get("p95_s")),
+        "check p50",
+    )
     crowd = figures.get("learners") or {}
-    row(f"{crowd.get('learners', '?')} learners at once x {crowd.get('rounds', '?')} rounds: dbt run",
-        _s(crowd.get("p50_s")), _s(crowd.get("p95_s")), "learners: run p95")
+    row(
+        f"{crowd.get('learners', '?')} learners at once x {crowd.get('rounds', '?')} rounds: dbt run",
+        _s(crowd.get("p50_s")),
+        _s(crowd.get("p95_s")),
+        "learners: run p95",
+    )
     tput = crowd.get("throughput_runs_per_s")
     walls = ", ".join(f"{w:.1f}" for w in crowd.get("round_wall_s") or [])
     row(f"  throughput (each round took {walls} s)", "n/a" if tput is None else f"{tput:.2f} runs/s")
-    row("  failed jobs", "n/a" if crowd.get("failed") is None else str(crowd["failed"]), "",
-        "learners: failed jobs")
+    row("  failed jobs", "n/a" if crowd.get("failed") is None else str(crowd["failed"]), "", "learners: failed jobs")
     rss = figures.get("rss") or {}
     workers = rss.get("worker_rss_mb") or []
-    row("warm worker RSS (max; each: " + ", ".join(f"{x:.0f}" for x in workers) + " MB)",
-        "n/a" if rss.get("worker_rss_max_mb") is None else f"{rss['worker_rss_max_mb']:.0f} MB", "",
-        "worker RSS (max of workers)")
-    row("job process max RSS (incl. pages shared with its worker)",
-        "n/a" if rss.get("job_max_rss_mb") is None else f"{rss['job_max_rss_mb']:.0f} MB")
+    row(
+        "warm worker RSS (max; each: " + ", ".join(f"{x:.0f}" for x in workers) + " MB)",
+        "n/a" if rss.get("worker_rss_max_mb") is None else f"{rss['worker_rss_max_mb']:.0f} MB",
+        "",
+        "worker RSS (max of workers)",
+    )
+    row(
+        "job process max RSS (incl. pages shared with its worker)",
+        "n/a" if rss.get("job_max_rss_mb") is None else f"{rss['job_max_rss_mb']:.0f} MB",
+    )
 
     lines += _columns(rows)
     lines.append("")
-    lines.append(f"dbt CLI: {cli.get('profile', 'n/a')}; timed after one untimed run "
-                 f"({_s(cli.get('warm_up_s'))})")
+    lines.append(f"dbt CLI: {cli.get('profile', 'n/a')}; timed after one untimed run ({_s(cli.get('warm_up_s'))})")
     load = m.get("load_before"), m.get("load_after")
-    lines.append(f"load average (1 min) before/after: {load[0]} / {load[1]}; "
-                 f"other processes used {m.get('other_cpu_s', 'n/a')} CPU-s during the "
-                 f"{m.get('bench_wall_s', 'n/a')} s bench ({m.get('other_cpu_pct_of_machine', 'n/a')}% "
-                 "of the machine)")
+    lines.append(
+        f"load average (1 min) before/after: {load[0]} / {load[1]}; "
+        f"other processes used {m.get('other_cpu_s', 'n/a')} CPU-s during the "
+        f"{m.get('bench_wall_s', 'n/a')} s bench ({m.get('other_cpu_pct_of_machine', 'n/a')}% "
+        "of the machine)"
+    )
     stages = figures.get("stages") or {}
     if stages:
-        lines.append("CPU used by other processes during each stage (% of the machine): " + ", ".join(
-            f"{name} {st['other_pct']:.0f}%" for name, st in stages.items()))
+        lines.append(
+            "CPU used by other processes during each stage (% of the machine): "
+            + ", ".join(f"{name} {st['other_pct']:.0f}%" for name, st in stages.items())
+        )
     if m.get("interference"):
-        lines.append("NOTE: other processes were busy on this machine during the bench; the times of "
-                     "the stages they disturbed are skewed upwards.")
+        lines.append(
+            "NOTE: other processes were busy on this machine during the bench; the times of "
+            "the stages they disturbed are skewed upwards."
+        )
     for error in figures.get("errors", []):
         lines.append(f"ERROR: {error}")
     return "\n".join(lines)
@@ -273,8 +341,9 @@ def render_browser(browser: dict) -> str:
 
     def row(label, block: dict, check: str | None = None):
         c = marks.get(check) if check else None
-        rows.append((label, _s(block.get("p50_s")), _s(block.get("p95_s")), c.target if c else "",
-                     _mark(c.ok) if c else ""))
+        rows.append(
+            (label, _s(block.get("p50_s")), _s(block.get("p95_s")), c.target if c else "", _mark(c.ok) if c else "")
+        )
 
     row(f"lesson page load, warm cache (n={load.get('n', 0)})", load, "lesson page load p95")
     row("  of which the page's load event (HTML + scripts)", load.get("load_event") or {})
@@ -283,10 +352,13 @@ def render_browser(browser: dict) -> str:
     rows.append(("lesson page load, cold (first, empty cache)", _s(load.get("cold_s")), "", "", ""))
     rows.append(("Run click -> rows visible, cold (first)", _s(run.get("cold_s")), "", "", ""))
     where = browser.get("url") or "(not started)"
-    lines = [f"Browser: Chromium {browser.get('chromium', '?')} (Playwright), 1366x860, production build at "
-             f"{where}" + (f" (started in {browser['app_start_s']:.0f} s)" if browser.get("app_start_s") else ""),
-             "Times from the browser's clock: navigation start -> editor with the learner's SQL and the "
-             "steps list; click on Run -> the model's rows in the results table.", ""]
+    lines = [
+        f"Browser: Chromium {browser.get('chromium', '?')} (Playwright), 1366x860, production build at "
+        f"{where}" + (f" (started in {browser['app_start_s']:.0f} s)" if browser.get("app_start_s") else ""),
+        "Times from the browser's clock: navigation start -> editor with the learner's SQL and the "
+        "steps list; click on Run -> the model's rows in the results table.",
+        "",
+    ]
     lines += _columns(rows)
     for error in browser.get("page_errors") or []:
         lines.append(f"NOTE: the page reported a script error: {error}")

@@ -19,8 +19,7 @@ FLAGS = {
     "--empty": ("run", "build", "compile", "snapshot"),
 }
 SELECT_OPTIONS = ("--select", "-s")
-EXAMPLES = ("run --select stg_orders", "build", "show --select customers --limit 5",
-            "show --inline \"select 1\"")
+EXAMPLES = ("run --select stg_orders", "build", "show --select customers --limit 5", 'show --inline "select 1"')
 
 
 class DbtUsageError(ValueError):
@@ -77,8 +76,7 @@ def parse_dbt_args(tokens: list[str], max_limit: int) -> DbtRequest:
         raise DbtUsageError("give a dbt command after --, for example: -- " + EXAMPLES[0])
     command = tokens[0]
     if command not in DBT_COMMANDS:
-        raise DbtUsageError(f"'{command}' is not a dbt command you can run here; "
-                            f"use one of {', '.join(DBT_COMMANDS)}")
+        raise DbtUsageError(f"'{command}' is not a dbt command you can run here; use one of {', '.join(DBT_COMMANDS)}")
     request = DbtRequest(command=command)
     selects: list[str] = []
     i = 1
@@ -92,7 +90,7 @@ def parse_dbt_args(tokens: list[str], max_limit: int) -> DbtRequest:
             request.extra += ["--exclude", " ".join(values)]
         elif option == "--inline":
             if command != "show":
-                raise DbtUsageError("--inline works with show only: -- show --inline \"select 1\"")
+                raise DbtUsageError('--inline works with show only: -- show --inline "select 1"')
             values, i = _values(tokens, i, inline, option, many=False)
             request.sql = values[0]
         elif option == "--limit":
@@ -115,8 +113,7 @@ def parse_dbt_args(tokens: list[str], max_limit: int) -> DbtRequest:
             raise DbtUsageError(f"unexpected argument '{option}'; to pick models use --select {option}")
     request.select = " ".join(selects) or None
     if command == "show" and not (request.select or request.sql):
-        raise DbtUsageError("show needs a model or SQL: -- show --select my_model, "
-                            "or -- show --inline \"select 1\"")
+        raise DbtUsageError('show needs a model or SQL: -- show --select my_model, or -- show --inline "select 1"')
     if request.select and request.sql:
         raise DbtUsageError("use either --select or --inline with show, not both")
     return request
@@ -128,6 +125,5 @@ def _limit(raw: str, max_limit: int) -> int:
     except ValueError:
         raise DbtUsageError(f"--limit must be a whole number, got '{raw}'") from None
     if not 1 <= limit <= max_limit:
-        raise DbtUsageError(f"--limit must be between 1 and {max_limit} "
-                            "(the row cap, DECODE_DATA_QUERY_ROW_CAP)")
+        raise DbtUsageError(f"--limit must be between 1 and {max_limit} (the row cap, DECODE_DATA_QUERY_ROW_CAP)")
     return limit

@@ -23,18 +23,19 @@ def feedback_text(feedback) -> str:
         if failure.hint and failure.hint != failure.message:
             lines.append(f"       hint: {failure.hint}")
         if failure.diff:
-            for label, rows, total in (("missing", failure.diff["missing"], failure.diff["missing_total"]),
-                                       ("unexpected", failure.diff["extra"], failure.diff["extra_total"])):
+            for label, rows, total in (
+                ("missing", failure.diff["missing"], failure.diff["missing_total"]),
+                ("unexpected", failure.diff["extra"], failure.diff["extra_total"]),
+            ):
                 if total:
                     lines.append(f"       {label} rows ({total}):")
-                    lines.extend("         " + line for line in
-                                 table(failure.diff["columns"], rows).splitlines())
+                    lines.extend("         " + line for line in table(failure.diff["columns"], rows).splitlines())
     return "\n".join(lines)
 
 
 def grade(args) -> int:
-    from decode_data.services.engine import get_engine
     from decode_data.services.checking import check_steps
+    from decode_data.services.engine import get_engine
 
     get_engine()  # warm the workers while the database and workspace are prepared
     with learner_workspace(args) as (session, user, lesson):
@@ -104,8 +105,17 @@ def _check_all(lessons, mutants: bool = False) -> tuple[list[list], list[str], l
                 if score is not None and result == "ok" and not score.ok:
                     result = f"mutation score {score.percent:.0f}% < {score.target:.0f}% (below)"
                     problems += [f"{lesson.id}/{step.step_id}: survivor: {m}" for m in score.survivors]
-                rows.append([step.lesson_id, step.step_id, _mark(step.solution), _mark(step.starter),
-                             wrong, score.label if score else "-", result])
+                rows.append(
+                    [
+                        step.lesson_id,
+                        step.step_id,
+                        _mark(step.solution),
+                        _mark(step.starter),
+                        wrong,
+                        score.label if score else "-",
+                        result,
+                    ]
+                )
     return rows, problems, every_proof
 
 

@@ -24,8 +24,7 @@ def import_lesson(args) -> int:
     with tempfile.TemporaryDirectory(prefix="decode-data-lessons-import-") as scratch:
         cli_grading._use_scratch_data_dir(scratch)
         try:
-            report = import_project(Path(args.project_dir), args.id, template_dir, title=args.title,
-                                    force=args.force)
+            report = import_project(Path(args.project_dir), args.id, template_dir, title=args.title, force=args.force)
         except ImportRefused as exc:
             raise CliError(str(exc)) from None
         except ImportFailed as exc:
@@ -41,6 +40,8 @@ def import_lesson(args) -> int:
     out(table(["lesson", "step", "solution", "starter", "wrong answers", "mutants", "result"], rows))
     out(f"\n{sum(1 for r in rows if r[-1] == 'ok')} of {len(rows)} steps ok")
     if ok:
-        out(f"\nLesson {args.id} is ready in {report.lesson_dir}: read its steps/ and lesson.yml "
-            "(generated text) before publishing.")
+        out(
+            f"\nLesson {args.id} is ready in {report.lesson_dir}: read its steps/ and lesson.yml "
+            "(generated text) before publishing."
+        )
     return EXIT_OK if ok else EXIT_FAILED

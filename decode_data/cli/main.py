@@ -18,7 +18,9 @@ import argparse
 import os
 import sys
 
-from decode_data.cli import grading as cli_grading, importing as cli_import, workspace as cli_workspace
+from decode_data.cli import grading as cli_grading
+from decode_data.cli import importing as cli_import
+from decode_data.cli import workspace as cli_workspace
 from decode_data.cli.output import EXIT_FAILED, EXIT_OK, EXIT_REJECTED, out, print_json, table
 from decode_data.cli.workspace import CliError, err
 
@@ -26,6 +28,7 @@ PROG = "python -m decode_data"
 
 
 # --- handlers that are not about one workspace ---------------------------------------------
+
 
 def db_upgrade(_args) -> int:
     from alembic.script import ScriptDirectory
@@ -47,15 +50,33 @@ def lessons_list(args) -> int:
 
     lessons = list_lessons()
     if not lessons:
-        raise CliError(f"no lessons found in {get_settings().template_dir} "
-                       "(each lesson is a folder with a lesson.yml)", code=EXIT_FAILED)
+        raise CliError(
+            f"no lessons found in {get_settings().template_dir} (each lesson is a folder with a lesson.yml)",
+            code=EXIT_FAILED,
+        )
     if args.json:
-        print_json([{"id": l.id, "title": l.title, "summary": l.summary, "level": l.level,
-                     "minutes": l.minutes, "steps": len(l.steps), "editable": list(l.editable_globs())}
-                    for l in lessons])
+        print_json(
+            [
+                {
+                    "id": lesson.id,
+                    "title": lesson.title,
+                    "summary": lesson.summary,
+                    "level": lesson.level,
+                    "minutes": lesson.minutes,
+                    "steps": len(lesson.steps),
+                    "editable": list(lesson.editable_globs()),
+                }
+                for lesson in lessons
+            ]
+        )
     else:
-        out(table(["id", "title", "level", "minutes", "steps"],
-                  [[l.id, l.title, l.level, l.minutes, len(l.steps)] for l in lessons], numeric={3, 4}))
+        out(
+            table(
+                ["id", "title", "level", "minutes", "steps"],
+                [[lesson.id, lesson.title, lesson.level, lesson.minutes, len(lesson.steps)] for lesson in lessons],
+                numeric={3, 4},
+            )
+        )
     return EXIT_OK
 
 
@@ -68,25 +89,35 @@ def bench(args) -> int:
 
 # --- the parser ---------------------------------------------------------------------------
 
+
 def _examples(*lines: str) -> str:
     return "examples:\n" + "\n".join(f"  {PROG} {line}" for line in lines)
 
 
 def _add(subparsers, name: str, summary: str, examples: tuple[str, ...], handler, description: str = ""):
-    parser = subparsers.add_parser(name, help=summary, description=summary + ("\n\n" + description if description else ""),
-                                   epilog=_examples(*examples),
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(
+        name,
+        help=summary,
+        description=summary + ("\n\n" + description if description else ""),
+        epilog=_examples(*examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.set_defaults(handler=handler, parser=parser)
     return parser
 
 
 def _learner_args(parser, path: bool = False) -> None:
-    parser.add_argument("--user", required=True, metavar="U",
-                        help="learner username (created without a password if missing: it cannot sign in)")
+    parser.add_argument(
+        "--user",
+        required=True,
+        metavar="U",
+        help="learner username (created without a password if missing: it cannot sign in)",
+    )
     parser.add_argument("--lesson", required=True, metavar="L", help="lesson id, see `lessons list`")
     if path:
-        parser.add_argument("--path", required=True, metavar="P",
-                            help="project-relative file path, e.g. models/stg_orders.sql")
+        parser.add_argument(
+            "--path", required=True, metavar="P", help="project-relative file path, e.g. models/stg_orders.sql"
+        )
 
 
 def _group(subparsers, name: str, summary: str):
@@ -98,120 +129,203 @@ def _group(subparsers, name: str, summary: str):
 def build_parser() -> argparse.ArgumentParser:
     from decode_data.services.engine.jobs import DBT_COMMANDS
 
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0].strip(),
-                                     epilog=__doc__.strip().split("\n\n")[-1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=__doc__.split("\n\n")[0].strip(),
+        epilog=__doc__.strip().split("\n\n")[-1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     db = _group(commands, "db", "Manage the app database.")
-    _add(db, "upgrade", "Run the app database migrations up to the latest schema (safe to repeat).",
-         ("db upgrade", "db upgrade  # with DATABASE_URL=postgresql://... for PostgreSQL"), db_upgrade)
+    _add(
+        db,
+        "upgrade",
+        "Run the app database migrations up to the latest schema (safe to repeat).",
+        ("db upgrade", "db upgrade  # with DATABASE_URL=postgresql://... for PostgreSQL"),
+        db_upgrade,
+    )
 
     lessons = _group(commands, "lessons", "The lesson catalog (dbt_template/).")
-    p = _add(lessons, "list", "List the installed lessons: id, title, level, minutes, steps.",
-             ("lessons list", "lessons list --json"), lessons_list)
+    p = _add(
+        lessons,
+        "list",
+        "List the installed lessons: id, title, level, minutes, steps.",
+        ("lessons list", "lessons list --json"),
+        lessons_list,
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p = _add(lessons, "check", "Prove lessons work: the solution passes every step, the starter does not.",
-             ("lessons check", "lessons check hello_dbt cafe_chain"), cli_grading.check,
-             "Runs in a throw-away data folder with fresh sandboxed workspaces; exit 1 on any failure.")
+    p = _add(
+        lessons,
+        "check",
+        "Prove lessons work: the solution passes every step, the starter does not.",
+        ("lessons check", "lessons check hello_dbt cafe_chain"),
+        cli_grading.check,
+        "Runs in a throw-away data folder with fresh sandboxed workspaces; exit 1 on any failure.",
+    )
     p.add_argument("ids", nargs="*", metavar="ID", help="lesson ids (default: every lesson)")
-    p.add_argument("--mutants", action="store_true",
-                   help="also grade generated mutants of each step's solution and print the mutation score")
-    p.add_argument("--wrong-answers", action="store_true",
-                   help="list every wrong answer with the check (and diagnosis) that caught it")
-    p = _add(lessons, "import", "Turn an existing dbt project (seeds, SQL models, YAML tests) into a lesson.",
-             ("lessons import ~/code/jaffle_shop --id jaffle_shop",
-              "lessons import tests/fixtures/jaffle_project --id jaffle --title \"Jaffle Shop\" --force"),
-             cli_import.import_lesson,
-             "Writes DECODE_DATA_TEMPLATE_DIR/ID (default dbt_template/ID): the models become the reference\n"
-             "solution, placeholders the starter, one step per model (or folder) in DAG order, the project's\n"
-             "tests become checks; then runs the `lessons check` proof. Exit 0 when the lesson checks out,\n"
-             "1 when dbt or the check fails, 2 when refused (Python models, packages, an existing ID).")
+    p.add_argument(
+        "--mutants",
+        action="store_true",
+        help="also grade generated mutants of each step's solution and print the mutation score",
+    )
+    p.add_argument(
+        "--wrong-answers",
+        action="store_true",
+        help="list every wrong answer with the check (and diagnosis) that caught it",
+    )
+    p = _add(
+        lessons,
+        "import",
+        "Turn an existing dbt project (seeds, SQL models, YAML tests) into a lesson.",
+        (
+            "lessons import ~/code/jaffle_shop --id jaffle_shop",
+            'lessons import tests/fixtures/jaffle_project --id jaffle --title "Jaffle Shop" --force',
+        ),
+        cli_import.import_lesson,
+        "Writes DECODE_DATA_TEMPLATE_DIR/ID (default dbt_template/ID): the models become the reference\n"
+        "solution, placeholders the starter, one step per model (or folder) in DAG order, the project's\n"
+        "tests become checks; then runs the `lessons check` proof. Exit 0 when the lesson checks out,\n"
+        "1 when dbt or the check fails, 2 when refused (Python models, packages, an existing ID).",
+    )
     p.add_argument("project_dir", metavar="DBT_PROJECT_DIR", help="the dbt project (holds dbt_project.yml)")
     p.add_argument("--id", required=True, metavar="ID", help="the new lesson's id (its folder name)")
     p.add_argument("--title", metavar="T", help="the lesson title (default: from the project name)")
     p.add_argument("--force", action="store_true", help="replace an existing lesson with this id")
 
     ws = _group(commands, "workspace", "Work in one learner's workspace for one lesson.")
-    p = _add(ws, "save", "Save a file in a learner's workspace from stdin, with the same rules as the editor.",
-             ("workspace save --user ada --lesson hello_dbt --path models/stg_orders.sql < stg_orders.sql",
-              "echo \"select 1 as id\" | workspace save --user ada --lesson hello_dbt --path models/x.sql"),
-             cli_workspace.save, "Prints the saved path. Exit 2 with the reason when the save is refused.")
+    p = _add(
+        ws,
+        "save",
+        "Save a file in a learner's workspace from stdin, with the same rules as the editor.",
+        (
+            "workspace save --user ada --lesson hello_dbt --path models/stg_orders.sql < stg_orders.sql",
+            'echo "select 1 as id" | workspace save --user ada --lesson hello_dbt --path models/x.sql',
+        ),
+        cli_workspace.save,
+        "Prints the saved path. Exit 2 with the reason when the save is refused.",
+    )
     _learner_args(p, path=True)
 
-    p = _add(ws, "run", "Run a dbt command in a learner's workspace, streaming its log, then a summary.",
-             ("workspace run --user ada --lesson hello_dbt -- seed",
-              "workspace run --user ada --lesson hello_dbt -- run --select stg_orders",
-              "workspace run --user ada --lesson hello_dbt -- build --fail-fast",
-              "workspace run --user ada --lesson hello_dbt -- show --select customers --limit 5",
-              "workspace run --user ada --lesson hello_dbt -- show --inline \"select 1 as x\""),
-             cli_workspace.run,
-             f"The dbt command follows `--`: {', '.join(DBT_COMMANDS)}; with --select/-s,\n"
-             "--exclude, --full-refresh, --fail-fast, --empty, and for show --inline and --limit.\n"
-             "Exit 0 on success, 1 when dbt or the SQL failed, 2 when the request is refused.")
+    p = _add(
+        ws,
+        "run",
+        "Run a dbt command in a learner's workspace, streaming its log, then a summary.",
+        (
+            "workspace run --user ada --lesson hello_dbt -- seed",
+            "workspace run --user ada --lesson hello_dbt -- run --select stg_orders",
+            "workspace run --user ada --lesson hello_dbt -- build --fail-fast",
+            "workspace run --user ada --lesson hello_dbt -- show --select customers --limit 5",
+            'workspace run --user ada --lesson hello_dbt -- show --inline "select 1 as x"',
+        ),
+        cli_workspace.run,
+        f"The dbt command follows `--`: {', '.join(DBT_COMMANDS)}; with --select/-s,\n"
+        "--exclude, --full-refresh, --fail-fast, --empty, and for show --inline and --limit.\n"
+        "Exit 0 on success, 1 when dbt or the SQL failed, 2 when the request is refused.",
+    )
     _learner_args(p)
     p.add_argument("--json", action="store_true", help="print the whole job result as JSON (no streaming)")
 
-    p = _add(ws, "query", "Run a read-only SQL query on a learner's warehouse.",
-             ("workspace query --user ada --lesson hello_dbt --sql \"select * from stg_orders\"",
-              "workspace query --user ada --lesson hello_dbt --sql \"select count(*) from customers\" --json",
-              "workspace query --user ada --lesson hello_dbt --sql - < query.sql"),
-             cli_workspace.query)
+    p = _add(
+        ws,
+        "query",
+        "Run a read-only SQL query on a learner's warehouse.",
+        (
+            'workspace query --user ada --lesson hello_dbt --sql "select * from stg_orders"',
+            'workspace query --user ada --lesson hello_dbt --sql "select count(*) from customers" --json',
+            "workspace query --user ada --lesson hello_dbt --sql - < query.sql",
+        ),
+        cli_workspace.query,
+    )
     _learner_args(p)
     p.add_argument("--sql", required=True, help="the query, or - to read it from stdin")
     p.add_argument("--limit", type=int, metavar="N", help="rows to return (at most DECODE_DATA_QUERY_ROW_CAP)")
     p.add_argument("--json", action="store_true", help="print {columns, rows, total_rows, truncated} as JSON")
 
-    p = _add(ws, "grade", "Grade a learner's work: staged feedback per step, with a diff of rows.",
-             ("workspace grade --user ada --lesson hello_dbt",
-              "workspace grade --user ada --lesson hello_dbt --step first_model --json"),
-             cli_grading.grade, "Exit 0 when every graded step passes, 1 otherwise.")
+    p = _add(
+        ws,
+        "grade",
+        "Grade a learner's work: staged feedback per step, with a diff of rows.",
+        (
+            "workspace grade --user ada --lesson hello_dbt",
+            "workspace grade --user ada --lesson hello_dbt --step first_model --json",
+        ),
+        cli_grading.grade,
+        "Exit 0 when every graded step passes, 1 otherwise.",
+    )
     _learner_args(p)
     p.add_argument("--step", metavar="S", help="one step id (default: every step)")
     p.add_argument("--json", action="store_true", help="print the feedback as JSON")
 
-    p = _add(ws, "reset", "Reset a learner's workspace to the lesson's starter files (deletes their edits).",
-             ("workspace reset --user ada --lesson hello_dbt",), cli_workspace.reset)
+    p = _add(
+        ws,
+        "reset",
+        "Reset a learner's workspace to the lesson's starter files (deletes their edits).",
+        ("workspace reset --user ada --lesson hello_dbt",),
+        cli_workspace.reset,
+    )
     _learner_args(p)
 
-    p = _add(ws, "files", "List the files of a learner's workspace and which ones they may edit.",
-             ("workspace files --user ada --lesson hello_dbt",
-              "workspace files --user ada --lesson hello_dbt --json"), cli_workspace.files)
+    p = _add(
+        ws,
+        "files",
+        "List the files of a learner's workspace and which ones they may edit.",
+        ("workspace files --user ada --lesson hello_dbt", "workspace files --user ada --lesson hello_dbt --json"),
+        cli_workspace.files,
+    )
     _learner_args(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    p = _add(ws, "show-file", "Print one file of a learner's workspace.",
-             ("workspace show-file --user ada --lesson hello_dbt --path models/stg_orders.sql",),
-             cli_workspace.show_file)
+    p = _add(
+        ws,
+        "show-file",
+        "Print one file of a learner's workspace.",
+        ("workspace show-file --user ada --lesson hello_dbt --path models/stg_orders.sql",),
+        cli_workspace.show_file,
+    )
     _learner_args(p, path=True)
 
     wss = _group(commands, "workspaces", "Manage all workspaces at once.")
-    p = _add(wss, "prune", "Delete workspace folders idle for more than N days (saved edits are kept).",
-             ("workspaces prune --idle-days 30", "workspaces prune --idle-days 0  # every workspace"),
-             cli_workspace.prune,
-             "A pruned workspace is rebuilt from the starter files and the learner's saved edits on next "
-             "use;\nits warehouse is rebuilt by the next dbt seed/run.")
+    p = _add(
+        wss,
+        "prune",
+        "Delete workspace folders idle for more than N days (saved edits are kept).",
+        ("workspaces prune --idle-days 30", "workspaces prune --idle-days 0  # every workspace"),
+        cli_workspace.prune,
+        "A pruned workspace is rebuilt from the starter files and the learner's saved edits on next "
+        "use;\nits warehouse is rebuilt by the next dbt seed/run.",
+    )
     p.add_argument("--idle-days", type=float, required=True, metavar="N", help="days without use")
 
-    p = _add(commands, "bench", "Measure dbt job times on this machine (decode_data/bench/engine_bench.py).",
-             ("bench", "bench --json", "bench --repeat 5 --learners 4  # options of decode_data/bench/engine_bench.py",
-              "bench --browser  # also lesson page load and Run -> rows in Chromium",
-              "bench --browser-only --browser-repeat 5",
-              "bench --browser-only --browser-url http://127.0.0.1:3000  # an app already running"),
-             bench, "Options other than --json go to the benchmark itself: `bench -- --help` lists them.\n"
-             "--browser starts the production app (builds the frontend: a minute or more) and drives\n"
-             "Chromium with Playwright (requirements-test.txt); without them it says why and skips.")
+    p = _add(
+        commands,
+        "bench",
+        "Measure dbt job times on this machine (decode_data/bench/engine_bench.py).",
+        (
+            "bench",
+            "bench --json",
+            "bench --repeat 5 --learners 4  # options of decode_data/bench/engine_bench.py",
+            "bench --browser  # also lesson page load and Run -> rows in Chromium",
+            "bench --browser-only --browser-repeat 5",
+            "bench --browser-only --browser-url http://127.0.0.1:3000  # an app already running",
+        ),
+        bench,
+        "Options other than --json go to the benchmark itself: `bench -- --help` lists them.\n"
+        "--browser starts the production app (builds the frontend: a minute or more) and drives\n"
+        "Chromium with Playwright (requirements-test.txt); without them it says why and skips.",
+    )
     p.add_argument("--json", action="store_true", help="print the measurements as JSON")
     return parser
 
 
 # --- running ------------------------------------------------------------------------------
 
+
 def _split_dashes(argv: list[str]) -> tuple[list[str], list[str] | None]:
     """Everything after the first `--` belongs to dbt (or the benchmark), untouched by argparse."""
     if "--" in argv:
         i = argv.index("--")
-        return argv[:i], argv[i + 1:]
+        return argv[:i], argv[i + 1 :]
     return argv, None
 
 

@@ -14,8 +14,13 @@ from typing import TextIO
 MAX_CELL_CHARS = 60
 MAX_ERROR_LINES = 8  # DuckDB can list dozens of candidate functions under one error
 EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 2
-_EXIT_BY_STATUS = {"success": EXIT_OK, "failed": EXIT_FAILED, "timeout": EXIT_FAILED,
-                   "error": EXIT_FAILED, "rejected": EXIT_REJECTED}
+_EXIT_BY_STATUS = {
+    "success": EXIT_OK,
+    "failed": EXIT_FAILED,
+    "timeout": EXIT_FAILED,
+    "error": EXIT_FAILED,
+    "rejected": EXIT_REJECTED,
+}
 
 
 def exit_code(status: str) -> int:
@@ -38,7 +43,7 @@ def cell(value) -> str:
     if value is None:
         return "null"
     text = str(value).replace("\n", " ")
-    return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS - 1] + "…"
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
 
 
 def table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
@@ -47,8 +52,9 @@ def table(headers: list[str], rows: list[list], numeric: set[int] = frozenset())
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
 
     def line(values: list[str]) -> str:
-        parts = [v.rjust(w) if i in numeric else v.ljust(w)
-                 for i, (v, w) in enumerate(zip(values, widths))]
+        parts = [
+            v.rjust(w) if i in numeric else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths, strict=False))
+        ]
         return "  ".join(parts).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
@@ -110,8 +116,7 @@ def summary_text(result, title: str) -> str:
     """What happened, once the job is over: per node status and time, errors, preview rows."""
     parts = [f"{title}: {result.status} in {result.elapsed_s:.2f} s"]
     if result.nodes:
-        rows = [[n.status, n.resource_type, n.name, f"{n.execution_time:.2f}s", n.path or ""]
-                for n in result.nodes]
+        rows = [[n.status, n.resource_type, n.name, f"{n.execution_time:.2f}s", n.path or ""] for n in result.nodes]
         parts.append(table(["status", "type", "name", "time", "path"], rows, numeric={3}))
     if result.errors:
         parts.append("errors:")

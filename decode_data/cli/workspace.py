@@ -12,8 +12,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 
-from decode_data.cli.output import (EXIT_OK, EXIT_REJECTED, EventPrinter, error_text, exit_code, out,
-                                    preview_text, print_json, summary_text, table)
+from decode_data.cli.output import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    EventPrinter,
+    error_text,
+    exit_code,
+    out,
+    preview_text,
+    print_json,
+    summary_text,
+    table,
+)
 
 
 class CliError(Exception):
@@ -106,9 +116,17 @@ def run(args) -> int:
         if not args.json:
             out(f"==> {title}  (learner {user.username}, lesson {lesson.id})")
         try:
-            result = run_dbt(session, user, lesson, request.command, select=request.select,
-                             args=request.extra, sql=request.sql, row_cap=request.limit,
-                             on_event=None if args.json else EventPrinter())
+            result = run_dbt(
+                session,
+                user,
+                lesson,
+                request.command,
+                select=request.select,
+                args=request.extra,
+                sql=request.sql,
+                row_cap=request.limit,
+                on_event=None if args.json else EventPrinter(),
+            )
         except JobRejected as exc:
             raise CliError(str(exc)) from None
     if args.json:
@@ -128,7 +146,7 @@ def query(args) -> int:
 
     sql = _read_stdin("the SQL").decode("utf-8", errors="replace") if args.sql == "-" else args.sql
     if not sql.strip():
-        raise CliError("write a SQL query: --sql \"select ...\" (or --sql - to read it from stdin)")
+        raise CliError('write a SQL query: --sql "select ..." (or --sql - to read it from stdin)')
     with learner_workspace(args, start_engine=True) as (session, user, lesson):
         try:
             result = run_query(session, user, lesson, sql, row_cap=args.limit)
@@ -151,8 +169,10 @@ def reset(args) -> int:
 
     with learner_workspace(args) as (session, user, lesson):
         paths = reset_workspace(session, user, lesson)
-    out(f"Reset {user.username}'s {lesson.id} workspace to the starter files; saved edits and the "
-        f"warehouse were deleted.")
+    out(
+        f"Reset {user.username}'s {lesson.id} workspace to the starter files; saved edits and the "
+        f"warehouse were deleted."
+    )
     out(str(paths.project))
     return EXIT_OK
 
@@ -203,11 +223,9 @@ def prune(args) -> int:
         return EXIT_OK
     keys = {path.parent.name for path in removed}
     with session_scope() as session:
-        names = {u.warehouse_key: u.username
-                 for u in session.exec(select(User).where(User.warehouse_key.in_(keys)))}
+        names = {u.warehouse_key: u.username for u in session.exec(select(User).where(User.warehouse_key.in_(keys)))}
     for path in removed:
         owner = names.get(path.parent.name, "(unknown learner)")
         out(f"removed {owner} / {path.name}: {path}")
-    out(f"Removed {len(removed)} workspace(s); saved edits stay in the database and are restored "
-        "on next use.")
+    out(f"Removed {len(removed)} workspace(s); saved edits stay in the database and are restored on next use.")
     return EXIT_OK

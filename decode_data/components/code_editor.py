@@ -49,13 +49,23 @@ class CodeMirror(rx.Component):
 
 
 def _run_shortcut(run_button_id: str) -> str:
-    return (f'Prec.highest(keymap.of([{{key: "Mod-Enter", run: () => {{'
-            f'document.getElementById("{run_button_id}")?.click(); return true; }}}}]))')
+    return (
+        f'Prec.highest(keymap.of([{{key: "Mod-Enter", run: () => {{'
+        f'document.getElementById("{run_button_id}")?.click(); return true; }}}}]))'
+    )
 
 
-def code_editor(value: Var, key: Var, on_change, *, run_button_id: str = "",
-                read_only: bool | Var = False, height: str = "100%", label: str = "SQL editor",
-                **props) -> rx.Component:
+def code_editor(
+    value: Var,
+    key: Var,
+    on_change,
+    *,
+    run_button_id: str = "",
+    read_only: bool | Var = False,
+    height: str = "100%",
+    label: str = "SQL editor",
+    **props,
+) -> rx.Component:
     """CodeMirror set up for dbt SQL; `on_change` gets the whole document on every edit."""
     extensions = ["sql()", "EditorView.lineWrapping"]  # long comments wrap instead of scrolling away
     if run_button_id:
@@ -67,8 +77,13 @@ def code_editor(value: Var, key: Var, on_change, *, run_button_id: str = "",
         read_only=read_only,
         editable=~read_only if isinstance(read_only, Var) else not read_only,
         height=height,
-        basic_setup={"lineNumbers": True, "foldGutter": False, "highlightActiveLine": True,
-                     "autocompletion": True, "bracketMatching": True},
+        basic_setup={
+            "lineNumbers": True,
+            "foldGutter": False,
+            "highlightActiveLine": True,
+            "autocompletion": True,
+            "bracketMatching": True,
+        },
         extensions=Var(_js_list(extensions)),
         aria_label=label,
         **props,
@@ -83,7 +98,8 @@ def highlight_line_css(line: Var) -> rx.Component:
     """Marks one line of the editor (1-based; 0 marks none) where the learner's error is."""
     css = rx.cond(
         line > 0,
-        ".cm-content > .cm-line:nth-child(" + line.to_string()
+        ".cm-content > .cm-line:nth-child("
+        + line.to_string()
         + ") { background: var(--red-a4); outline: 1px solid var(--red-8); }",
         "",
     )

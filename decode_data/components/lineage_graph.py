@@ -7,7 +7,8 @@ Enter like any link, with the browser's navigation prevented.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 
@@ -18,8 +19,12 @@ FONT = "ui-sans-serif, system-ui, -apple-system, 'Segoe UI', sans-serif"
 def _edge(edge: rx.Var) -> rx.Component:
     return svg.path(
         d=edge["d"],
-        custom_attrs={"fill": "none", "stroke": edge["stroke"], "strokeWidth": edge["stroke_width"],
-                      "strokeLinecap": "round"},
+        custom_attrs={
+            "fill": "none",
+            "stroke": edge["stroke"],
+            "strokeWidth": edge["stroke_width"],
+            "strokeLinecap": "round",
+        },
     )
 
 
@@ -28,18 +33,31 @@ def _node(node: rx.Var, on_node_click: Callable) -> rx.Component:
     return svg.a(
         svg.title(node["title"]),
         svg.rect(
-            x=node["x"], y=node["y"], width=node["w"], height=node["h"], rx=8,
-            custom_attrs={"fill": node["fill"], "stroke": node["stroke"],
-                          "strokeWidth": node["stroke_width"], "strokeDasharray": node["dash"]},
+            x=node["x"],
+            y=node["y"],
+            width=node["w"],
+            height=node["h"],
+            rx=8,
+            custom_attrs={
+                "fill": node["fill"],
+                "stroke": node["stroke"],
+                "strokeWidth": node["stroke_width"],
+                "strokeDasharray": node["dash"],
+            },
         ),
         svg.rect(
-            x=node["accent_x"], y=node["accent_y"], width=4, height=node["accent_h"], rx=2,
+            x=node["accent_x"],
+            y=node["accent_y"],
+            width=4,
+            height=node["accent_h"],
+            rx=2,
             custom_attrs={"fill": node["accent"], "pointerEvents": "none"},
         ),
         svg.text(
-            node["label"], x=node["label_x"], y=node["label_y"],
-            custom_attrs={"fill": node["text_color"], "fontSize": 12, "fontFamily": FONT,
-                          "pointerEvents": "none"},
+            node["label"],
+            x=node["label_x"],
+            y=node["label_y"],
+            custom_attrs={"fill": node["text_color"], "fontSize": 12, "fontFamily": FONT, "pointerEvents": "none"},
         ),
         key=node["id"],
         href="#",

@@ -12,13 +12,24 @@ def _question(item: QuizItem) -> rx.Component:
         rx.text(item.index + 1, ". ", item.question, weight="medium", size="2"),
         rx.radio_group.root(
             rx.foreach(item.choices, lambda choice, i: rx.radio_group.item(choice, value=i.to_string())),
-            value=item.chosen, on_change=lambda value: QuizState.choose(item.index, value),
-            direction="column", size="2", name="quiz-" + item.index.to_string(),
+            value=item.chosen,
+            on_change=lambda value: QuizState.choose(item.index, value),
+            direction="column",
+            size="2",
+            name="quiz-" + item.index.to_string(),
         ),
-        rx.cond(item.graded, rx.callout.root(
-            rx.callout.text(rx.text.strong(rx.cond(item.correct, "Right. ", "Not quite. ")), item.explanation),
-            color_scheme=rx.cond(item.correct, "teal", "amber"), size="1", class_name="quiz-verdict")),
-        spacing="2", width="100%", class_name="quiz-question",
+        rx.cond(
+            item.graded,
+            rx.callout.root(
+                rx.callout.text(rx.text.strong(rx.cond(item.correct, "Right. ", "Not quite. ")), item.explanation),
+                color_scheme=rx.cond(item.correct, "teal", "amber"),
+                size="1",
+                class_name="quiz-verdict",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+        class_name="quiz-question",
     )
 
 
@@ -27,16 +38,24 @@ def quiz_panel() -> rx.Component:
         QuizState.questions.length() > 0,
         rx.card(
             rx.vstack(
-                rx.hstack(rx.heading("Quiz", size="4", as_="h2"), rx.spacer(),
-                          rx.cond(QuizState.score != "", rx.badge("Score ", QuizState.score, id="quiz-score",
-                                                                  color_scheme="teal")),
-                          width="100%", align="center"),
+                rx.hstack(
+                    rx.heading("Quiz", size="4", as_="h2"),
+                    rx.spacer(),
+                    rx.cond(
+                        QuizState.score != "", rx.badge("Score ", QuizState.score, id="quiz-score", color_scheme="teal")
+                    ),
+                    width="100%",
+                    align="center",
+                ),
                 rx.text("Check what you learned in this lesson.", size="2", color_scheme="gray"),
                 rx.foreach(QuizState.questions, _question),
                 rx.cond(QuizState.error != "", rx.text(QuizState.error, color_scheme="red", size="2")),
                 rx.button("Submit answers", on_click=QuizState.submit, id="quiz-submit"),
-                spacing="3", width="100%",
+                spacing="3",
+                width="100%",
             ),
-            width="100%", flex_shrink="0", id="quiz",
+            width="100%",
+            flex_shrink="0",
+            id="quiz",
         ),
     )

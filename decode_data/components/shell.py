@@ -16,10 +16,15 @@ def _nav_link(label: str, href: str) -> rx.Component:
 def header() -> rx.Component:
     return rx.el.header(
         rx.hstack(
-            rx.link(rx.hstack(rx.icon("database", size=20), rx.text(PRODUCT_NAME, weight="bold"),
-                              align="center", spacing="2"),
-                    href=rx.cond(AuthState.signed_in, "/dashboard", "/"), underline="none",
-                    color_scheme="teal", high_contrast=True),
+            rx.link(
+                rx.hstack(
+                    rx.icon("database", size=20), rx.text(PRODUCT_NAME, weight="bold"), align="center", spacing="2"
+                ),
+                href=rx.cond(AuthState.signed_in, "/dashboard", "/"),
+                underline="none",
+                color_scheme="teal",
+                high_contrast=True,
+            ),
             rx.spacer(),
             rx.cond(
                 AuthState.signed_in,
@@ -28,24 +33,34 @@ def header() -> rx.Component:
                     _nav_link("Progress", "/progress"),
                     _nav_link("API tokens", "/settings"),
                     rx.badge(rx.icon("user", size=12), AuthState.username, variant="soft", color_scheme="gray"),
-                    rx.button("Sign out", on_click=AuthState.sign_out, variant="outline", size="1",
-                              id="sign-out"),
-                    spacing="4", align="center",
+                    rx.button("Sign out", on_click=AuthState.sign_out, variant="outline", size="1", id="sign-out"),
+                    spacing="4",
+                    align="center",
                 ),
-                rx.hstack(_nav_link("Sign in", "/signin"), _nav_link("Register", "/register"),
-                          spacing="4", align="center"),
+                rx.hstack(
+                    _nav_link("Sign in", "/signin"), _nav_link("Register", "/register"), spacing="4", align="center"
+                ),
             ),
-            align="center", width="100%",
+            align="center",
+            width="100%",
         ),
-        padding_x="1.25em", padding_y="0.6em", border_bottom="1px solid var(--gray-5)",
-        background="var(--color-panel-solid)", position="sticky", top="0", z_index="10",
+        padding_x="1.25em",
+        padding_y="0.6em",
+        border_bottom="1px solid var(--gray-5)",
+        background="var(--color-panel-solid)",
+        position="sticky",
+        top="0",
+        z_index="10",
     )
 
 
 def page_shell(*children: rx.Component, wide: bool = False) -> rx.Component:
     """Header plus the page; `wide` pages (the lesson IDE) use the whole window width."""
-    body = (rx.box(*children, padding="1em", width="100%") if wide
-            else rx.container(rx.vstack(*children, spacing="4", width="100%"), size="4", padding_y="1.5em"))
+    body = (
+        rx.box(*children, padding="1em", width="100%")
+        if wide
+        else rx.container(rx.vstack(*children, spacing="4", width="100%"), size="4", padding_y="1.5em")
+    )
     return rx.box(header(), rx.el.main(body), min_height="100vh", background="var(--gray-2)")
 
 

@@ -16,8 +16,15 @@ S = CheckState
 
 
 def _command_button(label: str, command: str, icon: str, **props) -> rx.Component:
-    return rx.button(rx.icon(icon, size=14), label, on_click=S.run(command), disabled=S.running | S.checking,
-                     size="2", id=f"dbt-{command}", **props)
+    return rx.button(
+        rx.icon(icon, size=14),
+        label,
+        on_click=S.run(command),
+        disabled=S.running | S.checking,
+        size="2",
+        id=f"dbt-{command}",
+        **props,
+    )
 
 
 def toolbar() -> rx.Component:
@@ -30,39 +37,72 @@ def toolbar() -> rx.Component:
                 rx.select.item("This model + downstream", value="downstream"),
                 rx.select.item("All models", value="all"),
             ),
-            value=S.scope, on_change=S.set_scope, size="2",
+            value=S.scope,
+            on_change=S.set_scope,
+            size="2",
         ),
         _command_button("Seed", "seed", "sprout", variant="soft"),
-        rx.button(rx.icon("play", size=14), "Run", on_click=S.run("run"), disabled=S.running | S.checking,
-                  size="2", id=RUN_BUTTON_ID, title="Run (Ctrl+Enter)"),
+        rx.button(
+            rx.icon("play", size=14),
+            "Run",
+            on_click=S.run("run"),
+            disabled=S.running | S.checking,
+            size="2",
+            id=RUN_BUTTON_ID,
+            title="Run (Ctrl+Enter)",
+        ),
         _command_button("Test", "test", "flask_conical", variant="soft"),
         _command_button("Build", "build", "hammer", variant="soft"),
         _command_button("Compile", "compile", "code", variant="soft"),
         rx.spacer(),
-        rx.text(rx.cond(S.current_node != "", S.current_node, ""), size="1", color_scheme="gray",
-                font_family="monospace"),
-        wrap="wrap", spacing="2", align="center", width="100%",
+        rx.text(
+            rx.cond(S.current_node != "", S.current_node, ""), size="1", color_scheme="gray", font_family="monospace"
+        ),
+        wrap="wrap",
+        spacing="2",
+        align="center",
+        width="100%",
     )
 
 
 def _file_row(item: FileItem) -> rx.Component:
     return rx.button(
         rx.icon(rx.cond(item.editable, "file_pen", "file_lock"), size=14, flex_shrink="0"),
-        rx.text(item.path, size="1", font_family="monospace", overflow="hidden", text_overflow="ellipsis",
-                white_space="nowrap", min_width="0"),
-        on_click=S.open_file(item.path), variant=rx.cond(item.path == S.path, "soft", "ghost"),
-        color_scheme=rx.cond(item.editable, "teal", "gray"), size="1", width="100%",
-        justify_content="flex-start", overflow="hidden", margin="0",
+        rx.text(
+            item.path,
+            size="1",
+            font_family="monospace",
+            overflow="hidden",
+            text_overflow="ellipsis",
+            white_space="nowrap",
+            min_width="0",
+        ),
+        on_click=S.open_file(item.path),
+        variant=rx.cond(item.path == S.path, "soft", "ghost"),
+        color_scheme=rx.cond(item.editable, "teal", "gray"),
+        size="1",
+        width="100%",
+        justify_content="flex-start",
+        overflow="hidden",
+        margin="0",
         title=rx.cond(item.editable, item.path + " (you can edit it)", item.path + " (read-only in this lesson)"),
     )
 
 
 def file_tree() -> rx.Component:
-    return rx.el.nav(rx.vstack(
-        rx.text("Files", weight="bold", size="2"),
-        rx.foreach(S.files, _file_row),
-        spacing="1", width="230px", min_width="230px", max_height="440px", overflow_y="auto",
-    ), aria_label="Workspace files", id="file-tree")
+    return rx.el.nav(
+        rx.vstack(
+            rx.text("Files", weight="bold", size="2"),
+            rx.foreach(S.files, _file_row),
+            spacing="1",
+            width="230px",
+            min_width="230px",
+            max_height="440px",
+            overflow_y="auto",
+        ),
+        aria_label="Workspace files",
+        id="file-tree",
+    )
 
 
 def _save_badge() -> rx.Component:
@@ -77,8 +117,11 @@ def _save_state() -> rx.Component:
         ("unsaved", rx.badge("Unsaved", color_scheme="amber", variant="soft", id="save-status")),
         ("conflict", rx.badge("Changed elsewhere", color_scheme="red", id="save-status")),
         ("error", rx.badge("Not saved", color_scheme="red", id="save-status")),
-        rx.cond(S.editable, rx.badge("Saved", color_scheme="teal", variant="soft", id="save-status"),
-                rx.badge("Read-only", color_scheme="gray", variant="soft", id="save-status")),
+        rx.cond(
+            S.editable,
+            rx.badge("Saved", color_scheme="teal", variant="soft", id="save-status"),
+            rx.badge("Read-only", color_scheme="gray", variant="soft", id="save-status"),
+        ),
     )
 
 
@@ -88,55 +131,111 @@ def _save_problem() -> rx.Component:
         rx.callout(
             rx.hstack(
                 rx.text(S.save_error, size="2"),
-                rx.cond(S.save_status == "conflict", rx.hstack(
-                    rx.button("Keep mine", size="1", on_click=S.keep_mine),
-                    rx.button("Load the other version", size="1", variant="soft", on_click=S.load_theirs))),
-                spacing="3", align="center", wrap="wrap",
+                rx.cond(
+                    S.save_status == "conflict",
+                    rx.hstack(
+                        rx.button("Keep mine", size="1", on_click=S.keep_mine),
+                        rx.button("Load the other version", size="1", variant="soft", on_click=S.load_theirs),
+                    ),
+                ),
+                spacing="3",
+                align="center",
+                wrap="wrap",
             ),
-            icon="triangle_alert", color_scheme="red", size="1", id="save-error",
+            icon="triangle_alert",
+            color_scheme="red",
+            size="1",
+            id="save-error",
         ),
     )
 
 
 def editor() -> rx.Component:
     return rx.vstack(
-        rx.hstack(rx.text(S.path, size="2", font_family="monospace", weight="medium", id="editor-path"),
-                  rx.spacer(), _save_badge(), width="100%", align="center"),
+        rx.hstack(
+            rx.text(S.path, size="2", font_family="monospace", weight="medium", id="editor-path"),
+            rx.spacer(),
+            _save_badge(),
+            width="100%",
+            align="center",
+        ),
         _save_problem(),
         highlight_line_css(S.error_line),
         rx.box(
-            code_editor(S.loaded_text, S.doc_key, S.edit, run_button_id=RUN_BUTTON_ID, read_only=~S.editable,
-                        height="400px", label="Model editor"),
-            width="100%", border="1px solid var(--gray-6)", border_radius="var(--radius-3)", overflow="hidden",
-            id="editor", background="white",
+            code_editor(
+                S.loaded_text,
+                S.doc_key,
+                S.edit,
+                run_button_id=RUN_BUTTON_ID,
+                read_only=~S.editable,
+                height="400px",
+                label="Model editor",
+            ),
+            width="100%",
+            border="1px solid var(--gray-6)",
+            border_radius="var(--radius-3)",
+            overflow="hidden",
+            id="editor",
+            background="white",
         ),
-        spacing="2", width="100%", min_width="0",
+        spacing="2",
+        width="100%",
+        min_width="0",
     )
 
 
 def _status_color(status):
-    return rx.match(status, ("success", "teal"), ("pass", "teal"), ("running", "blue"), ("error", "red"),
-                    ("fail", "red"), ("runtime error", "red"), ("warn", "amber"), ("skipped", "gray"), "gray")
+    return rx.match(
+        status,
+        ("success", "teal"),
+        ("pass", "teal"),
+        ("running", "blue"),
+        ("error", "red"),
+        ("fail", "red"),
+        ("runtime error", "red"),
+        ("warn", "amber"),
+        ("skipped", "gray"),
+        "gray",
+    )
 
 
 def _node_chip(node: NodeRow) -> rx.Component:
-    return rx.badge(rx.cond(node.status == "running", rx.spinner(size="1"), rx.fragment()),
-                    node.name, " ", node.status, " ", node.seconds,
-                    color_scheme=_status_color(node.status), variant="soft",
-                    data_status=node.status, class_name="node-status")
+    return rx.badge(
+        rx.cond(node.status == "running", rx.spinner(size="1"), rx.fragment()),
+        node.name,
+        " ",
+        node.status,
+        " ",
+        node.seconds,
+        color_scheme=_status_color(node.status),
+        variant="soft",
+        data_status=node.status,
+        class_name="node-status",
+    )
 
 
 def _error_row(error: ErrorItem) -> rx.Component:
     return rx.callout(
         rx.vstack(
             rx.text(error.message, size="2", white_space="pre-wrap"),
-            rx.cond(error.path != "", rx.link(
-                error.path, rx.cond(error.line > 0, rx.text.span(" line ", error.line), rx.fragment()),
-                href="#", on_click=S.go_to_error(error.path, error.line).prevent_default,
-                size="1", font_family="monospace", class_name="error-location")),
+            rx.cond(
+                error.path != "",
+                rx.link(
+                    error.path,
+                    rx.cond(error.line > 0, rx.text.span(" line ", error.line), rx.fragment()),
+                    href="#",
+                    on_click=S.go_to_error(error.path, error.line).prevent_default,
+                    size="1",
+                    font_family="monospace",
+                    class_name="error-location",
+                ),
+            ),
             spacing="1",
         ),
-        icon="circle_x", color_scheme="red", size="1", class_name="run-error",
+        icon="circle_x",
+        color_scheme="red",
+        size="1",
+        class_name="run-error",
     )
 
 
@@ -145,15 +244,25 @@ def run_status() -> rx.Component:
         S.running | (S.outcome != ""),
         rx.vstack(
             rx.hstack(
-                rx.cond(S.running, rx.text("Running dbt ", S.command, "…", size="2"),
-                        rx.text(S.outcome_message, size="2", weight="medium", id="run-outcome",
-                                color_scheme=rx.cond(S.outcome == "success", "teal", "red"))),
+                rx.cond(
+                    S.running,
+                    rx.text("Running dbt ", S.command, "…", size="2"),
+                    rx.text(
+                        S.outcome_message,
+                        size="2",
+                        weight="medium",
+                        id="run-outcome",
+                        color_scheme=rx.cond(S.outcome == "success", "teal", "red"),
+                    ),
+                ),
                 width="100%",
             ),
             rx.progress(value=S.progress_value, max=100, id="run-progress", aria_label="Run progress"),
             rx.flex(rx.foreach(S.nodes, _node_chip), wrap="wrap", gap="1", id="node-statuses"),
             rx.foreach(S.errors, _error_row),
-            spacing="2", width="100%", id="run-status",
+            spacing="2",
+            width="100%",
+            id="run-status",
         ),
     )
 
@@ -165,17 +274,25 @@ def _results() -> rx.Component:
             rx.text(S.preview_of, ": ", S.total_rows, " rows", size="1", color_scheme="gray"),
             data_grid(S.columns, S.page_rows),
             pager(S.page, S.pages, S.previous_page, S.next_page),
-            spacing="2", width="100%", id="results",
+            spacing="2",
+            width="100%",
+            id="results",
         ),
         rx.text("Run a model to see its rows here.", size="2", color_scheme="gray", id="results-empty"),
     )
 
 
 def _log() -> rx.Component:
-    return rx.box(rx.foreach(S.logs, lambda line: rx.text(line, size="1", font_family="monospace",
-                                                          white_space="pre-wrap")),
-                  max_height="260px", overflow_y="auto", width="100%", id="run-log",
-                  background="var(--gray-3)", padding="0.5em", border_radius="var(--radius-2)")
+    return rx.box(
+        rx.foreach(S.logs, lambda line: rx.text(line, size="1", font_family="monospace", white_space="pre-wrap")),
+        max_height="260px",
+        overflow_y="auto",
+        width="100%",
+        id="run-log",
+        background="var(--gray-3)",
+        padding="0.5em",
+        border_radius="var(--radius-2)",
+    )
 
 
 def output_tabs() -> rx.Component:
@@ -188,24 +305,45 @@ def output_tabs() -> rx.Component:
         ),
         rx.tabs.content(_results(), value="results", padding_top="0.75em"),
         rx.tabs.content(
-            rx.vstack(rx.text("Click a box to open its file.", size="1", color_scheme="gray"),
-                      lineage_graph(S.graph, S.show_node), width="100%", id="lineage"),
-            value="lineage", padding_top="0.75em"),
-        rx.tabs.content(rx.cond(S.compiled_sql != "",
-                                rx.code_block(S.compiled_sql, language="sql", width="100%", font_size="0.8em"),
-                                rx.text("Compile or run the model to see the SQL dbt sends.", size="2",
-                                        color_scheme="gray")),
-                        value="compiled", padding_top="0.75em", id="compiled"),
+            rx.vstack(
+                rx.text("Click a box to open its file.", size="1", color_scheme="gray"),
+                lineage_graph(S.graph, S.show_node),
+                width="100%",
+                id="lineage",
+            ),
+            value="lineage",
+            padding_top="0.75em",
+        ),
+        rx.tabs.content(
+            rx.cond(
+                S.compiled_sql != "",
+                rx.code_block(S.compiled_sql, language="sql", width="100%", font_size="0.8em"),
+                rx.text("Compile or run the model to see the SQL dbt sends.", size="2", color_scheme="gray"),
+            ),
+            value="compiled",
+            padding_top="0.75em",
+            id="compiled",
+        ),
         rx.tabs.content(_log(), value="log", padding_top="0.75em"),
-        default_value="results", width="100%",
+        default_value="results",
+        width="100%",
     )
 
 
 def workbench() -> rx.Component:
     return rx.vstack(
-        rx.card(rx.vstack(toolbar(), rx.hstack(file_tree(), editor(), spacing="3", width="100%", align="start"),
-                          spacing="3", width="100%"), width="100%"),
+        rx.card(
+            rx.vstack(
+                toolbar(),
+                rx.hstack(file_tree(), editor(), spacing="3", width="100%", align="start"),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+        ),
         run_status(),
         rx.card(output_tabs(), width="100%"),
-        spacing="3", width="100%", min_width="0",
+        spacing="3",
+        width="100%",
+        min_width="0",
     )

@@ -8,6 +8,7 @@ frontend packages with bun (a few minutes); later starts rebuild in seconds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -23,14 +24,31 @@ REPO_ROOT = Path(__file__).resolve().parents[2]  # decode_data/harness/ is two l
 BUN_BIN = REPO_ROOT / ".tools" / "bun" / "node_modules" / ".bin"
 STARTUP_TIMEOUT_S = float(os.environ.get("DECODE_DATA_APP_START_TIMEOUT", "900"))
 CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+]
 OIDC_CLIENT_ID = "decode-data-e2e"
 OIDC_CLIENT_SECRET = "e2e-client-secret-only-for-tests"
 OIDC_NAME = "Test SSO"
-INHERITED = ("DATABASE_URL", "SECRET_KEY", "MOTHERDUCK_TOKEN", "REFLEX_FRONTEND_PORT", "REFLEX_BACKEND_PORT",
-             "REFLEX_BACKEND_HOST", "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "GITHUB_CLIENT_ID",
-             "GITHUB_CLIENT_SECRET", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "PUBLIC_URL")
+INHERITED = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "MOTHERDUCK_TOKEN",
+    "REFLEX_FRONTEND_PORT",
+    "REFLEX_BACKEND_PORT",
+    "REFLEX_BACKEND_HOST",
+    "OIDC_ISSUER",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "GITHUB_CLIENT_ID",
+    "GITHUB_CLIENT_SECRET",
+    "GOOGLE_CLIENT_ID",
+    "GOOGLE_CLIENT_SECRET",
+    "PUBLIC_URL",
+)
 
 
 def free_port() -> int:
@@ -43,8 +61,11 @@ def http_get(url: str, timeout: float = 10) -> tuple[int, str, str]:
     """(status, content type, body); (0, "", reason) while nothing listens yet."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.headers.get("Content-Type", ""), response.read().decode(
-                "utf-8", errors="replace")
+            return (
+                response.status,
+                response.headers.get("Content-Type", ""),
+                response.read().decode("utf-8", errors="replace"),
+            )
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers.get("Content-Type", ""), exc.read().decode("utf-8", errors="replace")
     except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
@@ -55,8 +76,9 @@ def npm_registry() -> str:
     """The configured npm registry: without it Reflex probes several to pick the fastest."""
     if os.environ.get("NPM_CONFIG_REGISTRY") or not shutil.which("npm"):
         return os.environ.get("NPM_CONFIG_REGISTRY", "")
-    return subprocess.run(["npm", "config", "get", "registry"], capture_output=True, text=True,
-                          check=False).stdout.strip()
+    return subprocess.run(
+        ["npm", "config", "get", "registry"], capture_output=True, text=True, check=False
+    ).stdout.strip()
 
 
 def stop_group(process: subprocess.Popen, grace_s: float = 20) -> None:
@@ -70,10 +92,8 @@ def stop_group(process: subprocess.Popen, grace_s: float = 20) -> None:
             process.wait(timeout=wait_s)
         except subprocess.TimeoutExpired:
             continue
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # children that outlived the leader
-        except ProcessLookupError:
-            pass
         return
 
 
@@ -86,13 +106,34 @@ class LiveApp:
         self.data_dir = root / "data"
         self.log_path = root / "reflex.log"
         self.env = self._env(template_dir, oidc_issuer)
-        subprocess.run([sys.executable, "-m", "decode_data", "db", "upgrade"], cwd=REPO_ROOT, env=self.env,
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "decode_data", "db", "upgrade"],
+            cwd=REPO_ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "reflex", "run", "--env", "prod", "--loglevel", "info",
-                 "--frontend-port", str(self.port), "--backend-host", "127.0.0.1"],
-                cwd=REPO_ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "reflex",
+                    "run",
+                    "--env",
+                    "prod",
+                    "--loglevel",
+                    "info",
+                    "--frontend-port",
+                    str(self.port),
+                    "--backend-host",
+                    "127.0.0.1",
+                ],
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 
@@ -111,8 +152,12 @@ class LiveApp:
         if registry := npm_registry():
             env["NPM_CONFIG_REGISTRY"] = registry
         if oidc_issuer:
-            env.update(OIDC_ISSUER=oidc_issuer, OIDC_CLIENT_ID=OIDC_CLIENT_ID,
-                       OIDC_CLIENT_SECRET=OIDC_CLIENT_SECRET, OIDC_NAME=OIDC_NAME)
+            env.update(
+                OIDC_ISSUER=oidc_issuer,
+                OIDC_CLIENT_ID=OIDC_CLIENT_ID,
+                OIDC_CLIENT_SECRET=OIDC_CLIENT_SECRET,
+                OIDC_NAME=OIDC_NAME,
+            )
         return env
 
     def log_tail(self, lines: int = 80) -> str:

@@ -7,5 +7,14 @@ from decode_data.models.progress import LearnerProgress
 from decode_data.models.run_history import RUN_KINDS, RunRecord
 from decode_data.models.user import WAREHOUSE_KEY_RE, User, new_warehouse_key
 
-__all__ = ["LearnerProgress", "ModelEdit", "RUN_KINDS", "RunRecord", "User", "UTCDateTime", "WAREHOUSE_KEY_RE",
-           "new_warehouse_key", "utcnow"]
+__all__ = [
+    "LearnerProgress",
+    "ModelEdit",
+    "RUN_KINDS",
+    "RunRecord",
+    "User",
+    "UTCDateTime",
+    "WAREHOUSE_KEY_RE",
+    "new_warehouse_key",
+    "utcnow",
+]

@@ -10,44 +10,81 @@ from decode_data.states.auth import AuthState
 from decode_data.states.oauth import OAuthState
 
 
-def _field(state: type[AccountFormState], name: str, label: str, kind: str = "text",
-           autocomplete: str = "", hint: str = "") -> rx.Component:
+def _field(
+    state: type[AccountFormState], name: str, label: str, kind: str = "text", autocomplete: str = "", hint: str = ""
+) -> rx.Component:
     return rx.vstack(
         rx.el.label(label, html_for=name, font_weight="500", font_size="0.9em"),
-        rx.input(id=name, name=name, type=kind, auto_complete=autocomplete, required=True, width="100%",
-                 size="3", aria_invalid=rx.cond(state.field == name, "true", "false")),
-        rx.cond(state.field == name, rx.text(state.error, color_scheme="red", size="2", role="alert"),
-                rx.text(hint, color_scheme="gray", size="1") if hint else rx.fragment()),
-        spacing="1", width="100%",
+        rx.input(
+            id=name,
+            name=name,
+            type=kind,
+            auto_complete=autocomplete,
+            required=True,
+            width="100%",
+            size="3",
+            aria_invalid=rx.cond(state.field == name, "true", "false"),
+        ),
+        rx.cond(
+            state.field == name,
+            rx.text(state.error, color_scheme="red", size="2", role="alert"),
+            rx.text(hint, color_scheme="gray", size="1") if hint else rx.fragment(),
+        ),
+        spacing="1",
+        width="100%",
     )
 
 
 def _form_error(state: type[AccountFormState]) -> rx.Component:
-    return rx.cond((state.error != "") & (state.field == ""),
-                   rx.callout(state.error, icon="triangle_alert", color_scheme="red", role="alert",
-                              id="form-error"))
+    return rx.cond(
+        (state.error != "") & (state.field == ""),
+        rx.callout(state.error, icon="triangle_alert", color_scheme="red", role="alert", id="form-error"),
+    )
 
 
 def _oauth_buttons() -> rx.Component:
     return rx.cond(
         OAuthState.providers.length() > 0,
         rx.vstack(
-            rx.hstack(rx.separator(size="4"), rx.text("or", size="1", color_scheme="gray"),
-                      rx.separator(size="4"), align="center", width="100%"),
-            rx.foreach(OAuthState.providers, lambda p: rx.button(
-                "Continue with ", p["label"], on_click=OAuthState.start(p["name"]), variant="outline",
-                width="100%", size="3", id="oauth-" + p["name"])),
+            rx.hstack(
+                rx.separator(size="4"),
+                rx.text("or", size="1", color_scheme="gray"),
+                rx.separator(size="4"),
+                align="center",
+                width="100%",
+            ),
+            rx.foreach(
+                OAuthState.providers,
+                lambda p: rx.button(
+                    "Continue with ",
+                    p["label"],
+                    on_click=OAuthState.start(p["name"]),
+                    variant="outline",
+                    width="100%",
+                    size="3",
+                    id="oauth-" + p["name"],
+                ),
+            ),
             rx.cond(OAuthState.error != "", rx.callout(OAuthState.error, color_scheme="red", icon="triangle_alert")),
-            width="100%", spacing="2",
+            width="100%",
+            spacing="2",
         ),
     )
 
 
 def _card(title: str, *children: rx.Component) -> rx.Component:
-    return page_shell(rx.center(rx.card(rx.vstack(rx.heading(title, size="6", as_="h1"), *children,
-                                                  spacing="4", width="100%"),
-                                        width="100%", max_width="26em", size="4"),
-                                width="100%", padding_top="3em"))
+    return page_shell(
+        rx.center(
+            rx.card(
+                rx.vstack(rx.heading(title, size="6", as_="h1"), *children, spacing="4", width="100%"),
+                width="100%",
+                max_width="26em",
+                size="4",
+            ),
+            width="100%",
+            padding_top="3em",
+        )
+    )
 
 
 def signin_page() -> rx.Component:
@@ -58,11 +95,15 @@ def signin_page() -> rx.Component:
                 _form_error(SignInState),
                 _field(SignInState, "login", "Username or email", autocomplete="username"),
                 _field(SignInState, "password", "Password", "password", autocomplete="current-password"),
-                rx.button("Sign in", type="submit", size="3", width="100%", loading=SignInState.busy,
-                          id="signin-submit"),
-                spacing="3", width="100%",
+                rx.button(
+                    "Sign in", type="submit", size="3", width="100%", loading=SignInState.busy, id="signin-submit"
+                ),
+                spacing="3",
+                width="100%",
             ),
-            on_submit=SignInState.submit, reset_on_submit=False, width="100%",
+            on_submit=SignInState.submit,
+            reset_on_submit=False,
+            width="100%",
         ),
         _oauth_buttons(),
         rx.text("New here? ", rx.link("Create an account", href="/register"), size="2"),
@@ -75,17 +116,37 @@ def register_page() -> rx.Component:
         rx.form(
             rx.vstack(
                 _form_error(RegisterState),
-                _field(RegisterState, "username", "Username", autocomplete="username",
-                       hint="3–32 letters, digits, dots, dashes or underscores."),
+                _field(
+                    RegisterState,
+                    "username",
+                    "Username",
+                    autocomplete="username",
+                    hint="3–32 letters, digits, dots, dashes or underscores.",
+                ),
                 _field(RegisterState, "email", "Email", "email", autocomplete="email"),
-                _field(RegisterState, "password", "Password", "password", autocomplete="new-password",
-                       hint="At least 10 characters."),
+                _field(
+                    RegisterState,
+                    "password",
+                    "Password",
+                    "password",
+                    autocomplete="new-password",
+                    hint="At least 10 characters.",
+                ),
                 _field(RegisterState, "confirm", "Password again", "password", autocomplete="new-password"),
-                rx.button("Create account", type="submit", size="3", width="100%", loading=RegisterState.busy,
-                          id="register-submit"),
-                spacing="3", width="100%",
+                rx.button(
+                    "Create account",
+                    type="submit",
+                    size="3",
+                    width="100%",
+                    loading=RegisterState.busy,
+                    id="register-submit",
+                ),
+                spacing="3",
+                width="100%",
             ),
-            on_submit=RegisterState.submit, reset_on_submit=False, width="100%",
+            on_submit=RegisterState.submit,
+            reset_on_submit=False,
+            width="100%",
         ),
         _oauth_buttons(),
         rx.text("Have an account? ", rx.link("Sign in", href="/signin"), size="2"),
@@ -95,10 +156,14 @@ def register_page() -> rx.Component:
 def oauth_callback_page() -> rx.Component:
     return _card(
         "Signing you in…",
-        rx.cond(OAuthState.error != "",
-                rx.vstack(rx.callout(OAuthState.error, icon="triangle_alert", color_scheme="red", id="oauth-error"),
-                          rx.link("Back to sign in", href="/signin")),
-                rx.spinner(size="3")),
+        rx.cond(
+            OAuthState.error != "",
+            rx.vstack(
+                rx.callout(OAuthState.error, icon="triangle_alert", color_scheme="red", id="oauth-error"),
+                rx.link("Back to sign in", href="/signin"),
+            ),
+            rx.spinner(size="3"),
+        ),
     )
 
 

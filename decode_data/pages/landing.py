@@ -38,8 +38,11 @@ def _call_to_action() -> rx.Component:
     return rx.cond(
         AuthState.signed_in,
         rx.link(rx.button("Go to your lessons", size="3"), href="/dashboard", id="cta-dashboard"),
-        rx.hstack(rx.link(rx.button("Start learning: it's free", size="3"), href="/register", id="cta-register"),
-                  rx.link(rx.button("Sign in", size="3", variant="soft"), href="/signin"), spacing="3"),
+        rx.hstack(
+            rx.link(rx.button("Start learning: it's free", size="3"), href="/register", id="cta-register"),
+            rx.link(rx.button("Sign in", size="3", variant="soft"), href="/signin"),
+            spacing="3",
+        ),
     )
 
 

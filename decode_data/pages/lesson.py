@@ -21,13 +21,18 @@ def _confirm_reset() -> rx.Component:
             rx.alert_dialog.title("Reset this lesson?"),
             rx.alert_dialog.description(
                 "Your files go back to the starter versions and your warehouse is emptied. "
-                "Completed steps stay completed."),
+                "Completed steps stay completed."
+            ),
             rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                 on_click=CheckState.ask_reset(False))),
-                rx.alert_dialog.action(rx.button("Reset", color_scheme="red", on_click=CheckState.reset_lesson,
-                                                 id="confirm-reset")),
-                spacing="3", justify="end", margin_top="1em",
+                rx.alert_dialog.cancel(
+                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=CheckState.ask_reset(False))
+                ),
+                rx.alert_dialog.action(
+                    rx.button("Reset", color_scheme="red", on_click=CheckState.reset_lesson, id="confirm-reset")
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1em",
             ),
         ),
         open=CheckState.confirm_reset,
@@ -40,13 +45,32 @@ def _title_bar() -> rx.Component:
         rx.icon("chevron_right", size=14),
         rx.heading(LessonState.title, size="5", as_="h1"),
         rx.spacer(),
-        rx.link(rx.button(rx.icon("chart_bar", size=14), "Query & visualize", variant="soft", size="2"),
-                href="/lessons/" + LessonState.lesson_id + "/query", id="open-query"),
-        rx.button(rx.icon("download", size=14), "Export", variant="soft", size="2",
-                  on_click=LessonState.export_zip, id="export"),
-        rx.button(rx.icon("rotate_ccw", size=14), "Reset", variant="soft", color_scheme="red", size="2",
-                  on_click=CheckState.ask_reset(True), id="reset"),
-        align="center", width="100%", wrap="wrap", spacing="2",
+        rx.link(
+            rx.button(rx.icon("chart_bar", size=14), "Query & visualize", variant="soft", size="2"),
+            href="/lessons/" + LessonState.lesson_id + "/query",
+            id="open-query",
+        ),
+        rx.button(
+            rx.icon("download", size=14),
+            "Export",
+            variant="soft",
+            size="2",
+            on_click=LessonState.export_zip,
+            id="export",
+        ),
+        rx.button(
+            rx.icon("rotate_ccw", size=14),
+            "Reset",
+            variant="soft",
+            color_scheme="red",
+            size="2",
+            on_click=CheckState.ask_reset(True),
+            id="reset",
+        ),
+        align="center",
+        width="100%",
+        wrap="wrap",
+        spacing="2",
     )
 
 
@@ -54,19 +78,31 @@ def lesson_page() -> rx.Component:
     return page_shell(
         rx.cond(
             LessonState.not_found,
-            rx.callout("There is no such lesson. Pick one on the dashboard.", icon="circle_alert",
-                       color_scheme="red"),
+            rx.callout("There is no such lesson. Pick one on the dashboard.", icon="circle_alert", color_scheme="red"),
             rx.vstack(
                 _title_bar(),
-                rx.grid(step_panel(), workbench(), columns="minmax(300px, 34%) minmax(0, 1fr)",
-                        spacing="4", width="100%", align_items="start"),
+                rx.grid(
+                    step_panel(),
+                    workbench(),
+                    columns="minmax(300px, 34%) minmax(0, 1fr)",
+                    spacing="4",
+                    width="100%",
+                    align_items="start",
+                ),
                 _confirm_reset(),
-                spacing="3", width="100%",
+                spacing="3",
+                width="100%",
             ),
         ),
         wide=True,
     )
 
 
-ON_LOAD = [AuthState.require_login, LessonState.load_lesson, EditorState.load_files, CheckState.load_step_help,
-           QuizState.load, RunnerState.start_inspect]
+ON_LOAD = [
+    AuthState.require_login,
+    LessonState.load_lesson,
+    EditorState.load_files,
+    CheckState.load_step_help,
+    QuizState.load,
+    RunnerState.start_inspect,
+]

@@ -11,14 +11,20 @@ from decode_data.services.grader.feedback import StepFeedback
 from decode_data.services.lessons import Lesson
 
 
-def check_steps(session: Session, user: User, lesson: Lesson,
-                step_ids: list[str] | None = None) -> list[StepFeedback]:
+def check_steps(session: Session, user: User, lesson: Lesson, step_ids: list[str] | None = None) -> list[StepFeedback]:
     """Grade the steps (all when None) on one build and record one attempt for each."""
     results = grade_steps(session, user, lesson, step_ids)
     for feedback in results:
         progress.record_attempt(session, user, lesson, feedback.step_id, feedback.passed)
-        history.record(session, user, lesson.id, "check", f"check:{feedback.step_id}",
-                       "passed" if feedback.passed else "failed", feedback.elapsed_s)
+        history.record(
+            session,
+            user,
+            lesson.id,
+            "check",
+            f"check:{feedback.step_id}",
+            "passed" if feedback.passed else "failed",
+            feedback.elapsed_s,
+        )
     return results
 
 

@@ -89,8 +89,7 @@ def export_workspace(session: Session, user: User, lesson: Lesson) -> tuple[str,
     with zipfile.ZipFile(buffer, "w") as archive:
         for path in files:
             _add(archive, f"{top}/{path}", read_nofollow(project, path, MAX_EXPORT_FILE_BYTES))
-        _add(archive, f"{top}/dbt_project.yml",
-             yaml.safe_dump(dbt_project(), sort_keys=False).encode())
+        _add(archive, f"{top}/dbt_project.yml", yaml.safe_dump(dbt_project(), sort_keys=False).encode())
         _add(archive, f"{top}/profiles.yml", yaml.safe_dump(plain_profile(), sort_keys=False).encode())
         readme = README.format(title=lesson.title, lesson_id=lesson.id, warehouse=WAREHOUSE_FILE)
         _add(archive, f"{top}/{readme_name}", readme.encode())

@@ -9,7 +9,7 @@ the same code is exact on SQLite (naive UTC) and PostgreSQL (timestamptz in any 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import delete
 from sqlmodel import Session, select
@@ -43,21 +43,44 @@ def _utc(moment: datetime | None) -> datetime:
         return utcnow()
     if moment.tzinfo is None:
         raise ValueError("naive datetime: use an aware UTC datetime (decode_data.models.utcnow)")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _entry(row: RunRecord) -> RunEntry:
-    return RunEntry(id=row.id, lesson_id=row.lesson_id, kind=row.kind, command=row.command,
-                    status=row.status, elapsed_s=row.elapsed_s, created_at=row.created_at)
+    return RunEntry(
+        id=row.id,
+        lesson_id=row.lesson_id,
+        kind=row.kind,
+        command=row.command,
+        status=row.status,
+        elapsed_s=row.elapsed_s,
+        created_at=row.created_at,
+    )
 
 
-def record(session: Session, user: User, lesson_id: str, kind: str, command: str, status: str,
-           elapsed_s: float, *, at: datetime | None = None) -> RunEntry:
+def record(
+    session: Session,
+    user: User,
+    lesson_id: str,
+    kind: str,
+    command: str,
+    status: str,
+    elapsed_s: float,
+    *,
+    at: datetime | None = None,
+) -> RunEntry:
     """Log one run ("run"), query ("query") or check ("check"); ``at`` defaults to now."""
     if kind not in RUN_KINDS:
         raise ValueError(f"Unknown run kind {kind!r} (expected one of {', '.join(RUN_KINDS)}).")
-    row = RunRecord(user_id=_user_id(user), lesson_id=lesson_id, kind=kind, command=command,
-                    status=status, elapsed_s=float(elapsed_s or 0.0), created_at=_utc(at))
+    row = RunRecord(
+        user_id=_user_id(user),
+        lesson_id=lesson_id,
+        kind=kind,
+        command=command,
+        status=status,
+        elapsed_s=float(elapsed_s or 0.0),
+        created_at=_utc(at),
+    )
     try:
         session.add(row)
         session.commit()
@@ -77,8 +100,9 @@ def recent(session: Session, user: User, lesson_id: str | None = None, limit: in
     return [_entry(row) for row in session.exec(query).all()]
 
 
-def activity_by_day(session: Session, user: User, days: int = 14, now: datetime | None = None,
-                    lesson_id: str | None = None) -> list[dict]:
+def activity_by_day(
+    session: Session, user: User, days: int = 14, now: datetime | None = None, lesson_id: str | None = None
+) -> list[dict]:
     """Counts per UTC calendar day for the last ``days`` days up to today, oldest first.
 
     Every day is there, quiet ones with zeros, so a chart has no gaps:
@@ -88,16 +112,19 @@ def activity_by_day(session: Session, user: User, days: int = 14, now: datetime 
         raise ValueError(f"days must be at least 1, not {days}.")
     today = _utc(now).date()
     first = today - timedelta(days=days - 1)
-    start = datetime.combine(first, time.min, tzinfo=timezone.utc)
-    end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=timezone.utc)
-    by_day = {(first + timedelta(days=i)).isoformat(): {"runs": 0, "queries": 0, "checks": 0,
-                                                        "passed_checks": 0} for i in range(days)}
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=UTC)
+    by_day = {
+        (first + timedelta(days=i)).isoformat(): {"runs": 0, "queries": 0, "checks": 0, "passed_checks": 0}
+        for i in range(days)
+    }
     query = select(RunRecord.created_at, RunRecord.kind, RunRecord.status).where(
-        RunRecord.user_id == _user_id(user), RunRecord.created_at >= start, RunRecord.created_at < end)
+        RunRecord.user_id == _user_id(user), RunRecord.created_at >= start, RunRecord.created_at < end
+    )
     if lesson_id is not None:
         query = query.where(RunRecord.lesson_id == lesson_id)
     for created_at, kind, status in session.exec(query).all():
-        counts = by_day[created_at.astimezone(timezone.utc).date().isoformat()]
+        counts = by_day[created_at.astimezone(UTC).date().isoformat()]
         if kind in _KIND_COLUMNS:
             counts[_KIND_COLUMNS[kind]] += 1
         if kind == "check" and status == "passed":

@@ -7,6 +7,7 @@ an author finds a broken check before a learner does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from sqlmodel import Session
 
 from decode_data.services.grader import LessonError, StepFeedback, grade_steps
@@ -31,8 +32,11 @@ class StepCheck:
 
 
 def solution_files(lesson: Lesson) -> dict[str, str]:
-    return {p.relative_to(lesson.solution_dir).as_posix(): p.read_text(encoding="utf-8")
-            for p in sorted(lesson.solution_dir.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(lesson.solution_dir).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(lesson.solution_dir.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _grade_as(session: Session, username: str, lesson: Lesson, files: dict[str, str]) -> list[StepFeedback]:
@@ -49,8 +53,10 @@ def check_lesson(session: Session, lesson: Lesson) -> list[StepCheck]:
         started = _grade_as(session, f"check_starter_{lesson.id}", lesson, {})
     except (LessonError, ValueError, OSError) as exc:
         return [StepCheck(lesson.id, "-", None, None, error=str(exc))]
-    return [StepCheck(lesson.id, step.id, solution, starter)
-            for step, solution, starter in zip(lesson.steps, solved, started)]
+    return [
+        StepCheck(lesson.id, step.id, solution, starter)
+        for step, solution, starter in zip(lesson.steps, solved, started, strict=False)
+    ]
 
 
 def describe(check: StepCheck) -> str:
@@ -61,4 +67,3 @@ def describe(check: StepCheck) -> str:
     if check.starter.passed:
         return "the starter already passes this step: its checks teach nothing"
     return "ok"
-

@@ -155,16 +155,22 @@ def _quiz(data: dict, where: Path) -> tuple[QuizQuestion, ...]:
         if not isinstance(question, str) or not question.strip():
             raise LessonFormatError(f"{owner}: 'question' must be a non-empty string")
         choices = item.get("choices")
-        if (not isinstance(choices, list) or len(choices) < 2
-                or not all(isinstance(c, str) and c.strip() for c in choices)):
-            raise LessonFormatError(f"{owner}: 'choices' must be a list of at least two strings "
-                                    "(quote numbers and yes/no)")
+        if (
+            not isinstance(choices, list)
+            or len(choices) < 2
+            or not all(isinstance(c, str) and c.strip() for c in choices)
+        ):
+            raise LessonFormatError(
+                f"{owner}: 'choices' must be a list of at least two strings (quote numbers and yes/no)"
+            )
         answer = item.get("answer")
         if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(choices):
-            raise LessonFormatError(f"{owner}: 'answer' must be the index of a choice, "
-                                    f"0 to {len(choices) - 1}")
-        questions.append(QuizQuestion(question=question, choices=tuple(choices), answer=answer,
-                                      explanation=str(item.get("explanation") or "")))
+            raise LessonFormatError(f"{owner}: 'answer' must be the index of a choice, 0 to {len(choices) - 1}")
+        questions.append(
+            QuizQuestion(
+                question=question, choices=tuple(choices), answer=answer, explanation=str(item.get("explanation") or "")
+            )
+        )
     return tuple(questions)
 
 

@@ -52,8 +52,7 @@ def _tests_by_target(nodes: dict, shown: set[str]) -> dict[str, list[str]]:
         if node.get("resource_type") not in TEST_KINDS:
             continue
         attached = node.get("attached")
-        checked = [attached] if attached in shown else [p for p in node.get("depends_on") or []
-                                                        if p in shown]
+        checked = [attached] if attached in shown else [p for p in node.get("depends_on") or [] if p in shown]
         for target in dict.fromkeys(checked):
             targets[target].append(uid)
     return targets
@@ -102,8 +101,7 @@ def _layers(ids: list[str], parents: dict[str, list[str]]) -> dict[str, int]:
     return layer
 
 
-def _order(ids: list[str], nodes: dict, parents: dict[str, list[str]],
-           layer: dict[str, int]) -> list[list[str]]:
+def _order(ids: list[str], nodes: dict, parents: dict[str, list[str]], layer: dict[str, int]) -> list[list[str]]:
     """Nodes per layer, each layer sorted by the mean height of its parents (fewer crossings)."""
     by_layer: dict[int, list[str]] = defaultdict(list)
     for uid in ids:
@@ -127,7 +125,7 @@ def _order(ids: list[str], nodes: dict, parents: dict[str, list[str]],
 
 
 def _label(name: str) -> str:
-    return name if len(name) <= LABEL_MAX else name[:LABEL_MAX - 1] + "…"
+    return name if len(name) <= LABEL_MAX else name[: LABEL_MAX - 1] + "…"
 
 
 def _num(value: float) -> str:
@@ -137,10 +135,10 @@ def _num(value: float) -> str:
 def _edge_path(x1: float, y1: float, x2: float, y2: float) -> str:
     """A smooth left-to-right cubic bezier ending in a small open arrowhead."""
     bend = max(24.0, (x2 - x1) / 2)
-    curve = (f"M {_num(x1)} {_num(y1)} C {_num(x1 + bend)} {_num(y1)}, "
-             f"{_num(x2 - bend)} {_num(y2)}, {_num(x2)} {_num(y2)}")
-    arrow = (f"M {_num(x2 - 6)} {_num(y2 - 4)} L {_num(x2)} {_num(y2)} "
-             f"L {_num(x2 - 6)} {_num(y2 + 4)}")
+    curve = (
+        f"M {_num(x1)} {_num(y1)} C {_num(x1 + bend)} {_num(y1)}, {_num(x2 - bend)} {_num(y2)}, {_num(x2)} {_num(y2)}"
+    )
+    arrow = f"M {_num(x2 - 6)} {_num(y2 - 4)} L {_num(x2)} {_num(y2)} L {_num(x2 - 6)} {_num(y2 + 4)}"
     return f"{curve} {arrow}"
 
 
@@ -151,18 +149,34 @@ def _node_view(uid: str, node: dict, x: float, y: float, status: str, selected: 
     name = node.get("name") or uid
     title = f"{name} ({kind})" + (f" · {status}" if status else "")
     return {
-        "id": uid, "name": name, "kind": kind, "path": node.get("path") or "",
-        "x": x, "y": y, "w": NODE_W, "h": NODE_H, "status": status, "tone": tone,
-        "selected": selected, "fill": fill, "stroke": SELECTED_STROKE if selected else stroke,
-        "stroke_width": 3 if selected else 1.5, "dash": "4 3" if kind == "source" else "",
-        "accent": KIND_ACCENT[kind], "accent_x": x + 5, "accent_y": y + 7, "accent_h": NODE_H - 14,
-        "text_color": TEXT_COLOR, "label": _label(name),
-        "label_x": x + 16, "label_y": y + NODE_H / 2 + 4, "title": title,
+        "id": uid,
+        "name": name,
+        "kind": kind,
+        "path": node.get("path") or "",
+        "x": x,
+        "y": y,
+        "w": NODE_W,
+        "h": NODE_H,
+        "status": status,
+        "tone": tone,
+        "selected": selected,
+        "fill": fill,
+        "stroke": SELECTED_STROKE if selected else stroke,
+        "stroke_width": 3 if selected else 1.5,
+        "dash": "4 3" if kind == "source" else "",
+        "accent": KIND_ACCENT[kind],
+        "accent_x": x + 5,
+        "accent_y": y + 7,
+        "accent_h": NODE_H - 14,
+        "text_color": TEXT_COLOR,
+        "label": _label(name),
+        "label_x": x + 16,
+        "label_y": y + NODE_H / 2 + 4,
+        "title": title,
     }
 
 
-def layout_lineage(lineage: dict, statuses: dict[str, str] | None = None,
-                   selected: str | None = None) -> dict:
+def layout_lineage(lineage: dict, statuses: dict[str, str] | None = None, selected: str | None = None) -> dict:
     """Boxes and edges for the lineage SVG: models, seeds, snapshots and sources, left to right.
 
     `statuses` maps unique_id -> dbt status (tests included: they are folded into the node they
@@ -174,8 +188,9 @@ def layout_lineage(lineage: dict, statuses: dict[str, str] | None = None,
     if not ids:
         return {"width": 0, "height": 0, "nodes": [], "edges": []}
     shown = set(ids)
-    parents = {uid: [p for p in dict.fromkeys(nodes[uid].get("depends_on") or [])
-                     if p in shown and p != uid] for uid in ids}
+    parents = {
+        uid: [p for p in dict.fromkeys(nodes[uid].get("depends_on") or []) if p in shown and p != uid] for uid in ids
+    }
     tests = _tests_by_target(nodes, shown)
     ordered = _order(ids, nodes, parents, _layers(ids, parents))
     tallest = max(len(members) for members in ordered)
@@ -186,18 +201,25 @@ def layout_lineage(lineage: dict, statuses: dict[str, str] | None = None,
         for index, uid in enumerate(members):
             x, y = PAD + depth * (NODE_W + GAP_X), top + index * (NODE_H + GAP_Y)
             boxes[uid] = (x, y)
-            status = effective_status(statuses.get(uid) or "",
-                                      [statuses[t] for t in tests.get(uid, []) if statuses.get(t)])
+            status = effective_status(
+                statuses.get(uid) or "", [statuses[t] for t in tests.get(uid, []) if statuses.get(t)]
+            )
             views.append(_node_view(uid, nodes[uid], x, y, status, uid == selected))
     edges = []
     for uid in ids:
         for parent in parents[uid]:
             (px, py), (cx, cy) = boxes[parent], boxes[uid]
             lit = selected in (parent, uid)
-            edges.append({"d": _edge_path(px + NODE_W, py + NODE_H / 2, cx, cy + NODE_H / 2),
-                          "highlight": lit, "source": parent, "target": uid,
-                          "stroke": EDGE_HIGHLIGHT if lit else EDGE_STROKE,
-                          "stroke_width": 2.5 if lit else 1.5})
+            edges.append(
+                {
+                    "d": _edge_path(px + NODE_W, py + NODE_H / 2, cx, cy + NODE_H / 2),
+                    "highlight": lit,
+                    "source": parent,
+                    "target": uid,
+                    "stroke": EDGE_HIGHLIGHT if lit else EDGE_STROKE,
+                    "stroke_width": 2.5 if lit else 1.5,
+                }
+            )
     edges.sort(key=lambda e: e["highlight"])  # highlighted edges drawn last, on top
     width = 2 * PAD + len(ordered) * NODE_W + (len(ordered) - 1) * GAP_X
     height = 2 * PAD + tallest * NODE_H + (tallest - 1) * GAP_Y

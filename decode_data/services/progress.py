@@ -85,18 +85,31 @@ class QuizResult:
 
 def _view(lesson: Lesson, user_id: int, username: str, row: LearnerProgress | None) -> ProgressView:
     if row is None:
-        return ProgressView(user_id=user_id, username=username, lesson_id=lesson.id,
-                            next_step=lesson.steps[0].id if lesson.steps else None)
+        return ProgressView(
+            user_id=user_id,
+            username=username,
+            lesson_id=lesson.id,
+            next_step=lesson.steps[0].id if lesson.steps else None,
+        )
     done = set(row.completed_steps)
     remaining = [step.id for step in lesson.steps if step.id not in done]
     total = len(lesson.steps)
     return ProgressView(
-        user_id=user_id, username=username, lesson_id=lesson.id,
-        completed_steps=tuple(row.completed_steps), attempts=dict(row.attempts),
-        hints_used=dict(row.hints_used), solutions_revealed=tuple(row.solutions_revealed),
-        quiz_answers={int(k): v for k, v in row.quiz_answers.items()}, quiz_score=row.quiz_score,
-        runs=row.runs, queries=row.queries, current_step=row.current_step,
-        started_at=row.started_at, updated_at=row.updated_at, completed_at=row.completed_at,
+        user_id=user_id,
+        username=username,
+        lesson_id=lesson.id,
+        completed_steps=tuple(row.completed_steps),
+        attempts=dict(row.attempts),
+        hints_used=dict(row.hints_used),
+        solutions_revealed=tuple(row.solutions_revealed),
+        quiz_answers={int(k): v for k, v in row.quiz_answers.items()},
+        quiz_score=row.quiz_score,
+        runs=row.runs,
+        queries=row.queries,
+        current_step=row.current_step,
+        started_at=row.started_at,
+        updated_at=row.updated_at,
+        completed_at=row.completed_at,
         percent=(total - len(remaining)) * 100 // total if total else 0,
         next_step=remaining[0] if remaining else None,
         completed=bool(total) and not remaining,
@@ -114,7 +127,7 @@ def _step(lesson: Lesson, step_id: str) -> Step:
 def _step_after(lesson: Lesson, done: list[str], step_id: str) -> str | None:
     """Where to continue after passing ``step_id``: the next open step after it, else the first open."""
     ids = [step.id for step in lesson.steps]
-    after = ids[ids.index(step_id) + 1:] + ids
+    after = ids[ids.index(step_id) + 1 :] + ids
     return next((sid for sid in after if sid not in done), None)
 
 
@@ -125,9 +138,11 @@ def _identity(user: User) -> tuple[int, str]:
 
 
 def _select(user_id: int, lesson_id: str):
-    return (select(LearnerProgress)
-            .where(LearnerProgress.user_id == user_id, LearnerProgress.lesson_id == lesson_id)
-            .execution_options(populate_existing=True))  # never a stale copy from the session
+    return (
+        select(LearnerProgress)
+        .where(LearnerProgress.user_id == user_id, LearnerProgress.lesson_id == lesson_id)
+        .execution_options(populate_existing=True)
+    )  # never a stale copy from the session
 
 
 @contextmanager
@@ -142,8 +157,11 @@ def _locked(session: Session, user_id: int, lesson_id: str) -> Iterator[LearnerP
             if dialect not in _INSERTS:
                 raise NotImplementedError(f"Progress needs SQLite or PostgreSQL, not {dialect}.")
             values = LearnerProgress(user_id=user_id, lesson_id=lesson_id).model_dump(exclude={"id"})
-            session.execute(_INSERTS[dialect](table).values(**values)
-                            .on_conflict_do_nothing(index_elements=["user_id", "lesson_id"]))
+            session.execute(
+                _INSERTS[dialect](table)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["user_id", "lesson_id"])
+            )
         row = session.exec(_select(user_id, lesson_id).with_for_update()).one()
         yield row
         session.add(row)
@@ -159,8 +177,7 @@ def get_progress(session: Session, user: User, lesson: Lesson) -> ProgressView:
     return _view(lesson, user_id, username, session.exec(_select(user_id, lesson.id)).first())
 
 
-def record_attempt(session: Session, user: User, lesson: Lesson, step_id: str,
-                   passed: bool) -> ProgressView:
+def record_attempt(session: Session, user: User, lesson: Lesson, step_id: str, passed: bool) -> ProgressView:
     """Count one grading of the step; a pass completes it (once) and moves current_step on,
     a fail keeps the learner on this step. A completed step stays completed."""
     _step(lesson, step_id)
@@ -186,8 +203,7 @@ def reveal_hint(session: Session, user: User, lesson: Lesson, step_id: str) -> t
     with _locked(session, user_id, lesson.id) as row:
         shown = row.hints_used.get(step_id, 0)
         if shown >= len(step.hints):
-            raise NoHintsLeft(f"Step '{step_id}' of lesson '{lesson.id}' has no more hints "
-                              f"({len(step.hints)} in all).")
+            raise NoHintsLeft(f"Step '{step_id}' of lesson '{lesson.id}' has no more hints ({len(step.hints)} in all).")
         row.hints_used = {**row.hints_used, step_id: shown + 1}
         view = _view(lesson, user_id, username, row)
     return step.hints[shown], view
@@ -211,12 +227,15 @@ def _check_answers(lesson: Lesson, answers: dict[int, int]) -> None:
         raise ValueError("No quiz answers given.")
     for index, choice in answers.items():
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(lesson.quiz):
-            raise ValueError(f"Lesson '{lesson.id}' has no quiz question {index!r} "
-                             f"(questions 0 to {len(lesson.quiz) - 1}).")
+            raise ValueError(
+                f"Lesson '{lesson.id}' has no quiz question {index!r} (questions 0 to {len(lesson.quiz) - 1})."
+            )
         choices = lesson.quiz[index].choices
         if isinstance(choice, bool) or not isinstance(choice, int) or not 0 <= choice < len(choices):
-            raise ValueError(f"Quiz question {index} of lesson '{lesson.id}' has no choice {choice!r} "
-                             f"(choices 0 to {len(choices) - 1}).")
+            raise ValueError(
+                f"Quiz question {index} of lesson '{lesson.id}' has no choice {choice!r} "
+                f"(choices 0 to {len(choices) - 1})."
+            )
 
 
 def answer_quiz(session: Session, user: User, lesson: Lesson, answers: dict[int, int]) -> QuizResult:
@@ -227,18 +246,25 @@ def answer_quiz(session: Session, user: User, lesson: Lesson, answers: dict[int,
     with _locked(session, user_id, lesson.id) as row:
         merged = {int(k): v for k, v in row.quiz_answers.items()} | answers
         # Answers kept from an older version of the quiz may no longer fit it: drop them.
-        merged = {i: c for i, c in sorted(merged.items())
-                  if i < len(lesson.quiz) and 0 <= c < len(lesson.quiz[i].choices)}
-        results = tuple(QuestionResult(index=i, question=lesson.quiz[i].question, chosen=c,
-                                       answer=lesson.quiz[i].answer, correct=c == lesson.quiz[i].answer,
-                                       explanation=lesson.quiz[i].explanation)
-                        for i, c in merged.items())
+        merged = {
+            i: c for i, c in sorted(merged.items()) if i < len(lesson.quiz) and 0 <= c < len(lesson.quiz[i].choices)
+        }
+        results = tuple(
+            QuestionResult(
+                index=i,
+                question=lesson.quiz[i].question,
+                chosen=c,
+                answer=lesson.quiz[i].answer,
+                correct=c == lesson.quiz[i].answer,
+                explanation=lesson.quiz[i].explanation,
+            )
+            for i, c in merged.items()
+        )
         correct = sum(r.correct for r in results)
         row.quiz_answers = {str(i): c for i, c in merged.items()}
         row.quiz_score = correct / len(lesson.quiz)
         view = _view(lesson, user_id, username, row)
-    return QuizResult(score=view.quiz_score, correct=correct, total=len(lesson.quiz),
-                      questions=results, progress=view)
+    return QuizResult(score=view.quiz_score, correct=correct, total=len(lesson.quiz), questions=results, progress=view)
 
 
 def _count(session: Session, user: User, lesson: Lesson, counter: str) -> ProgressView:

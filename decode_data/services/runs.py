@@ -16,9 +16,11 @@ from decode_data.services.lessons import Lesson
 from decode_data.services.workspace import WorkspacePaths, ensure_workspace
 from decode_data.settings import get_settings
 
-MOTHERDUCK_UNREACHABLE = ("MotherDuck is configured (MOTHERDUCK_TOKEN is set) but could not be "
-                          "reached from this server: {reason}. Check the network and the token, or "
-                          "unset MOTHERDUCK_TOKEN to use the local DuckDB warehouse.")
+MOTHERDUCK_UNREACHABLE = (
+    "MotherDuck is configured (MOTHERDUCK_TOKEN is set) but could not be "
+    "reached from this server: {reason}. Check the network and the token, or "
+    "unset MOTHERDUCK_TOKEN to use the local DuckDB warehouse."
+)
 
 
 def _paths(paths: WorkspacePaths) -> dict:
@@ -36,28 +38,43 @@ def explain_motherduck(result: JobResult) -> JobResult:
     for error in result.errors:
         text = error.message.lower()
         if "motherduck" in text or "md:" in text:
-            result.errors = [LearnerError(message=MOTHERDUCK_UNREACHABLE.format(
-                reason=error.message.splitlines()[0]))]
+            result.errors = [LearnerError(message=MOTHERDUCK_UNREACHABLE.format(reason=error.message.splitlines()[0]))]
             result.status = "error"
             break
     return result
 
 
-def submit(session: Session, user: User, lesson: Lesson, job: Job, on_event=None,
-           timeout_s: float | None = None) -> JobResult:
+def submit(
+    session: Session, user: User, lesson: Lesson, job: Job, on_event=None, timeout_s: float | None = None
+) -> JobResult:
     paths = ensure_workspace(session, user, lesson)
     md_db = _motherduck_db(user, lesson)
-    result = get_engine().submit(job, _paths(paths), on_event=on_event, timeout_s=timeout_s,
-                                 motherduck_db=md_db)
+    result = get_engine().submit(job, _paths(paths), on_event=on_event, timeout_s=timeout_s, motherduck_db=md_db)
     return explain_motherduck(result) if md_db else result
 
 
-def run_dbt(session: Session, user: User, lesson: Lesson, command: str, *, select: str | None = None,
-            args: list[str] | tuple[str, ...] = (), sql: str | None = None, on_event=None,
-            row_cap: int | None = None) -> JobResult:
+def run_dbt(
+    session: Session,
+    user: User,
+    lesson: Lesson,
+    command: str,
+    *,
+    select: str | None = None,
+    args: list[str] | tuple[str, ...] = (),
+    sql: str | None = None,
+    on_event=None,
+    row_cap: int | None = None,
+) -> JobResult:
     """`dbt <command> [--select ...]` in the learner's workspace, streaming events to on_event."""
-    job = Job(learner_key=user.warehouse_key, lesson_id=lesson.id, command=command, select=select,
-              args=list(args), sql=sql, row_cap=row_cap or get_settings().query_row_cap)
+    job = Job(
+        learner_key=user.warehouse_key,
+        lesson_id=lesson.id,
+        command=command,
+        select=select,
+        args=list(args),
+        sql=sql,
+        row_cap=row_cap or get_settings().query_row_cap,
+    )
     result = submit(session, user, lesson, job, on_event=on_event)
     if result.status != "rejected":
         progress.record_run(session, user, lesson)

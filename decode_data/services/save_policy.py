@@ -11,6 +11,7 @@ planted inside a workspace (by a job, or by hand) can never redirect a read or a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -45,11 +46,9 @@ def check_path(rel_path: str) -> str:
     if "\\" in rel_path:
         raise PathRejected("Use forward slashes (/) in file paths, like models/my_model.sql.")
     if _DRIVE.match(rel_path):
-        raise PathRejected("Use a path inside your project, like models/my_model.sql, "
-                           "not a drive letter.")
+        raise PathRejected("Use a path inside your project, like models/my_model.sql, not a drive letter.")
     if rel_path.startswith("/"):
-        raise PathRejected("Use a path inside your project, like models/my_model.sql, "
-                           "not one starting with '/'.")
+        raise PathRejected("Use a path inside your project, like models/my_model.sql, not one starting with '/'.")
     if len(rel_path) > MAX_PATH_CHARS:
         raise PathRejected(f"The path is too long: keep it under {MAX_PATH_CHARS} characters.")
     parts = [p for p in rel_path.split("/") if p not in ("", ".")]
@@ -90,8 +89,10 @@ def check_save(lesson, rel_path: str, content: bytes | str, max_bytes: int) -> s
         raise SaveRejected(exc.reason) from None
     _check_kind(path)
     if not lesson.is_editable(path):
-        raise SaveRejected(f"This lesson does not let you change {path}. "
-                           f"Files you can edit: {', '.join(lesson.editable_globs()) or 'none'}.")
+        raise SaveRejected(
+            f"This lesson does not let you change {path}. "
+            f"Files you can edit: {', '.join(lesson.editable_globs()) or 'none'}."
+        )
     data = content_bytes(content)
     if len(data) > max_bytes:
         raise SaveRejected(f"The file is too large ({len(data):,} bytes); the limit is {max_bytes:,} bytes.")
@@ -121,15 +122,14 @@ def _open_parent(project: Path, path: str, create: bool) -> int:
     try:
         for part in path.split("/")[:-1]:
             if create:
-                try:
+                with contextlib.suppress(FileExistsError):
                     os.mkdir(part, 0o755, dir_fd=fd)
-                except FileExistsError:
-                    pass
             try:
                 child = os.open(part, _DIR_FLAGS, dir_fd=fd)
             except OSError:  # ELOOP (a symlink), ENOTDIR (a file) or missing
-                raise PathRejected(f"{path} cannot be reached: a folder on its path is missing "
-                                   "or is not a real folder.") from None
+                raise PathRejected(
+                    f"{path} cannot be reached: a folder on its path is missing or is not a real folder."
+                ) from None
             os.close(fd)
             fd = child
         return fd
@@ -160,8 +160,7 @@ def write_nofollow(project: Path, path: str, data: bytes) -> None:
             st = None
         if st is not None and not stat.S_ISREG(st.st_mode):
             raise PathRejected(f"{path} is not a regular file and cannot be overwritten.")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                     0o644, dir_fd=parent)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=parent)
         try:
             with os.fdopen(fd, "wb", closefd=False) as handle:
                 handle.write(data)
@@ -171,10 +170,8 @@ def write_nofollow(project: Path, path: str, data: bytes) -> None:
             os.close(fd)
         os.replace(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp, dir_fd=parent)
-        except FileNotFoundError:
-            pass
         raise
     finally:
         os.close(parent)
@@ -187,8 +184,9 @@ def read_nofollow(project: Path, path: str, max_bytes: int) -> bytes:
     try:
         try:
             # O_NONBLOCK: a planted FIFO must not hang the server waiting for a writer.
-            fd = os.open(path.rsplit("/", 1)[-1],
-                         os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=parent)
+            fd = os.open(
+                path.rsplit("/", 1)[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=parent
+            )
         except FileNotFoundError:
             raise
         except OSError:

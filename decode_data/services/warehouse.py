@@ -18,8 +18,13 @@ from decode_data.settings import get_settings
 
 def query(session: Session, user: User, lesson: Lesson, sql: str, row_cap: int | None = None) -> JobResult:
     settings = get_settings()
-    job = Job(learner_key=user.warehouse_key, lesson_id=lesson.id, command="query", sql=sql,
-              row_cap=min(row_cap or settings.query_row_cap, settings.query_row_cap))
+    job = Job(
+        learner_key=user.warehouse_key,
+        lesson_id=lesson.id,
+        command="query",
+        sql=sql,
+        row_cap=min(row_cap or settings.query_row_cap, settings.query_row_cap),
+    )
     result = submit(session, user, lesson, job, timeout_s=settings.query_timeout_s)
     if result.status != "rejected":
         progress.record_query(session, user, lesson)
@@ -37,11 +42,14 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def preview_relation(session: Session, user: User, lesson: Lesson, name: str,
-                     row_cap: int | None = None) -> JobResult:
+def preview_relation(session: Session, user: User, lesson: Lesson, name: str, row_cap: int | None = None) -> JobResult:
     """The rows of one model, seed or snapshot after a run: a look, not a counted query."""
     settings = get_settings()
-    job = Job(learner_key=user.warehouse_key, lesson_id=lesson.id, command="query",
-              sql=f"select * from {quote_identifier(name)}",
-              row_cap=min(row_cap or settings.query_row_cap, settings.query_row_cap))
+    job = Job(
+        learner_key=user.warehouse_key,
+        lesson_id=lesson.id,
+        command="query",
+        sql=f"select * from {quote_identifier(name)}",
+        row_cap=min(row_cap or settings.query_row_cap, settings.query_row_cap),
+    )
     return submit(session, user, lesson, job, timeout_s=settings.query_timeout_s)

@@ -8,6 +8,7 @@ rebuilt from the lesson's starter files plus the learner's edits.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -25,9 +26,17 @@ from sqlmodel import Session, delete, select
 
 from decode_data.models import WAREHOUSE_KEY_RE, ModelEdit, User, utcnow
 from decode_data.services.lessons import Lesson
-from decode_data.services.save_policy import (SERVER_OWNED, PathRejected, SaveRejected, check_path,
-                                              check_save, content_bytes, is_savable_path,
-                                              read_nofollow, write_nofollow)
+from decode_data.services.save_policy import (
+    SERVER_OWNED,
+    PathRejected,
+    SaveRejected,
+    check_path,
+    check_save,
+    content_bytes,
+    is_savable_path,
+    read_nofollow,
+    write_nofollow,
+)
 from decode_data.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -84,10 +93,10 @@ def _touch(path: Path) -> None:
 
 # --- creating ------------------------------------------------------------------------------
 
+
 def _ignore(directory: str, names: list[str]) -> set[str]:
     """Template files never copied: hidden files, build output and symlinks."""
-    return {n for n in names
-            if n.startswith(".") or n in SKIP_DIRS or os.path.islink(os.path.join(directory, n))}
+    return {n for n in names if n.startswith(".") or n in SKIP_DIRS or os.path.islink(os.path.join(directory, n))}
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
@@ -149,11 +158,13 @@ def ensure_workspace(session: Session, user: User, lesson: Lesson) -> WorkspaceP
 
 # --- saving and reading --------------------------------------------------------------------
 
+
 def _upsert_edit(session: Session, user: User, lesson_id: str, path: str, text: str) -> None:
     dialect = session.get_bind().dialect.name
     insert = {"sqlite": sqlite_insert, "postgresql": pg_insert}[dialect]
-    statement = insert(ModelEdit).values(user_id=user.id, lesson_id=lesson_id, path=path,
-                                         content=text, updated_at=utcnow())
+    statement = insert(ModelEdit).values(
+        user_id=user.id, lesson_id=lesson_id, path=path, content=text, updated_at=utcnow()
+    )
     statement = statement.on_conflict_do_update(
         index_elements=["user_id", "lesson_id", "path"],
         set_={"content": statement.excluded.content, "updated_at": statement.excluded.updated_at},
@@ -161,8 +172,7 @@ def _upsert_edit(session: Session, user: User, lesson_id: str, path: str, text: 
     session.exec(statement)
 
 
-def save_file(session: Session, user: User, lesson: Lesson, rel_path: str,
-              content: bytes | str) -> str:
+def save_file(session: Session, user: User, lesson: Lesson, rel_path: str, content: bytes | str) -> str:
     """Validate, store in the database, then write to disk. Returns the normalized path.
 
     Database first: once the commit returns the edit survives a crash or a failed disk write
@@ -177,8 +187,10 @@ def save_file(session: Session, user: User, lesson: Lesson, rel_path: str,
     try:
         write_nofollow(paths.project, path, data)
     except PathRejected as exc:
-        raise SaveRejected(f"Your change is saved, but it could not be written to the workspace "
-                           f"({exc.reason}). Rebuild the workspace to restore it.") from None
+        raise SaveRejected(
+            f"Your change is saved, but it could not be written to the workspace "
+            f"({exc.reason}). Rebuild the workspace to restore it."
+        ) from None
     if path.startswith(FULL_PARSE_DIRS):
         forget_partial_parse(paths.project)
     return path
@@ -215,8 +227,11 @@ def list_files(user: User, lesson: Lesson) -> list[dict]:
     paths = workspace_paths(user.warehouse_key, lesson.id)
     if not _is_real_dir(paths.project):
         raise WorkspaceMissing(f"no workspace for lesson {lesson.id}")
-    return [{"path": path, "editable": is_savable_path(lesson, path)} for path in visible_files(paths.project)
-            if path.rsplit("/", 1)[-1].lower() not in SERVER_OWNED]
+    return [
+        {"path": path, "editable": is_savable_path(lesson, path)}
+        for path in visible_files(paths.project)
+        if path.rsplit("/", 1)[-1].lower() not in SERVER_OWNED
+    ]
 
 
 def visible_files(project: Path) -> list[str]:
@@ -240,6 +255,7 @@ def visible_files(project: Path) -> list[str]:
 
 # --- resetting, rebuilding, pruning -------------------------------------------------------
 
+
 def _discard(path: Path) -> None:
     """Remove a folder atomically: rename it into the trash, then delete it."""
     if not os.path.lexists(path):
@@ -256,8 +272,7 @@ def _discard(path: Path) -> None:
 
 def reset_workspace(session: Session, user: User, lesson: Lesson) -> WorkspacePaths:
     """Back to the starter files: the folder (warehouse too) and the saved edits are deleted."""
-    session.exec(delete(ModelEdit).where(ModelEdit.user_id == user.id,
-                                         ModelEdit.lesson_id == lesson.id))
+    session.exec(delete(ModelEdit).where(ModelEdit.user_id == user.id, ModelEdit.lesson_id == lesson.id))
     session.commit()
     _discard(workspace_paths(user.warehouse_key, lesson.id).root)
     return ensure_workspace(session, user, lesson)
@@ -272,10 +287,8 @@ def rebuild_workspace(session: Session, user: User, lesson: Lesson) -> Workspace
 def _last_used(root: Path) -> float:
     # The root's own mtime moves when a job creates or removes files in it (DuckDB's .wal).
     times = [os.lstat(root).st_mtime]
-    try:
+    with contextlib.suppress(FileNotFoundError):
         times.append(os.lstat(root / MARKER).st_mtime)
-    except FileNotFoundError:
-        pass
     return max(times)
 
 

@@ -53,8 +53,9 @@ class AccountFormState(AuthState):
 class SignInState(AccountFormState):
     @rx.event
     async def submit(self, form: dict):
-        async for update in self._submit(_sign_in, form.get("login", ""), form.get("password", ""),
-                                         self.router.session.client_ip):
+        async for update in self._submit(
+            _sign_in, form.get("login", ""), form.get("password", ""), self.router.session.client_ip
+        ):
             yield update
 
 
@@ -64,6 +65,7 @@ class RegisterState(AccountFormState):
         if form.get("password", "") != form.get("confirm", ""):
             self._fail(AuthError("The two passwords differ: type the same password twice.", "confirm"))
             return
-        async for update in self._submit(_register, form.get("username", ""), form.get("email", ""),
-                                         form.get("password", "")):
+        async for update in self._submit(
+            _register, form.get("username", ""), form.get("email", ""), form.get("password", "")
+        ):
             yield update

@@ -21,8 +21,13 @@ SESSION_COOKIE = "dd_session"
 
 def _session_cookie() -> rx.Cookie:
     settings = get_settings()
-    return rx.Cookie("", name=SESSION_COOKIE, max_age=settings.session_days * 86400, same_site="lax",
-                     secure=settings.public_url.startswith("https://"))
+    return rx.Cookie(
+        "",
+        name=SESSION_COOKIE,
+        max_age=settings.session_days * 86400,
+        same_site="lax",
+        secure=settings.public_url.startswith("https://"),
+    )
 
 
 def _username_for(token: str) -> str | None:
@@ -76,4 +81,3 @@ class AuthState(rx.State):
     def _signed_in_as(self, token: str, username: str):
         self.session_token = token
         self.username = username
-

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from decode_data.services.lessons import Lesson
 from decode_data.services.progress import ProgressView
@@ -26,6 +26,7 @@ _PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 # ---------------------------------------------------------------- query page: tables and charts
+
 
 @dataclass
 class ColumnItem:
@@ -63,10 +64,18 @@ def table_items(tables: list[dict]) -> list[TableItem]:
         schema, name = str(t.get("schema") or ""), str(t.get("name") or "")
         if not name:
             continue
-        items.append(TableItem(key=f"{schema}.{name}", name=name, schema=schema,
-                               kind=str(t.get("type") or "table"), select_sql=select_sql(schema, name),
-                               columns=[ColumnItem(name=str(c.get("name", "")), type=str(c.get("type", "")))
-                                        for c in t.get("columns") or []]))
+        items.append(
+            TableItem(
+                key=f"{schema}.{name}",
+                name=name,
+                schema=schema,
+                kind=str(t.get("type") or "table"),
+                select_sql=select_sql(schema, name),
+                columns=[
+                    ColumnItem(name=str(c.get("name", "")), type=str(c.get("type", ""))) for c in t.get("columns") or []
+                ],
+            )
+        )
     return sorted(items, key=lambda i: (i.schema != "main", i.schema, i.name))
 
 
@@ -97,7 +106,8 @@ def numeric_columns(columns: list[str], rows: list[list]) -> list[str]:
         values = [row[i] for row in rows if i < len(row) and row[i] is not None]
         numbers = [to_number(v) for v in values]
         if any(n is not None for n in numbers) and all(
-                n is not None or _is_non_finite(v) for n, v in zip(numbers, values)):
+            n is not None or _is_non_finite(v) for n, v in zip(numbers, values, strict=False)
+        ):
             numeric.append(name)
     return numeric
 
@@ -107,8 +117,7 @@ def x_choices(chart_type: str, columns: list[str], numeric: list[str]) -> list[s
     return list(numeric) if chart_type == "scatter" else list(columns)
 
 
-def default_axes(chart_type: str, columns: list[str], numeric: list[str],
-                 x: str = "", y: str = "") -> tuple[str, str]:
+def default_axes(chart_type: str, columns: list[str], numeric: list[str], x: str = "", y: str = "") -> tuple[str, str]:
     """Keep the learner's X and Y while they still fit; otherwise a sensible first guess:
     the first text column as X (first column for scatter), the first other numeric column as Y."""
     xs = x_choices(chart_type, columns, numeric)
@@ -120,8 +129,9 @@ def default_axes(chart_type: str, columns: list[str], numeric: list[str],
     return x, y
 
 
-def chart_data(columns: list[str], rows: list[list], x: str, y: str, chart_type: str = "bar",
-               limit: int = MAX_POINTS) -> list[dict]:
+def chart_data(
+    columns: list[str], rows: list[list], x: str, y: str, chart_type: str = "bar", limit: int = MAX_POINTS
+) -> list[dict]:
     """Points {"x": label or number, "y": number} in row order, at most `limit` of them.
 
     Rows whose Y is not a number (NULL, text) are skipped; so are rows without a numeric X on
@@ -155,11 +165,11 @@ label = cell  # an X value reads on a chart axis as it does in the results grid
 def rows_summary(shown: int, total: int, truncated: bool) -> str:
     noun = "row" if total == 1 else "rows"
     text = f"showing {shown} of {total} {noun}"
-    return text + " (only the first rows are kept: add a filter or an aggregate to see the rest)" \
-        if truncated else text
+    return text + " (only the first rows are kept: add a filter or an aggregate to see the rest)" if truncated else text
 
 
 # ---------------------------------------------------------------- progress page
+
 
 @dataclass
 class StepProgress:
@@ -193,18 +203,33 @@ def lesson_progress(lesson: Lesson, view: ProgressView) -> LessonProgress:
     """One lesson's card on the progress page; counts only the steps the lesson has now."""
     ids = {s.id for s in lesson.steps}
     done = set(view.completed_steps) & ids
-    steps = [StepProgress(id=s.id, number=i + 1, title=s.title, done=s.id in done,
-                          attempts=int(view.attempts.get(s.id, 0)), hints=int(view.hints_used.get(s.id, 0)),
-                          solution_shown=s.id in view.solutions_revealed)
-             for i, s in enumerate(lesson.steps)]
+    steps = [
+        StepProgress(
+            id=s.id,
+            number=i + 1,
+            title=s.title,
+            done=s.id in done,
+            attempts=int(view.attempts.get(s.id, 0)),
+            hints=int(view.hints_used.get(s.id, 0)),
+            solution_shown=s.id in view.solutions_revealed,
+        )
+        for i, s in enumerate(lesson.steps)
+    ]
     quiz = "not taken" if view.quiz_score is None else f"{round(view.quiz_score * 100)}%"
     return LessonProgress(
-        id=lesson.id, title=lesson.title, percent=view.percent, steps_done=len(done),
-        steps_total=len(lesson.steps), attempts=sum(s.attempts for s in steps),
-        hints_used=sum(s.hints for s in steps), solutions_revealed=sum(s.solution_shown for s in steps),
-        has_quiz=bool(lesson.quiz), quiz_score=quiz if lesson.quiz else "",
+        id=lesson.id,
+        title=lesson.title,
+        percent=view.percent,
+        steps_done=len(done),
+        steps_total=len(lesson.steps),
+        attempts=sum(s.attempts for s in steps),
+        hints_used=sum(s.hints for s in steps),
+        solutions_revealed=sum(s.solution_shown for s in steps),
+        has_quiz=bool(lesson.quiz),
+        quiz_score=quiz if lesson.quiz else "",
         started=view.started_at is not None,
-        completed=view.completed, steps=steps,
+        completed=view.completed,
+        steps=steps,
     )
 
 
@@ -241,18 +266,28 @@ def when(moment: datetime | None, empty: str = "never") -> str:
     if moment is None:
         return empty
     if moment.tzinfo is None:  # naive values from SQLite are UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def run_rows(entries, titles: dict[str, str]) -> list[RunRow]:
     """history.recent() entries -> table rows, with lesson titles instead of ids where known."""
-    return [RunRow(id=int(e.id), when=when(e.created_at), lesson=titles.get(e.lesson_id, e.lesson_id),
-                   kind=e.kind, command=e.command, status=e.status, seconds=f"{float(e.elapsed_s or 0):.2f}")
-            for e in entries]
+    return [
+        RunRow(
+            id=int(e.id),
+            when=when(e.created_at),
+            lesson=titles.get(e.lesson_id, e.lesson_id),
+            kind=e.kind,
+            command=e.command,
+            status=e.status,
+            seconds=f"{float(e.elapsed_s or 0):.2f}",
+        )
+        for e in entries
+    ]
 
 
 # ---------------------------------------------------------------- API tokens page
+
 
 @dataclass
 class TokenRow:
@@ -267,10 +302,18 @@ class TokenRow:
 
 def token_rows(tokens) -> list[TokenRow]:
     """ApiToken rows -> what the list shows; never the hash."""
-    return [TokenRow(id=int(t.id), name=t.name, prefix=t.prefix, created=when(t.created_at),
-                     last_used=when(t.last_used_at), revoked=when(t.revoked_at, ""),
-                     active=t.revoked_at is None)
-            for t in tokens]
+    return [
+        TokenRow(
+            id=int(t.id),
+            name=t.name,
+            prefix=t.prefix,
+            created=when(t.created_at),
+            last_used=when(t.last_used_at),
+            revoked=when(t.revoked_at, ""),
+            active=t.revoked_at is None,
+        )
+        for t in tokens
+    ]
 
 
 def curl_example(public_url: str, token: str = "<token>") -> str:

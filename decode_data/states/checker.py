@@ -15,8 +15,7 @@ from decode_data.services.checking import check_step
 from decode_data.services.solutions import step_solution
 from decode_data.services.workspace import reset_workspace
 from decode_data.states.runner import RunnerState
-from decode_data.states.view_models import (CheckItem, RowDiff, check_items, error_location, first_diff,
-                                             first_evidence)
+from decode_data.states.view_models import CheckItem, RowDiff, check_items, error_location, first_diff, first_evidence
 
 
 def _hint(session, user, lesson, step_id: str) -> str:
@@ -26,7 +25,7 @@ def _hint(session, user, lesson, step_id: str) -> str:
 def _shown_hints(session, user, lesson, step_id: str) -> list[str]:
     view = progress.get_progress(session, user, lesson)
     step = next(s for s in lesson.steps if s.id == step_id)
-    return list(step.hints[:view.hints_used.get(step_id, 0)])
+    return list(step.hints[: view.hints_used.get(step_id, 0)])
 
 
 def _solution(session, user, lesson, step_id: str) -> tuple[list[dict[str, str]], str]:

@@ -35,11 +35,21 @@ def _cards(token: str) -> tuple[list[LessonCard], str]:
         for lesson in list_lessons():
             view = get_progress(session, user, lesson)
             next_title = next((s.title for s in lesson.steps if s.id == (view.current_step or view.next_step)), "")
-            cards.append(LessonCard(id=lesson.id, title=lesson.title, summary=lesson.summary,
-                                    level=lesson.level, minutes=lesson.minutes, percent=view.percent,
-                                    steps_done=len(view.completed_steps), steps=len(lesson.steps),
-                                    started=view.started_at is not None, completed=view.completed,
-                                    next_step_title=next_title))
+            cards.append(
+                LessonCard(
+                    id=lesson.id,
+                    title=lesson.title,
+                    summary=lesson.summary,
+                    level=lesson.level,
+                    minutes=lesson.minutes,
+                    percent=view.percent,
+                    steps_done=len(view.completed_steps),
+                    steps=len(lesson.steps),
+                    started=view.started_at is not None,
+                    completed=view.completed,
+                    next_step_title=next_title,
+                )
+            )
             if view.updated_at and not view.completed and (latest_at is None or view.updated_at > latest_at):
                 latest, latest_at = lesson.id, view.updated_at
     return cards, latest

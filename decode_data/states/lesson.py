@@ -80,7 +80,7 @@ class LessonState(AuthState):
         self.steps = step_items(lesson, view, step.id)
         self.percent = view.percent
         ids = [s.id for s in lesson.steps]
-        later = ids[ids.index(step.id) + 1:] + ids[:ids.index(step.id)]
+        later = ids[ids.index(step.id) + 1 :] + ids[: ids.index(step.id)]
         self.next_step_id = next((i for i in later if i not in view.completed_steps), "")
 
     @rx.event

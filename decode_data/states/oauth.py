@@ -63,7 +63,8 @@ class OAuthState(AuthState):
         params = dict(self.router.url.query_parameters)
         try:
             token, username = await asyncio.to_thread(
-                _finish, provider, params, self.pending_state, self.router.headers.user_agent)
+                _finish, provider, params, self.pending_state, self.router.headers.user_agent
+            )
         except (AuthError, LookupError) as exc:
             self.error = getattr(exc, "message", None) or "This sign-in link is not valid; please start again."
             return None

@@ -13,7 +13,7 @@ class PagedRows(rx.State, mixin=True):
 
     @rx.var
     def page_rows(self) -> list[list[str]]:
-        return self.rows[self.page * PAGE_SIZE:(self.page + 1) * PAGE_SIZE]
+        return self.rows[self.page * PAGE_SIZE : (self.page + 1) * PAGE_SIZE]
 
     @rx.var
     def pages(self) -> int:

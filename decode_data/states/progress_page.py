@@ -17,7 +17,12 @@ from decode_data.services.progress import get_progress
 from decode_data.states.access import NotSignedIn, learner_session
 from decode_data.states.auth import AuthState
 from decode_data.states.chart_models import (
-    LessonProgress, RunRow, activity_points, activity_total, lesson_progress, run_rows,
+    LessonProgress,
+    RunRow,
+    activity_points,
+    activity_total,
+    lesson_progress,
+    run_rows,
 )
 
 logger = logging.getLogger(__name__)
@@ -32,8 +37,9 @@ def read_progress(token: str) -> tuple[list[LessonProgress], list[dict], list[Ru
         lessons = list_lessons()
         cards = [lesson_progress(lesson, get_progress(session, user, lesson)) for lesson in lessons]
         activity = activity_points(history.activity_by_day(session, user, days=ACTIVITY_DAYS))
-        recent = run_rows(history.recent(session, user, limit=RECENT_RUNS),
-                          {lesson.id: lesson.title for lesson in lessons})
+        recent = run_rows(
+            history.recent(session, user, limit=RECENT_RUNS), {lesson.id: lesson.title for lesson in lessons}
+        )
     return cards, activity, recent
 
 

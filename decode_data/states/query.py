@@ -21,7 +21,14 @@ from decode_data.services.warehouse import list_tables, query
 from decode_data.states.access import NotSignedIn, learner_session
 from decode_data.states.auth import AuthState
 from decode_data.states.chart_models import (
-    CHART_TYPES, TableItem, chart_data, default_axes, numeric_columns, rows_summary, table_items, x_choices,
+    CHART_TYPES,
+    TableItem,
+    chart_data,
+    default_axes,
+    numeric_columns,
+    rows_summary,
+    table_items,
+    x_choices,
 )
 from decode_data.states.lesson import lesson_id_from_path
 from decode_data.states.paged_rows import PagedRows
@@ -56,14 +63,19 @@ def outcome_of(result: JobResult) -> QueryOutcome:
     """The service's own message for a failed query (never a traceback); rows when it worked."""
     if not result.ok:
         message = next((e.message for e in result.errors if e.message), "")
-        return QueryOutcome(error=message or STATUS_MESSAGES.get(result.status, COULD_NOT_RUN),
-                            elapsed_s=result.elapsed_s)
+        return QueryOutcome(
+            error=message or STATUS_MESSAGES.get(result.status, COULD_NOT_RUN), elapsed_s=result.elapsed_s
+        )
     preview = result.preview
     if preview is None:
         return QueryOutcome(elapsed_s=result.elapsed_s)
-    return QueryOutcome(columns=[str(c) for c in preview.columns], rows=[list(r) for r in preview.rows],
-                        total_rows=int(preview.total_rows), truncated=bool(preview.truncated),
-                        elapsed_s=result.elapsed_s)
+    return QueryOutcome(
+        columns=[str(c) for c in preview.columns],
+        rows=[list(r) for r in preview.rows],
+        total_rows=int(preview.total_rows),
+        truncated=bool(preview.truncated),
+        elapsed_s=result.elapsed_s,
+    )
 
 
 def as_learner(token: str, lesson_id: str, work: Callable[..., T], *args) -> T:
@@ -225,12 +237,11 @@ class QueryState(PagedRows, AuthState):
 
     # ------------------------------------------------------------ paging and chart choices
 
-
     def _rechart(self) -> None:
-        self.x_column, self.y_column = default_axes(self.chart_type, self.columns, self.numeric,
-                                                    self.x_column, self.y_column)
-        self.chart_data = chart_data(self.columns, self._values, self.x_column, self.y_column,
-                                     self.chart_type)
+        self.x_column, self.y_column = default_axes(
+            self.chart_type, self.columns, self.numeric, self.x_column, self.y_column
+        )
+        self.chart_data = chart_data(self.columns, self._values, self.x_column, self.y_column, self.chart_type)
 
     @rx.event
     def set_chart_type(self, chart_type: str):

@@ -26,9 +26,17 @@ def quiz_items(lesson: Lesson, answers: dict[int, int], graded: bool) -> list[Qu
     items = []
     for i, q in enumerate(lesson.quiz):
         chosen = answers.get(i)
-        items.append(QuizItem(index=i, question=q.question, choices=list(q.choices),
-                              chosen="" if chosen is None else str(chosen), graded=graded and chosen is not None,
-                              correct=chosen == q.answer, explanation=q.explanation))
+        items.append(
+            QuizItem(
+                index=i,
+                question=q.question,
+                choices=list(q.choices),
+                chosen="" if chosen is None else str(chosen),
+                graded=graded and chosen is not None,
+                correct=chosen == q.answer,
+                explanation=q.explanation,
+            )
+        )
     return items
 
 
@@ -61,8 +69,10 @@ class QuizState(LessonState):
     @rx.event
     def choose(self, index: int, choice: str):
         self.error = ""
-        self.questions = [QuizItem(**{**q.__dict__, "chosen": choice, "graded": False}) if q.index == index else q
-                          for q in self.questions]
+        self.questions = [
+            QuizItem(**{**q.__dict__, "chosen": choice, "graded": False}) if q.index == index else q
+            for q in self.questions
+        ]
 
     @rx.event
     async def submit(self):

@@ -94,11 +94,16 @@ class RunnerState(PagedRows, EditorState):
     def set_scope(self, scope: str):
         self.scope = scope if scope in SCOPES else "model"
 
-
     def _relayout(self) -> None:
         node = self.current_node
-        selected = next((uid for uid, n in (self._lineage.get("nodes") or {}).items()
-                         if node and n.get("name") == node and n.get("resource_type") in SELECTABLE), None)
+        selected = next(
+            (
+                uid
+                for uid, n in (self._lineage.get("nodes") or {}).items()
+                if node and n.get("name") == node and n.get("resource_type") in SELECTABLE
+            ),
+            None,
+        )
         self.graph = layout_lineage(self._lineage, self._statuses, selected)
         self.compiled_sql = self._compiled.get(selected, "") if selected else ""
 
@@ -178,8 +183,11 @@ class RunnerState(PagedRows, EditorState):
     def _stopped(self, exc: Exception) -> None:
         """The job never returned a result (signed out, engine down): unlock the buttons."""
         self.running, self.outcome = False, "error"
-        self.outcome_message = ("Your session ended: sign in again to run dbt." if isinstance(exc, NotSignedIn)
-                                else f"dbt {self.command} could not run. Your files are saved; please try again.")
+        self.outcome_message = (
+            "Your session ended: sign in again to run dbt."
+            if isinstance(exc, NotSignedIn)
+            else f"dbt {self.command} could not run. Your files are saved; please try again."
+        )
 
     def _apply(self, events: collections.deque) -> None:
         logs = list(self.logs)
@@ -191,11 +199,11 @@ class RunnerState(PagedRows, EditorState):
             elif event.get("type") == "node" and event.get("resource_type") != "operation":
                 uid, status = event.get("unique_id", ""), event.get("status", "")
                 previous = nodes.get(uid)
-                if previous is None or previous.status == "running":
-                    if status != "running":
-                        self.done_count += 1
-                nodes[uid] = NodeRow(id=uid, name=event.get("name", ""), kind=event.get("resource_type", ""),
-                                     status=status)
+                if (previous is None or previous.status == "running") and status != "running":
+                    self.done_count += 1
+                nodes[uid] = NodeRow(
+                    id=uid, name=event.get("name", ""), kind=event.get("resource_type", ""), status=status
+                )
                 self._statuses[uid] = status
         self.logs, self.nodes = logs[-MAX_LOG_LINES:], list(nodes.values())
 
@@ -203,15 +211,21 @@ class RunnerState(PagedRows, EditorState):
         self.running, self.outcome = False, result.status
         for node in result.nodes:
             self._statuses[node.unique_id] = node.status
-        self.nodes = [NodeRow(id=n.unique_id, name=n.name, kind=n.resource_type, status=n.status,
-                              seconds=f"{n.execution_time:.2f}s") for n in result.nodes] or self.nodes
+        self.nodes = [
+            NodeRow(
+                id=n.unique_id, name=n.name, kind=n.resource_type, status=n.status, seconds=f"{n.execution_time:.2f}s"
+            )
+            for n in result.nodes
+        ] or self.nodes
         self.done_count = len(self.nodes)
         if result.logs and not self.logs:
             self.logs = result.logs[-MAX_LOG_LINES:]
         self.errors = [ErrorItem(message=e.message, path=e.path or "", line=e.line) for e in result.errors]
-        self.errors += [ErrorItem(message=n.error.message, path=n.error.path or "", line=n.error.line)
-                        for n in result.nodes if n.error and n.status in FAILED
-                        and all(n.error.message != e.message for e in self.errors)]
+        self.errors += [
+            ErrorItem(message=n.error.message, path=n.error.path or "", line=n.error.line)
+            for n in result.nodes
+            if n.error and n.status in FAILED and all(n.error.message != e.message for e in self.errors)
+        ]
         self.outcome_message = _summary(result)
         mine = next((e for e in self.errors if e.path and e.path == self.path and e.line), None)
         self.error_line = mine.line if mine else 0

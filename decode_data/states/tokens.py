@@ -76,7 +76,7 @@ class TokensState(AuthState):
 
     @rx.event
     def set_name(self, name: str):
-        self.name = name[:MAX_NAME_CHARS * 2]
+        self.name = name[: MAX_NAME_CHARS * 2]
 
     @rx.event
     async def create(self, form: dict):

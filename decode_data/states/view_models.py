@@ -51,8 +51,10 @@ class RowDiff:
 
 def step_items(lesson: Lesson, progress: ProgressView, current: str) -> list[StepItem]:
     done = set(progress.completed_steps)
-    return [StepItem(id=s.id, number=i + 1, title=s.title, done=s.id in done, current=s.id == current)
-            for i, s in enumerate(lesson.steps)]
+    return [
+        StepItem(id=s.id, number=i + 1, title=s.title, done=s.id in done, current=s.id == current)
+        for i, s in enumerate(lesson.steps)
+    ]
 
 
 def file_items(files: list[dict]) -> list[FileItem]:
@@ -106,9 +108,15 @@ def check_items(feedback: dict) -> list[CheckItem]:
     items = []
     for c in feedback.get("checks", []):
         where = f"{c['path']} line {c['line']}" if c.get("path") and c.get("line") else (c.get("path") or "")
-        items.append(CheckItem(message=c.get("message") or ("Passed" if c["passed"] else "Failed"),
-                               passed=bool(c["passed"]), stage=c.get("stage") or "", where=where,
-                               hint=c.get("hint") or ""))
+        items.append(
+            CheckItem(
+                message=c.get("message") or ("Passed" if c["passed"] else "Failed"),
+                passed=bool(c["passed"]),
+                stage=c.get("stage") or "",
+                where=where,
+                hint=c.get("hint") or "",
+            )
+        )
     return items
 
 
@@ -117,10 +125,13 @@ def first_diff(feedback: dict) -> RowDiff:
     for c in feedback.get("checks", []):
         diff = c.get("diff")
         if not c["passed"] and diff:
-            return RowDiff(columns=[str(x) for x in diff.get("columns", [])],
-                           missing=grid_rows(diff.get("missing", [])), extra=grid_rows(diff.get("extra", [])),
-                           missing_total=int(diff.get("missing_total", 0)),
-                           extra_total=int(diff.get("extra_total", 0)))
+            return RowDiff(
+                columns=[str(x) for x in diff.get("columns", [])],
+                missing=grid_rows(diff.get("missing", [])),
+                extra=grid_rows(diff.get("extra", [])),
+                missing_total=int(diff.get("missing_total", 0)),
+                extra_total=int(diff.get("extra_total", 0)),
+            )
     return RowDiff()
 
 
@@ -131,8 +142,11 @@ def first_evidence(feedback: dict) -> RowDiff:
         if not c["passed"]:
             if not examples:
                 return RowDiff()
-            return RowDiff(columns=[str(x) for x in examples.get("columns", [])],
-                           missing=grid_rows(examples.get("rows", [])), missing_total=len(examples.get("rows", [])))
+            return RowDiff(
+                columns=[str(x) for x in examples.get("columns", [])],
+                missing=grid_rows(examples.get("rows", [])),
+                missing_total=len(examples.get("rows", [])),
+            )
     return RowDiff()
 
 

@@ -9,10 +9,33 @@ from decode_data.services.auth.api_tokens import create_token, list_tokens, revo
 from decode_data.services.auth.errors import AccountLocked, AuthError, OAuthLoginError
 from decode_data.services.auth.oauth import authorization_url, callback_url, complete_login
 from decode_data.services.auth.oauth_providers import Provider, configured_providers
-from decode_data.services.auth.sessions import (end_all_sessions, end_session, list_sessions, start_session,
-                                                user_for_session)
+from decode_data.services.auth.sessions import (
+    end_all_sessions,
+    end_session,
+    list_sessions,
+    start_session,
+    user_for_session,
+)
 
-__all__ = ["AccountLocked", "AuthError", "OAuthLoginError", "Provider", "authenticate", "authorization_url",
-           "callback_url", "complete_login", "configured_providers", "create_token", "end_all_sessions",
-           "end_session", "find_user", "list_sessions", "list_tokens", "register", "revoke_token",
-           "start_session", "user_for_api_token", "user_for_session"]
+__all__ = [
+    "AccountLocked",
+    "AuthError",
+    "OAuthLoginError",
+    "Provider",
+    "authenticate",
+    "authorization_url",
+    "callback_url",
+    "complete_login",
+    "configured_providers",
+    "create_token",
+    "end_all_sessions",
+    "end_session",
+    "find_user",
+    "list_sessions",
+    "list_tokens",
+    "register",
+    "revoke_token",
+    "start_session",
+    "user_for_api_token",
+    "user_for_session",
+]

@@ -30,8 +30,9 @@ WRONG_CREDENTIALS = "Wrong username/email or password."
 def clean_username(username: str) -> str:
     name = (username or "").strip()
     if not USERNAME_RE.match(name):
-        raise AuthError("A username has 3 to 32 letters, digits, '.', '_' or '-', and starts with a "
-                        "letter or digit.", "username")
+        raise AuthError(
+            "A username has 3 to 32 letters, digits, '.', '_' or '-', and starts with a letter or digit.", "username"
+        )
     return name
 
 
@@ -87,8 +88,9 @@ def _raise_if_taken(session: Session, username: str, email: str) -> None:
         raise AuthError("An account with this email exists already: sign in instead.", "email")
 
 
-def authenticate(session: Session, login: str, password: str, client: str | None = None, *,
-                 now: datetime | None = None) -> User:
+def authenticate(
+    session: Session, login: str, password: str, client: str | None = None, *, now: datetime | None = None
+) -> User:
     """The user whose login and password these are, or AuthError (AccountLocked when throttled).
 
     `client` is the caller's address if known (see throttle). Upgrades an outdated hash. Commits.

@@ -22,16 +22,14 @@ MAX_NAME_CHARS = 64
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-def create_token(session: Session, user: User, name: str, *,
-                 now: datetime | None = None) -> tuple[str, ApiToken]:
+def create_token(session: Session, user: User, name: str, *, now: datetime | None = None) -> tuple[str, ApiToken]:
     """(raw token to show once, its row). Commits."""
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME_CHARS:
         raise AuthError(f"Name the token (1 to {MAX_NAME_CHARS} characters), e.g. 'CI pipeline'.", "name")
     prefix = f"dd_{secrets.token_hex(4)}"
     raw = f"{prefix}_{new_token()}"
-    row = ApiToken(user_id=user.id, name=name, token_hash=hash_token(raw), prefix=prefix,
-                   created_at=now or utcnow())
+    row = ApiToken(user_id=user.id, name=name, token_hash=hash_token(raw), prefix=prefix, created_at=now or utcnow())
     session.add(row)
     session.commit()
     session.refresh(row)

@@ -22,8 +22,11 @@ class AccountLocked(AuthError):
 
     def __init__(self, retry_at: datetime, now: datetime):
         minutes = max(1, math.ceil((retry_at - now).total_seconds() / 60))
-        super().__init__(f"Too many failed sign-ins. Try again in {minutes} minute{'s' * (minutes != 1)} "
-                         f"(after {retry_at:%H:%M} UTC).", field=None)
+        super().__init__(
+            f"Too many failed sign-ins. Try again in {minutes} minute{'s' * (minutes != 1)} "
+            f"(after {retry_at:%H:%M} UTC).",
+            field=None,
+        )
         self.retry_at = retry_at
 
 

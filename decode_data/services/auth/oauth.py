@@ -41,25 +41,37 @@ def callback_url(provider: Provider | str) -> str:
     return get_settings().public_url + CALLBACK_PATH.format(name=name)
 
 
-def authorization_url(session: Session, provider: Provider | str, redirect_uri: str | None = None, *,
-                      now: datetime | None = None) -> tuple[str, OAuthState]:
+def authorization_url(
+    session: Session, provider: Provider | str, redirect_uri: str | None = None, *, now: datetime | None = None
+) -> tuple[str, OAuthState]:
     """(URL to send the browser to, the pending state stored for the callback). Commits."""
     provider = get_provider(provider)
     now = now or utcnow()
-    pending = OAuthState(state=generate_token(43), provider=provider.name, code_verifier=generate_token(64),
-                         nonce=generate_token(32), redirect_uri=redirect_uri or callback_url(provider),
-                         created_at=now, expires_at=now + STATE_TTL)
-    url = authorization_request(provider, pending.redirect_uri, pending.state, pending.code_verifier,
-                                pending.nonce)
+    pending = OAuthState(
+        state=generate_token(43),
+        provider=provider.name,
+        code_verifier=generate_token(64),
+        nonce=generate_token(32),
+        redirect_uri=redirect_uri or callback_url(provider),
+        created_at=now,
+        expires_at=now + STATE_TTL,
+    )
+    url = authorization_request(provider, pending.redirect_uri, pending.state, pending.code_verifier, pending.nonce)
     session.exec(delete(OAuthState).where(OAuthState.expires_at <= now))  # abandoned sign-ins
     session.add(pending)
     session.commit()
     return url, pending
 
 
-def complete_login(session: Session, provider: Provider | str, callback_params: Mapping[str, str],
-                   redirect_uri: str | None = None, *, browser_state: str | None = None,
-                   now: datetime | None = None) -> User:
+def complete_login(
+    session: Session,
+    provider: Provider | str,
+    callback_params: Mapping[str, str],
+    redirect_uri: str | None = None,
+    *,
+    browser_state: str | None = None,
+    now: datetime | None = None,
+) -> User:
     """The user this callback signs in. Raises OAuthLoginError with a message for the person."""
     provider = get_provider(provider)
     now = now or utcnow()
@@ -76,8 +88,7 @@ def complete_login(session: Session, provider: Provider | str, callback_params: 
         raise OAuthLoginError("This sign-in came back to another address than it started from; start again.")
     if not params.get("code"):
         raise OAuthLoginError(f"{provider.label} sent no authorization code; please start again.")
-    identity = fetch_identity(provider, params["code"], pending.code_verifier, pending.nonce,
-                              pending.redirect_uri)
+    identity = fetch_identity(provider, params["code"], pending.code_verifier, pending.nonce, pending.redirect_uri)
     return link_identity(session, provider, identity, now=now)
 
 
@@ -95,13 +106,13 @@ def _use_state(session: Session, provider: Provider, state: str, now: datetime) 
     return pending
 
 
-def link_identity(session: Session, provider: Provider, identity: Identity, *,
-                  now: datetime | None = None) -> User:
+def link_identity(session: Session, provider: Provider, identity: Identity, *, now: datetime | None = None) -> User:
     """The user for a provider identity: linked before, else by verified email, else new. Commits."""
     now = now or utcnow()
     for _attempt in range(3):
-        account = session.exec(select(OAuthAccount).where(OAuthAccount.provider == provider.name,
-                                                          OAuthAccount.subject == identity.subject)).first()
+        account = session.exec(
+            select(OAuthAccount).where(OAuthAccount.provider == provider.name, OAuthAccount.subject == identity.subject)
+        ).first()
         if account is not None:
             account.last_login_at = now
             if identity.email_verified and identity.email:
@@ -110,22 +121,34 @@ def link_identity(session: Session, provider: Provider, identity: Identity, *,
             session.commit()
             return session.get(User, account.user_id)
         if not (identity.email and identity.email_verified):
-            raise OAuthLoginError(f"{provider.label} has not verified an email address for your account, so we "
-                                  f"cannot link or create an account. Verify your email at {provider.label}, "
-                                  "then try again.")
+            raise OAuthLoginError(
+                f"{provider.label} has not verified an email address for your account, so we "
+                f"cannot link or create an account. Verify your email at {provider.label}, "
+                "then try again."
+            )
         user = user_by_email(session, identity.email)
         if user is not None and user.password_hash and not _has_verified(session, user):
             # Nobody proved that this password account owns the address: whoever registered it could
             # be squatting someone else's email, and linking would hand them that person's sign-ins.
-            raise OAuthLoginError(f"An account with this email already signs in with a password. Sign in "
-                                  f"with your password; {provider.label} can be linked once your email is "
-                                  "verified.")
+            raise OAuthLoginError(
+                f"An account with this email already signs in with a password. Sign in "
+                f"with your password; {provider.label} can be linked once your email is "
+                "verified."
+            )
         if user is None:
             user = User(username=unique_username(session, identity.email), email=identity.email)
             session.add(user)
             session.flush()
-        session.add(OAuthAccount(user_id=user.id, provider=provider.name, subject=identity.subject,
-                                 email=identity.email, created_at=now, last_login_at=now))
+        session.add(
+            OAuthAccount(
+                user_id=user.id,
+                provider=provider.name,
+                subject=identity.subject,
+                email=identity.email,
+                created_at=now,
+                last_login_at=now,
+            )
+        )
         try:
             session.commit()
         except IntegrityError:  # a concurrent sign-in linked or created the same account first

@@ -27,8 +27,13 @@ with warnings.catch_warnings():
     from authlib.integrations.httpx_client import OAuth2Client, OAuthError
 
 from decode_data.services.auth.errors import OAuthLoginError
-from decode_data.services.auth.oauth_providers import (HTTP_TIMEOUT_S, Provider, check_transport,
-                                                       server_metadata, signing_keys)
+from decode_data.services.auth.oauth_providers import (
+    HTTP_TIMEOUT_S,
+    Provider,
+    check_transport,
+    server_metadata,
+    signing_keys,
+)
 
 log = logging.getLogger(__name__)
 ID_TOKEN_LEEWAY_S = 120  # clock skew between us and the provider
@@ -42,9 +47,15 @@ class Identity:
 
 
 def _client(provider: Provider, redirect_uri: str, auth_method: str = "client_secret_basic") -> OAuth2Client:
-    return OAuth2Client(client_id=provider.client_id, client_secret=provider.client_secret,
-                        token_endpoint_auth_method=auth_method, scope=provider.scope,
-                        redirect_uri=redirect_uri, code_challenge_method="S256", timeout=HTTP_TIMEOUT_S)
+    return OAuth2Client(
+        client_id=provider.client_id,
+        client_secret=provider.client_secret,
+        token_endpoint_auth_method=auth_method,
+        scope=provider.scope,
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256",
+        timeout=HTTP_TIMEOUT_S,
+    )
 
 
 def auth_method(metadata: dict) -> str:
@@ -58,13 +69,13 @@ def authorize_endpoint(provider: Provider) -> str:
     return url
 
 
-def authorization_request(provider: Provider, redirect_uri: str, state: str, code_verifier: str,
-                          nonce: str) -> str:
+def authorization_request(provider: Provider, redirect_uri: str, state: str, code_verifier: str, nonce: str) -> str:
     """The URL that sends the browser to the provider (S256 challenge, state, nonce for OIDC)."""
     extra = {"nonce": nonce} if provider.openid else {}
     with _client(provider, redirect_uri) as client:
-        url, _ = client.create_authorization_url(authorize_endpoint(provider), state=state,
-                                                 code_verifier=code_verifier, **extra)
+        url, _ = client.create_authorization_url(
+            authorize_endpoint(provider), state=state, code_verifier=code_verifier, **extra
+        )
     return url
 
 
@@ -75,8 +86,9 @@ def fetch_identity(provider: Provider, code: str, code_verifier: str, nonce: str
     check_transport(token_url)
     try:
         with _client(provider, redirect_uri, auth_method(metadata)) as client:
-            token = client.fetch_token(token_url, grant_type="authorization_code", code=code,
-                                       code_verifier=code_verifier)
+            token = client.fetch_token(
+                token_url, grant_type="authorization_code", code=code, code_verifier=code_verifier
+            )
             if provider.openid:
                 return _openid_identity(provider, client, metadata, token, nonce)
             return _github_identity(provider, client)
@@ -84,8 +96,9 @@ def fetch_identity(provider: Provider, code: str, code_verifier: str, nonce: str
         raise
     except OAuthError as exc:  # the provider refused (bad code, wrong verifier, wrong secret...)
         log.warning("%s refused the code exchange: %s", provider.name, exc.error)
-        raise OAuthLoginError(f"{provider.label} did not confirm this sign-in ({exc.error}); "
-                              "please start again.") from exc
+        raise OAuthLoginError(
+            f"{provider.label} did not confirm this sign-in ({exc.error}); please start again."
+        ) from exc
     except (httpx.HTTPError, ValueError, KeyError) as exc:
         log.warning("%s sign-in failed: %s", provider.name, type(exc).__name__)
         raise OAuthLoginError(f"Could not finish signing in with {provider.label}; try again in a moment.") from exc
@@ -101,19 +114,23 @@ def validate_id_token(provider: Provider, metadata: dict, token: dict, nonce: st
         try:
             decoded = jwt.decode(raw, KeySet.import_key_set(signing_keys(provider)), algorithms=algorithms)
         except InvalidKeyIdError:  # the provider rotated its keys since we cached them
-            decoded = jwt.decode(raw, KeySet.import_key_set(signing_keys(provider, force=True)),
-                                 algorithms=algorithms)
-        claims = CodeIDToken(decoded.claims, decoded.header,
-                             options={"iss": {"essential": True, "value": provider.issuer},
-                                      "aud": {"essential": True, "value": provider.client_id}},
-                             params={"nonce": nonce, "client_id": provider.client_id,
-                                     "access_token": token.get("access_token")})
+            decoded = jwt.decode(raw, KeySet.import_key_set(signing_keys(provider, force=True)), algorithms=algorithms)
+        claims = CodeIDToken(
+            decoded.claims,
+            decoded.header,
+            options={
+                "iss": {"essential": True, "value": provider.issuer},
+                "aud": {"essential": True, "value": provider.client_id},
+            },
+            params={"nonce": nonce, "client_id": provider.client_id, "access_token": token.get("access_token")},
+        )
         claims.validate(leeway=ID_TOKEN_LEEWAY_S)
     except JoseError as exc:
         claim = getattr(exc, "claim", None) or type(exc).__name__
         log.warning("%s ID token rejected: %s", provider.name, claim)
-        raise OAuthLoginError(f"{provider.label}'s answer failed a security check ({claim}); "
-                              "please start again.") from exc
+        raise OAuthLoginError(
+            f"{provider.label}'s answer failed a security check ({claim}); please start again."
+        ) from exc
     return claims
 
 

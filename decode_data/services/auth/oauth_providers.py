@@ -39,10 +39,19 @@ class Provider:
         return self.issuer is not None
 
 
-def github_provider(client_id: str, client_secret: str, web_url: str = "https://github.com",
-                    api_url: str = "https://api.github.com") -> Provider:
-    return Provider("github", "GitHub", client_id, client_secret, authorize_url=f"{web_url}/login/oauth/authorize",
-                    token_url=f"{web_url}/login/oauth/access_token", api_url=api_url, scope="read:user user:email")
+def github_provider(
+    client_id: str, client_secret: str, web_url: str = "https://github.com", api_url: str = "https://api.github.com"
+) -> Provider:
+    return Provider(
+        "github",
+        "GitHub",
+        client_id,
+        client_secret,
+        authorize_url=f"{web_url}/login/oauth/authorize",
+        token_url=f"{web_url}/login/oauth/access_token",
+        api_url=api_url,
+        scope="read:user user:email",
+    )
 
 
 def openid_provider(name: str, label: str, issuer: str, client_id: str, client_secret: str) -> Provider:
@@ -56,8 +65,7 @@ def configured_providers(settings: Settings | None = None) -> dict[str, Provider
     if s.github_client_id:
         found["github"] = github_provider(s.github_client_id, s.github_client_secret)
     if s.google_client_id:
-        found["google"] = openid_provider("google", "Google", GOOGLE_ISSUER, s.google_client_id,
-                                          s.google_client_secret)
+        found["google"] = openid_provider("google", "Google", GOOGLE_ISSUER, s.google_client_id, s.google_client_secret)
     if s.oidc_issuer:
         found["oidc"] = openid_provider("oidc", s.oidc_name, s.oidc_issuer, s.oidc_client_id, s.oidc_client_secret)
     return found
@@ -76,8 +84,9 @@ def check_transport(url: str) -> None:
     """Tokens travel only over HTTPS (plain HTTP is allowed to this machine, for tests)."""
     parts = urlsplit(url)
     if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")):
-        raise OAuthLoginError(f"Refusing to talk to {parts.scheme}://{parts.hostname}: an identity provider "
-                              "must use https.")
+        raise OAuthLoginError(
+            f"Refusing to talk to {parts.scheme}://{parts.hostname}: an identity provider must use https."
+        )
 
 
 _cache: dict[str, tuple[float, dict]] = {}
@@ -109,8 +118,10 @@ def server_metadata(provider: Provider) -> dict:
     """The issuer's discovery document; its `issuer` must be the one configured (OIDC Discovery 4.3)."""
     metadata = _cached(provider.issuer.rstrip("/") + "/.well-known/openid-configuration", provider.label)
     if metadata.get("issuer") != provider.issuer:
-        raise OAuthLoginError(f"{provider.label} describes itself as another issuer than the one configured "
-                              "(OIDC_ISSUER); ask the administrator to check it.")
+        raise OAuthLoginError(
+            f"{provider.label} describes itself as another issuer than the one configured "
+            "(OIDC_ISSUER); ask the administrator to check it."
+        )
     for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not metadata.get(key):
             raise OAuthLoginError(f"{provider.label}'s discovery document has no {key}.")

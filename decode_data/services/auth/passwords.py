@@ -6,6 +6,7 @@ username cost as long as a wrong password, so timing does not tell which account
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from functools import lru_cache
 
@@ -36,10 +37,8 @@ def verify_password(password_hash: str | None, password: str) -> tuple[bool, str
     if len(password) > MAX_PASSWORD_CHARS:  # sign-up never allowed it: no need to spend a hash on it
         return False, None
     if not password_hash:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_dummy_hash(), password)
-        except VerificationError:
-            pass
         return False, None
     try:
         _hasher.verify(password_hash, password)

@@ -20,14 +20,20 @@ TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is for people, not for a writ
 MAX_USER_AGENT_CHARS = 200
 
 
-def start_session(session: Session, user: User, user_agent: str | None = None, *,
-                  now: datetime | None = None) -> str:
+def start_session(session: Session, user: User, user_agent: str | None = None, *, now: datetime | None = None) -> str:
     """Sign `user` in: the raw token for the cookie (the only copy). Commits."""
     now = now or utcnow()
     token = new_token()
-    session.add(UserSession(user_id=user.id, token_hash=hash_token(token), created_at=now, last_seen_at=now,
-                            expires_at=now + timedelta(days=get_settings().session_days),
-                            user_agent=(user_agent or "").strip()[:MAX_USER_AGENT_CHARS] or None))
+    session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(days=get_settings().session_days),
+            user_agent=(user_agent or "").strip()[:MAX_USER_AGENT_CHARS] or None,
+        )
+    )
     user.last_seen_at = now
     session.add(user)
     session.commit()
@@ -60,14 +66,17 @@ def user_for_session(session: Session, token: str | None, *, now: datetime | Non
 def end_session(session: Session, token: str | None, *, now: datetime | None = None) -> None:
     """Sign out this browser. Unknown or already ended tokens are fine. Commits."""
     if token:
-        session.exec(update(UserSession).where(UserSession.token_hash == hash_token(token),
-                                                  UserSession.revoked_at.is_(None))
-                        .values(revoked_at=now or utcnow()))
+        session.exec(
+            update(UserSession)
+            .where(UserSession.token_hash == hash_token(token), UserSession.revoked_at.is_(None))
+            .values(revoked_at=now or utcnow())
+        )
         session.commit()
 
 
-def end_all_sessions(session: Session, user: User, *, keep_token: str | None = None,
-                     now: datetime | None = None) -> int:
+def end_all_sessions(
+    session: Session, user: User, *, keep_token: str | None = None, now: datetime | None = None
+) -> int:
     """Sign `user` out everywhere (but the browser holding `keep_token`, if given). Commits."""
     statement = update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     if keep_token:
@@ -80,15 +89,20 @@ def end_all_sessions(session: Session, user: User, *, keep_token: str | None = N
 def list_sessions(session: Session, user: User, *, now: datetime | None = None) -> list[UserSession]:
     """The user's live sessions, newest first (for a "where you are signed in" page)."""
     now = now or utcnow()
-    return list(session.exec(select(UserSession).where(
-        UserSession.user_id == user.id, UserSession.revoked_at.is_(None), UserSession.expires_at > now)
-        .order_by(UserSession.created_at.desc())))
+    return list(
+        session.exec(
+            select(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None), UserSession.expires_at > now)
+            .order_by(UserSession.created_at.desc())
+        )
+    )
 
 
 def prune_sessions(session: Session, *, now: datetime | None = None) -> int:
     """Delete ended sessions (expired or signed out); they can never be used again. Commits."""
     now = now or utcnow()
-    count = session.exec(delete(UserSession).where(
-        or_(UserSession.expires_at <= now, UserSession.revoked_at.is_not(None)))).rowcount
+    count = session.exec(
+        delete(UserSession).where(or_(UserSession.expires_at <= now, UserSession.revoked_at.is_not(None)))
+    ).rowcount
     session.commit()
     return count

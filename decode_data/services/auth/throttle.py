@@ -41,11 +41,15 @@ def record_failure(session: Session, key: str, now: datetime) -> datetime | None
     insert = {"sqlite": sqlite_insert, "postgresql": pg_insert}[session.get_bind().dialect.name]
     statement = insert(LoginAttempt).values(key=key, failures=1, first_failure_at=now, locked_until=None)
     in_window = LoginAttempt.first_failure_at > now - WINDOW
-    statement = statement.on_conflict_do_update(index_elements=[LoginAttempt.key], set_={
-        "failures": case((in_window, LoginAttempt.failures + 1), else_=1),
-        "first_failure_at": case((in_window, LoginAttempt.first_failure_at),
-                                 else_=statement.excluded.first_failure_at),
-    })
+    statement = statement.on_conflict_do_update(
+        index_elements=[LoginAttempt.key],
+        set_={
+            "failures": case((in_window, LoginAttempt.failures + 1), else_=1),
+            "first_failure_at": case(
+                (in_window, LoginAttempt.first_failure_at), else_=statement.excluded.first_failure_at
+            ),
+        },
+    )
     session.exec(statement)
     row = session.get(LoginAttempt, key, populate_existing=True)
     if row.failures >= MAX_FAILURES:
@@ -63,8 +67,11 @@ def clear_failures(session: Session, key: str) -> None:
 
 def prune_attempts(session: Session, now: datetime) -> int:
     """Delete rows whose window and lock are both over (typos of unknown logins pile up). Commits."""
-    result = session.exec(delete(LoginAttempt).where(
-        LoginAttempt.first_failure_at <= now - WINDOW,
-        or_(LoginAttempt.locked_until.is_(None), LoginAttempt.locked_until <= now)))
+    result = session.exec(
+        delete(LoginAttempt).where(
+            LoginAttempt.first_failure_at <= now - WINDOW,
+            or_(LoginAttempt.locked_until.is_(None), LoginAttempt.locked_until <= now),
+        )
+    )
     session.commit()
     return result.rowcount

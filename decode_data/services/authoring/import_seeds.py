@@ -75,7 +75,7 @@ def _scaled(rng: random.Random, value: str, kind: str) -> str:
         return value
     new = round(number * rng.uniform(0.7, 1.3), places)
     if new == number:
-        new = number + (10 ** -places if number > 0 else -(10 ** -places))
+        new = number + (10**-places if number > 0 else -(10**-places))
     return f"{new:.{places}f}"
 
 
@@ -87,7 +87,7 @@ def _shifted(value: str, kind: str) -> str:
     sep = "T" if "T" in value else " "
     moved = datetime.fromisoformat(value.replace("T", " ")) + timedelta(days=DATE_SHIFT_DAYS)
     text = moved.isoformat(sep=sep)
-    return text if len(text) >= len(value) else text[:len(value)]
+    return text if len(text) >= len(value) else text[: len(value)]
 
 
 @dataclass
@@ -114,7 +114,7 @@ def _read(rel: str, text: str) -> _Table | None:
     if len(table) < 2 or not table[0]:
         return None
     header = table[0]
-    rows = [(r + [""] * len(header))[:len(header)] for r in table[1:] if r]
+    rows = [(r + [""] * len(header))[: len(header)] for r in table[1:] if r]
     kinds = [_kind(name, [r[i] for r in rows], i == 0) for i, name in enumerate(header)]
     return _Table(rel, header, rows, kinds)
 
@@ -171,7 +171,7 @@ def _vary(table: _Table, level: str, rng: random.Random) -> None:
         if kind == "text" and level == "full":
             column = [r[i] for r in table.rows]
             rng.shuffle(column)
-            for row, value in zip(table.rows, column):
+            for row, value in zip(table.rows, column, strict=False):
                 row[i] = value
 
 
@@ -198,8 +198,9 @@ def write_variant(seeds_dir: Path, out_dir: Path, level: str) -> None:
         raise ValueError(f"unknown variant level {level!r}; use one of {', '.join(LEVELS)}")
     shutil.rmtree(out_dir, ignore_errors=True)
     files = sorted(p for p in seeds_dir.rglob("*") if p.is_file())
-    texts = {p.relative_to(seeds_dir).as_posix(): p.read_text(encoding="utf-8")
-             for p in files if p.suffix.lower() == ".csv"}
+    texts = {
+        p.relative_to(seeds_dir).as_posix(): p.read_text(encoding="utf-8") for p in files if p.suffix.lower() == ".csv"
+    }
     varied = variant_tables(texts, level)
     for path in files:
         rel = path.relative_to(seeds_dir).as_posix()

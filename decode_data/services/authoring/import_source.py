@@ -82,8 +82,9 @@ def read_project(project_dir: Path) -> SourceProject:
         raise ImportRefused(f"{config_file}: invalid YAML: {exc}") from None
     if not isinstance(config, dict) or not isinstance(config.get("name"), str):
         raise ImportRefused(f"{config_file}: a dbt_project.yml needs a `name`")
-    source = SourceProject(dir=project_dir, name=config["name"],
-                           profile=str(config.get("profile") or config["name"]), config=config)
+    source = SourceProject(
+        dir=project_dir, name=config["name"], profile=str(config.get("profile") or config["name"]), config=config
+    )
     python = []
     for kind, (key, default, suffixes) in KINDS.items():
         folders = config.get(key) or default
@@ -92,8 +93,10 @@ def read_project(project_dir: Path) -> SourceProject:
         for index, folder in enumerate(folders):
             _map_folder(source, kind, str(folder), index, suffixes, python)
     if python:
-        raise ImportRefused("Python models cannot be imported: lessons are SQL only (learners never run "
-                            "Python). Rewrite or remove these files: " + ", ".join(sorted(python)))
+        raise ImportRefused(
+            "Python models cannot be imported: lessons are SQL only (learners never run "
+            "Python). Rewrite or remove these files: " + ", ".join(sorted(python))
+        )
     if not source.paths("models"):
         raise ImportRefused(f"{project_dir} has no SQL models to teach")
     if not any(p.endswith(".csv") for p in source.paths("seeds")):
@@ -101,16 +104,18 @@ def read_project(project_dir: Path) -> SourceProject:
     _check_packages(source)
     for key in ("data_tests", "tests", "snapshots", "sources"):
         if config.get(key):
-            source.warnings.append(f"dbt_project.yml sets `{key}:` configs; only model and seed configs are "
-                                   "carried over into the lesson.")
+            source.warnings.append(
+                f"dbt_project.yml sets `{key}:` configs; only model and seed configs are carried over into the lesson."
+            )
     if config.get("vars"):
-        source.warnings.append("dbt_project.yml defines vars; the server's project has none, so a model "
-                               "that calls var() without a default will not build.")
+        source.warnings.append(
+            "dbt_project.yml defines vars; the server's project has none, so a model "
+            "that calls var() without a default will not build."
+        )
     return source
 
 
-def _map_folder(source: SourceProject, kind: str, folder: str, index: int, suffixes: tuple,
-                python: list[str]) -> None:
+def _map_folder(source: SourceProject, kind: str, folder: str, index: int, suffixes: tuple, python: list[str]) -> None:
     root = (source.dir / folder).resolve()
     if not root.is_relative_to(source.dir) or root == source.dir:
         source.warnings.append(f"{kind} folder '{folder}' is not a subfolder of the project: skipped")
@@ -146,8 +151,10 @@ def _map_folder(source: SourceProject, kind: str, folder: str, index: int, suffi
                 source.warnings.append(f"{original}: {exc.reason} Not copied.")
                 continue
             if target in source.files:
-                raise ImportRefused(f"{original} and {source.original[target]} would both become "
-                                    f"{target} in the lesson: rename one of them")
+                raise ImportRefused(
+                    f"{original} and {source.original[target]} would both become "
+                    f"{target} in the lesson: rename one of them"
+                )
             source.files[target] = path
             source.original[target] = original
 
@@ -189,14 +196,19 @@ def _check_packages(source: SourceProject) -> None:
                 used.setdefault(name, []).append(source.original[lesson_path])
     if used:
         where = "; ".join(f"{name} in {', '.join(files[:3])}" for name, files in sorted(used.items()))
-        raise ImportRefused("This project needs dbt packages, which lessons cannot install (the server "
-                            f"owns packages.yml and makes no downloads): {where}. Copy the macros you "
-                            "need into macros/ or rewrite those models without them.")
-    source.warnings.append(f"packages.yml lists {', '.join(sorted(set(names)))} but no model, test or macro "
-                           "seems to use them: imported without packages.")
+        raise ImportRefused(
+            "This project needs dbt packages, which lessons cannot install (the server "
+            f"owns packages.yml and makes no downloads): {where}. Copy the macros you "
+            "need into macros/ or rewrite those models without them."
+        )
+    source.warnings.append(
+        f"packages.yml lists {', '.join(sorted(set(names)))} but no model, test or macro "
+        "seems to use them: imported without packages."
+    )
 
 
 # --- parsing with dbt ------------------------------------------------------------------------
+
 
 def dbt_executable() -> str:
     beside = Path(sys.executable).parent / "dbt"
@@ -215,8 +227,14 @@ def _clean_env(home: Path) -> dict:
     """dbt sees no server secret (no SECRET_KEY, database URL or MotherDuck token)."""
     keep = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
     env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update({"HOME": str(home), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
-                "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update(
+        {
+            "HOME": str(home),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
     return env
 
 
@@ -251,8 +269,7 @@ def write_server_copy(files: dict[str, str | bytes | Path], dest: Path) -> tuple
     write_files(dest, files)
     project = dbt_project()
     (dest / "dbt_project.yml").write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
-    (dest / "profiles.yml").write_text(yaml.safe_dump(_duckdb_profile(project["profile"], dest)),
-                                       encoding="utf-8")
+    (dest / "profiles.yml").write_text(yaml.safe_dump(_duckdb_profile(project["profile"], dest)), encoding="utf-8")
     return dest, project["profile"]
 
 
@@ -260,13 +277,38 @@ def parse_projects(*projects: tuple[Path, str]) -> list[dict]:
     """`dbt parse` each (folder, profile) in its own subprocess, all at once; their manifests."""
     running = []
     for folder, profile in projects:
-        command = [dbt_executable(), "parse", "--project-dir", str(folder), "--profiles-dir", str(folder),
-                   "--profile", profile, "--target", "dev", "--target-path", str(folder / "target"),
-                   "--log-path", str(folder / "logs"), "--no-partial-parse", "--no-use-colors"]
+        command = [
+            dbt_executable(),
+            "parse",
+            "--project-dir",
+            str(folder),
+            "--profiles-dir",
+            str(folder),
+            "--profile",
+            profile,
+            "--target",
+            "dev",
+            "--target-path",
+            str(folder / "target"),
+            "--log-path",
+            str(folder / "logs"),
+            "--no-partial-parse",
+            "--no-use-colors",
+        ]
         home = Path(tempfile.mkdtemp(prefix="home-", dir=folder))
-        running.append((folder, subprocess.Popen(command, cwd=folder, env=_clean_env(home),
-                                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                                 text=True)))
+        running.append(
+            (
+                folder,
+                subprocess.Popen(
+                    command,
+                    cwd=folder,
+                    env=_clean_env(home),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                ),
+            )
+        )
     manifests = []
     for folder, proc in running:
         try:
@@ -286,4 +328,4 @@ def _error_lines(output: str, folder: Path) -> str:
     lines = [_ANSI.sub("", line).rstrip() for line in output.splitlines()]
     lines = [re.sub(r"^\d\d:\d\d:\d\d\s+", "", line).replace(str(folder) + "/", "") for line in lines]
     start = next((i for i, line in enumerate(lines) if "error" in line.lower()), max(0, len(lines) - 12))
-    return "\n".join("  " + line for line in lines[start:start + 15] if line.strip())
+    return "\n".join("  " + line for line in lines[start : start + 15] if line.strip())

@@ -69,6 +69,7 @@ class Step:
 
 # --- order and grouping -----------------------------------------------------------------------
 
+
 def topological_order(models: dict[str, ModelInfo]) -> list[str]:
     """Parents first; among ready models, stay in the current folder, then shallowest, then by name."""
     depth: dict[str, int] = {}
@@ -85,8 +86,7 @@ def topological_order(models: dict[str, ModelInfo]) -> list[str]:
         level(name)
     done: list[str] = []
     while len(done) < len(models):
-        ready = [n for n in models if n not in done
-                 and all(p in done for p in models[n].model_parents if p in models)]
+        ready = [n for n in models if n not in done and all(p in done for p in models[n].model_parents if p in models)]
         folder = models[done[-1]].folder if done else None
         ready.sort(key=lambda n: (models[n].folder != folder, depth[n], models[n].folder, n))
         done.append(ready[0])
@@ -105,13 +105,13 @@ def group_steps(models: dict[str, ModelInfo], order: list[str], max_steps: int =
             runs.append([name])
     while len(runs) > max_steps:  # merge the smallest neighbouring pair
         i = min(range(len(runs) - 1), key=lambda k: len(runs[k]) + len(runs[k + 1]))
-        runs[i:i + 2] = [runs[i] + runs[i + 1]]
+        runs[i : i + 2] = [runs[i] + runs[i + 1]]
     while len(runs) < max_steps:  # split the biggest run while it has more than three models
         i = max(range(len(runs)), key=lambda k: len(runs[k]))
         if len(runs[i]) <= 3:
             break
         half = len(runs[i]) // 2
-        runs[i:i + 1] = [runs[i][:half], runs[i][half:]]
+        runs[i : i + 1] = [runs[i][:half], runs[i][half:]]
     return runs
 
 
@@ -145,6 +145,7 @@ def make_steps(models: dict[str, ModelInfo], tests: list[TestInfo]) -> list[Step
 
 # --- starter files ----------------------------------------------------------------------------
 
+
 def _comment(text: str, width: int = 92) -> list[str]:
     """`--` comment lines; Jinja delimiters are defused (dbt renders comments too)."""
     clean = _JINJA.sub(lambda m: m.group(0)[0] + " " + m.group(0)[1], " ".join(text.split()))
@@ -155,18 +156,25 @@ def placeholder_sql(model: ModelInfo, step: Step, total: int) -> str:
     reads = ", ".join(model.parents) or "no other model"
     lines = [f"-- STEP {step.number} of {total}: {model.name}"]
     lines += _comment(_first_paragraph(model.description))
-    lines += _comment(f"TODO: replace the placeholder below with a SELECT that reads {reads} through "
-                      f"ref() (see the step's instructions)."
-                      + (f" Build it as a {model.materialized}." if model.materialized != "view" else ""))
+    lines += _comment(
+        f"TODO: replace the placeholder below with a SELECT that reads {reads} through "
+        f"ref() (see the step's instructions)."
+        + (f" Build it as a {model.materialized}." if model.materialized != "view" else "")
+    )
     lines.append(f"select 'replace me in step {step.number}' as todo")
     return "\n".join(lines) + "\n"
 
 
 def placeholder_test(test: TestInfo, step: Step) -> str:
-    return "\n".join([f"-- STEP {step.number}: a singular test on {test.model}.",
-                      "-- TODO: write a query that returns the rows breaking the rule (the test passes",
-                      "-- when it returns none). See the step's instructions.",
-                      "select 1 as todo where false", ""])
+    return "\n".join(
+        [
+            f"-- STEP {step.number}: a singular test on {test.model}.",
+            "-- TODO: write a query that returns the rows breaking the rule (the test passes",
+            "-- when it returns none). See the step's instructions.",
+            "select 1 as todo where false",
+            "",
+        ]
+    )
 
 
 def strip_tests(text: str) -> str | None:
@@ -190,12 +198,15 @@ def strip_tests(text: str) -> str | None:
                     changed = column.pop(key, None) is not None or changed
     if not changed:
         return None
-    header = ("# The models' descriptions. Tests are added step by step, as each step's instructions\n"
-              "# say; the reference solution has them all.\n")
+    header = (
+        "# The models' descriptions. Tests are added step by step, as each step's instructions\n"
+        "# say; the reference solution has them all.\n"
+    )
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
 # --- what a step says -------------------------------------------------------------------------
+
 
 def _first_paragraph(text: str) -> str:
     for block in re.split(r"\n\s*\n", (text or "").strip()):
@@ -206,7 +217,7 @@ def _first_paragraph(text: str) -> str:
 
 def _cell(text: str, limit: int = 140) -> str:
     first = _first_paragraph(text).replace("|", "\\|")
-    return first if len(first) <= limit else first[:limit - 1] + "…"
+    return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
 def _config_line(model: ModelInfo) -> str:
@@ -234,29 +245,39 @@ def _tests_by_target(tests: list[TestInfo]) -> dict[tuple[str, str | None], list
 
 
 def _grain(model: ModelInfo, tests: list[TestInfo]) -> str | None:
-    return next((t.column for t in tests if t.model == model.name and t.test_name == "unique" and t.column),
-                None)
+    return next((t.column for t in tests if t.model == model.name and t.test_name == "unique" and t.column), None)
 
 
 def _model_section(model: ModelInfo, step: Step, children: list[str]) -> list[str]:
     lines = [f"## `{model.name}`", "", f"File: `{model.path}`", ""]
     lines += [_first_paragraph(model.description) or "(The source project does not describe this model.)", ""]
     if model.parents:
-        lines += ["**Reads:** " + ", ".join(f"`{c}`" for c in model.parent_calls)
-                  + " — always through `ref()` (or `source()`), never a typed table name.", ""]
+        lines += [
+            "**Reads:** "
+            + ", ".join(f"`{c}`" for c in model.parent_calls)
+            + " — always through `ref()` (or `source()`), never a typed table name.",
+            "",
+        ]
     else:
         lines += ["**Reads:** no other model or seed.", ""]
     if model.materialized == "view":
         lines += ["**Materialization:** a view, the default: no config needed.", ""]
     else:
         article = "an" if model.materialized[:1] in "aeiou" else "a"
-        lines += [f"**Materialization:** {article} **{model.materialized}**: start the file with "
-                  f"`{_config_line(model)}` (or set `materialized` in its YAML).", ""]
+        lines += [
+            f"**Materialization:** {article} **{model.materialized}**: start the file with "
+            f"`{_config_line(model)}` (or set `materialized` in its YAML).",
+            "",
+        ]
     grain = _grain(model, step.tests)
     if model.columns:
         rows = f"{model.rows} rows on the lesson's data" if model.rows is not None else "its rows"
-        lines += [f"**Columns** ({'one row per `' + grain + '`, ' if grain else ''}{rows}):", "",
-                  "| column | type | description |", "|---|---|---|"]
+        lines += [
+            f"**Columns** ({'one row per `' + grain + '`, ' if grain else ''}{rows}):",
+            "",
+            "| column | type | description |",
+            "|---|---|---|",
+        ]
         lines += [f"| `{name}` | {kind.lower()} | {_cell(text)} |" for name, kind, text in model.columns]
         lines.append("")
     if children:
@@ -271,8 +292,13 @@ def _has_tests(step: Step, models: dict[str, ModelInfo]) -> bool:
 def _tests_section(step: Step, models: dict[str, ModelInfo]) -> list[str]:
     if not _has_tests(step, models):
         return []
-    lines = ["## Tests", "", "Declare the project's tests for what you built: they are part of this step's "
-             "checks, and `dbt test` runs them.", ""]
+    lines = [
+        "## Tests",
+        "",
+        "Declare the project's tests for what you built: they are part of this step's "
+        "checks, and `dbt test` runs them.",
+        "",
+    ]
     grouped = _tests_by_target(step.tests)
     for (model, column), tests in grouped.items():
         where = models[model].yaml_path if model in models and models[model].yaml_path else "a YAML file in models/"
@@ -280,31 +306,46 @@ def _tests_section(step: Step, models: dict[str, ModelInfo]) -> list[str]:
         lines.append(f"- {target} in `{where}`: " + ", ".join(describe_test(t) for t in tests))
     for test in step.tests:
         if test.path:
-            lines.append(f"- {describe_test(test)} on `{test.model}`: a query that returns the rows "
-                         "breaking the rule (hint 2 shows it)")
+            lines.append(
+                f"- {describe_test(test)} on `{test.model}`: a query that returns the rows "
+                "breaking the rule (hint 2 shows it)"
+            )
     units = [m for m in step.models if models[m].unit_tests]
     for name in units:
         lines.append(f"- the unit tests of `{name}` (a `unit_tests:` entry in its YAML)")
     return lines + [""]
 
 
-def instructions(step: Step, total: int, models: dict[str, ModelInfo], project: str,
-                 seeds: list[tuple[str, int, list[str]]], children: dict[str, list[str]]) -> str:
+def instructions(
+    step: Step,
+    total: int,
+    models: dict[str, ModelInfo],
+    project: str,
+    seeds: list[tuple[str, int, list[str]]],
+    children: dict[str, list[str]],
+) -> str:
     lines = [f"# Step {step.number} of {total}: {step.title}", ""]
     if step.number == 1:
-        lines += [f"This lesson rebuilds the **{project}** dbt project model by model, in the order dbt "
-                  "itself builds them: a model only reads seeds and models of earlier steps. Every model "
-                  "file already exists as a placeholder; replace each one when its step comes.", "",
-                  "The raw data is in `seeds/`. Load it once with `dbt seed`:", "",
-                  "| seed | rows | columns |", "|---|---|---|"]
-        lines += [f"| `{name}` | {count} | {', '.join(f'`{c}`' for c in columns)} |"
-                  for name, count, columns in seeds]
+        lines += [
+            f"This lesson rebuilds the **{project}** dbt project model by model, in the order dbt "
+            "itself builds them: a model only reads seeds and models of earlier steps. Every model "
+            "file already exists as a placeholder; replace each one when its step comes.",
+            "",
+            "The raw data is in `seeds/`. Load it once with `dbt seed`:",
+            "",
+            "| seed | rows | columns |",
+            "|---|---|---|",
+        ]
+        lines += [f"| `{name}` | {count} | {', '.join(f'`{c}`' for c in columns)} |" for name, count, columns in seeds]
         lines.append("")
     for name in step.models:
         lines += _model_section(models[name], step, children.get(name, []))
     lines += _tests_section(step, models)
-    lines += ["Run `dbt run` (or `dbt build`) and look at the result with `dbt show --select "
-              f"{step.models[0]}`.", "", _done_when(step, models)]
+    lines += [
+        f"Run `dbt run` (or `dbt build`) and look at the result with `dbt show --select {step.models[0]}`.",
+        "",
+        _done_when(step, models),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -313,8 +354,10 @@ def _done_when(step: Step, models: dict[str, ModelInfo]) -> str:
         stored = all(models[m].materialized != "ephemeral" for m in names)
         one = len(names) == 1
         if stored:
-            return (f"{'has' if one else 'have'} the columns and rows of the reference solution, on the "
-                    "lesson's data and on a hidden variant of it")
+            return (
+                f"{'has' if one else 'have'} the columns and rows of the reference solution, on the "
+                "lesson's data and on a hidden variant of it"
+            )
         return f"{'is' if one else 'are'} ephemeral (a later step checks {'its' if one else 'their'} rows)"
 
     def names(group: list[str]) -> str:
@@ -348,11 +391,13 @@ def hints(step: Step, models: dict[str, ModelInfo]) -> list[str]:
         reads = " and ".join(f"`{c}`" for c in model.parent_calls) or "no other model"
         grain = _grain(model, step.tests)
         columns = ", ".join(c[0] for c in model.columns)
-        first.append(f"`{name}` reads {reads}."
-                     + (f" One row per `{grain}`." if grain else "")
-                     + (f" Its columns: {columns}." if columns else ""))
+        first.append(
+            f"`{name}` reads {reads}."
+            + (f" One row per `{grain}`." if grain else "")
+            + (f" Its columns: {columns}." if columns else "")
+        )
         ctes = [c for c in _CTE.findall(model.sql) if c.lower() not in ("select", "with")]
-        shape = (f" It is built from the CTEs {', '.join(ctes)}." if ctes else "")
+        shape = f" It is built from the CTEs {', '.join(ctes)}." if ctes else ""
         second.append(f"The reference `{model.path}` starts like this.{shape}\n```sql\n{_sql_start(model.sql)}\n```")
     for test in step.tests:
         if test.path:
@@ -370,7 +415,8 @@ def explanation(step: Step, models: dict[str, ModelInfo], children: dict[str, li
         text = text if text.endswith((".", "!", "?", ":")) else text + "."
         feeds = children.get(name, [])
         graph = (f" It reads {', '.join(model.parents)}" if model.parents else " It reads nothing upstream") + (
-            f" and feeds {', '.join(feeds)}." if feeds else ".")
+            f" and feeds {', '.join(feeds)}." if feeds else "."
+        )
         parts.append(f"{name}: {text}{graph}")
     return " ".join(parts)
 
@@ -381,12 +427,23 @@ def checks(step: Step, models: dict[str, ModelInfo]) -> list[dict]:
     for name in step.models:
         model = models[name]
         if model.parents:
-            out.append({"kind": "depends_on", "model": name, "parents": list(model.parents),
-                        "message": f"{name} should read " + ", ".join(model.parent_calls) + "."})
+            out.append(
+                {
+                    "kind": "depends_on",
+                    "model": name,
+                    "parents": list(model.parents),
+                    "message": f"{name} should read " + ", ".join(model.parent_calls) + ".",
+                }
+            )
         if model.materialized != "ephemeral":
-            out.append({"kind": "relation", "model": name,
-                        "message": f"{name} should have the columns and rows of the reference solution "
-                                   "(see the table in the instructions)."})
+            out.append(
+                {
+                    "kind": "relation",
+                    "model": name,
+                    "message": f"{name} should have the columns and rows of the reference solution "
+                    "(see the table in the instructions).",
+                }
+            )
         if model.materialized != "view":
             out.append({"kind": "materialized", "model": name, "materialized": model.materialized})
     for (model, column), tests in _tests_by_target(step.tests).items():
@@ -397,8 +454,13 @@ def checks(step: Step, models: dict[str, ModelInfo]) -> list[dict]:
         check["tests"] = names
         out.append(check)
     for model in dict.fromkeys(t.model for t in step.tests if t.path):
-        out.append({"kind": "tests_pass", "model": model,
-                    "message": f"Every test on {model}, the singular tests too, should pass."})
+        out.append(
+            {
+                "kind": "tests_pass",
+                "model": model,
+                "message": f"Every test on {model}, the singular tests too, should pass.",
+            }
+        )
     for name in step.models:
         if models[name].unit_tests:
             out.append({"kind": "unit_tests", "model": name, "min": models[name].unit_tests})
@@ -406,6 +468,7 @@ def checks(step: Step, models: dict[str, ModelInfo]) -> list[dict]:
 
 
 # --- lesson.yml -------------------------------------------------------------------------------
+
 
 class _Dumper(yaml.SafeDumper):
     """Multi-line strings as `|` blocks, so hints with code stay readable in lesson.yml."""

@@ -62,9 +62,8 @@ def mask(text: str) -> Masked | None:
         name = _tag_name(match.group())
         if name in ("if", "for"):
             open_blocks.append(name)
-        elif name in ("endif", "endfor"):
-            if not open_blocks or open_blocks.pop() != name[3:]:
-                return None
+        elif name in ("endif", "endfor") and (not open_blocks or open_blocks.pop() != name[3:]):
+            return None
         hidden_until = _hidden_end(text, end, name, match.group(), open_blocks)
         if hidden_until is None:
             return None
@@ -230,7 +229,7 @@ class Splicer:
         self.masked = masked
         self.tokens = _tokens(masked.sql)
         words = [masked.sql[t.start : t.end + 1] for t in self.tokens]
-        words = [w for w, t in zip(words, self.tokens) if t.token_type not in _NAME_TOKENS]
+        words = [w for w, t in zip(words, self.tokens, strict=False) if t.token_type not in _NAME_TOKENS]
         self.lower = sum(w.islower() for w in words) >= sum(w.isupper() for w in words)
         self.render = render(tree)
         self.render_tokens = _tokens(self.render)
@@ -370,9 +369,9 @@ def _canonical(value):
         return value
     out = {k: _canonical(v) for k, v in value.items() if not k.startswith("query_location")}
     children = out.get("children") or []
-    if out.get("type") == "OPERATOR_NOT" and len(children) == 1:
-        if children[0].get("type") == "OPERATOR_IS_NULL":  # not x is null == x is not null
-            return {**children[0], "type": "OPERATOR_IS_NOT_NULL", "alias": out.get("alias")}
+    if out.get("type") == "OPERATOR_NOT" and len(children) == 1 and children[0].get("type") == "OPERATOR_IS_NULL":
+        # not x is null == x is not null
+        return {**children[0], "type": "OPERATOR_IS_NOT_NULL", "alias": out.get("alias")}
     if isinstance(out.get("function_name"), str):  # datediff == date_diff
         out["function_name"] = out["function_name"].lower().replace("_", "")
     if out.get("kind") == "STRING" and isinstance(out.get("text"), str):  # 'hour' == 'HOUR'

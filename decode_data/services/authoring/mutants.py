@@ -19,8 +19,7 @@ from itertools import islice, zip_longest
 
 from sqlglot import exp
 
-from decode_data.services.authoring.jinja_mask import (Splicer, lower_keywords, mask, parse,
-                                                       readable, render)
+from decode_data.services.authoring.jinja_mask import Splicer, lower_keywords, mask, parse, readable, render
 
 Offer = tuple[exp.Expression | None, str]  # (replacement node or None to delete it, description)
 Operator = Callable[[exp.Expression], Iterator[Offer]]
@@ -97,8 +96,16 @@ def _sql(node: exp.Expression | None, width: int = 70) -> str:
     return text if len(text) <= width else f"{text[:half]}...{text[-half:]}"
 
 
-_CLAUSES = {exp.Qualify: "qualify", exp.Having: "having", exp.Where: "where", exp.Join: "join",
-            exp.Group: "group by", exp.Window: "window", exp.Order: "order by", exp.Case: "case"}
+_CLAUSES = {
+    exp.Qualify: "qualify",
+    exp.Having: "having",
+    exp.Where: "where",
+    exp.Join: "join",
+    exp.Group: "group by",
+    exp.Window: "window",
+    exp.Order: "order by",
+    exp.Case: "case",
+}
 
 
 def _at(node: exp.Expression) -> str:
@@ -167,8 +174,7 @@ def join_condition(node: exp.Expression) -> Iterator[Offer]:
             yield _without(node, "on", k), description
 
 
-_FLIP = {exp.GT: exp.GTE, exp.GTE: exp.GT, exp.LT: exp.LTE, exp.LTE: exp.LT, exp.EQ: exp.NEQ,
-         exp.NEQ: exp.EQ}
+_FLIP = {exp.GT: exp.GTE, exp.GTE: exp.GT, exp.LT: exp.LTE, exp.LTE: exp.LT, exp.EQ: exp.NEQ, exp.NEQ: exp.EQ}
 
 
 def comparison(node: exp.Expression) -> Iterator[Offer]:
@@ -361,6 +367,21 @@ def window(node: exp.Expression) -> Iterator[Offer]:
 
 OPERATORS: list[tuple[str, Operator]] = [
     (op.__name__, op)
-    for op in (join_type, join_condition, comparison, and_or, drop_predicate, coalesce, distinct,
-               group_by, literal, aggregate, case_fn, cast, limit, union, window)
+    for op in (
+        join_type,
+        join_condition,
+        comparison,
+        and_or,
+        drop_predicate,
+        coalesce,
+        distinct,
+        group_by,
+        literal,
+        aggregate,
+        case_fn,
+        cast,
+        limit,
+        union,
+        window,
+    )
 ]

@@ -70,8 +70,11 @@ def step_mutants(lesson: Lesson, step: Step) -> list[Mutant]:
     from decode_data.services.authoring.proofs import solution_paths
 
     paths = solution_paths(lesson, graded_models(step))
-    return [m for path in paths
-            for m in sql_mutants((lesson.solution_dir / path).read_text(encoding="utf-8"), path, MUTANTS_PER_FILE)]
+    return [
+        m
+        for path in paths
+        for m in sql_mutants((lesson.solution_dir / path).read_text(encoding="utf-8"), path, MUTANTS_PER_FILE)
+    ]
 
 
 def _changes_result(grading, seeds: list[str]) -> bool:
@@ -84,8 +87,9 @@ def _changes_result(grading, seeds: list[str]) -> bool:
 
 def _differs(mine: Build, reference: Build) -> bool:
     """Any model's rows differ (seeds are the same data; snapshots carry the run's clock)."""
-    models = {n["name"].lower() for n in reference.result.lineage.get("nodes", {}).values()
-              if n["resource_type"] == "model"}
+    models = {
+        n["name"].lower() for n in reference.result.lineage.get("nodes", {}).values() if n["resource_type"] == "model"
+    }
     for name in sorted(models & set(reference.relations)):
         expected, actual = reference.table(name), mine.table(name)
         if actual is None or expected is None:
@@ -109,7 +113,7 @@ def score_step(lesson: Lesson, step: Step) -> StepScore:
     accepted = _accepted(lesson)
     mutants = step_mutants(lesson, step)
     verdicts = in_parallel(mutants, lambda mutant: _grade_mutant(lesson, step, mutant))
-    for mutant, verdict in zip(mutants, verdicts):
+    for mutant, verdict in zip(mutants, verdicts, strict=False):
         label = f"{mutant.path}: {mutant.description}"
         if verdict == "survived" and (step.id, mutant.description) in accepted:
             score.accepted += 1
@@ -122,4 +126,3 @@ def score_step(lesson: Lesson, step: Step) -> StepScore:
 
 def mutation_scores(lesson: Lesson) -> dict[str, StepScore]:
     return {step.id: score_step(lesson, step) for step in lesson.steps if graded_models(step)}
-

@@ -36,8 +36,12 @@ class WrongAnswerProof:
 
     @property
     def ok(self) -> bool:
-        return (not self.error and self.feedback is not None and not self.feedback.passed
-                and self.answer.expect.lower() in self.text.lower())
+        return (
+            not self.error
+            and self.feedback is not None
+            and not self.feedback.passed
+            and self.answer.expect.lower() in self.text.lower()
+        )
 
     def describe(self) -> str:
         if self.error:
@@ -45,8 +49,10 @@ class WrongAnswerProof:
         if self.feedback.passed:
             return f"{self.answer.source} passes step {self.answer.step_id}: the grader misses '{self.answer.mistake}'"
         if not self.ok:
-            return (f"{self.answer.source} ('{self.answer.mistake}') fails, but its feedback lacks "
-                    f"'{self.answer.expect}': {self.text}")
+            return (
+                f"{self.answer.source} ('{self.answer.mistake}') fails, but its feedback lacks "
+                f"'{self.answer.expect}': {self.text}"
+            )
         return "ok"
 
 
@@ -63,8 +69,11 @@ def project_with(lesson: Lesson, files: dict[str, str], root: Path) -> Path:
 def solution_paths(lesson: Lesson, models: list[str]) -> list[str]:
     """Project-relative paths of the solution files that define these models."""
     wanted = {m.lower() for m in models}
-    return sorted(p.relative_to(lesson.solution_dir).as_posix() for p in lesson.solution_dir.rglob("*.sql")
-                  if p.stem.lower() in wanted)
+    return sorted(
+        p.relative_to(lesson.solution_dir).as_posix()
+        for p in lesson.solution_dir.rglob("*.sql")
+        if p.stem.lower() in wanted
+    )
 
 
 def slot_root(lesson: Lesson) -> Path:
@@ -77,8 +86,9 @@ def grade_with_files(lesson: Lesson, step_ids: list[str], files: dict[str, str])
     """Grade the reference project with `files` laid over it; (feedbacks, grading)."""
     root = slot_root(lesson)
     project = project_with(lesson, files, root)
-    return grade_with_builds(f"proof_{lesson.id}_{root.name}", lesson, root, project,
-                             [find_step(lesson, s) for s in step_ids], eager=False)
+    return grade_with_builds(
+        f"proof_{lesson.id}_{root.name}", lesson, root, project, [find_step(lesson, s) for s in step_ids], eager=False
+    )
 
 
 def grade_files(lesson: Lesson, step_ids: list[str], files: dict[str, str]) -> list[StepFeedback]:

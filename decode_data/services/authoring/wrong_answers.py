@@ -54,8 +54,9 @@ def _read(path: Path, lesson: Lesson, steps: set[str]) -> list[WrongAnswer]:
         mistake, expect = (raw or {}).get("mistake"), (raw or {}).get("expect")
         if not (isinstance(mistake, str) and mistake.strip() and isinstance(expect, str) and expect.strip()):
             raise LessonFormatError(f"{where}: `mistake` and `expect` are required text")
-        answers.append(WrongAnswer(step, mistake.strip(), expect.strip(), _files(raw.get("files"), lesson, where),
-                                   where))
+        answers.append(
+            WrongAnswer(step, mistake.strip(), expect.strip(), _files(raw.get("files"), lesson, where), where)
+        )
     return answers
 
 

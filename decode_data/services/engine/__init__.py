@@ -8,8 +8,18 @@ import threading
 from decode_data.services.engine.jobs import Job, JobRejected, JobResult, LearnerError, NodeResult, Preview
 from decode_data.services.engine.pool import Engine, PoolConfig
 
-__all__ = ["Engine", "Job", "JobRejected", "JobResult", "LearnerError", "NodeResult", "PoolConfig",
-           "Preview", "get_engine", "shutdown_engine"]
+__all__ = [
+    "Engine",
+    "Job",
+    "JobRejected",
+    "JobResult",
+    "LearnerError",
+    "NodeResult",
+    "PoolConfig",
+    "Preview",
+    "get_engine",
+    "shutdown_engine",
+]
 
 _engine: Engine | None = None
 _engine_lock = threading.Lock()
@@ -19,10 +29,15 @@ def pool_config_from_settings(settings=None, workers: int | None = None) -> Pool
     from decode_data.settings import get_settings
 
     s = settings or get_settings()
-    return PoolConfig(workers=workers or s.workers, job_timeout_s=s.job_timeout_s,
-                      job_memory_mb=s.job_memory_mb, worker_max_jobs=s.worker_max_jobs,
-                      max_log_bytes=s.max_log_bytes, data_dir=s.data_dir,
-                      motherduck_token=s.motherduck_token)
+    return PoolConfig(
+        workers=workers or s.workers,
+        job_timeout_s=s.job_timeout_s,
+        job_memory_mb=s.job_memory_mb,
+        worker_max_jobs=s.worker_max_jobs,
+        max_log_bytes=s.max_log_bytes,
+        data_dir=s.data_dir,
+        motherduck_token=s.motherduck_token,
+    )
 
 
 def get_engine(workers: int | None = None) -> Engine:

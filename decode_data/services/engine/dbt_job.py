@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from decode_data.services.engine.errors import clean_message, learner_error
-from decode_data.services.engine.jobs import (Job, JobRejected, JobResult, LearnerError, NodeResult,
-                                              Preview)
+from decode_data.services.engine.jobs import Job, JobRejected, JobResult, LearnerError, NodeResult, Preview
 from decode_data.services.engine.values import json_row, json_value
 
 Emit = Callable[[dict], None]
@@ -27,9 +26,23 @@ _HIDDEN_EVENTS = {"Formatting", "ParsePerfInfoPath"}  # noise, or a server path
 GRADE_SEQUENCE = ("seed", "snapshot", "run", "test")
 NEXT_SEEDS = "seeds_next"  # a grade build's second seed state, when the lesson has one
 # Configs the grader can ask about (a step that teaches severity or a snapshot strategy checks it).
-GRADED_CONFIG = ("materialized", "severity", "where", "store_failures", "warn_if", "error_if", "limit",
-                 "unique_key", "strategy", "updated_at", "check_cols", "incremental_strategy",
-                 "invalidate_hard_deletes", "hard_deletes", "on_schema_change")
+GRADED_CONFIG = (
+    "materialized",
+    "severity",
+    "where",
+    "store_failures",
+    "warn_if",
+    "error_if",
+    "limit",
+    "unique_key",
+    "strategy",
+    "updated_at",
+    "check_cols",
+    "incremental_strategy",
+    "invalidate_hard_deletes",
+    "hard_deletes",
+    "on_schema_change",
+)
 
 
 def dbt_args(job: Job, project: Path) -> list[str]:
@@ -55,9 +68,21 @@ def dbt_args(job: Job, project: Path) -> list[str]:
         if not arg.startswith("-") and not _SELECT_RE.match(arg):
             raise JobRejected(f"'{arg}' is not a valid dbt selector")
     args += extra
-    return args + ["--project-dir", str(project), "--profiles-dir", str(project),
-                   "--target-path", str(project / "target"), "--log-path", str(project / "logs"),
-                   "--log-level-file", "none", "--no-use-colors", "--quiet", "--no-write-json"]
+    return args + [
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(project / "target"),
+        "--log-path",
+        str(project / "logs"),
+        "--log-level-file",
+        "none",
+        "--no-use-colors",
+        "--quiet",
+        "--no-write-json",
+    ]
 
 
 class _Events:
@@ -71,9 +96,16 @@ class _Events:
         if name in _NODE_EVENTS:
             info = msg.data.node_info
             status = _NODE_EVENTS[name] or info.node_status
-            self.emit({"type": "node", "unique_id": info.unique_id, "name": info.node_name,
-                       "resource_type": info.resource_type, "status": status,
-                       "path": info.node_path})
+            self.emit(
+                {
+                    "type": "node",
+                    "unique_id": info.unique_id,
+                    "name": info.node_name,
+                    "resource_type": info.resource_type,
+                    "status": status,
+                    "path": info.node_path,
+                }
+            )
         elif msg.info.level in _LOG_LEVELS and msg.info.msg and name not in _HIDDEN_EVENTS:
             self.emit({"type": "log", "line": clean_message(str(msg.info.msg))})
 
@@ -96,19 +128,27 @@ def _describe(node) -> dict:
         "depends_on": list(getattr(getattr(node, "depends_on", None), "nodes", []) or []),
         "macros": list(getattr(getattr(node, "depends_on", None), "macros", []) or []),
         "description": getattr(node, "description", "") or "",
-        "columns": {name: (col.description or "") for name, col in
-                    (getattr(node, "columns", None) or {}).items()},
+        "columns": {name: (col.description or "") for name, col in (getattr(node, "columns", None) or {}).items()},
     }
     if config is not None:
-        entry["config"] = {key: json_value(value) if not isinstance(value, (list, dict)) else value
-                           for key in GRADED_CONFIG if (value := _config_value(config, key)) is not None}
+        entry["config"] = {
+            key: json_value(value) if not isinstance(value, (list, dict)) else value
+            for key in GRADED_CONFIG
+            if (value := _config_value(config, key)) is not None
+        }
     test = getattr(node, "test_metadata", None)
     if test is not None:
         column = getattr(node, "column_name", None) or (test.kwargs or {}).get("column_name")
-        entry.update(test_name=test.name, column=column if isinstance(column, str) else None,
-                     attached=getattr(node, "attached_node", None),
-                     test_kwargs={k: v for k, v in (test.kwargs or {}).items()
-                                  if k not in ("model", "column_name") and isinstance(v, (str, int, float, list))})
+        entry.update(
+            test_name=test.name,
+            column=column if isinstance(column, str) else None,
+            attached=getattr(node, "attached_node", None),
+            test_kwargs={
+                k: v
+                for k, v in (test.kwargs or {}).items()
+                if k not in ("model", "column_name") and isinstance(v, (str, int, float, list))
+            },
+        )
     if node.resource_type.value == "unit_test":
         entry["attached"] = f"model.{node.package_name}.{node.model}"
     return entry
@@ -118,10 +158,15 @@ def _lineage(manifest) -> dict:
     """The project's graph as plain data: for the lineage view and the grader's graph checks."""
     kinds = ("model", "seed", "snapshot", "source", "test", "unit_test")
     everything = {**manifest.nodes, **manifest.sources, **getattr(manifest, "unit_tests", {})}
-    docs = {doc.name: doc.block_contents.strip() for doc in manifest.docs.values()
-            if doc.package_name not in ("dbt", "dbt_duckdb")}
-    return {"nodes": {uid: _describe(node) for uid, node in everything.items()
-                      if node.resource_type.value in kinds}, "docs": docs}
+    docs = {
+        doc.name: doc.block_contents.strip()
+        for doc in manifest.docs.values()
+        if doc.package_name not in ("dbt", "dbt_duckdb")
+    }
+    return {
+        "nodes": {uid: _describe(node) for uid, node in everything.items() if node.resource_type.value in kinds},
+        "docs": docs,
+    }
 
 
 def _node_result(result, manifest) -> NodeResult:
@@ -131,16 +176,26 @@ def _node_result(result, manifest) -> NodeResult:
     error = None
     if status in ("error", "fail", "runtime error"):
         raw = getattr(manifest.nodes.get(node.unique_id), "raw_code", None) if manifest else None
-        error = learner_error(result.message or status, path=getattr(node, "original_file_path", None),
-                              raw=raw, compiled=getattr(node, "compiled_code", None), node=node.unique_id)
+        error = learner_error(
+            result.message or status,
+            path=getattr(node, "original_file_path", None),
+            raw=raw,
+            compiled=getattr(node, "compiled_code", None),
+            node=node.unique_id,
+        )
         if status == "fail":
             error.message = f"Test failed: {message}" if message else "Test failed"
-    return NodeResult(unique_id=node.unique_id, name=node.name,
-                      resource_type=node.resource_type.value, status=status,
-                      path=getattr(node, "original_file_path", None),
-                      execution_time=round(float(result.execution_time or 0.0), 4),
-                      message=message, error=error,
-                      failures=result.failures if isinstance(result.failures, int) else None)
+    return NodeResult(
+        unique_id=node.unique_id,
+        name=node.name,
+        resource_type=node.resource_type.value,
+        status=status,
+        path=getattr(node, "original_file_path", None),
+        execution_time=round(float(result.execution_time or 0.0), 4),
+        message=message,
+        error=error,
+        failures=result.failures if isinstance(result.failures, int) else None,
+    )
 
 
 def _caused_by_memory(exc: BaseException | None) -> bool:
@@ -154,13 +209,20 @@ def _caused_by_memory(exc: BaseException | None) -> bool:
 
 def _exception_error(exc: BaseException, manifest=None) -> LearnerError:
     if _caused_by_memory(exc):  # MemoryError's message is empty: say what happened
-        return LearnerError(message="Your job ran out of memory (it went past its memory limit). "
-                                    "Look for a Jinja loop or a value that grows without end.")
+        return LearnerError(
+            message="Your job ran out of memory (it went past its memory limit). "
+            "Look for a Jinja loop or a value that grows without end."
+        )
     node = getattr(exc, "node", None)
     path = getattr(node, "original_file_path", None)
     raw = getattr(node, "raw_code", None)
-    return learner_error(str(exc), path=path, raw=raw, compiled=getattr(node, "compiled_code", None),
-                         node=getattr(node, "unique_id", None))
+    return learner_error(
+        str(exc),
+        path=path,
+        raw=raw,
+        compiled=getattr(node, "compiled_code", None),
+        node=getattr(node, "unique_id", None),
+    )
 
 
 def _commands(job: Job, project: Path) -> list[Job | str]:
@@ -202,9 +264,13 @@ def _collect(result: JobResult, job: Job, outcome, manifest) -> None:
             result.compiled[r.node.unique_id] = code
         table = getattr(r, "agate_table", None)
         if job.command == "show" and table is not None and r.node.resource_type.value != "test":
-            rows = [json_row(row) for row in table.rows[:job.row_cap]]
-            result.preview = Preview(columns=list(table.column_names), rows=rows,
-                                     total_rows=len(table.rows), truncated=len(table.rows) > len(rows))
+            rows = [json_row(row) for row in table.rows[: job.row_cap]]
+            result.preview = Preview(
+                columns=list(table.column_names),
+                rows=rows,
+                total_rows=len(table.rows),
+                truncated=len(table.rows) > len(rows),
+            )
 
 
 def close_duckdb() -> None:
@@ -216,8 +282,10 @@ def close_duckdb() -> None:
         DuckDBConnectionManager._ENV.close()
         DuckDBConnectionManager._ENV = None
     from dbt.adapters.factory import reset_adapters
+
     reset_adapters()
     import gc
+
     gc.collect()
 
 
@@ -227,7 +295,7 @@ def run_dbt(job: Job, project: Path, emit: Emit) -> JobResult:
     started = time.monotonic()
     args = dbt_args(job, project)
     callbacks = [_Events(emit)]
-    parsed = dbtRunner(callbacks=callbacks).invoke(["parse"] + args[args.index("--project-dir"):])
+    parsed = dbtRunner(callbacks=callbacks).invoke(["parse"] + args[args.index("--project-dir") :])
     result = JobResult(status="failed", command=job.command)
     if not parsed.success:
         exc = parsed.exception or RuntimeError("dbt could not parse the project")

@@ -15,8 +15,7 @@ from decode_data.services.engine.jobs import LearnerError
 
 _LINE_RE = re.compile(r"^\s*LINE (\d+):\s?(.*)$", re.MULTILINE)
 _JINJA_LINE_RE = re.compile(r"^\s*line (\d+)\s*$", re.MULTILINE)
-_HEADER_RE = re.compile(r"^(?:Runtime|Compilation|Database|Parsing) Error in \w+ \S+ \(([^)]+)\)\s*$",
-                        re.MULTILINE)
+_HEADER_RE = re.compile(r"^(?:Runtime|Compilation|Database|Parsing) Error in \w+ \S+ \(([^)]+)\)\s*$", re.MULTILINE)
 # "Model 'model.lesson.x' (models/x.sql) depends on a node named 'y' which was not found"
 _MISSING_NODE_RE = re.compile(r"\(([^()\s]+\.(?:sql|yml))\) depends on a node named '([^']+)'")
 MAX_MESSAGE_LINES = 8
@@ -54,8 +53,9 @@ def map_compiled_line(compiled_line: int, compiled: str, raw: str) -> int:
     if compiled_line <= 0:
         return 0
     c_lines, r_lines = compiled.splitlines(), raw.splitlines()
-    matcher = difflib.SequenceMatcher(None, [l.strip() for l in r_lines], [l.strip() for l in c_lines],
-                                      autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        None, [line.strip() for line in r_lines], [line.strip() for line in c_lines], autojunk=False
+    )
     target = compiled_line - 1
     for tag, r1, r2, c1, c2 in matcher.get_opcodes():
         if c1 <= target < c2:
@@ -81,8 +81,9 @@ def _read_source(path: str | None) -> str | None:
         return None
 
 
-def learner_error(message: str, *, path: str | None, raw: str | None = None,
-                  compiled: str | None = None, node: str | None = None) -> LearnerError:
+def learner_error(
+    message: str, *, path: str | None, raw: str | None = None, compiled: str | None = None, node: str | None = None
+) -> LearnerError:
     """Build a LearnerError with the best line we can find for this message."""
     text = clean_message(message)
     header = _HEADER_RE.search(text)
@@ -102,9 +103,9 @@ def learner_error(message: str, *, path: str | None, raw: str | None = None,
     elif duck and compiled and raw is not None:
         line = map_compiled_line(_compiled_line(duck.group(2), compiled), compiled, raw)
     if header:
-        text = text[header.end():].strip()
+        text = text[header.end() :].strip()
     text = _LINE_RE.sub("", text).strip()
-    lines = [l for l in text.splitlines() if l.strip() and set(l.strip()) != {"^"}]
+    lines = [line for line in text.splitlines() if line.strip() and set(line.strip()) != {"^"}]
     if len(lines) > MAX_MESSAGE_LINES:  # e.g. DuckDB's long lists of candidate functions
         lines = lines[:MAX_MESSAGE_LINES] + ["..."]
     text = "\n".join(lines)

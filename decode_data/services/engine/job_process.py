@@ -12,19 +12,30 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from decode_data.services.engine import sandbox
+from decode_data.services.engine import lockdown, sandbox
 from decode_data.services.engine.jobs import Job, JobRejected, JobResult, LearnerError
-from decode_data.services.engine import lockdown
 from decode_data.services.engine.project_files import JobLimits, lockdown_config, write_project_files
 from decode_data.services.engine.shrink import shrink_result
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
 # Read-only system paths a job needs: the Python runtime, the venv, shared libraries,
 # and the few /proc and /sys files DuckDB reads to size itself. Nothing else is visible.
-SYSTEM_READ_ONLY = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/share/zoneinfo",
-                    "/etc/ld.so.cache", "/etc/localtime", "/dev/null", "/dev/urandom",
-                    "/sys/fs/cgroup", "/proc/meminfo", "/proc/cpuinfo", "/proc/stat",
-                    "/sys/devices/system/cpu")
+SYSTEM_READ_ONLY = (
+    "/usr/lib",
+    "/usr/lib64",
+    "/lib",
+    "/lib64",
+    "/usr/share/zoneinfo",
+    "/etc/ld.so.cache",
+    "/etc/localtime",
+    "/dev/null",
+    "/dev/urandom",
+    "/sys/fs/cgroup",
+    "/proc/meminfo",
+    "/proc/cpuinfo",
+    "/proc/stat",
+    "/sys/devices/system/cpu",
+)
 
 
 def _python_paths() -> list[str]:
@@ -84,16 +95,30 @@ def run_job_process(request: dict, config: dict, send) -> None:
     limits = JobLimits(memory_mb=int(request["memory_mb"]), timeout_s=float(request["timeout_s"]))
     emit = _Flood(send, int(request["max_log_bytes"]))
     if not project.is_dir():
-        send({"type": "result", "result": JobResult(status="error", command=job.command, errors=[
-            LearnerError(message="This workspace does not exist yet.")]).to_dict()})
+        send(
+            {
+                "type": "result",
+                "result": JobResult(
+                    status="error",
+                    command=job.command,
+                    errors=[LearnerError(message="This workspace does not exist yet.")],
+                ).to_dict(),
+            }
+        )
         return
     motherduck_db = request.get("motherduck_db")
     lockdown.MOTHERDUCK_TOKEN = config.get("motherduck_token") if motherduck_db else None
-    write_project_files(root=root, project=project, warehouse=warehouse, limits=limits,
-                        motherduck_db=motherduck_db)
+    write_project_files(root=root, project=project, warehouse=warehouse, limits=limits, motherduck_db=motherduck_db)
     os.environ.clear()
-    os.environ.update({"HOME": str(root / "tmp"), "TMPDIR": str(root / "tmp"), "LANG": "C.UTF-8",
-                       "PATH": "/usr/bin:/bin", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    os.environ.update(
+        {
+            "HOME": str(root / "tmp"),
+            "TMPDIR": str(root / "tmp"),
+            "LANG": "C.UTF-8",
+            "PATH": "/usr/bin:/bin",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+    )
     os.chdir(project)
     _quiet_stdio()
     sandbox.confine(_confinement(root, limits, config))
@@ -101,19 +126,25 @@ def run_job_process(request: dict, config: dict, send) -> None:
     try:
         if job.command == "query":
             from decode_data.services.engine.query_job import run_query
+
             result = run_query(job, warehouse, lockdown_config(root, project, limits))
         elif job.command == "tables":
             from decode_data.services.engine.query_job import list_tables
+
             result = list_tables(job, warehouse, lockdown_config(root, project, limits))
         else:
             from decode_data.services.engine.dbt_job import run_dbt
+
             result = run_dbt(job, project, emit)
             if job.command == "grade_build":
                 result.tables = _built_relations(job, warehouse, lockdown_config(root, project, limits))
     except JobRejected as exc:
         result = JobResult(status="rejected", command=job.command, errors=[LearnerError(message=str(exc))])
     except MemoryError:
-        result = JobResult(status="failed", command=job.command, errors=[LearnerError(
-            message=f"Your job ran out of memory (limit {limits.memory_mb} MB).")])
+        result = JobResult(
+            status="failed",
+            command=job.command,
+            errors=[LearnerError(message=f"Your job ran out of memory (limit {limits.memory_mb} MB).")],
+        )
     result.logs_truncated = emit.truncated
     send({"type": "result", "result": shrink_result(result).to_dict()})

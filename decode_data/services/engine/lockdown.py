@@ -34,8 +34,9 @@ def _sql_string(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def lockdown_statements(*, readable_dirs: list[str], temp_dir: str, memory_mb: int,
-                        max_temp_mb: int, max_execution_ms: int) -> list[str]:
+def lockdown_statements(
+    *, readable_dirs: list[str], temp_dir: str, memory_mb: int, max_temp_mb: int, max_execution_ms: int
+) -> list[str]:
     allowed = "[" + ", ".join(_sql_string(d.rstrip("/") + "/") for d in readable_dirs) + "]"
     return [
         f"SET memory_limit = '{int(memory_mb)}MB'",
@@ -58,8 +59,9 @@ class Plugin(BasePlugin):
     """dbt-duckdb plugin: `plugins: [{module: decode_data.services.engine.lockdown, config: ...}]`."""
 
     def initialize(self, plugin_config: dict[str, Any]):
-        self.lockdown = {k: plugin_config[k] for k in
-                         ("readable_dirs", "temp_dir", "memory_mb", "max_temp_mb", "max_execution_ms")}
+        self.lockdown = {
+            k: plugin_config[k] for k in ("readable_dirs", "temp_dir", "memory_mb", "max_temp_mb", "max_execution_ms")
+        }
 
     def update_connection_config(self, creds, config: dict[str, Any]):
         config.update(CONNECT_CONFIG)

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import fcntl
-from collections import deque
 import json
 import os
 import queue
@@ -19,10 +18,11 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Callable
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from decode_data.services.engine.jobs import COMMANDS, Job, JobRejected, JobResult, LearnerError
 
@@ -95,9 +95,14 @@ class _LineReader:
 
 def _worker_env(config: PoolConfig) -> dict:
     # A clean environment: no SECRET_KEY, no DATABASE_URL, no tokens reach dbt or learner Jinja.
-    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": str(REPO_ROOT),
-            "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(config.data_dir / "tmp"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": str(REPO_ROOT),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HOME": str(config.data_dir / "tmp"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
 
 
 class WorkerProcess:
@@ -107,9 +112,13 @@ class WorkerProcess:
         scratch = config.data_dir / "tmp"
         scratch.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "decode_data.services.engine.worker"], cwd=str(REPO_ROOT),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_worker_env(config),
-            start_new_session=True)
+            [sys.executable, "-m", "decode_data.services.engine.worker"],
+            cwd=str(REPO_ROOT),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=_worker_env(config),
+            start_new_session=True,
+        )
         self.reader = _LineReader(self.proc.stdout)
         self._write({"scratch_dir": str(scratch), "motherduck_token": config.motherduck_token})
         ready = self.reader.read(time.monotonic() + WORKER_START_TIMEOUT_S)
@@ -152,10 +161,8 @@ class WorkerProcess:
             self.kill()
 
     def kill(self) -> None:
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(self.proc.pid, 9)
-        except ProcessLookupError:
-            pass
         self.proc.wait()
 
 
@@ -219,14 +226,25 @@ class Engine:
         worker.kill() if kill else worker.stop()
         threading.Thread(target=self._add_worker, daemon=True).start()
 
-    def submit(self, job: Job, paths: dict, on_event: OnEvent | None = None,
-               timeout_s: float | None = None, motherduck_db: str | None = None) -> JobResult:
+    def submit(
+        self,
+        job: Job,
+        paths: dict,
+        on_event: OnEvent | None = None,
+        timeout_s: float | None = None,
+        motherduck_db: str | None = None,
+    ) -> JobResult:
         if job.command not in COMMANDS:
             raise JobRejected(f"'{job.command}' is not a command here; use one of {', '.join(COMMANDS)}")
         timeout = timeout_s or self.config.job_timeout_s
-        request = {"job": job.to_dict(), "paths": {k: str(v) for k, v in paths.items()},
-                   "timeout_s": timeout, "memory_mb": self.config.job_memory_mb,
-                   "max_log_bytes": self.config.max_log_bytes, "motherduck_db": motherduck_db}
+        request = {
+            "job": job.to_dict(),
+            "paths": {k: str(v) for k, v in paths.items()},
+            "timeout_s": timeout,
+            "memory_mb": self.config.job_memory_mb,
+            "max_log_bytes": self.config.max_log_bytes,
+            "motherduck_db": motherduck_db,
+        }
         with self.locks.hold(job.learner_key):
             try:
                 worker = self.idle.get(timeout=WORKER_START_TIMEOUT_S)
@@ -244,17 +262,26 @@ class Engine:
                 self.idle.put(worker)
         return self._finish(job, result, exit_info, logs, crash, timeout)
 
-    def _finish(self, job: Job, result: dict | None, exit_info: dict, logs: list[str],
-                crash: str | None, timeout: float) -> JobResult:
+    def _finish(
+        self, job: Job, result: dict | None, exit_info: dict, logs: list[str], crash: str | None, timeout: float
+    ) -> JobResult:
         if exit_info.get("timed_out"):
-            out = _failure(job.command, f"Your job was stopped after {timeout:g} s. Look for a query or "
-                           "a Jinja loop that never ends.", status="timeout")
+            out = _failure(
+                job.command,
+                f"Your job was stopped after {timeout:g} s. Look for a query or a Jinja loop that never ends.",
+                status="timeout",
+            )
         elif result is None:
             signal_no = exit_info.get("signal")
-            why = (f"it ran out of memory or crashed (signal {signal_no})" if signal_no
-                   else crash or "it stopped unexpectedly")
-            out = _failure(job.command, f"Your job did not finish: {why}. Your files are safe; "
-                           f"try a smaller query or run it again.")
+            why = (
+                f"it ran out of memory or crashed (signal {signal_no})"
+                if signal_no
+                else crash or "it stopped unexpectedly"
+            )
+            out = _failure(
+                job.command,
+                f"Your job did not finish: {why}. Your files are safe; try a smaller query or run it again.",
+            )
         else:
             out = JobResult.from_dict(result)
         out.logs = logs

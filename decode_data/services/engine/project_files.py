@@ -64,8 +64,7 @@ def lockdown_config(root: Path, project: Path, limits: JobLimits) -> dict:
     }
 
 
-def profile(*, root: Path, project: Path, warehouse: Path, limits: JobLimits,
-            motherduck_db: str | None = None) -> dict:
+def profile(*, root: Path, project: Path, warehouse: Path, limits: JobLimits, motherduck_db: str | None = None) -> dict:
     """profiles.yml for one job. The MotherDuck token is never written here (see lockdown)."""
     lockdown = lockdown_config(root, project, limits)
     output = {
@@ -78,8 +77,9 @@ def profile(*, root: Path, project: Path, warehouse: Path, limits: JobLimits,
     return {PROFILE_NAME: {"target": "dev", "outputs": {"dev": output}}}
 
 
-def write_project_files(*, root: Path, project: Path, warehouse: Path, limits: JobLimits,
-                        motherduck_db: str | None = None) -> None:
+def write_project_files(
+    *, root: Path, project: Path, warehouse: Path, limits: JobLimits, motherduck_db: str | None = None
+) -> None:
     (root / "tmp").mkdir(exist_ok=True)
     for name in SERVER_OWNED[2:]:
         (project / name).unlink(missing_ok=True)
@@ -88,8 +88,10 @@ def write_project_files(*, root: Path, project: Path, warehouse: Path, limits: J
         (project / "dbt_packages").unlink()
     shutil.rmtree(project / "dbt_packages", ignore_errors=True)
     _write_if_changed(project / "dbt_project.yml", yaml.safe_dump(dbt_project(), sort_keys=False))
-    text = yaml.safe_dump(profile(root=root, project=project, warehouse=warehouse, limits=limits,
-                                  motherduck_db=motherduck_db), sort_keys=False)
+    text = yaml.safe_dump(
+        profile(root=root, project=project, warehouse=warehouse, limits=limits, motherduck_db=motherduck_db),
+        sort_keys=False,
+    )
     _write_if_changed(project / "profiles.yml", text)
 
 

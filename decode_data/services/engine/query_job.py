@@ -32,8 +32,11 @@ def _connect(warehouse: Path, lockdown: dict):
 
 
 def _no_warehouse(job: Job) -> JobResult:
-    return JobResult(status="failed", command=job.command, errors=[LearnerError(
-        message="Your warehouse is empty: run `dbt seed` or `dbt run` first.")])
+    return JobResult(
+        status="failed",
+        command=job.command,
+        errors=[LearnerError(message="Your warehouse is empty: run `dbt seed` or `dbt run` first.")],
+    )
 
 
 def run_query(job: Job, warehouse: Path, lockdown: dict) -> JobResult:
@@ -41,8 +44,9 @@ def run_query(job: Job, warehouse: Path, lockdown: dict) -> JobResult:
     if not warehouse.exists():
         return _no_warehouse(job)
     if not (job.sql or "").strip():
-        return JobResult(status="rejected", command=job.command,
-                         errors=[LearnerError(message="Write a SQL query first.")])
+        return JobResult(
+            status="rejected", command=job.command, errors=[LearnerError(message="Write a SQL query first.")]
+        )
     conn = _connect(warehouse, lockdown)
     try:
         cursor = conn.execute(job.sql)
@@ -52,15 +56,22 @@ def run_query(job: Job, warehouse: Path, lockdown: dict) -> JobResult:
         if columns and total == job.row_cap:
             while batch := cursor.fetchmany(10_000):
                 total += len(batch)
-        return JobResult(status="success", command=job.command, elapsed_s=time.monotonic() - started,
-                         preview=Preview(columns=columns, rows=rows, total_rows=total,
-                                         truncated=total > len(rows)))
+        return JobResult(
+            status="success",
+            command=job.command,
+            elapsed_s=time.monotonic() - started,
+            preview=Preview(columns=columns, rows=rows, total_rows=total, truncated=total > len(rows)),
+        )
     except duckdb.Error as exc:
         message = clean_message(str(exc))
         if "read-only" in message.lower():
             message = "The query page is read-only: change your warehouse through dbt models.\n" + message
-        return JobResult(status="failed", command=job.command, elapsed_s=time.monotonic() - started,
-                         errors=[LearnerError(message=message)])
+        return JobResult(
+            status="failed",
+            command=job.command,
+            elapsed_s=time.monotonic() - started,
+            errors=[LearnerError(message=message)],
+        )
     finally:
         conn.close()
 
@@ -73,9 +84,10 @@ def list_tables(job: Job, warehouse: Path, lockdown: dict, conn=None) -> JobResu
     try:
         tables: dict[tuple, dict] = {}
         for schema, name, kind, column, dtype in conn.execute(_TABLES_SQL).fetchall():
-            entry = tables.setdefault((schema, name), {"schema": schema, "name": name,
-                                                       "type": "view" if kind == "VIEW" else "table",
-                                                       "columns": []})
+            entry = tables.setdefault(
+                (schema, name),
+                {"schema": schema, "name": name, "type": "view" if kind == "VIEW" else "table", "columns": []},
+            )
             entry["columns"].append({"name": column, "type": dtype})
         return JobResult(status="success", command=job.command, tables=list(tables.values()))
     finally:

@@ -41,8 +41,11 @@ class SandboxUnavailable(RuntimeError):
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
-                ("scoped", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
 
 
 class _PathBeneathAttr(ctypes.Structure):
@@ -70,7 +73,8 @@ def check_available() -> None:
     if landlock_abi() < 1:
         raise SandboxUnavailable(
             "Landlock is not available in this kernel (Linux >= 5.13 with the landlock LSM enabled "
-            "is required); Decode Data refuses to run learner dbt code without its OS sandbox.")
+            "is required); Decode Data refuses to run learner dbt code without its OS sandbox."
+        )
 
 
 def _fail(what: str) -> None:
@@ -110,9 +114,11 @@ def _restrict_filesystem(c: Confinement) -> None:
     if abi < 1:
         check_available()
     handled = _fs_rights(abi)
-    attr = _RulesetAttr(handled_access_fs=handled,
-                        handled_access_net=(_NET_BIND_TCP | _NET_CONNECT_TCP) if abi >= 4 else 0,
-                        scoped=(_SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL) if abi >= 6 else 0)
+    attr = _RulesetAttr(
+        handled_access_fs=handled,
+        handled_access_net=(_NET_BIND_TCP | _NET_CONNECT_TCP) if abi >= 4 else 0,
+        scoped=(_SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL) if abi >= 6 else 0,
+    )
     size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else (16 if abi >= 4 else 8)
     ruleset = _libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0)
     if ruleset < 0:

@@ -12,6 +12,7 @@ by this process once the job process is gone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -42,6 +43,7 @@ def _disable_python_models() -> None:
 
     impl.DuckDBAdapter.submit_python_job = refuse
     from dbt.adapters.duckdb import environments
+
     environments.Environment.run_python_job = classmethod(refuse)
 
 
@@ -67,9 +69,9 @@ models:
 
 def _warm_up(scratch: Path) -> None:
     """Run a tiny project once so every import and cache a job needs is loaded before forking."""
-    from decode_data.services.engine.project_files import JobLimits, write_project_files
     from decode_data.services.engine.dbt_job import run_dbt
     from decode_data.services.engine.jobs import Job
+    from decode_data.services.engine.project_files import JobLimits, write_project_files
     from decode_data.services.engine.query_job import run_query
 
     project = scratch / "project"
@@ -79,30 +81,44 @@ def _warm_up(scratch: Path) -> None:
     (project / "models" / "warm_model.sql").write_text("select * from {{ ref('warm_seed') }}\n")
     (project / "models" / "warm_table.sql").write_text(
         "{{ config(materialized='table') }}\nselect {{ warm_double('count(*)') }} as n, 1 as id\n"
-        "from {{ ref('warm_model') }}\n")
+        "from {{ ref('warm_model') }}\n"
+    )
     (project / "models" / "schema.yml").write_text(WARM_SCHEMA)
     (project / "macros").mkdir(exist_ok=True)
-    (project / "macros" / "warm_double.sql").write_text(
-        "{% macro warm_double(x) %}({{ x }} * 2){% endmacro %}\n")
+    (project / "macros" / "warm_double.sql").write_text("{% macro warm_double(x) %}({{ x }} * 2){% endmacro %}\n")
     (project / "tests").mkdir(exist_ok=True)
-    (project / "tests" / "warm_singular.sql").write_text(
-        "select * from {{ ref('warm_table') }} where n < 0\n")
+    (project / "tests" / "warm_singular.sql").write_text("select * from {{ ref('warm_table') }} where n < 0\n")
     # dbt's static parser (Rust) keeps threads and locks that do not survive a fork: leave it
     # unstarted here so each job process starts its own.
     os.environ["DBT_STATIC_PARSER"] = "false"
-    write_project_files(root=scratch, project=project, warehouse=scratch / "warehouse.duckdb",
-                        limits=JobLimits(memory_mb=512, timeout_s=60))
+    write_project_files(
+        root=scratch,
+        project=project,
+        warehouse=scratch / "warehouse.duckdb",
+        limits=JobLimits(memory_mb=512, timeout_s=60),
+    )
     # Twice: the second pass takes the partial-parse path, whose loaders are generated lazily.
     for command in ("build", "show", "compile", "run", "test", "seed"):
-        run_dbt(Job("warmup", "warmup", command, select="warm_model" if command == "show" else None),
-                project, lambda _e: None)
+        run_dbt(
+            Job("warmup", "warmup", command, select="warm_model" if command == "show" else None),
+            project,
+            lambda _e: None,
+        )
     from decode_data.services.engine.dbt_job import close_duckdb
 
     close_duckdb()
     del os.environ["DBT_STATIC_PARSER"]
-    run_query(Job("warmup", "warmup", "query", sql="select 1"), scratch / "warehouse.duckdb",
-              {"readable_dirs": [], "temp_dir": str(scratch / "tmp"), "memory_mb": 128,
-               "max_temp_mb": 16, "max_execution_ms": 1000})
+    run_query(
+        Job("warmup", "warmup", "query", sql="select 1"),
+        scratch / "warehouse.duckdb",
+        {
+            "readable_dirs": [],
+            "temp_dir": str(scratch / "tmp"),
+            "memory_mb": 128,
+            "max_temp_mb": 16,
+            "max_execution_ms": 1000,
+        },
+    )
 
 
 def _vm_bytes() -> int:
@@ -146,22 +162,27 @@ class Worker:
         _, status, usage = os.wait4(pid, 0)
         os.close(fd)
         self.out.write(b"\n")  # end any line a killed job left half-written
-        self.send({"type": "exit", "timed_out": timed_out, "elapsed_s": time.monotonic() - started,
-                   "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,
-                   "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-                   "max_rss_kb": usage.ru_maxrss})
+        self.send(
+            {
+                "type": "exit",
+                "timed_out": timed_out,
+                "elapsed_s": time.monotonic() - started,
+                "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,
+                "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                "max_rss_kb": usage.ru_maxrss,
+            }
+        )
 
     def _child(self, request: dict) -> None:
         code = 1
         try:
             from decode_data.services.engine.job_process import run_job_process
+
             run_job_process(request, self.config, self.send)
             code = 0
         except BaseException as exc:  # noqa: BLE001 - the job must report, never raise into the worker
-            try:
+            with contextlib.suppress(BaseException):
                 self.send({"type": "crash", "message": f"{type(exc).__name__}: {exc}"})
-            except BaseException:
-                pass
         finally:
             os._exit(code)
 

@@ -45,8 +45,10 @@ class Build:
     def built(self) -> bool:
         """Every model, seed and snapshot built (tests may fail: bad seed sets are made for that)."""
         return bool(self.result.lineage) and not any(
-            n.status in ("error", "runtime error", "skipped") for n in self.result.nodes
-            if n.resource_type in ("model", "seed", "snapshot"))
+            n.status in ("error", "runtime error", "skipped")
+            for n in self.result.nodes
+            if n.resource_type in ("model", "seed", "snapshot")
+        )
 
     def node(self, name: str) -> dict | None:
         for uid, node in self.result.lineage.get("nodes", {}).items():
@@ -81,13 +83,13 @@ class Build:
         (run once per reference build, then remembered)."""
         if sql not in self.answers:
             found = self.query(sql)
-            self.answers[sql] = (Table(columns=found.preview.columns, rows=found.preview.rows)
-                                 if found.ok and found.preview else None)
+            self.answers[sql] = (
+                Table(columns=found.preview.columns, rows=found.preview.rows) if found.ok and found.preview else None
+            )
         return self.answers[sql]
 
     def query(self, sql: str) -> JobResult:
-        job = Job(learner_key=self.key, lesson_id="grading", command="query", sql=sql,
-                  row_cap=GRADE_ROW_CAP)
+        job = Job(learner_key=self.key, lesson_id="grading", command="query", sql=sql, row_cap=GRADE_ROW_CAP)
         return get_engine().submit(job, self.paths, timeout_s=get_settings().query_timeout_s)
 
 
@@ -153,8 +155,15 @@ def _place_seeds(seed_dir: Path, project: Path) -> None:
             shutil.copytree(source, project / name)
 
 
-def build(key: str, lesson_id: str, root: Path, source_project: Path, seed_dir: Path,
-          seeds: str, overlay: dict[str, str] | None = None) -> Build:
+def build(
+    key: str,
+    lesson_id: str,
+    root: Path,
+    source_project: Path,
+    seed_dir: Path,
+    seeds: str,
+    overlay: dict[str, str] | None = None,
+) -> Build:
     """Copy a project's sources next to a seed set and build it on a fresh warehouse.
 
     `overlay` replaces some files of the copy (the lesson's broken version of a model, which

@@ -6,15 +6,15 @@ returns one CheckOutcome. Failures name the first thing that is wrong, in the le
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from decode_data.services.grader.builds import MAIN_SEEDS, Build
 from decode_data.services.grader.compare import Table, compare_tables
 from decode_data.services.grader.describe import describe_pass
 from decode_data.services.grader.diagnose import diagnose
+from decode_data.services.grader.feedback import CheckOutcome
 from decode_data.services.grader.read_errors import error_line
 from decode_data.services.grader.types import type_mismatch
-from decode_data.services.grader.feedback import CheckOutcome
 
 Check = Callable[[dict, Build, Build], CheckOutcome]
 PASSING_TEST = ("pass", "success", "warn")  # a warn-severity test does not fail the build
@@ -25,36 +25,61 @@ def _outcome(check: dict, passed: bool, learner: Build, message: str = "", **ext
     hint = check.get("message", "")
     if hint.strip() == text.strip() or extra.get("stage") == "compile":
         hint = ""  # said once; and the author's advice on a check is noise next to a compile error
-    return CheckOutcome(kind=check["kind"], passed=passed, seeds=learner.seeds,
-                        model=check.get("model"), hint=hint, message=text, **extra)
+    return CheckOutcome(
+        kind=check["kind"],
+        passed=passed,
+        seeds=learner.seeds,
+        model=check.get("model"),
+        hint=hint,
+        message=text,
+        **extra,
+    )
 
 
 def _compile_failure(check: dict, learner: Build, name: str | None) -> CheckOutcome | None:
     """The project does not parse, or this model (or one it needs) failed to build."""
     if not learner.result.lineage:
         error = learner.result.errors[0] if learner.result.errors else None
-        return _outcome(check, False, learner, stage="compile",
-                        message=error.message if error else "Your project does not compile.",
-                        path=error.path if error else None, line=error.line if error else 0)
+        return _outcome(
+            check,
+            False,
+            learner,
+            stage="compile",
+            message=error.message if error else "Your project does not compile.",
+            path=error.path if error else None,
+            line=error.line if error else 0,
+        )
     if not name:
         return None
     node = learner.node(name)
     if node is None:
-        return _outcome(check, False, learner, stage="relation",
-                        message=f"There is no model named {name} in your project.")
+        return _outcome(
+            check, False, learner, stage="relation", message=f"There is no model named {name} in your project."
+        )
     status = learner.node_status(node["unique_id"])
     if status in ("error", "runtime error"):
         error = next((e for e in learner.result.errors if e.node == node["unique_id"]), None)
-        return _outcome(check, False, learner, stage="compile",
-                        message=error.message if error else f"{name} failed to build.",
-                        path=(error.path if error else None) or node.get("path"),
-                        line=error.line if error else 0)
+        return _outcome(
+            check,
+            False,
+            learner,
+            stage="compile",
+            message=error.message if error else f"{name} failed to build.",
+            path=(error.path if error else None) or node.get("path"),
+            line=error.line if error else 0,
+        )
     if status == "skipped":
         upstream = next((e for e in learner.result.errors if e.path), None)
         where = f" ({upstream.path}:{upstream.line})" if upstream and upstream.line else ""
-        return _outcome(check, False, learner, stage="compile", path=upstream.path if upstream else None,
-                        line=upstream.line if upstream else 0,
-                        message=f"{name} was skipped because a model it depends on failed{where}.")
+        return _outcome(
+            check,
+            False,
+            learner,
+            stage="compile",
+            path=upstream.path if upstream else None,
+            line=upstream.line if upstream else 0,
+            message=f"{name} was skipped because a model it depends on failed{where}.",
+        )
     return None
 
 
@@ -66,9 +91,12 @@ def _parents(learner: Build, name: str) -> set[str]:
 
 def _tests_on(build: Build, name: str | None, kinds=("test",)) -> list[tuple[str, dict]]:
     target = build.node(name)["unique_id"] if name and build.node(name) else None
-    return [(uid, n) for uid, n in build.result.lineage.get("nodes", {}).items()
-            if n["resource_type"] in kinds and (target is None or n.get("attached") == target
-                                                 or target in n.get("depends_on", []))]
+    return [
+        (uid, n)
+        for uid, n in build.result.lineage.get("nodes", {}).items()
+        if n["resource_type"] in kinds
+        and (target is None or n.get("attached") == target or target in n.get("depends_on", []))
+    ]
 
 
 def _unreadable(check: dict, learner: Build, name: str) -> CheckOutcome | None:
@@ -78,15 +106,27 @@ def _unreadable(check: dict, learner: Build, name: str) -> CheckOutcome | None:
         return None
     node = learner.node(name) or {}
     path = node.get("path")
-    return _outcome(check, False, learner, stage="compile", path=path, line=error_line(learner, path, error),
-                    message=f"{name} builds, but reading it fails: {error} (a view runs its SQL each "
-                    "time it is read, so an error in a cast or a date parse shows up only then).")
+    return _outcome(
+        check,
+        False,
+        learner,
+        stage="compile",
+        path=path,
+        line=error_line(learner, path, error),
+        message=f"{name} builds, but reading it fails: {error} (a view runs its SQL each "
+        "time it is read, so an error in a cast or a date parse shows up only then).",
+    )
 
 
 def _missing(check: dict, learner: Build, name: str) -> CheckOutcome:
-    return _outcome(check, False, learner, stage="relation",
-                    message=f"{name} is not in the warehouse the grader built from your project: is it "
-                    "disabled, or materialized as ephemeral?")
+    return _outcome(
+        check,
+        False,
+        learner,
+        stage="relation",
+        message=f"{name} is not in the warehouse the grader built from your project: is it "
+        "disabled, or materialized as ephemeral?",
+    )
 
 
 def check_exists(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
@@ -119,8 +159,14 @@ def check_relation(check: dict, learner: Build, reference: Build) -> CheckOutcom
     if mismatch is None:
         wrong_type = type_mismatch(reference.types(name), learner.types(name), [c.lower() for c in expected.columns])
         if wrong_type and not check.get("expected_sql"):
-            return _outcome(check, False, learner, stage="types", message=f"{name}: {wrong_type}",
-                            path=(learner.node(name) or {}).get("path"))
+            return _outcome(
+                check,
+                False,
+                learner,
+                stage="types",
+                message=f"{name}: {wrong_type}",
+                path=(learner.node(name) or {}).get("path"),
+            )
         return _outcome(check, True, learner)
     return _relation_failure(check, learner, reference, name, mismatch, expected, actual, decimals)
 
@@ -129,16 +175,31 @@ def _relation_failure(check, learner, reference, name, mismatch, expected, actua
     visible = learner.seeds == MAIN_SEEDS  # never show rows of a data set the learner cannot query
     found = None
     if mismatch.stage in ("row_count", "values"):
-        found = diagnose(expected, actual, key=check.get("key") or _unique_key(reference, name),
-                         decimals=decimals, show_values=visible)
+        found = diagnose(
+            expected,
+            actual,
+            key=check.get("key") or _unique_key(reference, name),
+            decimals=decimals,
+            show_values=visible,
+        )
     head = mismatch.message if mismatch.stage != "values" else "The row count is right, but rows differ."
     message = f"{name}: {head}" + (f" {found.text}" if found else "")
     diff = mismatch.diff.__dict__ if mismatch.diff and visible else None
-    return _outcome(check, False, learner, stage=mismatch.stage, message=message,
-                    missing_columns=mismatch.missing_columns, extra_columns=mismatch.extra_columns,
-                    expected_rows=mismatch.expected_rows, actual_rows=mismatch.actual_rows, diff=diff,
-                    diagnosis=found.text if found else "", examples=found.examples if found else None,
-                    shapes=found.shapes if found else [])
+    return _outcome(
+        check,
+        False,
+        learner,
+        stage=mismatch.stage,
+        message=message,
+        missing_columns=mismatch.missing_columns,
+        extra_columns=mismatch.extra_columns,
+        expected_rows=mismatch.expected_rows,
+        actual_rows=mismatch.actual_rows,
+        diff=diff,
+        diagnosis=found.text if found else "",
+        examples=found.examples if found else None,
+        shapes=found.shapes if found else [],
+    )
 
 
 def _unique_key(reference: Build, name: str) -> list[str] | None:
@@ -153,8 +214,9 @@ def _only(table: Table, columns: list[str], keep_missing: bool = False) -> Table
     wanted = [c.lower() for c in columns]
     index = {c.lower(): i for i, c in enumerate(table.columns)}
     keep = [c for c in wanted if c in index] if keep_missing else wanted
-    return Table(columns=[table.columns[index[c]] for c in keep],
-                 rows=[[row[index[c]] for c in keep] for row in table.rows])
+    return Table(
+        columns=[table.columns[index[c]] for c in keep], rows=[[row[index[c]] for c in keep] for row in table.rows]
+    )
 
 
 def check_depends_on(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
@@ -165,9 +227,16 @@ def check_depends_on(check: dict, learner: Build, _reference: Build) -> CheckOut
     missing = [p for p in check["parents"] if p not in _parents(learner, name)]
     if not missing:
         return _outcome(check, True, learner)
-    return _outcome(check, False, learner, stage="graph", path=(learner.node(name) or {}).get("path"),
-                    message=check.get("message") or f"{name} should read {', '.join(missing)} through "
-                    "{{ ref('...') }} (a model or seed) or {{ source('...', '...') }} (a source).")
+    return _outcome(
+        check,
+        False,
+        learner,
+        stage="graph",
+        path=(learner.node(name) or {}).get("path"),
+        message=check.get("message")
+        or f"{name} should read {', '.join(missing)} through "
+        "{{ ref('...') }} (a model or seed) or {{ source('...', '...') }} (a source).",
+    )
 
 
 def check_uses_ref(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
@@ -177,9 +246,16 @@ def check_uses_ref(check: dict, learner: Build, _reference: Build) -> CheckOutco
         return failure
     if _parents(learner, name):
         return _outcome(check, True, learner)
-    return _outcome(check, False, learner, stage="graph", path=(learner.node(name) or {}).get("path"),
-                    message=check.get("message") or f"{name} reads a table by its name. Use "
-                    "{{ ref('...') }} or {{ source('...', '...') }} so dbt knows the dependency.")
+    return _outcome(
+        check,
+        False,
+        learner,
+        stage="graph",
+        path=(learner.node(name) or {}).get("path"),
+        message=check.get("message")
+        or f"{name} reads a table by its name. Use "
+        "{{ ref('...') }} or {{ source('...', '...') }} so dbt knows the dependency.",
+    )
 
 
 def check_uses_macro(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
@@ -190,8 +266,14 @@ def check_uses_macro(check: dict, learner: Build, _reference: Build) -> CheckOut
     used = {m.rsplit(".", 1)[-1] for m in (learner.node(name) or {}).get("macros", [])}
     if macro in used:
         return _outcome(check, True, learner)
-    return _outcome(check, False, learner, stage="graph", path=(learner.node(name) or {}).get("path"),
-                    message=check.get("message") or f"{name} should call the macro {{{{ {macro}(...) }}}}.")
+    return _outcome(
+        check,
+        False,
+        learner,
+        stage="graph",
+        path=(learner.node(name) or {}).get("path"),
+        message=check.get("message") or f"{name} should call the macro {{{{ {macro}(...) }}}}.",
+    )
 
 
 def check_materialized(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
@@ -203,9 +285,16 @@ def check_materialized(check: dict, learner: Build, _reference: Build) -> CheckO
     want = check["materialized"]
     if have == want:
         return _outcome(check, True, learner)
-    return _outcome(check, False, learner, stage="graph", path=(learner.node(name) or {}).get("path"),
-                    message=check.get("message") or f"{name} is materialized as a {have}; this step "
-                    f"asks for a {want}: add {{{{ config(materialized='{want}') }}}}.")
+    return _outcome(
+        check,
+        False,
+        learner,
+        stage="graph",
+        path=(learner.node(name) or {}).get("path"),
+        message=check.get("message")
+        or f"{name} is materialized as a {have}; this step "
+        f"asks for a {want}: add {{{{ config(materialized='{want}') }}}}.",
+    )
 
 
 def _test_statuses(learner: Build, uids: list[str]) -> dict[str, str | None]:
@@ -220,16 +309,25 @@ def check_dbt_tests(check: dict, learner: Build, _reference: Build) -> CheckOutc
     attached = _tests_on(learner, name)
     column = check.get("column")
     for wanted in check["tests"]:
-        found = [uid for uid, n in attached if n.get("test_name") == wanted
-                 and (column is None or (n.get("column") or "").lower() == column.lower())]
+        found = [
+            uid
+            for uid, n in attached
+            if n.get("test_name") == wanted and (column is None or (n.get("column") or "").lower() == column.lower())
+        ]
         where = f"{name}.{column}" if column else name
         if not found:
-            return _outcome(check, False, learner, stage="tests",
-                            message=check.get("message") or f"Add a `{wanted}` test on {where} in your YAML.")
+            return _outcome(
+                check,
+                False,
+                learner,
+                stage="tests",
+                message=check.get("message") or f"Add a `{wanted}` test on {where} in your YAML.",
+            )
         bad = [uid for uid, status in _test_statuses(learner, found).items() if status not in PASSING_TEST]
         if bad:
-            return _outcome(check, False, learner, stage="tests",
-                            message=f"Your `{wanted}` test on {where} does not pass.")
+            return _outcome(
+                check, False, learner, stage="tests", message=f"Your `{wanted}` test on {where} does not pass."
+            )
     return _outcome(check, True, learner)
 
 
@@ -239,12 +337,14 @@ def check_tests_pass(check: dict, learner: Build, _reference: Build) -> CheckOut
         return failure
     tests = _tests_on(learner, check.get("model"), kinds=("test", "unit_test"))
     if not tests:
-        return _outcome(check, False, learner, stage="tests",
-                        message=check.get("message") or "There are no tests to run yet.")
+        return _outcome(
+            check, False, learner, stage="tests", message=check.get("message") or "There are no tests to run yet."
+        )
     failing = [n["name"] for uid, n in tests if learner.node_status(uid) not in PASSING_TEST]
     if failing:
-        return _outcome(check, False, learner, stage="tests",
-                        message=f"These tests do not pass: {', '.join(sorted(failing)[:5])}.")
+        return _outcome(
+            check, False, learner, stage="tests", message=f"These tests do not pass: {', '.join(sorted(failing)[:5])}."
+        )
     return _outcome(check, True, learner)
 
 
@@ -252,12 +352,20 @@ def check_tests_catch(check: dict, bad: Build, _reference: Build) -> CheckOutcom
     """Evaluated on a build of the bad seed set: the learner's tests must fail there."""
     if not bad.result.lineage:
         return _compile_failure(check, bad, None)
-    caught = [n for uid, n in _tests_on(bad, check.get("model"), kinds=("test", "unit_test"))
-              if bad.node_status(uid) in ("fail", "error")]  # unit tests catch broken versions of a model
+    caught = [
+        n
+        for uid, n in _tests_on(bad, check.get("model"), kinds=("test", "unit_test"))
+        if bad.node_status(uid) in ("fail", "error")
+    ]  # unit tests catch broken versions of a model
     if caught:
         return _outcome(check, True, bad)
-    return _outcome(check, False, bad, stage="tests", message=check.get("message") or
-                    "Your tests pass on a data set with known bad rows: add tests that catch them.")
+    return _outcome(
+        check,
+        False,
+        bad,
+        stage="tests",
+        message=check.get("message") or "Your tests pass on a data set with known bad rows: add tests that catch them.",
+    )
 
 
 def check_unit_tests(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
@@ -267,12 +375,18 @@ def check_unit_tests(check: dict, learner: Build, _reference: Build) -> CheckOut
         return failure
     tests = _tests_on(learner, name, kinds=("unit_test",))
     if len(tests) < int(check.get("min", 1)):
-        return _outcome(check, False, learner, stage="tests", message=check.get("message")
-                        or f"Write a unit test for {name} (a `unit_tests:` entry in your YAML).")
+        return _outcome(
+            check,
+            False,
+            learner,
+            stage="tests",
+            message=check.get("message") or f"Write a unit test for {name} (a `unit_tests:` entry in your YAML).",
+        )
     failing = [n["name"] for uid, n in tests if learner.node_status(uid) not in PASSING_TEST]
     if failing:
-        return _outcome(check, False, learner, stage="tests",
-                        message=f"These unit tests do not pass: {', '.join(sorted(failing))}.")
+        return _outcome(
+            check, False, learner, stage="tests", message=f"These unit tests do not pass: {', '.join(sorted(failing))}."
+        )
     return _outcome(check, True, learner)
 
 
@@ -283,13 +397,23 @@ def check_documented(check: dict, learner: Build, _reference: Build) -> CheckOut
         return failure
     node = learner.node(name) or {}
     if not node.get("description", "").strip():
-        return _outcome(check, False, learner, stage="graph",
-                        message=check.get("message") or f"Describe {name} in its YAML (`description:`).")
+        return _outcome(
+            check,
+            False,
+            learner,
+            stage="graph",
+            message=check.get("message") or f"Describe {name} in its YAML (`description:`).",
+        )
     columns = {k.lower(): v for k, v in node.get("columns", {}).items()}
     undocumented = [c for c in check.get("columns", []) if not columns.get(c.lower(), "").strip()]
     if undocumented:
-        return _outcome(check, False, learner, stage="graph",
-                        message=f"Describe these columns of {name}: {', '.join(undocumented)}.")
+        return _outcome(
+            check,
+            False,
+            learner,
+            stage="graph",
+            message=f"Describe these columns of {name}: {', '.join(undocumented)}.",
+        )
     return _outcome(check, True, learner)
 
 
@@ -303,8 +427,13 @@ def check_sql(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
         passed = value is not None and float(value) >= float(check.get("expect_min", 1))
     except (TypeError, ValueError):
         passed = False
-    return _outcome(check, passed, learner, stage=None if passed else "sql",
-                    message="" if passed else check.get("message") or "This step's check query fails.")
+    return _outcome(
+        check,
+        passed,
+        learner,
+        stage=None if passed else "sql",
+        message="" if passed else check.get("message") or "This step's check query fails.",
+    )
 
 
 CHECKS: dict[str, Check] = {

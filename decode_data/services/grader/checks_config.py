@@ -33,9 +33,14 @@ def check_config(check: dict, learner: Build, _reference: Build) -> CheckOutcome
     for key, want in check["config"].items():
         if not _same(have.get(key), want):
             shown = have.get(key)
-            return _outcome(check, False, learner, stage="graph", path=node.get("path"),
-                            message=check.get("message") or f"{name} has {key} = {shown!r}; this step asks "
-                            f"for {key} = {want!r}.")
+            return _outcome(
+                check,
+                False,
+                learner,
+                stage="graph",
+                path=node.get("path"),
+                message=check.get("message") or f"{name} has {key} = {shown!r}; this step asks for {key} = {want!r}.",
+            )
     return _outcome(check, True, learner)
 
 
@@ -57,37 +62,55 @@ def check_tests_match(check: dict, learner: Build, reference: Build) -> CheckOut
     failure = _compile_failure(check, learner, name)
     if failure:
         return failure
-    wanted = [(uid, t) for uid, t in _tests_on(reference, name) if t.get("test_name")
-              and (not check.get("column") or (t.get("column") or "").lower() == check["column"].lower())
-              and (not check.get("tests") or t["test_name"] in check["tests"])]
+    wanted = [
+        (uid, t)
+        for uid, t in _tests_on(reference, name)
+        if t.get("test_name")
+        and (not check.get("column") or (t.get("column") or "").lower() == check["column"].lower())
+        and (not check.get("tests") or t["test_name"] in check["tests"])
+    ]
     mine = _tests_on(learner, name)
     for uid_ref, ref_test in wanted:
         status, failures = _behaviour(reference, uid_ref)
-        same = [u for u, t in mine if t.get("test_name") == ref_test["test_name"]
-                and (t.get("column") or "").lower() == (ref_test.get("column") or "").lower()]
+        same = [
+            u
+            for u, t in mine
+            if t.get("test_name") == ref_test["test_name"]
+            and (t.get("column") or "").lower() == (ref_test.get("column") or "").lower()
+        ]
         label = _test_label(ref_test, name)
         if not same:
-            return _outcome(check, False, learner, stage="tests",
-                            message=check.get("message") or f"Add a {label} in your YAML.")
+            return _outcome(
+                check, False, learner, stage="tests", message=check.get("message") or f"Add a {label} in your YAML."
+            )
         outcomes = [_behaviour(learner, u) for u in same]
         if (status, failures) in outcomes:
             continue
         got_status, got_failures = outcomes[0]
-        return _outcome(check, False, learner, stage="tests",
-                        message=_mismatch(label, status, failures, got_status, got_failures, learner.seeds))
+        return _outcome(
+            check,
+            False,
+            learner,
+            stage="tests",
+            message=_mismatch(label, status, failures, got_status, got_failures, learner.seeds),
+        )
     return _outcome(check, True, learner)
 
 
 def _mismatch(label: str, status, failures, got_status, got_failures, seeds: str) -> str:
     data = "the lesson's data" if seeds == "seeds" else "the grader's data with known bad rows"
     if got_failures != failures and failures is not None and got_failures is not None:
-        return (f"On {data} your {label} finds {got_failures} failing rows; the step expects {failures}. "
-                "Is its `where` config filtering the rows the step describes (or its values list complete)?")
+        return (
+            f"On {data} your {label} finds {got_failures} failing rows; the step expects {failures}. "
+            "Is its `where` config filtering the rows the step describes (or its values list complete)?"
+        )
     if got_status != status:
         words = {"warn": "warns", "fail": "fails (severity error)", "pass": "passes", "error": "errors"}
         expected = {"warn": "warn", "fail": "fail (severity error)", "pass": "pass"}.get(status, status)
-        return (f"On {data} your {label} {words.get(got_status, got_status)}; the step expects it to "
-                f"{expected}: check its `severity` config.")
+        return (
+            f"On {data} your {label} {words.get(got_status, got_status)}; the step expects it to "
+            f"{expected}: check its `severity` config."
+        )
     return f"Your {label} does not behave as the step asks on {data}."
 
 
@@ -101,17 +124,30 @@ def check_docs_block(check: dict, learner: Build, _reference: Build) -> CheckOut
     node = learner.node(name) or {}
     where = f"{name}.{check['column']}" if check.get("column") else name
     if block not in docs:
-        return _outcome(check, False, learner, stage="graph", message=check.get("message") or
-                        f"There is no docs block named {block}: write {{% docs {block} %}} ... "
-                        "{% enddocs %} in a .md file under models/.")
+        return _outcome(
+            check,
+            False,
+            learner,
+            stage="graph",
+            message=check.get("message")
+            or f"There is no docs block named {block}: write {{% docs {block} %}} ... "
+            "{% enddocs %} in a .md file under models/.",
+        )
     if check.get("column"):
         columns = {k.lower(): v for k, v in node.get("columns", {}).items()}
         text = columns.get(check["column"].lower(), "")
     else:
         text = node.get("description", "")
     if text.strip() != docs[block].strip():
-        return _outcome(check, False, learner, stage="graph", path=node.get("path"), message=check.get("message")
-                        or f"Describe {where} with the docs block: description: '{{{{ doc(\"{block}\") }}}}'.")
+        return _outcome(
+            check,
+            False,
+            learner,
+            stage="graph",
+            path=node.get("path"),
+            message=check.get("message")
+            or f"Describe {where} with the docs block: description: '{{{{ doc(\"{block}\") }}}}'.",
+        )
     return _outcome(check, True, learner)
 
 

@@ -75,23 +75,29 @@ def _column_mismatch(expected: Table, actual: Table) -> Mismatch | None:
         parts.append("missing column" + ("s " if len(missing) > 1 else " ") + ", ".join(missing))
     if extra:
         parts.append("unexpected column" + ("s " if len(extra) > 1 else " ") + ", ".join(extra))
-    return Mismatch(stage="columns", message="The columns are not right: " + "; ".join(parts) + ".",
-                    missing_columns=missing, extra_columns=extra)
+    return Mismatch(
+        stage="columns",
+        message="The columns are not right: " + "; ".join(parts) + ".",
+        missing_columns=missing,
+        extra_columns=extra,
+    )
 
 
-def row_diff(columns: list[str], expected_rows: list[list], actual_rows: list[list],
-             decimals: int) -> RowDiff:
+def row_diff(columns: list[str], expected_rows: list[list], actual_rows: list[list], decimals: int) -> RowDiff:
     want = Counter(_key(r, decimals) for r in expected_rows)
     have = Counter(_key(r, decimals) for r in actual_rows)
     missing = list((want - have).elements())
     extra = list((have - want).elements())
-    return RowDiff(columns=columns, missing=[list(r) for r in missing[:DIFF_ROWS_SHOWN]],
-                   extra=[list(r) for r in extra[:DIFF_ROWS_SHOWN]],
-                   missing_total=len(missing), extra_total=len(extra))
+    return RowDiff(
+        columns=columns,
+        missing=[list(r) for r in missing[:DIFF_ROWS_SHOWN]],
+        extra=[list(r) for r in extra[:DIFF_ROWS_SHOWN]],
+        missing_total=len(missing),
+        extra_total=len(extra),
+    )
 
 
-def compare_tables(expected: Table, actual: Table, *, ordered: bool = False,
-                   decimals: int = 6) -> Mismatch | None:
+def compare_tables(expected: Table, actual: Table, *, ordered: bool = False, decimals: int = 6) -> Mismatch | None:
     """None when the learner's table matches; otherwise the first thing that is wrong."""
     columns = _column_mismatch(expected, actual)
     if columns:
@@ -99,14 +105,27 @@ def compare_tables(expected: Table, actual: Table, *, ordered: bool = False,
     rows = _reorder(actual, expected.columns)
     diff = row_diff(expected.columns, expected.rows, rows, decimals)
     if len(rows) != len(expected.rows):
-        return Mismatch(stage="row_count", expected_rows=len(expected.rows), actual_rows=len(rows),
-                        diff=diff, message=f"Expected {len(expected.rows)} rows but your model "
-                        f"returns {len(rows)}.")
+        return Mismatch(
+            stage="row_count",
+            expected_rows=len(expected.rows),
+            actual_rows=len(rows),
+            diff=diff,
+            message=f"Expected {len(expected.rows)} rows but your model returns {len(rows)}.",
+        )
     if diff.missing_total or diff.extra_total:
-        return Mismatch(stage="values", expected_rows=len(expected.rows), actual_rows=len(rows),
-                        diff=diff, message=f"The row count is right, but {diff.missing_total} "
-                        f"row{'s' if diff.missing_total != 1 else ''} differ from the expected result.")
+        return Mismatch(
+            stage="values",
+            expected_rows=len(expected.rows),
+            actual_rows=len(rows),
+            diff=diff,
+            message=f"The row count is right, but {diff.missing_total} "
+            f"row{'s' if diff.missing_total != 1 else ''} differ from the expected result.",
+        )
     if ordered and [_key(r, decimals) for r in rows] != [_key(r, decimals) for r in expected.rows]:
-        return Mismatch(stage="order", expected_rows=len(rows), actual_rows=len(rows),
-                        message="The rows are right, but not in the order this step asks for.")
+        return Mismatch(
+            stage="order",
+            expected_rows=len(rows),
+            actual_rows=len(rows),
+            message="The rows are right, but not in the order this step asks for.",
+        )
     return None

@@ -16,8 +16,13 @@ from itertools import combinations
 import pandas as pd
 
 from decode_data.services.grader.compare import Table, normalize
-from decode_data.services.grader.shapes import (boundary_shape, column_shape, common_value, describe_value,
-                                                unmatched_shape)
+from decode_data.services.grader.shapes import (
+    boundary_shape,
+    column_shape,
+    common_value,
+    describe_value,
+    unmatched_shape,
+)
 
 EXAMPLES = 3
 
@@ -47,8 +52,9 @@ def find_key(expected: pd.DataFrame, hint: list[str] | None = None) -> list[str]
         return [h.lower() for h in hint]
     if len(expected) < 2:
         return []
-    columns = sorted(expected.columns, key=lambda c: (not c.endswith("id"), not c.endswith("_key"),
-                                                      list(expected.columns).index(c)))
+    columns = sorted(
+        expected.columns, key=lambda c: (not c.endswith("id"), not c.endswith("_key"), list(expected.columns).index(c))
+    )
     for size in (1, 2):
         for combo in combinations(columns, size):
             part = expected[list(combo)]
@@ -72,8 +78,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def diagnose(expected: Table, actual: Table, *, key: list[str] | None = None, decimals: int = 6,
-             show_values: bool = True) -> Diagnosis:
+def diagnose(
+    expected: Table, actual: Table, *, key: list[str] | None = None, decimals: int = 6, show_values: bool = True
+) -> Diagnosis:
     """Why `actual` is not `expected` (same columns already checked), in plain sentences."""
     columns = list(expected.columns)
     exp, act = _frame(expected, columns, decimals), _frame(actual, columns, decimals)
@@ -91,10 +98,12 @@ def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bo
         first = dups.iloc[0]
         example = f" (e.g. {_key_text(key, first)} appears {int(first['times'])} times)" if show_values else ""
         verb = "appears" if len(dups) == 1 else "appear"
-        sentences.append(f"{_plural(len(dups), 'key')} {verb} more than once in your result{example}: "
-                         f"a join that matches several rows per {', '.join(key)} multiplies them "
-                         "(a join fan-out), or the group by has more columns than the grain. Join on "
-                         "the full key, aggregate before joining, or group by the key only.")
+        sentences.append(
+            f"{_plural(len(dups), 'key')} {verb} more than once in your result{example}: "
+            f"a join that matches several rows per {', '.join(key)} multiplies them "
+            "(a join fan-out), or the group by has more columns than the grain. Join on "
+            "the full key, aggregate before joining, or group by the key only."
+        )
         shapes.append("fan_out")
         act = act.drop_duplicates(subset=key)
         fanned = True
@@ -108,8 +117,11 @@ def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bo
     act_extra = act.merge(extra[key], on=key)
     if len(missing):
         sentences.append(_rows_sentence("missing from", key, exp_missing, show_values))
-        shape = unmatched_shape(exp_missing, exp.merge(both[key], on=key)) or \
-            common_value(exp_missing, exp, "missing", act) or boundary_shape(exp_missing, exp, "missing", show_values)
+        shape = (
+            unmatched_shape(exp_missing, exp.merge(both[key], on=key))
+            or common_value(exp_missing, exp, "missing", act)
+            or boundary_shape(exp_missing, exp, "missing", show_values)
+        )
         if shape:
             sentences.append(shape[1])
             shapes.append(shape[0])
@@ -126,8 +138,9 @@ def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bo
         if not differs.any():
             continue
         rows = both[differs]
-        shape, sentence = column_shape(column, rows[f"{column}__exp"], rows[f"{column}__got"],
-                                       exp[column], len(rows), show_values)
+        shape, sentence = column_shape(
+            column, rows[f"{column}__exp"], rows[f"{column}__got"], exp[column], len(rows), show_values
+        )
         sentences.append(sentence)
         shapes.append(shape)
         for _, row in rows.head(EXAMPLES).iterrows():
@@ -154,18 +167,24 @@ def _unkeyed(exp: pd.DataFrame, act: pd.DataFrame, show_values: bool) -> Diagnos
     sentences, shapes = [], []
     exp_counts = exp.astype(str).value_counts()
     act_counts = act.astype(str).value_counts()
-    if len(act) > len(exp) and exp_counts.index.isin(act_counts.index).all() \
-            and (act_counts.reindex(exp_counts.index) >= exp_counts).all():
-        sentences.append(f"Your result holds every expected row, plus {_plural(len(act) - len(exp), 'row')} "
-                         "more: rows are duplicated (a join fan-out) or a filter is missing.")
+    if (
+        len(act) > len(exp)
+        and exp_counts.index.isin(act_counts.index).all()
+        and (act_counts.reindex(exp_counts.index) >= exp_counts).all()
+    ):
+        sentences.append(
+            f"Your result holds every expected row, plus {_plural(len(act) - len(exp), 'row')} "
+            "more: rows are duplicated (a join fan-out) or a filter is missing."
+        )
         shapes.append("fan_out_or_filter")
     elif len(act) < len(exp) and act_counts.index.isin(exp_counts.index).all():
-        sentences.append(f"Every row of yours is expected, but {_plural(len(exp) - len(act), 'row')} "
-                         "are missing: a filter or an inner join removes too much.")
+        sentences.append(
+            f"Every row of yours is expected, but {_plural(len(exp) - len(act), 'row')} "
+            "are missing: a filter or an inner join removes too much."
+        )
         shapes.append("missing_rows")
     if not sentences:
-        differing = [c for c in exp.columns
-                     if sorted(map(str, exp[c])) != sorted(map(str, act[c]))]
+        differing = [c for c in exp.columns if sorted(map(str, exp[c])) != sorted(map(str, act[c]))]
         if differing:
             sentences.append(f"The values of {', '.join(differing)} are not the expected ones.")
     return Diagnosis(sentences=sentences or ["Some rows differ from the expected result."], shapes=shapes)

@@ -22,8 +22,10 @@ from decode_data.services.lessons import Lesson, Step
 from decode_data.services.workspace import ensure_workspace
 
 VARIANT_SEEDS, BAD_SEEDS = "seeds_variant", "seeds_bad"
-VARIANT_NOTE = ("Your work gives the right answer on the lesson's data but not on another data set of "
-                "the same shape, which the grader also uses. Did you hard-code a value or a row? ")
+VARIANT_NOTE = (
+    "Your work gives the right answer on the lesson's data but not on another data set of "
+    "the same shape, which the grader also uses. Did you hard-code a value or a row? "
+)
 
 
 class LessonError(RuntimeError):
@@ -78,23 +80,38 @@ class _Grading:
                 future.result()
 
     def _learner_build(self, seeds: str) -> None:
-        self.builds[seeds] = build(f"{self.key}.grade.{seeds}", self.lesson.id, self.root / "grading" / seeds,
-                                   self.project, self.lesson.dir / seeds, seeds)
+        self.builds[seeds] = build(
+            f"{self.key}.grade.{seeds}",
+            self.lesson.id,
+            self.root / "grading" / seeds,
+            self.project,
+            self.lesson.dir / seeds,
+            seeds,
+        )
 
     def _reference_build(self, seeds: str) -> None:
         made = reference_build(self.lesson, seeds)
         if not made.built:
             errors = "; ".join(e.message.splitlines()[0] for e in made.result.errors[:3])
-            raise LessonError(f"the reference solution of '{self.lesson.id}' does not build on "
-                              f"{seeds}: {errors or made.result.status}")
+            raise LessonError(
+                f"the reference solution of '{self.lesson.id}' does not build on "
+                f"{seeds}: {errors or made.result.status}"
+            )
         self.references[seeds] = made
 
     def broken(self, index: int, files: dict[str, str], seeds: str = MAIN_SEEDS) -> Build:
         """The learner's project with a model swapped for a broken version (their tests' target)."""
         name = f"broken{index}"
         if name not in self.builds:
-            self.builds[name] = build(f"{self.key}.grade.{name}", self.lesson.id, self.root / "grading" / name,
-                                      self.project, self.lesson.dir / seeds, seeds, overlay=files)
+            self.builds[name] = build(
+                f"{self.key}.grade.{name}",
+                self.lesson.id,
+                self.root / "grading" / name,
+                self.project,
+                self.lesson.dir / seeds,
+                seeds,
+                overlay=files,
+            )
         return self.builds[name]
 
     def learner(self, seeds: str) -> Build:
@@ -136,8 +153,10 @@ def _catches_broken(check: dict, grading: _Grading, kind) -> CheckOutcome:
         learner = grading.broken(number, version["files"])
         outcome = kind({k: v for k, v in check.items() if k != "broken"}, learner, learner)
         if not outcome.passed:
-            outcome.message = (f"Your tests pass on a broken version of {check.get('model') or 'the model'} "
-                               f"({version['mistake']}): add a test that catches it.")
+            outcome.message = (
+                f"Your tests pass on a broken version of {check.get('model') or 'the model'} "
+                f"({version['mistake']}): add a test that catches it."
+            )
             return outcome
     return outcome
 
@@ -146,16 +165,16 @@ def grade_step(session: Session, user: User, lesson: Lesson, step_id: str) -> St
     return grade_steps(session, user, lesson, [step_id])[0]
 
 
-def grade_steps(session: Session, user: User, lesson: Lesson,
-                step_ids: list[str] | None = None) -> list[StepFeedback]:
+def grade_steps(session: Session, user: User, lesson: Lesson, step_ids: list[str] | None = None) -> list[StepFeedback]:
     """Grade several steps on the same builds (the learner's files do not change in between)."""
     steps = [find_step(lesson, s) for s in step_ids] if step_ids else list(lesson.steps)
     paths = ensure_workspace(session, user, lesson)
     return grade_project(user.warehouse_key, lesson, paths.root, paths.project, steps)
 
 
-def grade_project(key: str, lesson: Lesson, root: Path, project: Path, steps: list[Step],
-                  eager: bool = True) -> list[StepFeedback]:
+def grade_project(
+    key: str, lesson: Lesson, root: Path, project: Path, steps: list[Step], eager: bool = True
+) -> list[StepFeedback]:
     """Grade steps of any project folder (a learner's, or a wrong answer a lesson proves).
 
     eager builds every seed set at once (a learner waits for one build, not three); a lesson
@@ -163,8 +182,9 @@ def grade_project(key: str, lesson: Lesson, root: Path, project: Path, steps: li
     return grade_with_builds(key, lesson, root, project, steps, eager)[0]
 
 
-def grade_with_builds(key: str, lesson: Lesson, root: Path, project: Path, steps: list[Step],
-                      eager: bool = True) -> tuple[list[StepFeedback], _Grading]:
+def grade_with_builds(
+    key: str, lesson: Lesson, root: Path, project: Path, steps: list[Step], eager: bool = True
+) -> tuple[list[StepFeedback], _Grading]:
     """grade_project, also handing back the builds (a lesson proof compares them)."""
     grading = _Grading(key, lesson, root, project)
     if eager:
@@ -184,6 +204,10 @@ def _grade(step: Step, grading: _Grading) -> StepFeedback:
                 failed[0].message = VARIANT_NOTE + failed[0].message
             break
     outcomes = [by_check[i] for i in sorted(by_check)]
-    return StepFeedback(lesson_id=lesson.id, step_id=step.id, checks=outcomes,
-                        passed=bool(outcomes) and all(o.passed for o in outcomes),
-                        elapsed_s=time.monotonic() - started)
+    return StepFeedback(
+        lesson_id=lesson.id,
+        step_id=step.id,
+        checks=outcomes,
+        passed=bool(outcomes) and all(o.passed for o in outcomes),
+        elapsed_s=time.monotonic() - started,
+    )

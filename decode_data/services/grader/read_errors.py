@@ -11,9 +11,14 @@ from pathlib import Path
 
 _TYPE_RE = re.compile(r"\bto (\w+)", re.IGNORECASE)
 _VALUE_RE = re.compile(r"'([^']{1,80})'")
-_TYPE_WORDS = {"int": ("int", "integer", "bigint"), "date": ("date", "strptime"),
-               "timestamp": ("timestamp", "strptime"), "decimal": ("decimal", "numeric"),
-               "double": ("double", "float", "real"), "bool": ("bool",)}
+_TYPE_WORDS = {
+    "int": ("int", "integer", "bigint"),
+    "date": ("date", "strptime"),
+    "timestamp": ("timestamp", "strptime"),
+    "decimal": ("decimal", "numeric"),
+    "double": ("double", "float", "real"),
+    "bool": ("bool",),
+}
 
 
 def _source(build, path: str | None) -> str:

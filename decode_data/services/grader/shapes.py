@@ -46,8 +46,12 @@ def _round_half_up(value: float, places: int) -> float:
 
 
 def _integer_like(want, got) -> bool:
-    return isinstance(want, float) and isinstance(got, float) and not want.is_integer() \
+    return (
+        isinstance(want, float)
+        and isinstance(got, float)
+        and not want.is_integer()
         and got in (math.floor(want), math.trunc(want), _round_half_up(want, 0), float(round(want)))
+    )
 
 
 def _rounded(want, got) -> int | None:
@@ -66,36 +70,44 @@ def _as_number(value):
 
 def _type_shape(column: str, pairs, rows: str, first: str) -> tuple[str, str] | None:
     """Right value, wrong type: text that holds the number, a timestamp where a date belongs."""
-    if _all(pairs, lambda w, g: isinstance(w, (int, float)) and _as_number(g) is not None
-            and math.isclose(_as_number(g), w)):
-        return "type", (f"{column} is text in {rows} where a number is expected ({first}): cast it, "
-                        "e.g. cast(... as decimal(10, 2)).")
+    if _all(
+        pairs, lambda w, g: isinstance(w, (int, float)) and _as_number(g) is not None and math.isclose(_as_number(g), w)
+    ):
+        return "type", (
+            f"{column} is text in {rows} where a number is expected ({first}): cast it, "
+            "e.g. cast(... as decimal(10, 2))."
+        )
     if _all(pairs, lambda w, g: _looks_like_date(w) and isinstance(g, str) and g != w and g.startswith(w)):
-        return "type", (f"{column} is a timestamp in {rows} where a date is expected ({first}): "
-                        "cast(... as date) keeps only the day.")
+        return "type", (
+            f"{column} is a timestamp in {rows} where a date is expected ({first}): "
+            "cast(... as date) keeps only the day."
+        )
     if _all(pairs, lambda w, g: _looks_like_date(g) and isinstance(w, str) and g != w and w.startswith(g)):
-        return "type", (f"{column} is a date in {rows} where a timestamp is expected ({first}): "
-                        "keep the time of day.")
+        return "type", (f"{column} is a date in {rows} where a timestamp is expected ({first}): keep the time of day.")
     return None
 
 
-def column_shape(column: str, want: pd.Series, got: pd.Series, whole: pd.Series, n: int,
-                 show_values: bool = True) -> tuple[str, str]:
+def column_shape(
+    column: str, want: pd.Series, got: pd.Series, whole: pd.Series, n: int, show_values: bool = True
+) -> tuple[str, str]:
     """Why one column's values differ in the rows matched by key (values only when visible)."""
-    pairs = list(zip(want, got))
+    pairs = list(zip(want, got, strict=False))
     first = _example(*pairs[0]) if show_values else "on the grader's other data set"
     rows = f"{n} row" + ("" if n == 1 else "s")
     typed = _type_shape(column, pairs, rows, first)
     if typed:
         return typed
     if _all(pairs, lambda w, g: _is_null(g) and not _is_null(w)):
-        return "null", (f"{column} is NULL in {rows} where a value is expected ({first}): a value is "
-                        "missing there, e.g. from a left join; coalesce() turns it into a default.")
+        return "null", (
+            f"{column} is NULL in {rows} where a value is expected ({first}): a value is "
+            "missing there, e.g. from a left join; coalesce() turns it into a default."
+        )
     if _all(pairs, lambda w, g: _is_null(w) and not _is_null(g)):
         return "not_null", f"{column} should be NULL in {rows}, but yours has a value ({first})."
     if _all(pairs, lambda w, g: isinstance(w, str) and isinstance(g, str) and w.lower() == g.lower()):
-        return "case", (f"{column} differs only in upper/lower case in {rows} ({first}): "
-                        "lower() or upper() makes text consistent.")
+        return "case", (
+            f"{column} differs only in upper/lower case in {rows} ({first}): lower() or upper() makes text consistent."
+        )
     if _all(pairs, lambda w, g: isinstance(w, str) and isinstance(g, str) and w.strip() == g.strip()):
         return "whitespace", f"{column} has extra spaces in {rows} ({first}): trim() removes them."
     if _numbers(want) and _numbers(got) and not any(_is_null(v) for pair in pairs for v in pair):
@@ -105,22 +117,27 @@ def column_shape(column: str, want: pd.Series, got: pd.Series, whole: pd.Series,
     got_values = {describe_value(g) for _, g in pairs}
     if len(got_values) == 1 and n >= 2 and whole.nunique(dropna=False) > 1:
         shown = got_values.pop() if show_values else "one value"
-        return "constant", (f"{column} is {shown} in all {rows} that differ, while the "
-                            f"expected values vary ({first}): is a value typed in instead of computed?")
+        return "constant", (
+            f"{column} is {shown} in all {rows} that differ, while the "
+            f"expected values vary ({first}): is a value typed in instead of computed?"
+        )
     return "values", f"{column} differs in {rows} ({first})."
 
 
 def _number_shape(column: str, pairs, rows: str, first: str) -> tuple[str, str] | None:
     if _all(pairs, lambda w, g: w != 0 and (math.isclose(g, w * 100) or math.isclose(g, w / 100))):
-        return "scale", (f"{column} is off by a factor of 100 in {rows} ({first}): cents and dollars? "
-                         "Check the division or multiplication by 100.")
+        return "scale", (
+            f"{column} is off by a factor of 100 in {rows} ({first}): cents and dollars? "
+            "Check the division or multiplication by 100."
+        )
     if _all(pairs, _integer_like):
-        return "integer_division", (f"{column} lost its decimals in {rows} ({first}): integer division "
-                                    "or rounding too early? Divide by a decimal (100.0) or cast before dividing.")
+        return "integer_division", (
+            f"{column} lost its decimals in {rows} ({first}): integer division "
+            "or rounding too early? Divide by a decimal (100.0) or cast before dividing."
+        )
     places = {_rounded(w, g) for w, g in pairs}
     if None not in places:
-        return "rounding", (f"{column} is rounded in {rows} ({first}): round only the final value, "
-                            "or not at all.")
+        return "rounding", (f"{column} is rounded in {rows} ({first}): round only the final value, or not at all.")
     if _all(pairs, lambda w, g: math.isclose(g, -w)):
         return "sign", f"{column} has the wrong sign in {rows} ({first})."
     return None
@@ -132,9 +149,11 @@ def unmatched_shape(missing: pd.DataFrame, present: pd.DataFrame) -> tuple[str, 
         empty = missing[column].map(lambda v: _is_null(v) or v == 0)
         if empty.all() and not present[column].map(lambda v: _is_null(v) or v == 0).any():
             value = "NULL" if missing[column].map(_is_null).all() else "0"
-            return "inner_join", (f"They are exactly the rows whose {column} would be {value}: rows with "
-                                  "no match in the table you joined. An inner join (or a filter) drops them; "
-                                  "a left join keeps them.")
+            return "inner_join", (
+                f"They are exactly the rows whose {column} would be {value}: rows with "
+                "no match in the table you joined. An inner join (or a filter) drops them; "
+                "a left join keeps them."
+            )
     return None
 
 
@@ -150,8 +169,9 @@ def _candidates(rows: pd.DataFrame, whole: pd.DataFrame):
             yield column, value
 
 
-def boundary_shape(rows: pd.DataFrame, whole: pd.DataFrame, side: str,
-                   show_values: bool = True) -> tuple[str, str] | None:
+def boundary_shape(
+    rows: pd.DataFrame, whole: pd.DataFrame, side: str, show_values: bool = True
+) -> tuple[str, str] | None:
     """The differing rows sit exactly on the lowest or highest value of an ordered column."""
     for column, value in _candidates(rows, whole):
         ordered = [v for v in whole[column] if not _is_null(v)]
@@ -161,8 +181,10 @@ def boundary_shape(rows: pd.DataFrame, whole: pd.DataFrame, side: str,
             continue
         if edge and (_numbers(whole[column]) or _looks_like_date(value)):
             shown = f"{column} = {describe_value(value)}" if show_values else f"the same {column}"
-            return "boundary", (f"All of them have {shown}, the edge of the "
-                                f"range: check `>` against `>=` (or `<` against `<=`) in your filter.")
+            return "boundary", (
+                f"All of them have {shown}, the edge of the "
+                f"range: check `>` against `>=` (or `<` against `<=`) in your filter."
+            )
     return None
 
 
@@ -170,8 +192,9 @@ def _looks_like_date(value) -> bool:
     return isinstance(value, str) and len(value) >= 10 and value[4] == "-" and value[7] == "-"
 
 
-def common_value(rows: pd.DataFrame, whole: pd.DataFrame, side: str,
-                 other: pd.DataFrame | None = None) -> tuple[str, str] | None:
+def common_value(
+    rows: pd.DataFrame, whole: pd.DataFrame, side: str, other: pd.DataFrame | None = None
+) -> tuple[str, str] | None:
     """Two or more differing rows share one value that the other side never has, e.g. every
     extra row has status = 'returned' and no expected row does: a filter is off."""
     if len(rows) < 2:
@@ -182,8 +205,10 @@ def common_value(rows: pd.DataFrame, whole: pd.DataFrame, side: str,
         if other is not None and column in other and (other[column] == value).any():
             continue
         if side == "extra":
-            return "missing_filter", (f"All of them have {column} = {describe_value(value)}: is a filter "
-                                      f"on {column} missing?")
-        return "extra_filter", (f"All of them have {column} = {describe_value(value)}: does a filter "
-                                f"or a join remove them?")
+            return "missing_filter", (
+                f"All of them have {column} = {describe_value(value)}: is a filter on {column} missing?"
+            )
+        return "extra_filter", (
+            f"All of them have {column} = {describe_value(value)}: does a filter or a join remove them?"
+        )
     return None

@@ -8,12 +8,30 @@ learner would meet downstream (sorting, date arithmetic, sums) fails a step.
 
 from __future__ import annotations
 
-_FAMILIES = (("timestamp", "a timestamp"), ("date", "a date"), ("time", "a time"), ("interval", "an interval"),
-             ("bool", "a boolean"), ("varchar", "text"), ("char", "text"), ("text", "text"), ("string", "text"),
-             ("int", "a number"), ("decimal", "a number"), ("numeric", "a number"), ("double", "a number"),
-             ("float", "a number"), ("real", "a number"))
-_FIXES = {"a date": "cast(... as date)", "a timestamp": "cast(... as timestamp)", "a number": "cast(... as decimal(...))",
-          "text": "cast(... as varchar)", "a boolean": "a comparison, or cast(... as boolean)"}
+_FAMILIES = (
+    ("timestamp", "a timestamp"),
+    ("date", "a date"),
+    ("time", "a time"),
+    ("interval", "an interval"),
+    ("bool", "a boolean"),
+    ("varchar", "text"),
+    ("char", "text"),
+    ("text", "text"),
+    ("string", "text"),
+    ("int", "a number"),
+    ("decimal", "a number"),
+    ("numeric", "a number"),
+    ("double", "a number"),
+    ("float", "a number"),
+    ("real", "a number"),
+)
+_FIXES = {
+    "a date": "cast(... as date)",
+    "a timestamp": "cast(... as timestamp)",
+    "a number": "cast(... as decimal(...))",
+    "text": "cast(... as varchar)",
+    "a boolean": "a comparison, or cast(... as boolean)",
+}
 
 
 def family(database_type: str) -> str:
@@ -29,6 +47,8 @@ def type_mismatch(expected: dict[str, str], actual: dict[str, str], columns: lis
         if not want or not have or family(want) == family(have):
             continue
         fix = _FIXES.get(family(want), f"a cast to {want}")
-        return (f"the values of {column} are right, but it is {family(have)} ({have}) where {family(want)} "
-                f"({want}) is expected: {fix}.")
+        return (
+            f"the values of {column} are right, but it is {family(have)} ({have}) where {family(want)} "
+            f"({want}) is expected: {fix}."
+        )
     return None

@@ -11,9 +11,9 @@
     {%- set kwh_per_unit = {'wh': 0.001, 'kwh': 1, 'mwh': 1000} -%}
     cast(
         case lower(trim({{ unit }}))
-        {%- for name, factor in kwh_per_unit.items() %}
+    {%- for name, factor in kwh_per_unit.items() %}
             when '{{ name }}' then {{ value }} * {{ factor }}
-        {%- endfor %}
+    {%- endfor %}
         end
     as decimal(18, 3))
 {%- endmacro %}

@@ -5,7 +5,7 @@
 select
     cast(date_trunc('month', ordered_at) as date) as order_month,
     {% for category in categories %}
-    sum(case when category = '{{ category }}' then amount else 0 end) as {{ category }}_revenue,
+        sum(case when category = '{{ category }}' then amount else 0 end) as {{ category }}_revenue,
     {% endfor %}
     sum(amount) as total_revenue
 from {{ ref('fct_orders') }}

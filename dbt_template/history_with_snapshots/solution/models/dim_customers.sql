@@ -7,5 +7,6 @@ select
     city,
     loyalty_tier
 from {{ ref('customers_snapshot') }}
-where dbt_valid_to is null
-  and dbt_is_deleted = 'False'
+where
+    dbt_valid_to is null
+    and dbt_is_deleted = 'False'

@@ -13,6 +13,7 @@ select
     o.quantity * cast(p.price_cents / 100 as decimal(10, 2)) as amount
 from {{ ref('raw_orders') }} as o
 left join {{ ref('products_snapshot') }} as p
-    on o.product_id = p.product_id
-    and o.ordered_at >= p.dbt_valid_from
-    and (o.ordered_at < p.dbt_valid_to or p.dbt_valid_to is null)
+    on
+        o.product_id = p.product_id
+        and o.ordered_at >= p.dbt_valid_from
+        and (o.ordered_at < p.dbt_valid_to or p.dbt_valid_to is null)

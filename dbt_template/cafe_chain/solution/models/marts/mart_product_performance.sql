@@ -10,7 +10,7 @@ with completed_lines as (
         l.quantity,
         l.line_total
     from {{ ref('stg_order_lines') }} as l
-    join {{ ref('stg_orders') }} as o
+    inner join {{ ref('stg_orders') }} as o
         on l.order_id = o.order_id
     where o.status = 'completed'
 ),

@@ -18,6 +18,6 @@ select
     avg(o.basket_size) as avg_basket_size,
     avg(o.order_total) as avg_order_value
 from completed_orders as o
-join {{ ref('stg_stores') }} as s
+inner join {{ ref('stg_stores') }} as s
     on o.store_id = s.store_id
 group by o.store_id, s.store_name, o.order_date

@@ -7,10 +7,11 @@ select
     sum(h.consumption_kwh) as consumption_kwh,
     round(sum(h.consumption_kwh * t.price_per_kwh), 2) as cost
 from {{ ref('fct_hourly_consumption') }} as h
-join {{ ref('stg_meters') }} as m
+inner join {{ ref('stg_meters') }} as m
     on h.meter_id = m.meter_id
-join {{ ref('stg_tariffs') }} as t
-    on m.tariff = t.tariff
-    and hour(h.hour_start) >= t.start_hour
-    and hour(h.hour_start) < t.end_hour
+inner join {{ ref('stg_tariffs') }} as t
+    on
+        m.tariff = t.tariff
+        and hour(h.hour_start) >= t.start_hour
+        and hour(h.hour_start) < t.end_hour
 group by m.household_id, cast(h.hour_start as date)
