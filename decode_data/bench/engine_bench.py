@@ -556,7 +556,16 @@ def main(argv: list[str] | None = None) -> int:
     browser.add_argument(
         "--browser-url", metavar="URL", help="measure the app already running at URL instead of starting one"
     )
+    parser.add_argument(
+        "--states", action="store_true", help="only what one editor keystroke costs the state manager (no engine)"
+    )
     args = parser.parse_args(argv)
+    if args.states:
+        from decode_data.bench.state_size import measure_edit, render
+
+        figures = measure_edit()
+        print(json.dumps(figures, indent=2) if args.json else render(figures), flush=True)
+        return 0
     figures, code = (
         ({"errors": []}, 0)
         if args.browser_only

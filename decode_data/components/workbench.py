@@ -13,6 +13,7 @@ from decode_data.states.view_models import FileItem
 
 RUN_BUTTON_ID = "run-button"
 S = CheckState
+EDIT_EVENT = S.edit  # what a keystroke sends (also measured by `bench --states`)
 
 
 def _command_button(label: str, command: str, icon: str, **props) -> rx.Component:
@@ -165,7 +166,7 @@ def editor() -> rx.Component:
             code_editor(
                 S.loaded_text,
                 S.doc_key,
-                S.edit,
+                EDIT_EVENT,
                 run_button_id=RUN_BUTTON_ID,
                 read_only=~S.editable,
                 height="400px",
