@@ -27,7 +27,7 @@ from decode_data.services.auth.tokens import hash_token
 from decode_data.services.engine import JobResult, LearnerError, NodeResult
 from decode_data.services.lessons import get_lesson
 from decode_data.services.save_policy import SaveRejected
-from decode_data.states import access, account_forms, dashboard, editor, oauth, runner
+from decode_data.states import access, account_forms, dashboard, editor, oauth, runner, view_models
 from decode_data.states.lesson import lesson_id_from_path
 from decode_data.states.view_models import FileItem
 from tests.coroutines import run_coroutine
@@ -175,7 +175,7 @@ def test_lesson_id_from_path(path, lesson_id):
     ],
 )
 def test_node_name_of(path, node):
-    assert runner.node_name_of(path) == node
+    assert view_models.node_name_of(path) == node
 
 
 def test_selector_for_each_scope():
@@ -763,9 +763,9 @@ def test_finish_takes_the_final_nodes_errors_and_the_line_to_mark():
     from decode_data.states.runner import RunnerState
 
     state = _state(RunnerState)
-    state.path = "models/marts/orders_by_customer.sql"
+    path = "models/marts/orders_by_customer.sql"
     state._start("build")
-    err = LearnerError(message="Binder Error: column amout not found", path=state.path, line=2)
+    err = LearnerError(message="Binder Error: column amout not found", path=path, line=2)
     result = JobResult(
         status="failed",
         command="build",
@@ -778,7 +778,7 @@ def test_finish_takes_the_final_nodes_errors_and_the_line_to_mark():
         ],
         errors=[],
     )
-    state._finish(result)
+    line = state._finish(result, open_path=path)
     assert (state.running, state.outcome) == (False, "failed")
     assert state.outcome_message == "dbt build failed in 3.2s: 1 error, 1 skipped, 1 success"
     assert [(n.name, n.status, n.seconds) for n in state.nodes] == [
@@ -787,13 +787,12 @@ def test_finish_takes_the_final_nodes_errors_and_the_line_to_mark():
         ("tests_pass", "skipped", "0.00s"),
     ]
     assert state.done_count == 3 and state.progress_value == 100 and state.logs == ["a", "b"]
-    assert [(e.message, e.path, e.line) for e in state.errors] == [(err.message, state.path, 2)]
-    assert state.error_line == 2  # the error is in the open file
+    assert [(e.message, e.path, e.line) for e in state.errors] == [(err.message, path, 2)]
+    assert line == 2  # the error is in the open file: the editor marks it
 
-    state.path = "models/staging/stg_orders.sql"  # an error elsewhere marks no line here
-    state._start("build")
-    state._finish(dataclasses.replace(result, errors=[err]))  # same message as the node's: listed once
-    assert len(state.errors) == 1 and state.error_line == 0
+    state._start("build")  # an error in another file than the open one marks no line there
+    line = state._finish(dataclasses.replace(result, errors=[err]), open_path="models/staging/stg_orders.sql")
+    assert len(state.errors) == 1 and line == 0  # same message as the node's: listed once
 
 
 def _bound(state, work, *args):
@@ -807,8 +806,7 @@ def test_runner_streams_a_real_dbt_job_into_the_state(engine, demo_catalog, db_s
     state = _state(RunnerState, "/lessons/demo_lesson")
     state.session_token, state.lesson_id = token, lesson.id
     workspace.ensure_workspace(db_session, learner, lesson)
-    state.path = "models/staging/stg_orders.sql"
-    assert state.current_node == "stg_orders"
+    path = "models/staging/stg_orders.sql"
 
     events: collections.deque = collections.deque()
     state._start("seed")
@@ -816,24 +814,25 @@ def test_runner_streams_a_real_dbt_job_into_the_state(engine, demo_catalog, db_s
     state._apply(events)
     assert [(n.name, n.kind, n.status) for n in state.nodes] == [("raw_orders", "seed", "success")]
     assert state.done_count == 1 and state.logs
-    state._finish(seeded)
+    state._finish(seeded, path)
     assert state.outcome == "success", seeded.errors
     assert state.outcome_message.startswith("dbt seed finished in ") and state.outcome_message.endswith(": 1 success")
 
     broken = "select *\nfrom {{ ref('raw_orders') }}\nwhere nope > 1\n"
-    workspace.save_file(db_session, learner, lesson, state.path, broken)
-    select_ = runner.selector("downstream", state.current_node)
+    workspace.save_file(db_session, learner, lesson, path, broken)
+    select_ = runner.selector("downstream", view_models.node_name_of(path))
     assert select_ == "stg_orders+"
     state._start("run")
     failed = _bound(state, runner._run, "run", select_, events.append)
     state._apply(events)
     assert {n.name for n in state.nodes} <= {"stg_orders", "orders_by_customer"}
-    state._finish(failed)
+    line = state._finish(failed, path)
     assert state.outcome == "failed" and state.outcome_message.startswith("dbt run failed")
     assert [(n.name, n.status) for n in state.nodes] == [("stg_orders", "error")]  # the mart never ran
     assert state.errors and "nope" in state.errors[0].message
     assert state.errors[0].path == "models/staging/stg_orders.sql"
-    assert state.error_line == state.errors[0].line >= 1
+    assert line == state.errors[0].line >= 1
+    state._relayout(view_models.node_name_of(path))
     assert state.graph  # lineage from the job, laid out for the page
     assert progress.get_progress(db_session, learner, lesson).runs == 2
 
@@ -853,3 +852,61 @@ def test_a_lesson_without_steps_yet_still_opens(demo_catalog, lesson_dir, token)
         assert state.instructions == "This lesson has no steps yet."
     finally:
         lessons._catalog.cache_clear()
+
+
+# ---------------------------------------------------------------- the page's sibling states
+
+
+def test_a_keystroke_loads_only_the_editor_and_its_parents():
+    """Editor, runner, checker and quiz are siblings: an edit never loads runs, grids or feedback."""
+    from reflex.istate.manager.redis import StateManagerRedis
+
+    from decode_data.components.workbench import EDIT_EVENT
+    from decode_data.states.checker import CheckState
+    from decode_data.states.editor import EditorState
+    from decode_data.states.lesson import LessonState
+    from decode_data.states.quiz import QuizState
+    from decode_data.states.runner import RunnerState
+
+    siblings = (EditorState, RunnerState, CheckState, QuizState)
+    assert all(cls.get_parent_state() is LessonState for cls in siblings)
+    owned = [name for cls in siblings for name in cls.get_fields() if cls.__fields__[name]._owner is cls]
+    assert len(owned) == len(set(owned)), "one owner for each var"
+    assert EDIT_EVENT.state_full_name == EditorState.get_full_name()
+    rules = StateManagerRedis.__new__(StateManagerRedis)
+    loaded = rules._get_required_state_classes(EditorState, subclasses=True)
+    assert {cls.__name__ for cls in loaded} == {"State", "AuthState", "LessonState", "EditorState"}
+
+
+def test_choosing_a_step_and_resetting_reach_every_sibling(db_session, learner, token, hello_lesson):
+    from decode_data.states.checker import CheckState
+    from decode_data.states.editor import EditorState
+    from decode_data.states.lesson import LessonState
+    from decode_data.states.runner import RunnerState
+
+    page = _state(LessonState, "/lessons/hello_dbt")
+    page.session_token = token
+    editor, runner_, checker = (page.get_substate([cls.get_name()]) for cls in (EditorState, RunnerState, CheckState))
+    run_coroutine(LessonState.load_lesson.fn(page))
+    run_coroutine(EditorState.load_files.fn(editor))
+    assert editor.path == "models/stg_customers.sql"
+
+    mine = "select 1 as typed_before_switching\n"
+    EditorState.edit.fn(editor, mine)
+    checker.summary, checker.checked_step = "Not yet", "first_model"
+    run_coroutine(LessonState.choose_step.fn(page, "staging"))
+    assert page.step_id == "staging" and editor.path == "models/stg_orders.sql"  # the step's file is open
+    assert workspace.read_file(learner, hello_lesson, "models/stg_customers.sql") == mine  # saved first
+    assert (checker.summary, checker.checked_step, checker.hints) == ("", "", [])  # the old step's feedback went
+    assert progress.get_progress(db_session, learner, hello_lesson).current_step == "staging"
+
+    runner_.running = True
+    assert run_coroutine(LessonState.reset_lesson.fn(page)) is None  # never under a running job
+    assert runner_.outcome_message == "Wait for dbt to finish, then reset."
+    assert workspace.read_file(learner, hello_lesson, "models/stg_customers.sql") == mine
+    runner_.running, runner_.logs, runner_.columns = False, ["old log"], ["old_column"]
+    assert run_coroutine(LessonState.reset_lesson.fn(page)) == RunnerState.inspect
+    starter = (hello_lesson.starter_dir / "models/stg_customers.sql").read_text(encoding="utf-8")
+    assert workspace.read_file(learner, hello_lesson, "models/stg_customers.sql") == starter
+    assert (runner_.logs, runner_.columns, runner_.outcome) == ([], [], "")
+    assert editor.path == "models/stg_orders.sql" and editor.save_status == ""

@@ -8,6 +8,8 @@ import reflex as rx
 from decode_data.components.data_grid import data_grid
 from decode_data.components.quiz_panel import quiz_panel
 from decode_data.states.checker import CheckState
+from decode_data.states.lesson import LessonState
+from decode_data.states.runner import RunnerState
 from decode_data.states.view_models import CheckItem, StepItem
 
 
@@ -15,7 +17,7 @@ def _step_button(step: StepItem) -> rx.Component:
     return rx.button(
         rx.cond(step.done, rx.icon("circle_check", size=14), rx.text(step.number, size="1")),
         rx.text(step.title, size="2", trim="both", text_align="left", flex="1"),
-        on_click=CheckState.choose_step(step.id),
+        on_click=LessonState.choose_step(step.id),
         variant=rx.cond(step.current, "solid", rx.cond(step.done, "soft", "ghost")),
         color_scheme=rx.cond(step.done, "teal", "gray"),
         width="100%",
@@ -32,11 +34,11 @@ def steps_nav() -> rx.Component:
             rx.hstack(
                 rx.text("Steps", weight="bold", size="2"),
                 rx.spacer(),
-                rx.text(CheckState.percent, "%", size="1", color_scheme="gray"),
+                rx.text(LessonState.percent, "%", size="1", color_scheme="gray"),
                 width="100%",
             ),
-            rx.progress(value=CheckState.percent, max=100, aria_label="Lesson progress", id="lesson-progress"),
-            rx.foreach(CheckState.steps, _step_button),
+            rx.progress(value=LessonState.percent, max=100, aria_label="Lesson progress", id="lesson-progress"),
+            rx.foreach(LessonState.steps, _step_button),
             spacing="1",
             width="100%",
         ),
@@ -100,12 +102,12 @@ def feedback() -> rx.Component:
                     ),
                 ),
                 rx.cond(
-                    CheckState.passed & (CheckState.next_step_id != ""),
+                    CheckState.passed & (LessonState.next_step_id != ""),
                     rx.button(
                         "Next step",
                         rx.icon("arrow_right", size=14),
                         size="2",
-                        on_click=CheckState.choose_step(CheckState.next_step_id),
+                        on_click=LessonState.choose_step(LessonState.next_step_id),
                         id="next-step",
                     ),
                 ),
@@ -155,13 +157,13 @@ def _solution() -> rx.Component:
 
 def _step_checks() -> rx.Component:
     return rx.cond(
-        CheckState.step_checks.length() > 0,
+        LessonState.step_checks.length() > 0,
         rx.el.details(
             rx.el.summary(
                 rx.text("What “Check my work” looks at", size="2", weight="medium", as_="span"), cursor="pointer"
             ),
             rx.el.ul(
-                rx.foreach(CheckState.step_checks, lambda c: rx.el.li(rx.text(c, size="2"))),
+                rx.foreach(LessonState.step_checks, lambda c: rx.el.li(rx.text(c, size="2"))),
                 padding_left="1.25em",
                 margin_top="0.4em",
             ),
@@ -202,8 +204,8 @@ def step_panel() -> rx.Component:
         rx.card(steps_nav(), width="100%", flex_shrink="0"),
         rx.card(
             rx.vstack(
-                rx.cond(~CheckState.instructions_titled, rx.heading(CheckState.step_title, size="4", as_="h2")),
-                rx.box(rx.markdown(CheckState.instructions), class_name="instructions", width="100%"),
+                rx.cond(~LessonState.instructions_titled, rx.heading(LessonState.step_title, size="4", as_="h2")),
+                rx.box(rx.markdown(LessonState.instructions), class_name="instructions", width="100%"),
                 _step_checks(),
                 rx.hstack(
                     rx.button(
@@ -211,11 +213,11 @@ def step_panel() -> rx.Component:
                         "Check my work",
                         on_click=CheckState.check,
                         loading=CheckState.checking,
-                        disabled=CheckState.running,
+                        disabled=RunnerState.running,
                         id="check-work",
                     ),
                     rx.cond(
-                        CheckState.has_hints,
+                        LessonState.has_hints,
                         rx.button("Hint", variant="soft", on_click=CheckState.next_hint, id="hint"),
                     ),
                     rx.button(

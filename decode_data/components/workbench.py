@@ -8,20 +8,20 @@ from decode_data.components.code_editor import code_editor, highlight_line_css
 from decode_data.components.data_grid import data_grid, pager
 from decode_data.components.lineage_graph import lineage_graph
 from decode_data.states.checker import CheckState
-from decode_data.states.runner import ErrorItem, NodeRow
+from decode_data.states.editor import EditorState
+from decode_data.states.runner import ErrorItem, NodeRow, RunnerState
 from decode_data.states.view_models import FileItem
 
 RUN_BUTTON_ID = "run-button"
-S = CheckState
-EDIT_EVENT = S.edit  # what a keystroke sends (also measured by `bench --states`)
+EDIT_EVENT = EditorState.edit  # what a keystroke sends (also measured by `bench --states`)
 
 
 def _command_button(label: str, command: str, icon: str, **props) -> rx.Component:
     return rx.button(
         rx.icon(icon, size=14),
         label,
-        on_click=S.run(command),
-        disabled=S.running | S.checking,
+        on_click=RunnerState.run(command),
+        disabled=RunnerState.running | CheckState.checking,
         size="2",
         id=f"dbt-{command}",
         **props,
@@ -38,16 +38,16 @@ def toolbar() -> rx.Component:
                 rx.select.item("This model + downstream", value="downstream"),
                 rx.select.item("All models", value="all"),
             ),
-            value=S.scope,
-            on_change=S.set_scope,
+            value=RunnerState.scope,
+            on_change=RunnerState.set_scope,
             size="2",
         ),
         _command_button("Seed", "seed", "sprout", variant="soft"),
         rx.button(
             rx.icon("play", size=14),
             "Run",
-            on_click=S.run("run"),
-            disabled=S.running | S.checking,
+            on_click=RunnerState.run("run"),
+            disabled=RunnerState.running | CheckState.checking,
             size="2",
             id=RUN_BUTTON_ID,
             title="Run (Ctrl+Enter)",
@@ -57,7 +57,10 @@ def toolbar() -> rx.Component:
         _command_button("Compile", "compile", "code", variant="soft"),
         rx.spacer(),
         rx.text(
-            rx.cond(S.current_node != "", S.current_node, ""), size="1", color_scheme="gray", font_family="monospace"
+            rx.cond(EditorState.current_node != "", EditorState.current_node, ""),
+            size="1",
+            color_scheme="gray",
+            font_family="monospace",
         ),
         wrap="wrap",
         spacing="2",
@@ -78,8 +81,8 @@ def _file_row(item: FileItem) -> rx.Component:
             white_space="nowrap",
             min_width="0",
         ),
-        on_click=S.open_file(item.path),
-        variant=rx.cond(item.path == S.path, "soft", "ghost"),
+        on_click=[EditorState.open_file(item.path), RunnerState.follow_editor],
+        variant=rx.cond(item.path == EditorState.path, "soft", "ghost"),
         color_scheme=rx.cond(item.editable, "teal", "gray"),
         size="1",
         width="100%",
@@ -94,7 +97,7 @@ def file_tree() -> rx.Component:
     return rx.el.nav(
         rx.vstack(
             rx.text("Files", weight="bold", size="2"),
-            rx.foreach(S.files, _file_row),
+            rx.foreach(EditorState.files, _file_row),
             spacing="1",
             width="230px",
             min_width="230px",
@@ -107,19 +110,19 @@ def file_tree() -> rx.Component:
 
 
 def _save_badge() -> rx.Component:
-    return rx.box(_save_state(), data_save=S.save_status, id="save-state")
+    return rx.box(_save_state(), data_save=EditorState.save_status, id="save-state")
 
 
 def _save_state() -> rx.Component:
     return rx.match(
-        S.save_status,
+        EditorState.save_status,
         ("saved", rx.badge(rx.icon("check", size=12), "Saved", color_scheme="teal", variant="soft", id="save-status")),
         ("saving", rx.badge("Saving…", color_scheme="gray", variant="soft", id="save-status")),
         ("unsaved", rx.badge("Unsaved", color_scheme="amber", variant="soft", id="save-status")),
         ("conflict", rx.badge("Changed elsewhere", color_scheme="red", id="save-status")),
         ("error", rx.badge("Not saved", color_scheme="red", id="save-status")),
         rx.cond(
-            S.editable,
+            EditorState.editable,
             rx.badge("Saved", color_scheme="teal", variant="soft", id="save-status"),
             rx.badge("Read-only", color_scheme="gray", variant="soft", id="save-status"),
         ),
@@ -128,15 +131,15 @@ def _save_state() -> rx.Component:
 
 def _save_problem() -> rx.Component:
     return rx.cond(
-        S.save_error != "",
+        EditorState.save_error != "",
         rx.callout(
             rx.hstack(
-                rx.text(S.save_error, size="2"),
+                rx.text(EditorState.save_error, size="2"),
                 rx.cond(
-                    S.save_status == "conflict",
+                    EditorState.save_status == "conflict",
                     rx.hstack(
-                        rx.button("Keep mine", size="1", on_click=S.keep_mine),
-                        rx.button("Load the other version", size="1", variant="soft", on_click=S.load_theirs),
+                        rx.button("Keep mine", size="1", on_click=EditorState.keep_mine),
+                        rx.button("Load the other version", size="1", variant="soft", on_click=EditorState.load_theirs),
                     ),
                 ),
                 spacing="3",
@@ -154,21 +157,21 @@ def _save_problem() -> rx.Component:
 def editor() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.text(S.path, size="2", font_family="monospace", weight="medium", id="editor-path"),
+            rx.text(EditorState.path, size="2", font_family="monospace", weight="medium", id="editor-path"),
             rx.spacer(),
             _save_badge(),
             width="100%",
             align="center",
         ),
         _save_problem(),
-        highlight_line_css(S.error_line),
+        highlight_line_css(EditorState.error_line),
         rx.box(
             code_editor(
-                S.loaded_text,
-                S.doc_key,
+                EditorState.loaded_text,
+                EditorState.doc_key,
                 EDIT_EVENT,
                 run_button_id=RUN_BUTTON_ID,
-                read_only=~S.editable,
+                read_only=~EditorState.editable,
                 height="400px",
                 label="Model editor",
             ),
@@ -225,7 +228,7 @@ def _error_row(error: ErrorItem) -> rx.Component:
                     error.path,
                     rx.cond(error.line > 0, rx.text.span(" line ", error.line), rx.fragment()),
                     href="#",
-                    on_click=S.go_to_error(error.path, error.line).prevent_default,
+                    on_click=RunnerState.go_to_error(error.path, error.line).prevent_default,
                     size="1",
                     font_family="monospace",
                     class_name="error-location",
@@ -242,25 +245,25 @@ def _error_row(error: ErrorItem) -> rx.Component:
 
 def run_status() -> rx.Component:
     return rx.cond(
-        S.running | (S.outcome != ""),
+        RunnerState.running | (RunnerState.outcome != ""),
         rx.vstack(
             rx.hstack(
                 rx.cond(
-                    S.running,
-                    rx.text("Running dbt ", S.command, "…", size="2"),
+                    RunnerState.running,
+                    rx.text("Running dbt ", RunnerState.command, "…", size="2"),
                     rx.text(
-                        S.outcome_message,
+                        RunnerState.outcome_message,
                         size="2",
                         weight="medium",
                         id="run-outcome",
-                        color_scheme=rx.cond(S.outcome == "success", "teal", "red"),
+                        color_scheme=rx.cond(RunnerState.outcome == "success", "teal", "red"),
                     ),
                 ),
                 width="100%",
             ),
-            rx.progress(value=S.progress_value, max=100, id="run-progress", aria_label="Run progress"),
-            rx.flex(rx.foreach(S.nodes, _node_chip), wrap="wrap", gap="1", id="node-statuses"),
-            rx.foreach(S.errors, _error_row),
+            rx.progress(value=RunnerState.progress_value, max=100, id="run-progress", aria_label="Run progress"),
+            rx.flex(rx.foreach(RunnerState.nodes, _node_chip), wrap="wrap", gap="1", id="node-statuses"),
+            rx.foreach(RunnerState.errors, _error_row),
             spacing="2",
             width="100%",
             id="run-status",
@@ -270,11 +273,11 @@ def run_status() -> rx.Component:
 
 def _results() -> rx.Component:
     return rx.cond(
-        S.columns.length() > 0,
+        RunnerState.columns.length() > 0,
         rx.vstack(
-            rx.text(S.preview_of, ": ", S.total_rows, " rows", size="1", color_scheme="gray"),
-            data_grid(S.columns, S.page_rows),
-            pager(S.page, S.pages, S.previous_page, S.next_page),
+            rx.text(RunnerState.preview_of, ": ", RunnerState.total_rows, " rows", size="1", color_scheme="gray"),
+            data_grid(RunnerState.columns, RunnerState.page_rows),
+            pager(RunnerState.page, RunnerState.pages, RunnerState.previous_page, RunnerState.next_page),
             spacing="2",
             width="100%",
             id="results",
@@ -285,7 +288,9 @@ def _results() -> rx.Component:
 
 def _log() -> rx.Component:
     return rx.box(
-        rx.foreach(S.logs, lambda line: rx.text(line, size="1", font_family="monospace", white_space="pre-wrap")),
+        rx.foreach(
+            RunnerState.logs, lambda line: rx.text(line, size="1", font_family="monospace", white_space="pre-wrap")
+        ),
         max_height="260px",
         overflow_y="auto",
         width="100%",
@@ -308,7 +313,7 @@ def output_tabs() -> rx.Component:
         rx.tabs.content(
             rx.vstack(
                 rx.text("Click a box to open its file.", size="1", color_scheme="gray"),
-                lineage_graph(S.graph, S.show_node),
+                lineage_graph(RunnerState.graph, RunnerState.show_node),
                 width="100%",
                 id="lineage",
             ),
@@ -317,8 +322,8 @@ def output_tabs() -> rx.Component:
         ),
         rx.tabs.content(
             rx.cond(
-                S.compiled_sql != "",
-                rx.code_block(S.compiled_sql, language="sql", width="100%", font_size="0.8em"),
+                RunnerState.compiled_sql != "",
+                rx.code_block(RunnerState.compiled_sql, language="sql", width="100%", font_size="0.8em"),
                 rx.text("Compile or run the model to see the SQL dbt sends.", size="2", color_scheme="gray"),
             ),
             value="compiled",

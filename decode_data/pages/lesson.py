@@ -25,17 +25,17 @@ def _confirm_reset() -> rx.Component:
             ),
             rx.hstack(
                 rx.alert_dialog.cancel(
-                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=CheckState.ask_reset(False))
+                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=LessonState.ask_reset(False))
                 ),
                 rx.alert_dialog.action(
-                    rx.button("Reset", color_scheme="red", on_click=CheckState.reset_lesson, id="confirm-reset")
+                    rx.button("Reset", color_scheme="red", on_click=LessonState.reset_lesson, id="confirm-reset")
                 ),
                 spacing="3",
                 justify="end",
                 margin_top="1em",
             ),
         ),
-        open=CheckState.confirm_reset,
+        open=LessonState.confirm_reset,
     )
 
 
@@ -64,7 +64,7 @@ def _title_bar() -> rx.Component:
             variant="soft",
             color_scheme="red",
             size="2",
-            on_click=CheckState.ask_reset(True),
+            on_click=LessonState.ask_reset(True),
             id="reset",
         ),
         align="center",

@@ -2,6 +2,9 @@
 
 Grading builds the learner's project on fresh warehouses (seconds), so it is a background
 task like a run; its feedback is turned into plain items and a diff grid for the page.
+
+A sibling of the editor and the runner under LessonState: it owns the verdict, hints and
+solution; it asks the editor to save first and to mark the line the feedback points at.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import reflex as rx
 from decode_data.services import progress
 from decode_data.services.checking import check_step
 from decode_data.services.solutions import step_solution
-from decode_data.services.workspace import reset_workspace
+from decode_data.states.editor import EditorState
+from decode_data.states.lesson import LessonState
 from decode_data.states.runner import RunnerState
 from decode_data.states.view_models import CheckItem, RowDiff, check_items, error_location, first_diff, first_evidence
 
@@ -38,7 +42,7 @@ def _check(session, user, lesson, step_id: str) -> dict:
     return check_step(session, user, lesson, step_id).to_dict()
 
 
-class CheckState(RunnerState):
+class CheckState(LessonState):
     checking: bool = False
     checked_step: str = ""
     passed: bool = False
@@ -51,7 +55,6 @@ class CheckState(RunnerState):
     solution: list[dict[str, str]] = []
     explanation: str = ""
     confirm_solution: bool = False
-    confirm_reset: bool = False
 
     def _clear_feedback(self) -> None:
         self.checked_step, self.passed, self.summary, self.checks, self.diff = "", False, "", [], RowDiff()
@@ -60,27 +63,20 @@ class CheckState(RunnerState):
 
     @rx.event
     async def load_step_help(self):
-        """Hints already revealed stay revealed when the learner comes back."""
-        self._clear_feedback()
-        if self.step_id:
-            self.hints = await self._with_learner(_shown_hints, self.step_id)
+        await self._show_step_help()
 
-    @rx.event
-    async def choose_step(self, step_id: str):
-        await self._flush()
-        view = await self._with_learner(progress.set_current_step, step_id)
-        self._show(self._lesson(), view, step_id)
+    async def _show_step_help(self) -> None:
+        """A step's help starts clean; hints already revealed stay revealed when the learner comes back."""
         self._clear_feedback()
-        self.hints = await self._with_learner(_shown_hints, step_id)
-        await self._switch_to(self._default_path())
-        self._relayout()
+        self.hints = await self._with_learner(_shown_hints, self.step_id) if self.step_id else []
 
     @rx.event(background=True)
     async def check(self):
         async with self:
-            if self.checking or self.running:
+            if self.checking or (await self.get_state(RunnerState)).running:
                 return
-            await self._flush()
+            editor = await self.get_state(EditorState)
+            await editor._flush()
             self._clear_feedback()
             self.checking, step_id = True, self.step_id
             call = self._bind(_check, step_id)
@@ -95,7 +91,7 @@ class CheckState(RunnerState):
             self.evidence = first_evidence(feedback)
             path, line = error_location(feedback)
             if path and line:
-                await self.open_at(path, line)
+                await (await self.get_state(EditorState)).open_at(path, line)
             await self._refresh_progress()
         yield rx.scroll_to("check-feedback")  # the verdict in view, whatever the instructions' length
 
@@ -116,21 +112,3 @@ class CheckState(RunnerState):
     async def show_solution(self):
         self.confirm_solution = False
         self.solution, self.explanation = await self._with_learner(_solution, self.step_id)
-
-    @rx.event
-    def ask_reset(self, value: bool = True):
-        self.confirm_reset = value
-
-    @rx.event
-    async def reset_lesson(self):
-        """Back to the starter files: edits and the warehouse go, progress stays."""
-        self.confirm_reset = False
-        if self.running or self.checking:
-            self.outcome, self.outcome_message = "error", "Wait for dbt to finish, then reset."
-            return None
-        await self._with_learner(reset_workspace)
-        self._clear_feedback()
-        self.path, self.rows, self.columns, self.logs, self.nodes, self.errors = "", [], [], [], [], []
-        self.outcome, self.outcome_message, self._statuses = "", "", {}
-        await self._reload_files()
-        return RunnerState.inspect

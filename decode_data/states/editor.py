@@ -3,6 +3,10 @@
 Typing sends the whole document to `edit`; a background task saves it once the learner pauses,
 so a burst of keystrokes is one save. Before saving it checks that the file on disk is still
 the one this tab loaded: another tab's newer save is never overwritten silently.
+
+A sibling of the runner and the checker under LessonState: a keystroke loads this state and
+its parents only. It owns the open file and the error line marked in it; the others ask it
+to save (`_flush`) or to show a line (`open_at`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import reflex as rx
 from decode_data.services.save_policy import PathRejected, SaveRejected
 from decode_data.services.workspace import list_files, read_file, save_file
 from decode_data.states.lesson import LessonState
-from decode_data.states.view_models import FileItem, file_items, step_file
+from decode_data.states.view_models import FileItem, file_items, node_name_of, step_file
 
 AUTOSAVE_PAUSE_S = 0.8
 
@@ -48,6 +52,11 @@ class EditorState(LessonState):
     save_status: str = ""  # "", unsaved, saving, saved, conflict, error
     save_error: str = ""
     error_line: int = 0
+
+    @rx.var
+    def current_node(self) -> str:
+        """The dbt node the open file defines ('' for yml, md...): what Run selects by default."""
+        return node_name_of(self.path)
 
     _draft: str = ""
     _base: str = ""  # the file as this tab last read or wrote it

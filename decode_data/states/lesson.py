@@ -1,7 +1,10 @@
-"""The lesson page's shared part: which lesson, its steps and the learner's place in it.
+"""The lesson page's parent state: who, which lesson, which step.
 
-The editor, runner and checker states derive from this one, so they share the lesson id and
-the session without passing them through the browser.
+The page's concerns are sibling substates of this one, each owning its own vars: the editor
+(files, the open file, autosave), the runner (dbt jobs, results, lineage), the checker (check
+my work, hints, solution) and the quiz. An event of one of them loads only it and this parent,
+never the others' logs, grids or graphs; they reach each other with `get_state` where one
+action spans concerns (choosing a step, resetting the lesson).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import reflex as rx
 from decode_data.services import progress as progress_service
 from decode_data.services.grader.describe import describe_pass
 from decode_data.services.lessons import Lesson, LessonNotFound, get_lesson
-from decode_data.services.workspace import ensure_workspace
+from decode_data.services.workspace import ensure_workspace, reset_workspace
 from decode_data.states.access import learner_session
 from decode_data.states.auth import AuthState
 from decode_data.states.view_models import StepItem, step_items
@@ -41,6 +44,7 @@ class LessonState(AuthState):
     next_step_id: str = ""  # the first step not done yet, after this one
     has_hints: bool = False
     step_checks: list[str] = []  # what "Check my work" looks at, in words
+    confirm_reset: bool = False
 
     @rx.var
     def instructions_titled(self) -> bool:
@@ -104,6 +108,44 @@ class LessonState(AuthState):
     async def _refresh_progress(self) -> None:
         view = await self._with_learner(progress_service.get_progress)
         self._show(self._lesson(), view, self.step_id)
+
+    @rx.event
+    async def choose_step(self, step_id: str):
+        """Another step: its text, its help, its file in the editor and in the lineage."""
+        editor, runner, checker = await self._siblings()
+        await editor._flush()
+        view = await self._with_learner(progress_service.set_current_step, step_id)
+        self._show(self._lesson(), view, step_id)
+        await checker._show_step_help()
+        await editor._switch_to(editor._default_path())
+        runner._relayout(editor.current_node)
+
+    @rx.event
+    def ask_reset(self, value: bool = True):
+        self.confirm_reset = value
+
+    @rx.event
+    async def reset_lesson(self):
+        """Back to the starter files: edits and the warehouse go, progress stays."""
+        self.confirm_reset = False
+        editor, runner, checker = await self._siblings()
+        if runner.running or checker.checking:
+            runner.outcome, runner.outcome_message = "error", "Wait for dbt to finish, then reset."
+            return None
+        await self._with_learner(reset_workspace)
+        checker._clear_feedback()
+        runner._forget_runs()
+        editor.path = ""
+        await editor._reload_files()
+        return type(runner).inspect
+
+    async def _siblings(self):
+        """The editor, runner and checker of this page (imported here: they derive from this module)."""
+        from decode_data.states.checker import CheckState
+        from decode_data.states.editor import EditorState
+        from decode_data.states.runner import RunnerState
+
+        return await self.get_state(EditorState), await self.get_state(RunnerState), await self.get_state(CheckState)
 
     @rx.event
     async def export_zip(self):

@@ -3,6 +3,10 @@
 The job runs in a thread (the engine blocks); its events land in a deque that the background
 task drains every STREAM_EVERY_S into state, so the browser sees log lines and per-node status
 as they happen while other events on the page keep working.
+
+A sibling of the editor under LessonState: it owns the job's status, logs, rows and lineage.
+It asks the editor to save before a job, reads which file is open, and hands it the error
+line to mark.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from decode_data.services.runs import inspect_project, run_dbt
 from decode_data.services.warehouse import preview_relation
 from decode_data.states.access import NotSignedIn
 from decode_data.states.editor import EditorState
+from decode_data.states.lesson import LessonState
 from decode_data.states.paged_rows import PagedRows
 from decode_data.states.view_models import grid_rows
 
@@ -47,13 +52,6 @@ class ErrorItem:
     line: int = 0
 
 
-def node_name_of(path: str) -> str:
-    """The dbt node a file defines: models/stg_orders.sql -> stg_orders ('' for yml, md...)."""
-    if not path.endswith(".sql") or not path.startswith(("models/", "snapshots/", "seeds/")):
-        return ""
-    return path.rsplit("/", 1)[-1][:-4]
-
-
 def selector(scope: str, node: str) -> str | None:
     pattern = SCOPES.get(scope, "{}")
     if pattern is None or not node:
@@ -61,7 +59,7 @@ def selector(scope: str, node: str) -> str | None:
     return pattern.format(node)
 
 
-class RunnerState(PagedRows, EditorState):
+class RunnerState(PagedRows, LessonState):
     running: bool = False
     command: str = ""
     logs: list[str] = []
@@ -82,10 +80,6 @@ class RunnerState(PagedRows, EditorState):
     _compiled: dict = {}
 
     @rx.var
-    def current_node(self) -> str:
-        return node_name_of(self.path)
-
-    @rx.var
     def progress_value(self) -> int:
         total = len(self.nodes)
         return 100 if not self.running and total else (self.done_count * 100 // total if total else 0)
@@ -94,8 +88,8 @@ class RunnerState(PagedRows, EditorState):
     def set_scope(self, scope: str):
         self.scope = scope if scope in SCOPES else "model"
 
-    def _relayout(self) -> None:
-        node = self.current_node
+    def _relayout(self, node: str) -> None:
+        """Lay the lineage out with `node` (the open file's) selected, and show its compiled SQL."""
         selected = next(
             (
                 uid
@@ -123,7 +117,7 @@ class RunnerState(PagedRows, EditorState):
         async with self:
             if not self.running:
                 self._take_graph(result)
-                self._relayout()
+                self._relayout((await self.get_state(EditorState)).current_node)
 
     async def _job(self, work, *args) -> JobResult:
         """From a background task: bind to the learner under the state lock, run outside it."""
@@ -142,8 +136,14 @@ class RunnerState(PagedRows, EditorState):
         """A click on a lineage node: open its file; the graph then highlights it."""
         path = node_path(self.graph, node_id)
         if path:
-            await self._switch_to(path)
-            self._relayout()
+            editor = await self.get_state(EditorState)
+            await editor._switch_to(path)
+            self._relayout(editor.current_node)
+
+    @rx.event
+    async def follow_editor(self):
+        """After the learner opens a file: the lineage highlights its node."""
+        self._relayout((await self.get_state(EditorState)).current_node)
 
     @rx.event(background=True)
     async def run(self, command: str):
@@ -152,9 +152,11 @@ class RunnerState(PagedRows, EditorState):
         async with self:
             if self.running:
                 return
-            await self._flush()
+            editor = await self.get_state(EditorState)
+            await editor._flush()
+            editor.error_line = 0
             self._start(command)
-            select = None if command == "seed" else selector(self.scope, self.current_node)
+            select = None if command == "seed" else selector(self.scope, editor.current_node)
         events: collections.deque = collections.deque()
         job = asyncio.create_task(self._job(_run, command, select, events.append))
         while not job.done():
@@ -170,15 +172,21 @@ class RunnerState(PagedRows, EditorState):
             raise  # the app's error handler: sign in again, or a plain-words notice
         async with self:
             self._apply(events)
-            self._finish(result)
-            node = self.current_node
+            editor = await self.get_state(EditorState)
+            node = editor.current_node
+            editor.error_line = self._finish(result, editor.path)
+            self._relayout(node)
         if result.ok and command in BUILT_BY and node:
             await self._preview(node)
 
     def _start(self, command: str) -> None:
         self.running, self.command, self.outcome, self.outcome_message = True, command, "", ""
         self.logs, self.nodes, self.errors, self.done_count, self._statuses = [], [], [], 0, {}
-        self.error_line = 0
+
+    def _forget_runs(self) -> None:
+        """After a reset: no rows, logs or statuses of a warehouse that is gone."""
+        self.rows, self.columns, self.logs, self.nodes, self.errors = [], [], [], [], []
+        self.outcome, self.outcome_message, self.preview_of, self._statuses = "", "", "", {}
 
     def _stopped(self, exc: Exception) -> None:
         """The job never returned a result (signed out, engine down): unlock the buttons."""
@@ -207,7 +215,8 @@ class RunnerState(PagedRows, EditorState):
                 self._statuses[uid] = status
         self.logs, self.nodes = logs[-MAX_LOG_LINES:], list(nodes.values())
 
-    def _finish(self, result: JobResult) -> None:
+    def _finish(self, result: JobResult, open_path: str) -> int:
+        """Take the job's final figures; the line of `open_path` to mark (0: no error there)."""
         self.running, self.outcome = False, result.status
         for node in result.nodes:
             self._statuses[node.unique_id] = node.status
@@ -227,10 +236,9 @@ class RunnerState(PagedRows, EditorState):
             if n.error and n.status in FAILED and all(n.error.message != e.message for e in self.errors)
         ]
         self.outcome_message = _summary(result)
-        mine = next((e for e in self.errors if e.path and e.path == self.path and e.line), None)
-        self.error_line = mine.line if mine else 0
         self._take_graph(result)
-        self._relayout()
+        mine = next((e for e in self.errors if e.path and e.path == open_path and e.line), None)
+        return mine.line if mine else 0
 
     async def _preview(self, node: str) -> None:
         result = await self._job(preview_relation, node)
@@ -242,8 +250,9 @@ class RunnerState(PagedRows, EditorState):
 
     @rx.event
     async def go_to_error(self, path: str, line: int):
-        await self.open_at(path, line)
-        self._relayout()
+        editor = await self.get_state(EditorState)
+        await editor.open_at(path, line)
+        self._relayout(editor.current_node)
 
 
 def _run(session, user, lesson, command, select, on_event) -> JobResult:

@@ -156,3 +156,10 @@ def error_location(feedback: dict) -> tuple[str, int]:
         if not c["passed"] and c.get("path"):
             return c["path"], int(c.get("line") or 0)
     return "", 0
+
+
+def node_name_of(path: str) -> str:
+    """The dbt node a file defines: models/stg_orders.sql -> stg_orders ('' for yml, md...)."""
+    if not path.endswith(".sql") or not path.startswith(("models/", "snapshots/", "seeds/")):
+        return ""
+    return path.rsplit("/", 1)[-1][:-4]
