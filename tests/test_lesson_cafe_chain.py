@@ -42,10 +42,10 @@ import duckdb
 import pytest
 import yaml
 
+from decode_data.services.authoring.solution_proof import solution_files
 from decode_data.services.engine.project_files import dbt_project
 from decode_data.services.grader import CheckOutcome, StepFeedback, grade_steps
 from decode_data.services.learners import get_or_create_learner
-from decode_data.services.lesson_check import solution_files
 from decode_data.services.lessons import load_lesson
 from decode_data.services.workspace import save_file
 from decode_data.settings import REPO_ROOT

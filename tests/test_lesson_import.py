@@ -194,7 +194,7 @@ def _step_models(lesson) -> list[set[str]]:
 
 
 def test_imported_project_passes_the_real_grader(engine, settings_env, db_session, tmp_path):
-    from decode_data.services.lesson_check import check_lesson, describe
+    from decode_data.services.authoring.solution_proof import check_lesson, describe
     from decode_data.services.lessons import load_lesson
 
     templates = tmp_path / "templates"

@@ -84,8 +84,8 @@ def _proof_row(proof) -> list:
 def _check_all(lessons, mutants: bool = False) -> tuple[list[list], list[str], list]:
     from decode_data.db import session_scope
     from decode_data.services.authoring.proofs import prove_wrong_answers
+    from decode_data.services.authoring.solution_proof import check_lesson, describe
     from decode_data.services.engine import get_engine
-    from decode_data.services.lesson_check import check_lesson, describe
 
     get_engine()
     rows, problems, every_proof = [], [], []

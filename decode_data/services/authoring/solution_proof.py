@@ -1,7 +1,9 @@
 """Prove a lesson works: its reference solution passes every step, its starter does not.
 
-Run by `lessons check` (and CI) in fresh, sandboxed workspaces of two throw-away learners, so
-an author finds a broken check before a learner does.
+Run by `lessons check` and `lessons import` (and CI) in fresh, sandboxed workspaces of two
+throw-away learners, graded the way a learner is (app database, workspace, history), so an
+author finds a broken check before a learner does. Its sibling proofs.py proves the other half:
+every wrong answer fails, for its reason.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class StepCheck:
 
 
 def solution_files(lesson: Lesson) -> dict[str, str]:
+    """Every file of the lesson's solution/, by project path: what a learner who got it all right saves."""
     return {
         p.relative_to(lesson.solution_dir).as_posix(): p.read_text(encoding="utf-8")
         for p in sorted(lesson.solution_dir.rglob("*"))
