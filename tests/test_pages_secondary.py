@@ -16,16 +16,19 @@ from decode_data.services import history
 from decode_data.services.auth import create_token, revoke_token, start_session
 from decode_data.services.engine import JobResult, LearnerError, Preview
 from decode_data.services.progress import ProgressView
-from decode_data.states import chart_models as cm
+from decode_data.states import progress_models as pm
+from decode_data.states import query_models as qm
+from decode_data.states import token_models as tm
+from decode_data.states import view_models
 from decode_data.states.view_models import PAGE_SIZE
 from tests.coroutines import run_coroutine
 
-# ---------------------------------------------------------------- chart_models: query page
+# ---------------------------------------------------------------- query_models: query page
 
 
 def test_to_number_accepts_numbers_and_numeric_text_only():
-    assert cm.to_number(3) == 3.0 and cm.to_number(2.5) == 2.5 and cm.to_number(" -1.5e3 ") == -1500.0
-    assert cm.to_number("12345678901234567890.50") == pytest.approx(1.2345678901234567e19)
+    assert qm.to_number(3) == 3.0 and qm.to_number(2.5) == 2.5 and qm.to_number(" -1.5e3 ") == -1500.0
+    assert qm.to_number("12345678901234567890.50") == pytest.approx(1.2345678901234567e19)
     for not_a_number in (
         None,
         True,
@@ -41,7 +44,7 @@ def test_to_number_accepts_numbers_and_numeric_text_only():
         [1],
         {"a": 1},
     ):
-        assert cm.to_number(not_a_number) is None, not_a_number
+        assert qm.to_number(not_a_number) is None, not_a_number
 
 
 def test_numeric_columns_need_every_value_numeric():
@@ -51,41 +54,41 @@ def test_numeric_columns_need_every_value_numeric():
         ["b", None, "2", "x", None, False, "nan"],
         ["c", 3, "3", 2, None, True, 1.5],
     ]
-    assert cm.numeric_columns(columns, rows) == ["amount", "big", "ratio"]
-    assert cm.numeric_columns(["a"], []) == []
+    assert qm.numeric_columns(columns, rows) == ["amount", "big", "ratio"]
+    assert qm.numeric_columns(["a"], []) == []
 
 
 def test_chart_points_skip_non_numeric_y_and_are_capped():
     columns = ["day", "orders", "note"]
     rows = [["mon", 3, "x"], ["tue", None, "y"], ["wed", "n/a", "z"], ["thu", 4.5, "w"], [None, 1, "v"]]
-    assert cm.chart_data(columns, rows, "day", "orders") == [
+    assert qm.chart_data(columns, rows, "day", "orders") == [
         {"x": "mon", "y": 3.0},
         {"x": "thu", "y": 4.5},
         {"x": "NULL", "y": 1.0},
     ]
-    assert cm.chart_data(columns, rows, "day", "missing") == []
+    assert qm.chart_data(columns, rows, "day", "missing") == []
     many = [[i, i * 2] for i in range(2000)]
-    points = cm.chart_data(["i", "double"], many, "i", "double", "line")
-    assert len(points) == cm.MAX_POINTS == 500 and points[0] == {"x": "0", "y": 0.0}
-    assert len(cm.chart_data(["i", "double"], many, "i", "double", limit=10)) == 10
+    points = qm.chart_data(["i", "double"], many, "i", "double", "line")
+    assert len(points) == qm.MAX_POINTS == 500 and points[0] == {"x": "0", "y": 0.0}
+    assert len(qm.chart_data(["i", "double"], many, "i", "double", limit=10)) == 10
 
 
 def test_scatter_needs_a_numeric_x():
     columns = ["x", "y"]
     rows = [[1, 2], ["a", 3], [2.5, "4"], [None, 5], [3, None]]
-    assert cm.chart_data(columns, rows, "x", "y", "scatter") == [{"x": 1.0, "y": 2.0}, {"x": 2.5, "y": 4.0}]
-    assert cm.x_choices("scatter", ["name", "n"], ["n"]) == ["n"]
-    assert cm.x_choices("bar", ["name", "n"], ["n"]) == ["name", "n"]
+    assert qm.chart_data(columns, rows, "x", "y", "scatter") == [{"x": 1.0, "y": 2.0}, {"x": 2.5, "y": 4.0}]
+    assert qm.x_choices("scatter", ["name", "n"], ["n"]) == ["n"]
+    assert qm.x_choices("bar", ["name", "n"], ["n"]) == ["name", "n"]
 
 
 def test_default_axes_keep_the_learners_choice_while_it_fits():
     columns, numeric = ["customer", "orders", "revenue"], ["orders", "revenue"]
-    assert cm.default_axes("bar", columns, numeric) == ("customer", "orders")
-    assert cm.default_axes("bar", columns, numeric, "orders", "revenue") == ("orders", "revenue")
-    assert cm.default_axes("scatter", columns, numeric, "customer", "revenue") == ("orders", "revenue")
-    assert cm.default_axes("bar", ["year", "total"], ["year", "total"]) == ("year", "total")
-    assert cm.default_axes("bar", ["name"], []) == ("name", "")
-    assert cm.default_axes("bar", [], []) == ("", "")
+    assert qm.default_axes("bar", columns, numeric) == ("customer", "orders")
+    assert qm.default_axes("bar", columns, numeric, "orders", "revenue") == ("orders", "revenue")
+    assert qm.default_axes("scatter", columns, numeric, "customer", "revenue") == ("orders", "revenue")
+    assert qm.default_axes("bar", ["year", "total"], ["year", "total"]) == ("year", "total")
+    assert qm.default_axes("bar", ["name"], []) == ("name", "")
+    assert qm.default_axes("bar", [], []) == ("", "")
 
 
 def test_table_items_and_their_select():
@@ -100,21 +103,21 @@ def test_table_items_and_their_select():
         {"schema": "main", "name": "customers", "type": "table", "columns": []},
         {"schema": "main", "name": "", "type": "table", "columns": []},
     ]
-    items = cm.table_items(tables)
+    items = qm.table_items(tables)
     assert [i.key for i in items] == ["main.customers", "main.stg_orders", "snapshots.Orders Snap"]
     assert items[1].select_sql == "select * from stg_orders limit 100" and items[1].kind == "view"
     assert [(c.name, c.type) for c in items[1].columns] == [("id", "INTEGER"), ("amount", "DOUBLE")]
     assert items[2].select_sql == 'select * from snapshots."Orders Snap" limit 100'
-    assert cm.select_sql("", 'we"ird') == 'select * from "we""ird" limit 100'
+    assert qm.select_sql("", 'we"ird') == 'select * from "we""ird" limit 100'
 
 
 def test_rows_summary():
-    assert cm.rows_summary(3, 3, False) == "showing 3 of 3 rows"
-    assert cm.rows_summary(1, 1, False) == "showing 1 of 1 row"
-    assert cm.rows_summary(500, 12000, True).startswith("showing 500 of 12000 rows (only the first")
+    assert qm.rows_summary(3, 3, False) == "showing 3 of 3 rows"
+    assert qm.rows_summary(1, 1, False) == "showing 1 of 1 row"
+    assert qm.rows_summary(500, 12000, True).startswith("showing 500 of 12000 rows (only the first")
 
 
-# ---------------------------------------------------------------- chart_models: progress and tokens
+# ---------------------------------------------------------------- progress_models and token_models
 
 
 def test_lesson_progress_counts_current_steps_only(lesson):
@@ -129,7 +132,7 @@ def test_lesson_progress_counts_current_steps_only(lesson):
         percent=50,
         started_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
-    card = cm.lesson_progress(lesson, view)
+    card = pm.lesson_progress(lesson, view)
     assert (card.id, card.steps_done, card.steps_total, card.percent) == ("demo_lesson", 1, 2, 50)
     assert (card.attempts, card.hints_used, card.solutions_revealed) == (5, 2, 1)
     assert card.has_quiz is False and card.quiz_score == "" and card.started and not card.completed
@@ -144,10 +147,10 @@ def test_quiz_score_reads_as_percent(lesson):
 
     quizzed = dataclasses.replace(lesson, quiz=(QuizQuestion(question="ref?", choices=("a", "b"), answer=0),))
     base = ProgressView(user_id=1, username="ada", lesson_id=lesson.id)
-    assert cm.lesson_progress(quizzed, base).quiz_score == "not taken"
-    assert cm.lesson_progress(quizzed, base).has_quiz
+    assert pm.lesson_progress(quizzed, base).quiz_score == "not taken"
+    assert pm.lesson_progress(quizzed, base).has_quiz
     taken = ProgressView(user_id=1, username="ada", lesson_id=lesson.id, quiz_score=2 / 3)
-    assert cm.lesson_progress(quizzed, taken).quiz_score == "67%"
+    assert pm.lesson_progress(quizzed, taken).quiz_score == "67%"
 
 
 def test_activity_points_and_total():
@@ -155,19 +158,19 @@ def test_activity_points_and_total():
         {"day": "2026-11-27", "runs": 1, "queries": 0, "checks": 2, "passed_checks": 1},
         {"day": "2026-11-28", "runs": 0, "queries": 4, "checks": 0, "passed_checks": 0},
     ]
-    points = cm.activity_points(days)
+    points = pm.activity_points(days)
     assert points == [
         {"day": "Nov 27", "date": "2026-11-27", "runs": 1, "queries": 0, "checks": 2},
         {"day": "Nov 28", "date": "2026-11-28", "runs": 0, "queries": 4, "checks": 0},
     ]
-    assert cm.activity_total(points) == 7
+    assert pm.activity_total(points) == 7
 
 
 def test_when_and_run_rows():
     moment = datetime(2026, 11, 28, 1, 2, 3, tzinfo=timezone(timedelta(hours=2)))
-    assert cm.when(moment) == "2026-11-27 23:02 UTC"
-    assert cm.when(datetime(2026, 1, 2, 3, 4)) == "2026-01-02 03:04 UTC"
-    assert cm.when(None) == "never" and cm.when(None, "") == ""
+    assert view_models.when(moment) == "2026-11-27 23:02 UTC"
+    assert view_models.when(datetime(2026, 1, 2, 3, 4)) == "2026-01-02 03:04 UTC"
+    assert view_models.when(None) == "never" and view_models.when(None, "") == ""
     entry = history.RunEntry(
         id=7,
         lesson_id="demo_lesson",
@@ -186,8 +189,8 @@ def test_when_and_run_rows():
         elapsed_s=0,
         created_at=datetime(2026, 11, 28, 0, 11, tzinfo=UTC),
     )
-    rows = cm.run_rows([entry, other], {"demo_lesson": "Demo lesson"})
-    assert rows[0] == cm.RunRow(
+    rows = pm.run_rows([entry, other], {"demo_lesson": "Demo lesson"})
+    assert rows[0] == pm.RunRow(
         id=7,
         when="2026-11-28 00:10 UTC",
         lesson="Demo lesson",
@@ -205,14 +208,14 @@ def test_token_rows_never_carry_the_hash(db_session, learner):
     revoke_token(db_session, learner, row.id)
     from decode_data.services.auth import list_tokens
 
-    rows = cm.token_rows(list_tokens(db_session, learner, include_revoked=True))
+    rows = tm.token_rows(list_tokens(db_session, learner, include_revoked=True))
     assert [(r.name, r.active, r.last_used) for r in rows] == [("laptop", True, "never"), ("CI", False, "never")]
     assert rows[1].revoked.endswith(" UTC") and rows[0].revoked == "" and rows[1].prefix == row.prefix
     assert raw not in json.dumps([r.__dict__ for r in rows]) and row.token_hash not in json.dumps(
         [r.__dict__ for r in rows]
     )
     assert (
-        cm.curl_example("https://dd.example/", "dd_x")
+        tm.curl_example("https://dd.example/", "dd_x")
         == 'curl -H "Authorization: Bearer dd_x" https://dd.example/api/v1/lessons'
     )
 
@@ -282,7 +285,12 @@ def _signed_in(db_session, learner) -> str:
 
 def _annotations_are_plain(cls) -> None:
     """Only str/int/float/bool/dict/list and our dataclasses: no DataFrame, ORM row or Job."""
-    allowed_modules = {"builtins", "decode_data.states.chart_models", "typing", "types"}
+    allowed_modules = {
+        "builtins",
+        "typing",
+        "types",
+        *(f"decode_data.states.{m}" for m in ("query_models", "progress_models", "token_models")),
+    }
 
     def walk(tp) -> None:
         origin = typing.get_origin(tp)
@@ -313,7 +321,7 @@ def test_state_vars_are_plain_and_serializable():
     for cls in (QueryState, ProgressState, TokensState):
         _annotations_are_plain(cls)
     query = _state(QueryState)
-    query.tables = cm.table_items(
+    query.tables = qm.table_items(
         [{"schema": "main", "name": "t", "type": "table", "columns": [{"name": "a", "type": "INTEGER"}]}]
     )
     query._take(QueryOutcome(columns=["a", "b"], rows=[[1, "x"], [None, 2.5]], total_rows=2))
@@ -384,7 +392,7 @@ def test_query_editor_remounts_with_a_tables_select():
     from decode_data.states.query import QueryState
 
     state = _state(QueryState)
-    state.tables = cm.table_items([{"schema": "main", "name": "orders", "type": "table", "columns": []}])
+    state.tables = qm.table_items([{"schema": "main", "name": "orders", "type": "table", "columns": []}])
     QueryState.set_sql.fn(state, "select 1")
     key = state.editor_key
     QueryState.use_table.fn(state, "drop table orders")  # not a table's select: ignored

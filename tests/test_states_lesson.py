@@ -862,7 +862,7 @@ def test_a_keystroke_loads_only_the_editor_and_its_parents():
     from reflex.istate.manager.redis import StateManagerRedis
 
     from decode_data.components.workbench import EDIT_EVENT
-    from decode_data.states.checker import CheckState
+    from decode_data.states.check import CheckState
     from decode_data.states.editor import EditorState
     from decode_data.states.lesson import LessonState
     from decode_data.states.quiz import QuizState
@@ -879,7 +879,7 @@ def test_a_keystroke_loads_only_the_editor_and_its_parents():
 
 
 def test_choosing_a_step_and_resetting_reach_every_sibling(db_session, learner, token, hello_lesson):
-    from decode_data.states.checker import CheckState
+    from decode_data.states.check import CheckState
     from decode_data.states.editor import EditorState
     from decode_data.states.lesson import LessonState
     from decode_data.states.runner import RunnerState

@@ -7,7 +7,7 @@ import reflex as rx
 
 from decode_data.components.data_grid import data_grid
 from decode_data.components.quiz_panel import quiz_panel
-from decode_data.states.checker import CheckState
+from decode_data.states.check import CheckState
 from decode_data.states.lesson import LessonState
 from decode_data.states.runner import RunnerState
 from decode_data.states.view_models import CheckItem, StepItem

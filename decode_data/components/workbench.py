@@ -7,7 +7,7 @@ import reflex as rx
 from decode_data.components.code_editor import code_editor, highlight_line_css
 from decode_data.components.data_grid import data_grid, pager
 from decode_data.components.lineage_graph import lineage_graph
-from decode_data.states.checker import CheckState
+from decode_data.states.check import CheckState
 from decode_data.states.editor import EditorState
 from decode_data.states.runner import ErrorItem, NodeRow, RunnerState
 from decode_data.states.view_models import FileItem

@@ -8,7 +8,7 @@ from decode_data.components.shell import page_shell
 from decode_data.components.step_panel import step_panel
 from decode_data.components.workbench import workbench
 from decode_data.states.auth import AuthState
-from decode_data.states.checker import CheckState
+from decode_data.states.check import CheckState
 from decode_data.states.editor import EditorState
 from decode_data.states.lesson import LessonState
 from decode_data.states.quiz import QuizState

@@ -6,7 +6,7 @@ import reflex as rx
 
 from decode_data.components.shell import loading_or, page_shell
 from decode_data.states.auth import AuthState
-from decode_data.states.chart_models import LessonProgress, RunRow, StepProgress
+from decode_data.states.progress_models import LessonProgress, RunRow, StepProgress
 from decode_data.states.progress_page import ACTIVITY_DAYS, ProgressState
 
 ROUTE = "/progress"

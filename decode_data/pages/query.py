@@ -8,8 +8,8 @@ from decode_data.components.code_editor import code_editor
 from decode_data.components.data_grid import data_grid, pager
 from decode_data.components.shell import loading_or, page_shell
 from decode_data.states.auth import AuthState
-from decode_data.states.chart_models import CHART_TYPES, ColumnItem, TableItem
 from decode_data.states.query import QueryState
+from decode_data.states.query_models import CHART_TYPES, ColumnItem, TableItem
 
 ROUTE = "/lessons/[lesson]/query"
 TITLE = "Query & visualize"

@@ -7,7 +7,7 @@ import reflex as rx
 from decode_data.components.shell import loading_or, page_shell
 from decode_data.services.auth.api_tokens import MAX_NAME_CHARS
 from decode_data.states.auth import AuthState
-from decode_data.states.chart_models import TokenRow
+from decode_data.states.token_models import TokenRow
 from decode_data.states.tokens import TokensState
 
 ROUTE = "/settings"

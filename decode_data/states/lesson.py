@@ -141,7 +141,7 @@ class LessonState(AuthState):
 
     async def _siblings(self):
         """The editor, runner and checker of this page (imported here: they derive from this module)."""
-        from decode_data.states.checker import CheckState
+        from decode_data.states.check import CheckState
         from decode_data.states.editor import EditorState
         from decode_data.states.runner import RunnerState
 

@@ -1,7 +1,7 @@
 """The progress page: every lesson's steps, attempts and help taken, plus recent activity.
 
 One thread reads it all for the signed-in learner (progress rows and run history are database
-reads); the state keeps the plain rows chart_models builds from them.
+reads); the state keeps the plain rows progress_models builds from them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from decode_data.services.lessons import list_lessons
 from decode_data.services.progress import get_progress
 from decode_data.states.access import NotSignedIn, learner_session
 from decode_data.states.auth import AuthState
-from decode_data.states.chart_models import (
+from decode_data.states.progress_models import (
     LessonProgress,
     RunRow,
     activity_points,

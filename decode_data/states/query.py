@@ -20,7 +20,9 @@ from decode_data.services.lessons import LessonNotFound, get_lesson
 from decode_data.services.warehouse import list_tables, query
 from decode_data.states.access import NotSignedIn, learner_session
 from decode_data.states.auth import AuthState
-from decode_data.states.chart_models import (
+from decode_data.states.lesson import lesson_id_from_path
+from decode_data.states.paged_rows import PagedRows
+from decode_data.states.query_models import (
     CHART_TYPES,
     TableItem,
     chart_data,
@@ -30,8 +32,6 @@ from decode_data.states.chart_models import (
     table_items,
     x_choices,
 )
-from decode_data.states.lesson import lesson_id_from_path
-from decode_data.states.paged_rows import PagedRows
 from decode_data.states.view_models import grid_rows
 
 logger = logging.getLogger(__name__)

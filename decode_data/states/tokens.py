@@ -15,7 +15,7 @@ from decode_data.services.auth.api_tokens import MAX_NAME_CHARS, create_token, l
 from decode_data.settings import get_settings
 from decode_data.states.access import NotSignedIn, learner_session
 from decode_data.states.auth import AuthState
-from decode_data.states.chart_models import TokenRow, curl_example, token_rows
+from decode_data.states.token_models import TokenRow, curl_example, token_rows
 
 
 def _rows(session, user) -> list[TokenRow]:

@@ -7,6 +7,7 @@ serializable and exactly what the page shows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from decode_data.services.lessons import Lesson, Step
 from decode_data.services.progress import ProgressView
@@ -163,3 +164,12 @@ def node_name_of(path: str) -> str:
     if not path.endswith(".sql") or not path.startswith(("models/", "snapshots/", "seeds/")):
         return ""
     return path.rsplit("/", 1)[-1][:-4]
+
+
+def when(moment: datetime | None, empty: str = "never") -> str:
+    """A timestamp as the pages show it: UTC to the minute ("2026-11-28 00:10 UTC")."""
+    if moment is None:
+        return empty
+    if moment.tzinfo is None:  # naive values from SQLite are UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
