@@ -13,6 +13,8 @@ from decode_data.harness.browser_steps import (
     replace_editor_text,
     run_dbt,
     sign_in,
+    type_command,
+    wait_outcome,
     wait_saved,
 )
 
@@ -25,6 +27,8 @@ __all__ = [
     "replace_editor_text",
     "run_dbt",
     "sign_in",
+    "type_command",
+    "wait_outcome",
     "wait_saved",
 ]
 

@@ -160,8 +160,6 @@ def test_hello_dbt_can_be_completed_in_the_browser(page, live_app):
         open_file(page, path)
         replace_editor_text(page, (lesson.solution_dir / path).read_text())
         wait_saved(page)
-    page.click("#scope")
-    page.get_by_role("option", name="All models").click()
     run_dbt(page, "seed")
     assert "failed" not in run_dbt(page, "build")
 

@@ -24,6 +24,7 @@ from decode_data.models import ModelEdit, UserSession, utcnow
 from decode_data.services import progress, workspace
 from decode_data.services.auth import AuthError, end_session, register, start_session
 from decode_data.services.auth.tokens import hash_token
+from decode_data.services.dbt_command import DbtRequest, parse_command_line
 from decode_data.services.engine import JobResult, LearnerError, NodeResult
 from decode_data.services.lessons import get_lesson
 from decode_data.services.save_policy import SaveRejected
@@ -176,16 +177,6 @@ def test_lesson_id_from_path(path, lesson_id):
 )
 def test_node_name_of(path, node):
     assert view_models.node_name_of(path) == node
-
-
-def test_selector_for_each_scope():
-    assert runner.selector("model", "stg_orders") == "stg_orders"
-    assert runner.selector("upstream", "stg_orders") == "+stg_orders"
-    assert runner.selector("downstream", "stg_orders") == "stg_orders+"
-    assert runner.selector("all", "stg_orders") is None
-    assert runner.selector("bogus", "stg_orders") == "stg_orders"  # an unknown scope: the model only
-    for scope in runner.SCOPES:
-        assert runner.selector(scope, "") is None  # no model open: the whole project
 
 
 def _node(name, status, seconds=0.0, error=None, kind="model"):
@@ -687,7 +678,7 @@ def test_apply_turns_streamed_events_into_rows_logs_and_a_count():
     from decode_data.states.runner import RunnerState
 
     state = _state(RunnerState)
-    state._start("run")
+    state._start("dbt run")
     events = collections.deque(
         [
             {"type": "log", "line": "Running with dbt=1.x"},
@@ -764,7 +755,7 @@ def test_finish_takes_the_final_nodes_errors_and_the_line_to_mark():
 
     state = _state(RunnerState)
     path = "models/marts/orders_by_customer.sql"
-    state._start("build")
+    state._start("dbt build")
     err = LearnerError(message="Binder Error: column amout not found", path=path, line=2)
     result = JobResult(
         status="failed",
@@ -790,7 +781,7 @@ def test_finish_takes_the_final_nodes_errors_and_the_line_to_mark():
     assert [(e.message, e.path, e.line) for e in state.errors] == [(err.message, path, 2)]
     assert line == 2  # the error is in the open file: the editor marks it
 
-    state._start("build")  # an error in another file than the open one marks no line there
+    state._start("dbt build")  # an error in another file than the open one marks no line there
     line = state._finish(dataclasses.replace(result, errors=[err]), open_path="models/staging/stg_orders.sql")
     assert len(state.errors) == 1 and line == 0  # same message as the node's: listed once
 
@@ -809,8 +800,8 @@ def test_runner_streams_a_real_dbt_job_into_the_state(engine, demo_catalog, db_s
     path = "models/staging/stg_orders.sql"
 
     events: collections.deque = collections.deque()
-    state._start("seed")
-    seeded = _bound(state, runner._run, "seed", None, events.append)
+    state._start("dbt seed")
+    seeded = _bound(state, runner._run, DbtRequest(command="seed"), events.append)
     state._apply(events)
     assert [(n.name, n.kind, n.status) for n in state.nodes] == [("raw_orders", "seed", "success")]
     assert state.done_count == 1 and state.logs
@@ -820,14 +811,13 @@ def test_runner_streams_a_real_dbt_job_into_the_state(engine, demo_catalog, db_s
 
     broken = "select *\nfrom {{ ref('raw_orders') }}\nwhere nope > 1\n"
     workspace.save_file(db_session, learner, lesson, path, broken)
-    select_ = runner.selector("downstream", view_models.node_name_of(path))
-    assert select_ == "stg_orders+"
-    state._start("run")
-    failed = _bound(state, runner._run, "run", select_, events.append)
+    request = parse_command_line("dbt run -s stg_orders+", max_limit=100)
+    state._start(request.describe())
+    failed = _bound(state, runner._run, request, events.append)
     state._apply(events)
     assert {n.name for n in state.nodes} <= {"stg_orders", "orders_by_customer"}
     line = state._finish(failed, path)
-    assert state.outcome == "failed" and state.outcome_message.startswith("dbt run failed")
+    assert state.outcome == "failed" and state.outcome_message.startswith("dbt run --select stg_orders+ failed")
     assert [(n.name, n.status) for n in state.nodes] == [("stg_orders", "error")]  # the mart never ran
     assert state.errors and "nope" in state.errors[0].message
     assert state.errors[0].path == "models/staging/stg_orders.sql"

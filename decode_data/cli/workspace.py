@@ -102,7 +102,7 @@ def save(args) -> int:
 
 
 def run(args) -> int:
-    from decode_data.cli.dbt_args import DbtUsageError, parse_dbt_args
+    from decode_data.services.dbt_command import DbtUsageError, parse_dbt_args
     from decode_data.services.engine import JobRejected, LearnerError
     from decode_data.services.runs import run_dbt
     from decode_data.settings import get_settings

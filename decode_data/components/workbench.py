@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from decode_data.components.code_editor import code_editor, highlight_line_css
+from decode_data.components.command_bar import command_bar
 from decode_data.components.data_grid import data_grid, pager
 from decode_data.components.lineage_graph import lineage_graph
 from decode_data.states.check import CheckState
@@ -16,55 +17,45 @@ RUN_BUTTON_ID = "run-button"
 EDIT_EVENT = EditorState.edit  # what a keystroke sends (also measured by `bench --states`)
 
 
-def _command_button(label: str, command: str, icon: str, **props) -> rx.Component:
+def _command_button(command: str, icon: str, **props) -> rx.Component:
+    """A shortcut that shows the exact dbt command it runs."""
     return rx.button(
         rx.icon(icon, size=14),
-        label,
-        on_click=RunnerState.run(command),
+        rx.text(command, font_family="monospace", size="1"),
+        on_click=RunnerState.run_line(command),
         disabled=RunnerState.running | CheckState.checking,
         size="2",
-        id=f"dbt-{command}",
-        **props,
+        **{"title": command, **props},
     )
 
 
 def toolbar() -> rx.Component:
-    return rx.hstack(
-        rx.select.root(
-            rx.select.trigger(aria_label="What to run", id="scope"),
-            rx.select.content(
-                rx.select.item("This model", value="model"),
-                rx.select.item("This model + upstream", value="upstream"),
-                rx.select.item("This model + downstream", value="downstream"),
-                rx.select.item("All models", value="all"),
+    return rx.vstack(
+        command_bar(),
+        rx.hstack(
+            _command_button("dbt seed", "sprout", variant="soft", id="dbt-seed"),
+            _command_button("dbt run", "play", id=RUN_BUTTON_ID, title="dbt run (Ctrl+Enter)"),
+            _command_button("dbt test", "flask_conical", variant="soft", id="dbt-test"),
+            _command_button("dbt build", "hammer", variant="soft", id="dbt-build"),
+            _command_button("dbt compile", "code", variant="soft", id="dbt-compile"),
+            rx.cond(
+                EditorState.current_node != "",
+                rx.button(
+                    rx.text("dbt run -s ", EditorState.current_node, font_family="monospace", size="1"),
+                    on_click=RunnerState.run_line("dbt run -s " + EditorState.current_node),
+                    disabled=RunnerState.running | CheckState.checking,
+                    variant="outline",
+                    size="2",
+                    title="Run only the open model",
+                    id="dbt-run-open",
+                ),
             ),
-            value=RunnerState.scope,
-            on_change=RunnerState.set_scope,
-            size="2",
+            wrap="wrap",
+            spacing="2",
+            align="center",
+            width="100%",
         ),
-        _command_button("Seed", "seed", "sprout", variant="soft"),
-        rx.button(
-            rx.icon("play", size=14),
-            "Run",
-            on_click=RunnerState.run("run"),
-            disabled=RunnerState.running | CheckState.checking,
-            size="2",
-            id=RUN_BUTTON_ID,
-            title="Run (Ctrl+Enter)",
-        ),
-        _command_button("Test", "test", "flask_conical", variant="soft"),
-        _command_button("Build", "build", "hammer", variant="soft"),
-        _command_button("Compile", "compile", "code", variant="soft"),
-        rx.spacer(),
-        rx.text(
-            rx.cond(EditorState.current_node != "", EditorState.current_node, ""),
-            size="1",
-            color_scheme="gray",
-            font_family="monospace",
-        ),
-        wrap="wrap",
         spacing="2",
-        align="center",
         width="100%",
     )
 

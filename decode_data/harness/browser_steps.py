@@ -59,3 +59,16 @@ def run_dbt(page: Page, command: str) -> str:
     outcome = page.locator("#run-outcome")
     expect(outcome).to_contain_text(f"dbt {command}", timeout=RUN_TIMEOUT_MS)
     return outcome.inner_text()
+
+
+def type_command(page: Page, line: str) -> None:
+    """Type a line in the lesson page's dbt command bar and press Enter."""
+    page.fill("#dbt-command", line)
+    page.press("#dbt-command", "Enter")
+
+
+def wait_outcome(page: Page, starts_with: str) -> str:
+    """Until the status line reports the command that ran; returns the line."""
+    outcome = page.locator("#run-outcome")
+    expect(outcome).to_contain_text(starts_with, timeout=RUN_TIMEOUT_MS)
+    return outcome.inner_text()

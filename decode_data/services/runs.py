@@ -10,10 +10,11 @@ from sqlmodel import Session
 
 from decode_data.models import User
 from decode_data.services import history, progress
+from decode_data.services.build_record import record_build
 from decode_data.services.engine import Job, JobResult, LearnerError, get_engine
 from decode_data.services.engine.project_files import motherduck_database
 from decode_data.services.lessons import Lesson
-from decode_data.services.workspace import WorkspacePaths, ensure_workspace
+from decode_data.services.workspace import WorkspacePaths, ensure_workspace, workspace_paths
 from decode_data.settings import get_settings
 
 MOTHERDUCK_UNREACHABLE = (
@@ -76,6 +77,7 @@ def run_dbt(
         row_cap=row_cap or get_settings().query_row_cap,
     )
     result = submit(session, user, lesson, job, on_event=on_event)
+    record_build(workspace_paths(user.warehouse_key, lesson.id), result)
     if result.status != "rejected":
         progress.record_run(session, user, lesson)
         history.record(session, user, lesson.id, "run", command, result.status, result.elapsed_s)

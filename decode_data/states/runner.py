@@ -1,4 +1,4 @@
-"""Seed / Run / Test / Build / Compile from the lesson page, streamed live into the page.
+"""dbt commands from the lesson page (command bar and buttons), streamed live into the page.
 
 The job runs in a thread (the engine blocks); its events land in a deque that the background
 task drains every STREAM_EVERY_S into state, so the browser sees log lines and per-node status
@@ -17,10 +17,20 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from decode_data.services.build_record import stale_parents
+from decode_data.services.dbt_command import (
+    DbtRequest,
+    DbtUsageError,
+    parse_command_line,
+    selected_nodes,
+    suggestions,
+)
 from decode_data.services.engine import JobResult
 from decode_data.services.lineage_view import layout_lineage, node_path
 from decode_data.services.runs import inspect_project, run_dbt
 from decode_data.services.warehouse import preview_relation
+from decode_data.services.workspace import workspace_paths
+from decode_data.settings import get_settings
 from decode_data.states.access import NotSignedIn
 from decode_data.states.editor import EditorState
 from decode_data.states.lesson import LessonState
@@ -29,9 +39,8 @@ from decode_data.states.view_models import grid_rows
 
 STREAM_EVERY_S = 0.15
 MAX_LOG_LINES = 400
-RUNNABLE = ("seed", "run", "test", "build", "compile", "snapshot")
-SCOPES = {"model": "{}", "upstream": "+{}", "downstream": "{}+", "all": None}
 BUILT_BY = ("run", "build", "seed", "snapshot")
+ASKS_ABOUT_STALE_PARENTS = ("run", "build")  # they rebuild what they select, not what it reads
 FAILED = ("error", "fail", "runtime error")
 SELECTABLE = ("model", "seed", "snapshot")
 
@@ -52,13 +61,6 @@ class ErrorItem:
     line: int = 0
 
 
-def selector(scope: str, node: str) -> str | None:
-    pattern = SCOPES.get(scope, "{}")
-    if pattern is None or not node:
-        return None
-    return pattern.format(node)
-
-
 class RunnerState(PagedRows, LessonState):
     running: bool = False
     command: str = ""
@@ -73,7 +75,10 @@ class RunnerState(PagedRows, LessonState):
     preview_of: str = ""
     compiled_sql: str = ""
     graph: dict = {}
-    scope: str = "model"
+    suggestions: list[str] = []  # the command bar's completions: commands, flags, this project's models
+    stale: str = ""  # parents edited since they were built, named before a partial run
+    pending: str = ""  # the line waiting for the learner's answer about them
+    pending_with_parents: str = ""
 
     _lineage: dict = {}
     _statuses: dict = {}
@@ -83,10 +88,6 @@ class RunnerState(PagedRows, LessonState):
     def progress_value(self) -> int:
         total = len(self.nodes)
         return 100 if not self.running and total else (self.done_count * 100 // total if total else 0)
-
-    @rx.event
-    def set_scope(self, scope: str):
-        self.scope = scope if scope in SCOPES else "model"
 
     def _relayout(self, node: str) -> None:
         """Lay the lineage out with `node` (the open file's) selected, and show its compiled SQL."""
@@ -128,6 +129,7 @@ class RunnerState(PagedRows, LessonState):
     def _take_graph(self, result: JobResult) -> None:
         if result.lineage:
             self._lineage = result.lineage
+            self.suggestions = suggestions(result.lineage)
         if result.compiled:
             self._compiled = {**self._compiled, **result.compiled}
 
@@ -146,19 +148,43 @@ class RunnerState(PagedRows, LessonState):
         self._relayout((await self.get_state(EditorState)).current_node)
 
     @rx.event(background=True)
-    async def run(self, command: str):
-        if command not in RUNNABLE:
+    async def run_line(self, line: str):
+        """Run a dbt command line; first say so when it reads from models edited since their build."""
+        await self._run_line(line, anyway=False)
+
+    @rx.event(background=True)
+    async def run_anyway(self, line: str):
+        """The learner has answered the question about stale parents: run without asking again."""
+        await self._run_line(line, anyway=True)
+
+    async def _run_line(self, line: str, anyway: bool) -> None:
+        try:
+            request = parse_command_line(line, get_settings().query_row_cap)
+        except DbtUsageError as exc:
+            async with self:
+                self.outcome, self.command, self.outcome_message = "rejected", line, str(exc)
             return
         async with self:
             if self.running:
                 return
+            self.stale, self.pending, self.pending_with_parents = "", "", ""
             editor = await self.get_state(EditorState)
             await editor._flush()
+            lineage = self._lineage
+        if not anyway and request.command in ASKS_ABOUT_STALE_PARENTS:
+            stale = await self._job(_stale_parents, request.select, lineage)
+            if stale:
+                async with self:
+                    self._ask_about(request, stale)
+                return
+        async with self:
+            if self.running:
+                return
+            editor = await self.get_state(EditorState)
             editor.error_line = 0
-            self._start(command)
-            select = None if command == "seed" else selector(self.scope, editor.current_node)
+            self._start(request.describe())
         events: collections.deque = collections.deque()
-        job = asyncio.create_task(self._job(_run, command, select, events.append))
+        job = asyncio.create_task(self._job(_run, request, events.append))
         while not job.done():
             await asyncio.wait({job}, timeout=STREAM_EVERY_S)  # wakes at once when the job ends
             if events:
@@ -176,8 +202,25 @@ class RunnerState(PagedRows, LessonState):
             node = editor.current_node
             editor.error_line = self._finish(result, editor.path)
             self._relayout(node)
-        if result.ok and command in BUILT_BY and node:
-            await self._preview(node)
+        if result.preview is not None:
+            async with self:
+                self._take_rows(result.preview, request.select or "dbt show")
+        elif result.ok and request.command in BUILT_BY and (shown := _shown_after(result, node)):
+            await self._preview(shown)
+
+    def _ask_about(self, request: DbtRequest, stale: list[tuple[str, bool]]) -> None:
+        said = [f"{name} was never built" if never else f"{name} changed since it was built" for name, never in stale]
+        self.stale = "; ".join(said) + f": run {'it' if len(stale) == 1 else 'them'} too?"
+        self.pending = request.describe()
+        self.pending_with_parents = DbtRequest(
+            command=request.command,
+            select=" ".join([*(name for name, _ in stale), request.select or ""]).strip(),
+            extra=list(request.extra),
+        ).describe()
+
+    @rx.event
+    def dismiss_stale(self):
+        self.stale, self.pending, self.pending_with_parents = "", "", ""
 
     def _start(self, command: str) -> None:
         self.running, self.command, self.outcome, self.outcome_message = True, command, "", ""
@@ -194,7 +237,7 @@ class RunnerState(PagedRows, LessonState):
         self.outcome_message = (
             "Your session ended: sign in again to run dbt."
             if isinstance(exc, NotSignedIn)
-            else f"dbt {self.command} could not run. Your files are saved; please try again."
+            else f"{self.command} could not run. Your files are saved; please try again."
         )
 
     def _apply(self, events: collections.deque) -> None:
@@ -235,7 +278,7 @@ class RunnerState(PagedRows, LessonState):
             for n in result.nodes
             if n.error and n.status in FAILED and all(n.error.message != e.message for e in self.errors)
         ]
-        self.outcome_message = _summary(result)
+        self.outcome_message = _summary(result, self.command)
         self._take_graph(result)
         mine = next((e for e in self.errors if e.path and e.path == open_path and e.line), None)
         return mine.line if mine else 0
@@ -244,9 +287,12 @@ class RunnerState(PagedRows, LessonState):
         result = await self._job(preview_relation, node)
         async with self:
             if result.ok and result.preview:
-                self.columns = [str(c) for c in result.preview.columns]
-                self.rows = grid_rows(result.preview.rows)
-                self.total_rows, self.page, self.preview_of = result.preview.total_rows, 0, node
+                self._take_rows(result.preview, node)
+
+    def _take_rows(self, preview, of: str) -> None:
+        self.columns = [str(c) for c in preview.columns]
+        self.rows = grid_rows(preview.rows)
+        self.total_rows, self.page, self.preview_of = preview.total_rows, 0, of
 
     @rx.event
     async def go_to_error(self, path: str, line: int):
@@ -255,20 +301,45 @@ class RunnerState(PagedRows, LessonState):
         self._relayout(editor.current_node)
 
 
-def _run(session, user, lesson, command, select, on_event) -> JobResult:
-    return run_dbt(session, user, lesson, command, select=select, on_event=on_event)
+def _run(session, user, lesson, request: DbtRequest, on_event) -> JobResult:
+    return run_dbt(
+        session,
+        user,
+        lesson,
+        request.command,
+        select=request.select,
+        args=request.extra,
+        sql=request.sql,
+        row_cap=request.limit,
+        on_event=on_event,
+    )
 
 
-def _summary(result: JobResult) -> str:
+def _stale_parents(session, user, lesson, select: str | None, lineage: dict) -> list[tuple[str, bool]]:
+    chosen = selected_nodes(select, lineage)
+    if chosen is None:  # a selector only dbt can resolve: no guess
+        return []
+    return stale_parents(workspace_paths(user.warehouse_key, lesson.id), lineage, chosen)
+
+
+def _shown_after(result: JobResult, open_node: str) -> str:
+    """The rows to show after a build: the open file's model if it was built, else the last one."""
+    built = [n.name for n in result.nodes if n.resource_type in ("model", "seed", "snapshot") and n.status == "success"]
+    return open_node if open_node in built else (built[-1] if built else "")
+
+
+def _summary(result: JobResult, line: str = "") -> str:
+    """One status line that starts with the command as it ran (`line`, else `dbt <command>`)."""
+    ran = line or f"dbt {result.command}"
     counts = collections.Counter(n.status for n in result.nodes)
     parts = [f"{count} {status}" for status, count in sorted(counts.items())]
     took = f" in {result.elapsed_s:.1f}s" if result.elapsed_s else ""
     if result.status == "success":
-        return f"dbt {result.command} finished{took}: " + (", ".join(parts) or "nothing to do")
+        return f"{ran} finished{took}: " + (", ".join(parts) or "nothing to do")
     if result.status == "timeout":
-        return f"dbt {result.command} took too long and was stopped{took}."
+        return f"{ran} took too long and was stopped{took}."
     if result.status == "rejected":
         return result.errors[0].message if result.errors else "This command cannot run."
     if result.status == "error" and not result.nodes:
         return result.errors[0].message if result.errors else "The run could not start; please try again."
-    return f"dbt {result.command} failed{took}: " + ", ".join(parts)
+    return f"{ran} failed{took}: " + ", ".join(parts)

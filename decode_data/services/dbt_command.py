@@ -1,12 +1,14 @@
-"""Reading the dbt part of `workspace run ... -- <dbt command and args>`.
+"""The dbt command a learner types: in the lesson page's command bar or after `workspace run --`.
 
 Only what the platform lets a learner do is accepted, checked here before any worker starts,
-so a typo costs nothing and gets a clear message. The engine checks again (dbt_job.dbt_args):
+so a typo costs nothing and gets a one-line reason. The engine checks again (dbt_job.dbt_args):
 this module is a convenience, not the security boundary.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import dataclass, field
 
 from decode_data.services.engine.jobs import DBT_COMMANDS
@@ -35,7 +37,7 @@ class DbtRequest:
     extra: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        """The command as the learner would type it, for titles and summaries."""
+        """The command as the learner would type it, for titles, summaries and the status line."""
         words = ["dbt", self.command]
         if self.select:
             words += ["--select", self.select]
@@ -127,3 +129,79 @@ def _limit(raw: str, max_limit: int) -> int:
     if not 1 <= limit <= max_limit:
         raise DbtUsageError(f"--limit must be between 1 and {max_limit} (the row cap, DECODE_DATA_QUERY_ROW_CAP)")
     return limit
+
+
+def parse_command_line(line: str, max_limit: int) -> DbtRequest:
+    """`dbt run -s stg_orders+` as typed in the command bar (the leading `dbt` is optional)."""
+    try:
+        tokens = shlex.split(line)
+    except ValueError as exc:  # an unclosed quote
+        raise DbtUsageError(f"{exc}: close the quote") from None
+    if tokens[:1] == ["dbt"]:
+        tokens = tokens[1:]
+    if not tokens:
+        raise DbtUsageError("type a dbt command, for example: dbt " + EXAMPLES[0])
+    return parse_dbt_args(tokens, max_limit)
+
+
+_GRAPH_SELECTOR = re.compile(r"^(?P<up>\+?)(?P<name>[A-Za-z0-9_]+)(?P<down>\+?)$")
+
+
+def selected_nodes(select: str | None, lineage: dict) -> set[str] | None:
+    """The node ids a selection picks from the lineage, for `name`, `+name` and `name+` words;
+    None when it uses anything else (tags, paths, methods): then nobody guesses for dbt."""
+    nodes = lineage.get("nodes") or {}
+    if not select:
+        return set(nodes)
+    by_name = {n.get("name"): uid for uid, n in nodes.items()}
+    chosen: set[str] = set()
+    for word in select.split():
+        match = _GRAPH_SELECTOR.match(word)
+        if not match or match["name"] not in by_name:
+            return None
+        uid = by_name[match["name"]]
+        chosen.add(uid)
+        if match["up"]:
+            chosen |= ancestors(uid, nodes)
+        if match["down"]:
+            chosen |= {other for other in nodes if uid in ancestors(other, nodes)}
+    return chosen
+
+
+def ancestors(uid: str, nodes: dict) -> set[str]:
+    """Every node `uid` reads from, directly or through others."""
+    found: set[str] = set()
+    todo = list((nodes.get(uid) or {}).get("depends_on") or [])
+    while todo:
+        parent = todo.pop()
+        if parent in nodes and parent not in found:
+            found.add(parent)
+            todo += nodes[parent].get("depends_on") or []
+    return found
+
+
+def suggestions(lineage: dict) -> list[str]:
+    """What the command bar offers as the learner types: each command, with each model
+    selected alone, with its parents (`+`) and with its children (`+` after), and the flags."""
+    names = sorted(
+        n.get("name") for n in (lineage.get("nodes") or {}).values() if n.get("resource_type") in SELECTABLE_TYPES
+    )
+    lines = [f"dbt {command}" for command in DBT_COMMANDS if command != "show"]
+    lines += [
+        f"dbt {flag_command} {flag}"
+        for flag, commands in FLAGS.items()
+        for flag_command in commands
+        if flag_command != "show"
+    ]
+    for name in names:
+        lines += [
+            f"dbt {command} -s {pattern}"
+            for command in SELECTING_COMMANDS
+            for pattern in (name, f"{name}+", f"+{name}")
+        ]
+        lines.append(f"dbt show -s {name}")
+    return list(dict.fromkeys(lines))
+
+
+SELECTABLE_TYPES = ("model", "seed", "snapshot")
+SELECTING_COMMANDS = ("run", "build", "test", "compile")

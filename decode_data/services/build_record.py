@@ -1,0 +1,74 @@
+"""Which version of each model is in the learner's warehouse, so a run can say what is stale.
+
+After every job, the file behind each node dbt built is hashed into `build_record.json`
+beside the warehouse. Before a run that selects only part of the project, the models it
+reads from are compared with that record: an edited (or never built) parent is named, so the
+learner is not surprised by a Binder Error about a column their file clearly defines.
+The record lives in the job's folder, so a learner's own job could rewrite it: it only ever
+feeds a hint, never a grade or a permission.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from pathlib import Path
+
+from decode_data.services.dbt_command import ancestors
+from decode_data.services.engine import JobResult
+from decode_data.services.workspace import WorkspacePaths
+
+RECORD = "build_record.json"
+BUILT = ("model", "seed", "snapshot")
+BUILT_OK = ("success", "pass")
+BUILDING_COMMANDS = ("seed", "run", "build", "snapshot")
+
+
+def _digest(project: Path, path: str) -> str:
+    try:
+        return hashlib.sha256((project / path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _read(paths: WorkspacePaths) -> dict[str, str]:
+    with contextlib.suppress(OSError, ValueError):
+        record = json.loads((paths.root / RECORD).read_text(encoding="utf-8"))
+        if isinstance(record, dict):
+            return {str(k): str(v) for k, v in record.items()}
+    return {}
+
+
+def record_build(paths: WorkspacePaths, result: JobResult) -> None:
+    """Remember the file version of every node this job built into the warehouse."""
+    if result.command not in BUILDING_COMMANDS:
+        return
+    built = {
+        node.path: _digest(paths.project, node.path)
+        for node in result.nodes
+        if node.path and node.resource_type in BUILT and node.status in BUILT_OK
+    }
+    if not built:
+        return
+    record = {**_read(paths), **built}
+    temporary = paths.root / (RECORD + ".tmp")
+    temporary.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
+    temporary.replace(paths.root / RECORD)  # a killed job never leaves half a record
+
+
+def stale_parents(paths: WorkspacePaths, lineage: dict, chosen: set[str]) -> list[tuple[str, bool]]:
+    """(name, never built) of the models and snapshots `chosen` reads from, left out of the
+    selection, whose file changed since it was last built or that were never built; parents first."""
+    nodes = lineage.get("nodes") or {}
+    record = _read(paths)
+    parents = set().union(*(ancestors(uid, nodes) for uid in chosen)) - chosen if chosen else set()
+    stale = []
+    for uid in sorted(parents, key=lambda u: (len(ancestors(u, nodes)), u)):
+        node = nodes[uid]
+        path = node.get("path") or ""
+        if node.get("resource_type") not in ("model", "snapshot") or not path:
+            continue
+        if record.get(path) != _digest(paths.project, path):
+            stale.append((node.get("name") or uid, path not in record))
+    return stale
