@@ -136,3 +136,24 @@ def test_stale_parents_are_the_edited_or_never_built_models_a_partial_run_reads(
 
     (paths.root / "build_record.json").write_text("{not json", encoding="utf-8")  # never a crash on a bad record
     assert sorted(stale_parents(paths, LINEAGE, customers)) == [("stg_customers", True), ("stg_orders", True)]
+
+
+def test_warehouse_notes_tell_the_truth_about_the_learners_own_warehouse(tmp_path):
+    from decode_data.services.build_record import warehouse_notes
+
+    paths = _workspace(tmp_path)
+    step_models = ["raw_orders", "stg_orders", "customers"]
+    assert warehouse_notes(paths, step_models) == ["Your warehouse has no seeds loaded yet: run `dbt seed`."]
+
+    record_build(paths, _built("raw_orders", command="seed"))
+    assert warehouse_notes(paths, step_models) == [
+        "stg_orders is not in your warehouse yet: run `dbt run -s stg_orders`.",
+        "customers is not in your warehouse yet: run `dbt run -s customers`.",
+    ]
+    record_build(paths, _built("stg_orders", "customers"))
+    assert warehouse_notes(paths, step_models) == []  # all built as the files are now
+
+    (paths.project / "models/customers.sql").write_text("-- changed after the run\n", encoding="utf-8")
+    assert warehouse_notes(paths, [*step_models, "customers", "no_such_model"]) == [
+        "Your warehouse is out of date: customers was not built since your last change. Run `dbt run -s customers`."
+    ]  # one line per finding; a name with no file says nothing

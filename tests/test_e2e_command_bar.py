@@ -78,3 +78,15 @@ def test_run_is_dbt_run_and_typed_selections_build_what_dbt_selects(page, live_a
     assert _built(page) == {"customer_orders", "customers"}
     expect(prompt).to_have_count(0)
     assert not page.errors
+
+
+def test_a_check_before_seeding_says_the_warehouse_has_no_seeds(page, live_app):
+    register(page, live_app.url, new_username("unseeded"))
+    open_lesson(page, live_app.url, "hello_dbt")
+    page.click("#check-work")
+    feedback = page.locator("#check-feedback")
+    expect(feedback).to_contain_text("Not yet", timeout=120_000)
+    expect(page.locator("#warehouse-notes")).to_contain_text("no seeds loaded yet: run `dbt seed`")
+    expect(feedback).to_contain_text("Checked on a fresh build of your project")
+    expect(feedback).not_to_contain_text("in your warehouse ✓")
+    assert "is in your warehouse" not in feedback.inner_text()

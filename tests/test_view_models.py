@@ -137,6 +137,18 @@ def test_check_items_say_where_the_grader_looked():
     assert vm.check_items({}) == [] and vm.check_items({"checks": []}) == []
 
 
+def test_check_items_say_each_finding_once():
+    """A check evaluated on three seed sets that failed the same way is one line, not three."""
+    same = {"passed": False, "message": "status is upper-case in 41 rows", "path": "models/stg.sql", "line": 2}
+    passed = {"passed": True, "message": "stg builds from your project on fresh data"}
+    items = vm.check_items({"checks": [passed, same, dict(same), passed, {**same, "message": "another finding"}]})
+    assert [(i.message, i.passed) for i in items] == [
+        ("stg builds from your project on fresh data", True),
+        ("status is upper-case in 41 rows", False),
+        ("another finding", False),
+    ]
+
+
 def test_first_diff_is_the_first_failing_check_with_rows():
     diff = vm.first_diff(FEEDBACK)
     assert diff.columns == ["customer_id", "total"]

@@ -85,6 +85,28 @@ def diff_grid() -> rx.Component:
     )
 
 
+def _warehouse_notes() -> rx.Component:
+    """The learner's own warehouse, apart from the checks: never a tick for what is not there."""
+    return rx.cond(
+        CheckState.warehouse.length() > 0,
+        rx.vstack(
+            rx.text("Your warehouse:", size="1", weight="bold"),
+            rx.foreach(
+                CheckState.warehouse,
+                lambda note: rx.hstack(
+                    rx.icon("database", size=14, color="var(--amber-11)", flex_shrink="0"),
+                    rx.text(note, size="2"),
+                    align="start",
+                    spacing="2",
+                ),
+            ),
+            spacing="1",
+            width="100%",
+            id="warehouse-notes",
+        ),
+    )
+
+
 def feedback() -> rx.Component:
     return rx.cond(
         CheckState.checked_step != "",
@@ -111,8 +133,10 @@ def feedback() -> rx.Component:
                         id="next-step",
                     ),
                 ),
+                rx.text("Checked on a fresh build of your project:", size="1", color_scheme="gray"),
                 rx.foreach(CheckState.checks, _check_row),
                 diff_grid(),
+                _warehouse_notes(),
                 spacing="2",
                 width="100%",
             ),

@@ -72,3 +72,33 @@ def stale_parents(paths: WorkspacePaths, lineage: dict, chosen: set[str]) -> lis
         if record.get(path) != _digest(paths.project, path):
             stale.append((node.get("name") or uid, path not in record))
     return stale
+
+
+def _project_file(project: Path, name: str) -> str:
+    """The project file that defines node `name` (models/**/name.sql, seeds/**/name.csv...)."""
+    for folder, suffix in (("models", ".sql"), ("seeds", ".csv"), ("snapshots", ".sql")):
+        found = sorted((project / folder).rglob(name + suffix)) if (project / folder).is_dir() else []
+        if found:
+            return found[0].relative_to(project).as_posix()
+    return ""
+
+
+def warehouse_notes(paths: WorkspacePaths, names: list[str]) -> list[str]:
+    """The learner's own warehouse, as their jobs left it, for the nodes a step looks at: what is
+    missing or older than its file, with the command that fixes it. Empty when all is current."""
+    record = _read(paths)
+    if not any(path.startswith("seeds/") for path in record) and (paths.project / "seeds").is_dir():
+        return ["Your warehouse has no seeds loaded yet: run `dbt seed`."]
+    notes = []
+    for name in dict.fromkeys(names):
+        path = _project_file(paths.project, name)
+        if not path:
+            continue
+        if path not in record:
+            command = "dbt seed" if path.startswith("seeds/") else f"dbt run -s {name}"
+            notes.append(f"{name} is not in your warehouse yet: run `{command}`.")
+        elif record[path] != _digest(paths.project, path):
+            notes.append(
+                f"Your warehouse is out of date: {name} was not built since your last change. Run `dbt run -s {name}`."
+            )
+    return notes

@@ -6,15 +6,20 @@ from sqlmodel import Session
 
 from decode_data.models import User
 from decode_data.services import history, progress
+from decode_data.services.build_record import warehouse_notes
 from decode_data.services.grader import grade_steps
 from decode_data.services.grader.feedback import StepFeedback
 from decode_data.services.lessons import Lesson
+from decode_data.services.workspace import workspace_paths
 
 
 def check_steps(session: Session, user: User, lesson: Lesson, step_ids: list[str] | None = None) -> list[StepFeedback]:
     """Grade the steps (all when None) on one build and record one attempt for each."""
     results = grade_steps(session, user, lesson, step_ids)
+    paths = workspace_paths(user.warehouse_key, lesson.id)
     for feedback in results:
+        step = next(s for s in lesson.steps if s.id == feedback.step_id)
+        feedback.warehouse = warehouse_notes(paths, [c["model"] for c in step.checks if c.get("model")])
         progress.record_attempt(session, user, lesson, feedback.step_id, feedback.passed)
         history.record(
             session,

@@ -50,6 +50,7 @@ class CheckState(LessonState):
     checks: list[CheckItem] = []
     diff: RowDiff = RowDiff()
     evidence: RowDiff = RowDiff()  # the diagnosis's examples: row, column, expected, got
+    warehouse: list[str] = []  # the learner's own warehouse: what is missing or stale there
     hints: list[str] = []
     hint_error: str = ""
     solution: list[dict[str, str]] = []
@@ -58,7 +59,7 @@ class CheckState(LessonState):
 
     def _clear_feedback(self) -> None:
         self.checked_step, self.passed, self.summary, self.checks, self.diff = "", False, "", [], RowDiff()
-        self.evidence = RowDiff()
+        self.evidence, self.warehouse = RowDiff(), []
         self.solution, self.explanation, self.hint_error = [], "", ""
 
     @rx.event
@@ -89,6 +90,7 @@ class CheckState(LessonState):
             self.checked_step, self.passed, self.summary = step_id, feedback["passed"], feedback["summary"]
             self.checks, self.diff = check_items(feedback), first_diff(feedback)
             self.evidence = first_evidence(feedback)
+            self.warehouse = list(feedback.get("warehouse") or [])
             path, line = error_location(feedback)
             if path and line:
                 await (await self.get_state(EditorState)).open_at(path, line)

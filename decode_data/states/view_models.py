@@ -106,12 +106,17 @@ def page_count(total: int, size: int = PAGE_SIZE) -> int:
 
 
 def check_items(feedback: dict) -> list[CheckItem]:
-    items = []
+    """One line per finding: a check repeated on several seed sets says what it found once."""
+    items, seen = [], set()
     for c in feedback.get("checks", []):
         where = f"{c['path']} line {c['line']}" if c.get("path") and c.get("line") else (c.get("path") or "")
+        message = c.get("message") or ("Passed" if c["passed"] else "Failed")
+        if (message, bool(c["passed"])) in seen:
+            continue
+        seen.add((message, bool(c["passed"])))
         items.append(
             CheckItem(
-                message=c.get("message") or ("Passed" if c["passed"] else "Failed"),
+                message=message,
                 passed=bool(c["passed"]),
                 stage=c.get("stage") or "",
                 where=where,

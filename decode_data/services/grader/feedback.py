@@ -36,6 +36,8 @@ class StepFeedback:
     passed: bool
     checks: list[CheckOutcome]
     elapsed_s: float = 0.0
+    # The learner's own warehouse (the checks ran on a fresh build): what is missing or stale there.
+    warehouse: list[str] = field(default_factory=list)
 
     @property
     def first_failure(self) -> CheckOutcome | None:
