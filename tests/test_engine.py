@@ -186,6 +186,37 @@ def test_unknown_ref_points_at_the_line(engine, tmp_path):
     assert "no model or seed" in error.message
 
 
+def test_a_missing_table_error_names_its_fix(engine, tmp_path):
+    """Forgetting `dbt seed`, running a model before its parent, or typing a name wrong: each
+    error says what to do, at the learner's line, without DuckDB's guess among system tables."""
+    paths = make_project(
+        tmp_path / "ws",
+        {
+            "stg_numbers.sql": "select n\nfrom {{ ref('raw_numbers') }}\n",
+            "doubled.sql": "select n * 2 as n2\nfrom {{ ref('stg_numbers') }}\n",
+            "typo.sql": "select n\nfrom stg_numbrs\n",
+        },
+    )
+    unseeded = engine.submit(Job("u_missing", "l", "run", select="stg_numbers"), paths)
+    error = next(e for e in unseeded.errors if e.path == "models/stg_numbers.sql")
+    assert "raw_numbers is a seed that is not loaded into your warehouse yet: run `dbt seed` first." in error.message
+    assert "pragma" not in error.message and "Did you mean" not in error.message
+    assert error.line == 2
+
+    assert engine.submit(Job("u_missing", "l", "seed"), paths).ok
+    unbuilt = engine.submit(Job("u_missing", "l", "run", select="doubled"), paths)
+    error = next(e for e in unbuilt.errors if e.path == "models/doubled.sql")
+    assert "stg_numbers is not built in your warehouse yet: run `dbt run -s stg_numbers` first" in error.message
+
+    assert engine.submit(Job("u_missing", "l", "run", select="stg_numbers"), paths).ok
+    typo = engine.submit(Job("u_missing", "l", "run", select="typo"), paths)
+    error = next(e for e in typo.errors if e.path == "models/typo.sql")
+    assert "There is no table named stg_numbrs. Did you mean stg_numbers? Read it with {{ ref('stg_numbers') }}." in (
+        error.message
+    )
+    assert error.line == 2
+
+
 def test_show_previews_the_model_not_its_tests(engine, tmp_path):
     paths = make_project(
         tmp_path / "ws",

@@ -182,6 +182,7 @@ def _node_result(result, manifest) -> NodeResult:
             raw=raw,
             compiled=getattr(node, "compiled_code", None),
             node=node.unique_id,
+            known=_node_kinds(manifest),
         )
         if status == "fail":
             error.message = f"Test failed: {message}" if message else "Test failed"
@@ -222,7 +223,14 @@ def _exception_error(exc: BaseException, manifest=None) -> LearnerError:
         raw=raw,
         compiled=getattr(node, "compiled_code", None),
         node=getattr(node, "unique_id", None),
+        known=_node_kinds(manifest),
     )
+
+
+def _node_kinds(manifest) -> dict[str, str]:
+    """The project's node names and kinds, for errors that name a missing table."""
+    nodes = getattr(manifest, "nodes", None) or {}
+    return {n.name: n.resource_type.value for n in nodes.values()}
 
 
 def _commands(job: Job, project: Path) -> list[Job | str]:

@@ -18,6 +18,8 @@ _JINJA_LINE_RE = re.compile(r"^\s*line (\d+)\s*$", re.MULTILINE)
 _HEADER_RE = re.compile(r"^(?:Runtime|Compilation|Database|Parsing) Error in \w+ \S+ \(([^)]+)\)\s*$", re.MULTILINE)
 # "Model 'model.lesson.x' (models/x.sql) depends on a node named 'y' which was not found"
 _MISSING_NODE_RE = re.compile(r"\(([^()\s]+\.(?:sql|yml))\) depends on a node named '([^']+)'")
+# DuckDB: "Catalog Error: Table with name raw_customers does not exist!\nDid you mean "x"?"
+_MISSING_TABLE_RE = re.compile(r'Catalog Error: Table with name (\w+) does not exist!?(?:\s*Did you mean "[^"]*"\?)?')
 MAX_MESSAGE_LINES = 8
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 _NOISE = ("compiled code at", "Compiled code at")
@@ -81,10 +83,42 @@ def _read_source(path: str | None) -> str | None:
         return None
 
 
+def explain_missing_table(text: str, known: dict[str, str]) -> str:
+    """DuckDB's "table does not exist" (and its guess among system tables) said as the fix:
+    load the seed, build the model first, or the project's nearest name for a typo.
+    `known` maps the project's node names to their kind (model, seed, snapshot)."""
+    match = _MISSING_TABLE_RE.search(text)
+    if not match:
+        return text
+    name = match.group(1)
+    kinds = {k.lower(): (k, v) for k, v in known.items()}
+    spelled, kind = kinds.get(name.lower(), (name, ""))
+    if kind == "seed":
+        fix = f"{spelled} is a seed that is not loaded into your warehouse yet: run `dbt seed` first."
+    elif kind in ("model", "snapshot"):
+        command = "dbt snapshot" if kind == "snapshot" else f"dbt run -s {spelled}"
+        fix = f"{spelled} is not built in your warehouse yet: run `{command}` first (or `dbt run` for everything)."
+    else:
+        close = difflib.get_close_matches(
+            name, [k for k, v in known.items() if v in ("model", "seed", "snapshot")], n=1
+        )
+        fix = f"There is no table named {name}." + (
+            f" Did you mean {close[0]}? Read it with {{{{ ref('{close[0]}') }}}}." if close else ""
+        )
+    return text[: match.start()] + fix + text[match.end() :]
+
+
 def learner_error(
-    message: str, *, path: str | None, raw: str | None = None, compiled: str | None = None, node: str | None = None
+    message: str,
+    *,
+    path: str | None,
+    raw: str | None = None,
+    compiled: str | None = None,
+    node: str | None = None,
+    known: dict[str, str] | None = None,
 ) -> LearnerError:
-    """Build a LearnerError with the best line we can find for this message."""
+    """Build a LearnerError with the best line we can find for this message; `known` (node name
+    -> kind) lets a missing-table error name its fix."""
     text = clean_message(message)
     header = _HEADER_RE.search(text)
     if header and not path:
@@ -104,7 +138,7 @@ def learner_error(
         line = map_compiled_line(_compiled_line(duck.group(2), compiled), compiled, raw)
     if header:
         text = text[header.end() :].strip()
-    text = _LINE_RE.sub("", text).strip()
+    text = explain_missing_table(_LINE_RE.sub("", text).strip(), known or {})
     lines = [line for line in text.splitlines() if line.strip() and set(line.strip()) != {"^"}]
     if len(lines) > MAX_MESSAGE_LINES:  # e.g. DuckDB's long lists of candidate functions
         lines = lines[:MAX_MESSAGE_LINES] + ["..."]
