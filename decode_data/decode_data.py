@@ -8,10 +8,12 @@ import reflex as rx
 # Reflex compares the app database with the tables it knows at startup: register ours, or it
 # reports every migrated table as a pending change (and `reflex db makemigrations` would drop them).
 import decode_data.models  # noqa: F401
+from decode_data import routes
 from decode_data.api import api_app
+from decode_data.components import ui
 from decode_data.pages import auth_pages, dashboard, lesson, progress, query, settings
 from decode_data.pages.landing import PITCH, PRODUCT_NAME, landing
-from decode_data.states.access import SIGN_IN_ROUTE, NotSignedIn
+from decode_data.states.access import NotSignedIn
 from decode_data.states.auth import AuthState
 from decode_data.states.catalog import CatalogState
 
@@ -40,7 +42,11 @@ async def warm_engine():
         logger.exception("The dbt engine could not start")
 
 
-app = rx.App(api_transformer=api_app, backend_exception_handler=handle_backend_error)
+app = rx.App(
+    api_transformer=api_app,
+    backend_exception_handler=handle_backend_error,
+    style={"breakpoints": ui.BREAKPOINTS},  # style props switch at Radix's widths, like component props
+)
 app.register_lifespan_task(warm_engine)
 
 
@@ -49,13 +55,18 @@ def _page(component, route: str, title: str, on_load) -> None:
 
 
 app.add_page(
-    landing, route="/", title=PRODUCT_NAME, description=PITCH, on_load=[AuthState.load_identity, CatalogState.load]
+    landing,
+    route=routes.HOME,
+    title=PRODUCT_NAME,
+    description=PITCH,
+    on_load=[AuthState.load_identity, CatalogState.load],
 )
-_page(auth_pages.signin_page, SIGN_IN_ROUTE, "Sign in", auth_pages.SIGNIN_ON_LOAD)
-_page(auth_pages.register_page, "/register", "Register", auth_pages.SIGNIN_ON_LOAD)
-_page(auth_pages.oauth_callback_page, "/auth/callback/[provider]", "Signing in", auth_pages.CALLBACK_ON_LOAD)
-_page(dashboard.dashboard_page, "/dashboard", "Lessons", dashboard.ON_LOAD)
-_page(lesson.lesson_page, "/lessons/[lesson]", "Lesson", lesson.ON_LOAD)
-_page(query.query_page, query.ROUTE, query.TITLE, query.ON_LOAD)
-_page(progress.progress_page, progress.ROUTE, progress.TITLE, progress.ON_LOAD)
-_page(settings.settings_page, settings.ROUTE, settings.TITLE, settings.ON_LOAD)
+_page(auth_pages.signin_page, routes.SIGN_IN, "Sign in", auth_pages.SIGNIN_ON_LOAD)
+_page(auth_pages.redirect_page, routes.LOGIN, "Sign in", auth_pages.LOGIN_ON_LOAD)
+_page(auth_pages.register_page, routes.REGISTER, "Register", auth_pages.SIGNIN_ON_LOAD)
+_page(auth_pages.oauth_callback_page, routes.OAUTH_CALLBACK, "Signing in", auth_pages.CALLBACK_ON_LOAD)
+_page(dashboard.dashboard_page, routes.DASHBOARD, "Lessons", dashboard.ON_LOAD)
+_page(lesson.lesson_page, routes.LESSON, "Lesson", lesson.ON_LOAD)
+_page(query.query_page, routes.LESSON_QUERY, query.TITLE, query.ON_LOAD)
+_page(progress.progress_page, routes.PROGRESS, progress.TITLE, progress.ON_LOAD)
+_page(settings.settings_page, routes.SETTINGS, settings.TITLE, settings.ON_LOAD)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
-LEVEL_COLORS = {"beginner": "grass", "intermediate": "amber", "advanced": "tomato"}
+from decode_data.components import ui
+
+
+def level_badge(level) -> rx.Component:
+    """beginner / intermediate / advanced, each in its own colour."""
+    return rx.badge(level, color_scheme=ui.color_for(level, ui.LEVEL_COLORS), variant="soft")
+
+
+def level_and_minutes(level, minutes) -> rx.Component:
+    return rx.hstack(level_badge(level), ui.muted(minutes, " min", size="1"), align="center", spacing=ui.GAP)
 
 
 def lesson_card(lesson: rx.Var[dict[str, str]]) -> rx.Component:
@@ -12,22 +21,9 @@ def lesson_card(lesson: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading(lesson["title"], size="4", as_="h3"),
-            rx.text(lesson["summary"], color_scheme="gray", size="2"),
-            rx.hstack(
-                rx.badge(
-                    lesson["level"],
-                    color_scheme=rx.match(
-                        lesson["level"],
-                        *LEVEL_COLORS.items(),
-                        "gray",
-                    ),
-                    variant="soft",
-                ),
-                rx.text(lesson["minutes"], " min", size="1", color_scheme="gray"),
-                align="center",
-                spacing="2",
-            ),
-            spacing="2",
+            ui.muted(lesson["summary"]),
+            level_and_minutes(lesson["level"], lesson["minutes"]),
+            spacing=ui.GAP,
             align="start",
         ),
         width="100%",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from decode_data import routes
+from decode_data.components import ui
 from decode_data.components.shell import page_shell
 from decode_data.states.account_forms import AccountFormState, RegisterState, SignInState
 from decode_data.states.auth import AuthState
@@ -27,8 +29,8 @@ def _field(
         ),
         rx.cond(
             state.field == name,
-            rx.text(state.error, color_scheme="red", size="2", role="alert"),
-            rx.text(hint, color_scheme="gray", size="1") if hint else rx.fragment(),
+            ui.field_error(state.error),
+            ui.muted(hint, size="1") if hint else rx.fragment(),
         ),
         spacing="1",
         width="100%",
@@ -38,7 +40,7 @@ def _field(
 def _form_error(state: type[AccountFormState]) -> rx.Component:
     return rx.cond(
         (state.error != "") & (state.field == ""),
-        rx.callout(state.error, icon="triangle_alert", color_scheme="red", role="alert", id="form-error"),
+        ui.error_callout(state.error, id="form-error"),
     )
 
 
@@ -48,7 +50,7 @@ def _oauth_buttons() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.separator(size="4"),
-                rx.text("or", size="1", color_scheme="gray"),
+                ui.muted("or", size="1"),
                 rx.separator(size="4"),
                 align="center",
                 width="100%",
@@ -65,9 +67,9 @@ def _oauth_buttons() -> rx.Component:
                     id="oauth-" + p["name"],
                 ),
             ),
-            rx.cond(OAuthState.error != "", rx.callout(OAuthState.error, color_scheme="red", icon="triangle_alert")),
+            rx.cond(OAuthState.error != "", ui.error_callout(OAuthState.error)),
             width="100%",
-            spacing="2",
+            spacing=ui.GAP,
         ),
     )
 
@@ -76,13 +78,13 @@ def _card(title: str, *children: rx.Component) -> rx.Component:
     return page_shell(
         rx.center(
             rx.card(
-                rx.vstack(rx.heading(title, size="6", as_="h1"), *children, spacing="4", width="100%"),
+                rx.vstack(rx.heading(title, size="6", as_="h1"), *children, spacing=ui.SECTION_GAP, width="100%"),
                 width="100%",
                 max_width="26em",
-                size="4",
+                size=rx.breakpoints(initial="2", sm="4"),
             ),
             width="100%",
-            padding_top="3em",
+            padding_top=rx.breakpoints(initial="0", sm="3em"),
         )
     )
 
@@ -98,7 +100,7 @@ def signin_page() -> rx.Component:
                 rx.button(
                     "Sign in", type="submit", size="3", width="100%", loading=SignInState.busy, id="signin-submit"
                 ),
-                spacing="3",
+                spacing=ui.STACK_GAP,
                 width="100%",
             ),
             on_submit=SignInState.submit,
@@ -106,7 +108,7 @@ def signin_page() -> rx.Component:
             width="100%",
         ),
         _oauth_buttons(),
-        rx.text("New here? ", rx.link("Create an account", href="/register"), size="2"),
+        rx.text("New here? ", rx.link("Create an account", href=routes.REGISTER), size="2"),
     )
 
 
@@ -141,7 +143,7 @@ def register_page() -> rx.Component:
                     loading=RegisterState.busy,
                     id="register-submit",
                 ),
-                spacing="3",
+                spacing=ui.STACK_GAP,
                 width="100%",
             ),
             on_submit=RegisterState.submit,
@@ -149,7 +151,7 @@ def register_page() -> rx.Component:
             width="100%",
         ),
         _oauth_buttons(),
-        rx.text("Have an account? ", rx.link("Sign in", href="/signin"), size="2"),
+        rx.text("Have an account? ", rx.link("Sign in", href=routes.SIGN_IN), size="2"),
     )
 
 
@@ -159,13 +161,19 @@ def oauth_callback_page() -> rx.Component:
         rx.cond(
             OAuthState.error != "",
             rx.vstack(
-                rx.callout(OAuthState.error, icon="triangle_alert", color_scheme="red", id="oauth-error"),
-                rx.link("Back to sign in", href="/signin"),
+                ui.error_callout(OAuthState.error, id="oauth-error"),
+                rx.link("Back to sign in", href=routes.SIGN_IN),
             ),
             rx.spinner(size="3"),
         ),
     )
 
 
+def redirect_page() -> rx.Component:
+    """What /login shows for the moment before its on_load sends the browser to sign in."""
+    return page_shell(rx.center(rx.spinner(size="3"), padding="3em", width="100%"))
+
+
 SIGNIN_ON_LOAD = [AuthState.load_identity, OAuthState.load_providers]
+LOGIN_ON_LOAD = [AuthState.to_sign_in]
 CALLBACK_ON_LOAD = [OAuthState.finish]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from decode_data import routes
+from decode_data.components import ui
 from decode_data.components.lesson_card import lesson_card
 from decode_data.components.shell import PRODUCT_NAME, header
 from decode_data.states.auth import AuthState
@@ -16,20 +18,16 @@ def _lesson_list() -> rx.Component:
     """Cards once loaded; a clear message when the catalog is empty or broken."""
     return rx.cond(
         CatalogState.error != "",
-        rx.callout(CatalogState.error, icon="triangle_alert", color_scheme="red"),
+        ui.error_callout(CatalogState.error),
         rx.cond(
             CatalogState.lessons.length() > 0,
             rx.grid(
                 rx.foreach(CatalogState.lessons, lesson_card),
                 columns=rx.breakpoints(initial="1", sm="2"),
-                spacing="4",
+                spacing=ui.SECTION_GAP,
                 width="100%",
             ),
-            rx.cond(
-                CatalogState.loaded,
-                rx.text("No lessons are installed yet.", color_scheme="gray"),
-                rx.spinner(),
-            ),
+            rx.cond(CatalogState.loaded, ui.muted("No lessons are installed yet.", size="3"), rx.spinner()),
         ),
     )
 
@@ -37,11 +35,12 @@ def _lesson_list() -> rx.Component:
 def _call_to_action() -> rx.Component:
     return rx.cond(
         AuthState.signed_in,
-        rx.link(rx.button("Go to your lessons", size="3"), href="/dashboard", id="cta-dashboard"),
+        rx.link(rx.button("Go to your lessons", size="3"), href=routes.DASHBOARD, id="cta-dashboard"),
         rx.hstack(
-            rx.link(rx.button("Start learning: it's free", size="3"), href="/register", id="cta-register"),
-            rx.link(rx.button("Sign in", size="3", variant="soft"), href="/signin"),
-            spacing="3",
+            rx.link(rx.button("Start learning: it's free", size="3"), href=routes.REGISTER, id="cta-register"),
+            rx.link(rx.button("Sign in", size="3", variant="soft"), href=routes.SIGN_IN),
+            spacing=ui.STACK_GAP,
+            wrap="wrap",
         ),
     )
 
@@ -52,15 +51,16 @@ def landing() -> rx.Component:
         header(),
         rx.container(
             rx.vstack(
-                rx.heading(PRODUCT_NAME, size="8", as_="h1"),
-                rx.text(PITCH, size="4", color_scheme="gray"),
+                rx.heading(PRODUCT_NAME, size=rx.breakpoints(initial="7", sm="8"), as_="h1"),
+                ui.muted(PITCH, size="4"),
                 _call_to_action(),
                 rx.heading("Lessons", size="5", as_="h2", margin_top="1.5em"),
                 _lesson_list(),
-                spacing="3",
+                spacing=ui.STACK_GAP,
                 width="100%",
             ),
             size="3",
-            padding_y="3em",
+            padding_y=rx.breakpoints(initial="1.5em", sm="3em"),
+            padding_x=rx.breakpoints(initial="0.75em", sm="1.5em"),
         ),
     )

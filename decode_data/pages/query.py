@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from decode_data import routes
+from decode_data.components import ui
 from decode_data.components.code_editor import code_editor
 from decode_data.components.data_grid import data_grid, pager
 from decode_data.components.shell import loading_or, page_shell
@@ -11,10 +13,10 @@ from decode_data.states.auth import AuthState
 from decode_data.states.query import QueryState
 from decode_data.states.query_models import CHART_TYPES, ColumnItem, TableItem
 
-ROUTE = "/lessons/[lesson]/query"
 TITLE = "Query & visualize"
 CHART_HEIGHT = 320
-ACCENT = rx.color("teal", 9)
+EDITOR_HEIGHT = "200px"
+ACCENT = rx.color(ui.ACCENT, 9)
 
 
 # ---------------------------------------------------------------- table browser
@@ -22,12 +24,13 @@ ACCENT = rx.color("teal", 9)
 
 def _column(column: ColumnItem) -> rx.Component:
     return rx.hstack(
-        rx.text(column.name, size="1", font_family="var(--code-font-family)", trim="both"),
+        ui.code_text(column.name, overflow="hidden", text_overflow="ellipsis", white_space="nowrap", min_width="0"),
         rx.spacer(),
-        rx.text(column.type, size="1", color_scheme="gray", trim="both"),
+        ui.muted(column.type, size="1", white_space="nowrap"),
         width="100%",
         padding_left="1.6em",
-        spacing="2",
+        spacing=ui.GAP,
+        align="center",
     )
 
 
@@ -37,14 +40,15 @@ def _table(table: TableItem) -> rx.Component:
             rx.cond(table.kind == "view", rx.icon("eye", size=14), rx.icon("table", size=14)),
             rx.text(
                 rx.cond(table.schema == "main", table.name, table.key),
-                trim="both",
                 overflow="hidden",
                 text_overflow="ellipsis",
                 white_space="nowrap",
+                line_height="1.5",  # underscores sit below the baseline: a tighter box clips them
+                min_width="0",
             ),
             variant="ghost",
             size="1",
-            color_scheme="gray",
+            color_scheme=ui.MUTED,
             high_contrast=True,
             on_click=QueryState.use_table(table.select_sql),
             title=table.select_sql,
@@ -52,6 +56,8 @@ def _table(table: TableItem) -> rx.Component:
             id="table-" + table.key,
             justify_content="start",
             width="100%",
+            height="auto",
+            min_height="var(--space-5)",
         ),
         rx.foreach(table.columns, _column),
         spacing="1",
@@ -61,105 +67,88 @@ def _table(table: TableItem) -> rx.Component:
 
 
 def _table_browser() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.heading("Tables", size="3", as_="h2"),
-                rx.spacer(),
-                rx.icon_button(
-                    rx.icon("refresh-cw", size=14),
-                    on_click=QueryState.load_tables,
-                    size="1",
-                    variant="ghost",
-                    aria_label="Reload the table list",
-                    id="tables-reload",
-                ),
-                width="100%",
-                align="center",
-            ),
-            rx.text("Click a table to query its first 100 rows.", size="1", color_scheme="gray"),
+    return ui.section_card(
+        ui.muted("Click a table to query its first 100 rows.", size="1"),
+        rx.cond(QueryState.tables_error != "", ui.error_callout(QueryState.tables_error, size="1")),
+        loading_or(
+            QueryState.tables_loaded,
             rx.cond(
-                QueryState.tables_error != "",
-                rx.callout(QueryState.tables_error, icon="triangle_alert", color_scheme="red", size="1"),
-            ),
-            loading_or(
-                QueryState.tables_loaded,
-                rx.cond(
-                    QueryState.tables.length() > 0,
-                    rx.scroll_area(
-                        rx.vstack(rx.foreach(QueryState.tables, _table), spacing="1", width="100%"),
-                        type="auto",
-                        scrollbars="vertical",
-                        max_height="70vh",
-                    ),
-                    rx.text(
-                        "No tables yet: run dbt seed or dbt run on the lesson page first.",
-                        size="2",
-                        color_scheme="gray",
-                    ),
+                QueryState.tables.length() > 0,
+                rx.scroll_area(
+                    rx.vstack(rx.foreach(QueryState.tables, _table), spacing="1", width="100%"),
+                    type="auto",
+                    scrollbars="vertical",
+                    max_height=ui.only_from("md", "70vh", below="40vh"),
                 ),
+                ui.muted("No tables yet: run dbt seed or dbt run on the lesson page first."),
             ),
-            spacing="2",
-            width="100%",
+        ),
+        title=ui.card_header(
+            "Tables",
+            rx.icon_button(
+                rx.icon("refresh-cw", size=14),
+                on_click=QueryState.load_tables,
+                size="1",
+                variant="ghost",
+                aria_label="Reload the table list",
+                id="tables-reload",
+            ),
         ),
         id="table-browser",
-        width="100%",
     )
 
 
 # ---------------------------------------------------------------- editor, run, errors
 
 
-def _editor() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.box(
-                code_editor(
-                    QueryState.editor_text,
-                    QueryState.editor_key,
-                    QueryState.set_sql,
-                    run_button_id="query-run",
-                    height="200px",
-                    label="SQL query",
-                    placeholder="select ... from ...  (Ctrl+Enter runs the query)",
-                ),
-                width="100%",
-                border="1px solid var(--gray-6)",
-                border_radius="var(--radius-2)",
-                overflow="hidden",
-                id="query-editor",
-            ),
-            rx.hstack(
-                rx.button(
-                    rx.icon("play", size=16),
-                    "Run query",
-                    on_click=QueryState.run_query,
-                    disabled=QueryState.running,
-                    loading=QueryState.running,
-                    id="query-run",
-                ),
-                rx.text("Ctrl+Enter in the editor runs it too. Queries are read-only.", size="1", color_scheme="gray"),
-                align="center",
-                spacing="3",
-                wrap="wrap",
-            ),
-            rx.cond(
-                QueryState.error != "",
-                rx.callout.root(
-                    rx.callout.icon(rx.icon("triangle_alert")),
-                    rx.callout.text(
-                        QueryState.error, white_space="pre-wrap", font_family="var(--code-font-family)", size="2"
-                    ),
-                    color_scheme="red",
-                    role="alert",
-                    id="query-error",
-                    width="100%",
-                ),
-            ),
-            spacing="3",
-            width="100%",
+def _code_editor() -> rx.Component:
+    """Mounted once the page's load has run: nothing typed before can be replaced by the load."""
+    return rx.cond(
+        rx.State.is_hydrated,
+        code_editor(
+            QueryState.editor_text,
+            QueryState.editor_key,
+            QueryState.set_sql,
+            run_button_id="query-run",
+            height=EDITOR_HEIGHT,
+            label="SQL query",
+            placeholder="select ... from ...  (Ctrl+Enter runs the query)",
         ),
-        width="100%",
+        rx.center(rx.spinner(), height=EDITOR_HEIGHT, id="query-editor-loading"),
+    )
+
+
+def _editor() -> rx.Component:
+    return ui.section_card(
+        rx.box(
+            _code_editor(),
+            width="100%",
+            border="1px solid var(--gray-6)",
+            border_radius="var(--radius-2)",
+            overflow="hidden",
+            id="query-editor",
+        ),
+        rx.hstack(
+            rx.button(
+                rx.icon("play", size=16),
+                "Run query",
+                on_click=QueryState.run_query,
+                disabled=QueryState.running,
+                loading=QueryState.running,
+                id="query-run",
+            ),
+            ui.muted("Ctrl+Enter in the editor runs it too. Queries are read-only.", size="1"),
+            align="center",
+            spacing=ui.STACK_GAP,
+            wrap="wrap",
+        ),
+        rx.cond(
+            QueryState.error != "",
+            ui.error_callout(
+                rx.callout.text(QueryState.error, white_space="pre-wrap", font_family=ui.CODE_FONT, size="2"),
+                id="query-error",
+            ),
+        ),
     )
 
 
@@ -167,37 +156,32 @@ def _editor() -> rx.Component:
 
 
 def _results() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.heading("Results", size="3", as_="h2"),
-                rx.text(QueryState.summary, size="2", color_scheme="gray", id="query-summary"),
-                rx.cond(QueryState.elapsed != "", rx.badge(QueryState.elapsed, variant="soft", color_scheme="gray")),
-                align="center",
-                spacing="3",
-                wrap="wrap",
-            ),
-            rx.cond(
-                QueryState.columns.length() > 0,
-                rx.vstack(
-                    data_grid(QueryState.columns, QueryState.page_rows),
-                    pager(
-                        QueryState.page,
-                        QueryState.pages,
-                        QueryState.previous_page,
-                        QueryState.next_page,
-                        id_prefix="query-",
-                    ),
-                    spacing="2",
-                    width="100%",
+    return ui.section_card(
+        rx.cond(
+            QueryState.columns.length() > 0,
+            rx.vstack(
+                data_grid(QueryState.columns, QueryState.page_rows),
+                pager(
+                    QueryState.page,
+                    QueryState.pages,
+                    QueryState.previous_page,
+                    QueryState.next_page,
+                    id_prefix="query-",
                 ),
-                rx.text("The query returned no columns.", size="2", color_scheme="gray"),
+                spacing=ui.GAP,
+                width="100%",
             ),
-            spacing="3",
-            width="100%",
+            ui.muted("The query returned no columns."),
+        ),
+        title=rx.hstack(
+            ui.section_title("Results"),
+            ui.muted(QueryState.summary, id="query-summary"),
+            rx.cond(QueryState.elapsed != "", rx.badge(QueryState.elapsed, variant="soft", color_scheme=ui.MUTED)),
+            align="center",
+            spacing=ui.STACK_GAP,
+            wrap="wrap",
         ),
         id="query-results",
-        width="100%",
     )
 
 
@@ -251,58 +235,41 @@ def _chart() -> rx.Component:
     return rx.match(QueryState.chart_type, ("line", line), ("scatter", scatter), bar)
 
 
+def _chart_choices() -> rx.Component:
+    return rx.hstack(
+        _select("Chart type", "chart-type", QueryState.chart_type, list(CHART_TYPES), QueryState.set_chart_type),
+        _select("X column", "chart-x", QueryState.x_column, QueryState.x_options, QueryState.set_x_column),
+        _select("Y column (numbers)", "chart-y", QueryState.y_column, QueryState.numeric, QueryState.set_y_column),
+        spacing=ui.SECTION_GAP,
+        wrap="wrap",
+    )
+
+
 def _chart_panel() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Chart", size="3", as_="h2"),
-            rx.cond(
-                QueryState.numeric.length() > 0,
-                rx.vstack(
-                    rx.hstack(
-                        _select(
-                            "Chart type",
-                            "chart-type",
-                            QueryState.chart_type,
-                            list(CHART_TYPES),
-                            QueryState.set_chart_type,
-                        ),
-                        _select(
-                            "X column", "chart-x", QueryState.x_column, QueryState.x_options, QueryState.set_x_column
-                        ),
-                        _select(
-                            "Y column (numbers)",
-                            "chart-y",
-                            QueryState.y_column,
-                            QueryState.numeric,
-                            QueryState.set_y_column,
-                        ),
-                        spacing="4",
-                        wrap="wrap",
+    return ui.section_card(
+        rx.cond(
+            QueryState.numeric.length() > 0,
+            rx.vstack(
+                _chart_choices(),
+                rx.cond(
+                    QueryState.chart_data.length() > 0,
+                    rx.box(
+                        _chart(),
+                        width="100%",
+                        id="chart",
+                        role="img",
+                        aria_label="Chart of " + QueryState.y_column + " by " + QueryState.x_column,
                     ),
-                    rx.cond(
-                        QueryState.chart_data.length() > 0,
-                        rx.box(
-                            _chart(),
-                            width="100%",
-                            id="chart",
-                            role="img",
-                            aria_label="Chart of " + QueryState.y_column + " by " + QueryState.x_column,
-                        ),
-                        rx.text("No row has a number in both chosen columns.", size="2", color_scheme="gray"),
-                    ),
-                    rx.text("At most 500 points are drawn, in the order of the rows.", size="1", color_scheme="gray"),
-                    spacing="3",
-                    width="100%",
+                    ui.muted("No row has a number in both chosen columns."),
                 ),
-                rx.text(
-                    "No numeric column to plot: select a count, a sum or another number.", size="2", color_scheme="gray"
-                ),
+                ui.muted("At most 500 points are drawn, in the order of the rows.", size="1"),
+                spacing=ui.STACK_GAP,
+                width="100%",
             ),
-            spacing="3",
-            width="100%",
+            ui.muted("No numeric column to plot: select a count, a sum or another number."),
         ),
+        title="Chart",
         id="chart-panel",
-        width="100%",
     )
 
 
@@ -310,33 +277,33 @@ def _chart_panel() -> rx.Component:
 
 
 def _workspace() -> rx.Component:
+    """Tables beside the editor from a laptop's width; on a phone the tables come first, shorter."""
     return rx.grid(
         _table_browser(),
         rx.vstack(
             _editor(),
             rx.cond(QueryState.has_result, rx.fragment(_results(), _chart_panel())),
-            spacing="4",
+            spacing=ui.SECTION_GAP,
             width="100%",
             min_width="0",
         ),
-        columns="minmax(200px, 260px) minmax(0, 1fr)",
-        spacing="4",
+        columns=ui.side_by_side("minmax(200px, 260px)"),
+        spacing=ui.SECTION_GAP,
         width="100%",
         align_items="start",
     )
 
 
 def _not_found() -> rx.Component:
-    return rx.callout(
-        rx.text(
+    return ui.notice_callout(
+        rx.callout.text(
             "There is no lesson called ",
             rx.code(QueryState.lesson_id),
             ". ",
-            rx.link("Back to your lessons", href="/dashboard"),
+            rx.link("Back to your lessons", href=routes.DASHBOARD),
             ".",
         ),
         icon="circle_alert",
-        color_scheme="amber",
         id="query-not-found",
     )
 
@@ -344,25 +311,20 @@ def _not_found() -> rx.Component:
 def query_page() -> rx.Component:
     return page_shell(
         rx.vstack(
-            rx.hstack(
-                rx.link(
-                    rx.hstack(
-                        rx.icon("arrow-left", size=16), rx.text("Back to the lesson"), spacing="1", align="center"
-                    ),
-                    href=QueryState.lesson_href,
-                    size="2",
-                    id="back-to-lesson",
-                ),
-                width="100%",
+            rx.link(
+                rx.hstack(rx.icon("arrow-left", size=16), rx.text("Back to the lesson"), spacing="1", align="center"),
+                href=QueryState.lesson_href,
+                size="2",
+                id="back-to-lesson",
             ),
             rx.heading(
-                "Query & visualize",
+                TITLE,
                 rx.cond(QueryState.lesson_title != "", ": " + QueryState.lesson_title, ""),
-                size="6",
+                size=rx.breakpoints(initial="5", sm="6"),
                 as_="h1",
             ),
             rx.cond(QueryState.not_found, _not_found(), _workspace()),
-            spacing="3",
+            spacing=ui.STACK_GAP,
             width="100%",
             max_width="1400px",
             margin_x="auto",

@@ -4,38 +4,19 @@ from __future__ import annotations
 
 import reflex as rx
 
+from decode_data import routes
+from decode_data.components import ui
 from decode_data.components.shell import loading_or, page_shell
 from decode_data.services.auth.api_tokens import MAX_NAME_CHARS
 from decode_data.states.auth import AuthState
 from decode_data.states.token_models import TokenRow
 from decode_data.states.tokens import TokensState
 
-ROUTE = "/settings"
 TITLE = "API tokens"
 
 
-def _pre(text, pre_id: str) -> rx.Component:
-    return rx.el.pre(
-        text,
-        id=pre_id,
-        style={
-            "font_family": "var(--code-font-family)",
-            "font_size": "var(--font-size-1)",
-            "background": "var(--gray-3)",
-            "color": "var(--gray-12)",
-            "padding": "0.6em 0.8em",
-            "border_radius": "var(--radius-2)",
-            "white_space": "pre-wrap",
-            "word_break": "break-all",
-            "margin": "0",
-            "width": "100%",
-        },
-    )
-
-
 def _new_token() -> rx.Component:
-    return rx.callout.root(
-        rx.callout.icon(rx.icon("key-round")),
+    return ui.notice_callout(
         rx.vstack(
             rx.text(
                 rx.text.strong("Copy your new token “", TokensState.new_token_name, "” now."),
@@ -54,12 +35,12 @@ def _new_token() -> rx.Component:
                     id="new-token-copy",
                 ),
                 align="center",
-                spacing="3",
+                spacing=ui.STACK_GAP,
                 wrap="wrap",
                 width="100%",
             ),
             rx.text("Try it:", size="2"),
-            _pre(TokensState.curl, "new-token-curl"),
+            ui.code_box(TokensState.curl, "new-token-curl"),
             rx.button(
                 "I have saved it",
                 on_click=TokensState.dismiss_new_token,
@@ -67,13 +48,13 @@ def _new_token() -> rx.Component:
                 variant="outline",
                 id="new-token-done",
             ),
-            spacing="2",
+            spacing=ui.GAP,
             width="100%",
         ),
-        color_scheme="green",
+        color="green",
+        icon="key-round",
         role="status",
         id="new-token",
-        width="100%",
     )
 
 
@@ -81,10 +62,8 @@ def _create_form() -> rx.Component:
     return rx.card(
         rx.form(
             rx.vstack(
-                rx.heading("Create a token", size="4", as_="h2"),
-                rx.el.label(
-                    "Token name", html_for="token-name", style={"font_size": "var(--font-size-2)", "font_weight": "500"}
-                ),
+                ui.section_title("Create a token"),
+                rx.el.label("Token name", html_for="token-name", font_size="var(--font-size-2)", font_weight="500"),
                 rx.hstack(
                     rx.input(
                         name="name",
@@ -106,28 +85,18 @@ def _create_form() -> rx.Component:
                         disabled=TokensState.busy,
                         id="token-create",
                     ),
-                    spacing="3",
+                    spacing=ui.STACK_GAP,
                     align="center",
                     wrap="wrap",
+                    width="100%",
                 ),
-                rx.text(
+                ui.muted(
                     f"A name helps you tell tokens apart (1 to {MAX_NAME_CHARS} characters).",
                     size="1",
-                    color_scheme="gray",
                     id="token-name-help",
                 ),
-                rx.cond(
-                    TokensState.error != "",
-                    rx.callout(
-                        TokensState.error,
-                        icon="triangle_alert",
-                        color_scheme="red",
-                        size="1",
-                        role="alert",
-                        id="token-error",
-                    ),
-                ),
-                spacing="2",
+                rx.cond(TokensState.error != "", ui.error_callout(TokensState.error, size="1", id="token-error")),
+                spacing=ui.GAP,
                 width="100%",
             ),
             on_submit=TokensState.create,
@@ -142,7 +111,7 @@ def _token_row(token: TokenRow) -> rx.Component:
         rx.table.row_header_cell(
             rx.vstack(
                 rx.text(token.name, weight="medium"),
-                rx.code(token.prefix, "_…", variant="ghost", size="1", color_scheme="gray"),
+                rx.code(token.prefix, "_…", variant="ghost", size="1", color_scheme=ui.MUTED),
                 spacing="0",
             )
         ),
@@ -151,8 +120,8 @@ def _token_row(token: TokenRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 token.active,
-                rx.badge("Active", color_scheme="teal", variant="soft"),
-                rx.badge("Revoked ", token.revoked, color_scheme="gray", variant="soft"),
+                rx.badge("Active", color_scheme=ui.ACCENT, variant="soft"),
+                rx.badge("Revoked ", token.revoked, color_scheme=ui.MUTED, variant="soft"),
             )
         ),
         rx.table.cell(
@@ -163,7 +132,7 @@ def _token_row(token: TokenRow) -> rx.Component:
                     on_click=TokensState.ask_revoke(token.id),
                     size="1",
                     variant="soft",
-                    color_scheme="red",
+                    color_scheme=ui.DANGER,
                     id="revoke-" + token.id.to_string(),
                     aria_label="Revoke token " + token.name,
                 ),
@@ -173,102 +142,80 @@ def _token_row(token: TokenRow) -> rx.Component:
     )
 
 
-def _token_list() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.heading("Your tokens", size="4", as_="h2"),
-                rx.badge(TokensState.active_count, " active", variant="soft", color_scheme="gray"),
-                align="center",
-                spacing="3",
+def _token_table() -> rx.Component:
+    return ui.scroll_x(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Name"),
+                    rx.table.column_header_cell("Created (UTC)"),
+                    rx.table.column_header_cell("Last used (UTC)"),
+                    rx.table.column_header_cell("Status"),
+                    rx.table.column_header_cell(rx.el.span("Actions", class_name="rt-sr-only"), width="6em"),
+                )
             ),
-            rx.cond(
-                TokensState.list_error != "",
-                rx.callout(TokensState.list_error, icon="triangle_alert", color_scheme="red", size="1", role="alert"),
-            ),
-            rx.cond(
-                TokensState.tokens.length() > 0,
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Name"),
-                            rx.table.column_header_cell("Created (UTC)"),
-                            rx.table.column_header_cell("Last used (UTC)"),
-                            rx.table.column_header_cell("Status"),
-                            rx.table.column_header_cell(rx.el.span("Actions", class_name="rt-sr-only"), width="6em"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(TokensState.tokens, _token_row)),
-                    size="2",
-                    width="100%",
-                ),
-                rx.text("You have no API tokens yet.", size="2", color_scheme="gray"),
-            ),
-            spacing="3",
+            rx.table.body(rx.foreach(TokensState.tokens, _token_row)),
+            size="2",
             width="100%",
+        )
+    )
+
+
+def _token_list() -> rx.Component:
+    return ui.section_card(
+        rx.cond(TokensState.list_error != "", ui.error_callout(TokensState.list_error, size="1")),
+        rx.cond(
+            TokensState.tokens.length() > 0,
+            _token_table(),
+            ui.muted("You have no API tokens yet."),
+        ),
+        title=rx.hstack(
+            ui.section_title("Your tokens"),
+            rx.badge(TokensState.active_count, " active", variant="soft", color_scheme=ui.MUTED),
+            align="center",
+            spacing=ui.STACK_GAP,
         ),
         id="token-list",
-        width="100%",
     )
 
 
 def _revoke_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Revoke “", TokensState.confirm_name, "”?"),
-            rx.alert_dialog.description(
-                "Scripts and pipelines using this token stop working at once. This cannot be undone.",
-            ),
-            rx.hstack(
-                # Plain buttons: the dialog's `open` follows confirm_id, so it closes when the state
-                # says so, never before the revoke has read which token to revoke.
-                rx.button(
-                    "Cancel",
-                    variant="soft",
-                    color_scheme="gray",
-                    on_click=TokensState.cancel_revoke,
-                    id="revoke-cancel",
-                ),
-                rx.button("Revoke token", color_scheme="red", on_click=TokensState.confirm_revoke, id="revoke-confirm"),
-                spacing="3",
-                justify="end",
-                margin_top="1em",
-            ),
-            max_width="28em",
-        ),
+    return ui.confirm_dialog(
+        rx.fragment("Revoke “", TokensState.confirm_name, "”?"),
+        "Scripts and pipelines using this token stop working at once. This cannot be undone.",
         open=TokensState.confirm_id != 0,
+        confirm="Revoke token",
+        on_confirm=TokensState.confirm_revoke,
+        on_cancel=TokensState.cancel_revoke,
         on_open_change=TokensState.dialog_open_change,
+        confirm_id="revoke-confirm",
+        cancel_id="revoke-cancel",
     )
 
 
 def _usage() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Using the API", size="4", as_="h2"),
-            rx.text(
-                "Send the token in the Authorization header. The API reads your lessons, progress, "
-                "files and checks as JSON; a revoked token stops working at once.",
-                size="2",
-            ),
-            _pre(
-                rx.cond(
-                    TokensState.public_url != "",
-                    'curl -H "Authorization: Bearer <token>" ' + TokensState.public_url + "/api/v1/lessons",
-                    "",
-                ),
-                "api-usage",
-            ),
-            spacing="2",
-            width="100%",
+    return ui.section_card(
+        rx.text(
+            "Send the token in the Authorization header. The API reads your lessons, progress, "
+            "files and checks as JSON; a revoked token stops working at once.",
+            size="2",
         ),
-        width="100%",
+        ui.code_box(
+            rx.cond(
+                TokensState.public_url != "",
+                'curl -H "Authorization: Bearer <token>" ' + TokensState.public_url + routes.API + "/lessons",
+                "",
+            ),
+            "api-usage",
+        ),
+        title="Using the API",
     )
 
 
 def settings_page() -> rx.Component:
     return page_shell(
-        rx.heading("API tokens", size="7", as_="h1"),
-        rx.text("Personal tokens let scripts and CI use the Decode Data API as you.", size="3", color_scheme="gray"),
+        ui.page_title(TITLE),
+        ui.muted("Personal tokens let scripts and CI use the Decode Data API as you.", size="3"),
         loading_or(
             TokensState.loaded,
             rx.vstack(
@@ -277,7 +224,7 @@ def settings_page() -> rx.Component:
                 _token_list(),
                 _usage(),
                 _revoke_dialog(),
-                spacing="4",
+                spacing=ui.SECTION_GAP,
                 width="100%",
             ),
         ),

@@ -23,6 +23,7 @@ import yaml
 from decode_data.settings import get_settings
 
 LESSON_FILE = "lesson.yml"
+LEVELS = ("beginner", "intermediate", "advanced")  # the catalog lists lessons in this order
 
 
 class LessonNotFound(LookupError):
@@ -204,13 +205,16 @@ def load_lesson(lesson_dir: Path) -> Lesson:
     )
 
 
+def _beginner_first(lesson: Lesson) -> tuple[int, str]:
+    """Easier levels first (an unknown level last), then by id: a new learner sees hello_dbt first."""
+    rank = LEVELS.index(lesson.level) if lesson.level in LEVELS else len(LEVELS)
+    return rank, lesson.id
+
+
 @lru_cache(maxsize=8)
 def _catalog(template_dir: Path) -> dict[str, Lesson]:
-    lessons = {}
-    for lesson_file in sorted(template_dir.glob(f"*/{LESSON_FILE}")):
-        lesson = load_lesson(lesson_file.parent)
-        lessons[lesson.id] = lesson
-    return lessons
+    lessons = [load_lesson(lesson_file.parent) for lesson_file in template_dir.glob(f"*/{LESSON_FILE}")]
+    return {lesson.id: lesson for lesson in sorted(lessons, key=_beginner_first)}
 
 
 def list_lessons(template_dir: Path | None = None) -> list[Lesson]:

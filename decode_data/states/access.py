@@ -12,14 +12,13 @@ from contextlib import contextmanager
 
 from sqlmodel import Session
 
+from decode_data import routes
 from decode_data.db import session_scope
 from decode_data.models import User
 from decode_data.services.auth import user_for_session
 
 logger = logging.getLogger(__name__)
-
-SIGN_IN_ROUTE = "/signin"
-HOME_ROUTE = "/dashboard"
+HOME_ROUTE = routes.AFTER_SIGN_IN  # kept for callers that predate routes.py
 
 
 class NotSignedIn(PermissionError):
@@ -39,5 +38,5 @@ def learner_session(token: str) -> Iterator[tuple[Session, User]]:
 def safe_next(target: str | None) -> str:
     """Only same-site paths: a crafted ?next= link must not send a learner to another site."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return HOME_ROUTE
+        return routes.AFTER_SIGN_IN
     return target

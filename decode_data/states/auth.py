@@ -11,10 +11,10 @@ from urllib.parse import quote
 
 import reflex as rx
 
+from decode_data import routes
 from decode_data.db import session_scope
 from decode_data.services.auth import end_session, user_for_session
 from decode_data.settings import get_settings
-from decode_data.states.access import SIGN_IN_ROUTE
 
 SESSION_COOKIE = "dd_session"
 
@@ -62,7 +62,7 @@ class AuthState(rx.State):
         if username is None:
             self.username = ""
             self.session_token = ""
-            return rx.redirect(f"{SIGN_IN_ROUTE}?next={quote(self._here(), safe='')}")
+            return rx.redirect(f"{routes.SIGN_IN}?next={quote(self._here(), safe='')}")
         self.username = username
         return None
 
@@ -76,7 +76,13 @@ class AuthState(rx.State):
         await asyncio.to_thread(_end, self.session_token)
         self.session_token = ""
         self.username = ""
-        return rx.redirect("/")
+        return rx.redirect(routes.HOME)
+
+    @rx.event
+    def to_sign_in(self):
+        """on_load of /login, a common guess: the sign-in page, keeping ?next= (no history entry)."""
+        query = self.router.url.query
+        return rx.redirect(routes.SIGN_IN + (f"?{query}" if query else ""), replace=True)
 
     def _signed_in_as(self, token: str, username: str):
         self.session_token = token

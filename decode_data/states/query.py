@@ -15,12 +15,12 @@ from typing import TypeVar
 
 import reflex as rx
 
+from decode_data import routes
 from decode_data.services.engine import JobResult
 from decode_data.services.lessons import LessonNotFound, get_lesson
 from decode_data.services.warehouse import list_tables, query
 from decode_data.states.access import NotSignedIn, learner_session
 from decode_data.states.auth import AuthState
-from decode_data.states.lesson import lesson_id_from_path
 from decode_data.states.paged_rows import PagedRows
 from decode_data.states.query_models import (
     CHART_TYPES,
@@ -128,7 +128,7 @@ class QueryState(PagedRows, AuthState):
 
     @rx.var
     def lesson_href(self) -> str:
-        return f"/lessons/{self.lesson_id}"
+        return routes.lesson(self.lesson_id)
 
     # ------------------------------------------------------------ loading
 
@@ -141,7 +141,7 @@ class QueryState(PagedRows, AuthState):
     @rx.event
     async def load(self):
         """on_load: the lesson from the URL; the editor keeps this tab's last query of it."""
-        lesson_id = lesson_id_from_path(self.router.url.path)
+        lesson_id = routes.lesson_id_from_path(self.router.url.path)
         if lesson_id != self.lesson_id:
             self._reset_result()
             self._sql, self.tables, self.running = "", [], False

@@ -23,6 +23,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from decode_data import routes
 from decode_data.models import OAuthAccount, OAuthState, User, utcnow
 from decode_data.services.auth.accounts import unique_username, user_by_email
 from decode_data.services.auth.errors import OAuthLoginError
@@ -32,13 +33,12 @@ from decode_data.settings import get_settings
 
 log = logging.getLogger(__name__)
 STATE_TTL = timedelta(minutes=10)
-CALLBACK_PATH = "/auth/callback/{name}"
 
 
 def callback_url(provider: Provider | str) -> str:
     """The redirect URI to register at the provider: PUBLIC_URL + /auth/callback/<name>."""
     name = provider.name if isinstance(provider, Provider) else provider
-    return get_settings().public_url + CALLBACK_PATH.format(name=name)
+    return get_settings().public_url + routes.oauth_callback(name)
 
 
 def authorization_url(
