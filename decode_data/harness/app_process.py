@@ -20,6 +20,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from decode_data.harness.frontend_lock import align_built_package_json
+
 REPO_ROOT = Path(__file__).resolve().parents[2]  # decode_data/harness/ is two levels below the repo
 BUN_BIN = REPO_ROOT / ".tools" / "bun" / "node_modules" / ".bin"
 STARTUP_TIMEOUT_S = float(os.environ.get("DECODE_DATA_APP_START_TIMEOUT", "900"))
@@ -106,6 +108,7 @@ class LiveApp:
         self.data_dir = root / "data"
         self.log_path = root / "reflex.log"
         self.env = self._env(template_dir, oidc_issuer)
+        align_built_package_json(REPO_ROOT)  # the build must leave the tracked reflex.lock/ as it is
         subprocess.run(
             [sys.executable, "-m", "decode_data", "db", "upgrade"],
             cwd=REPO_ROOT,
