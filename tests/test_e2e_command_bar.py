@@ -77,6 +77,21 @@ def test_run_is_dbt_run_and_typed_selections_build_what_dbt_selects(page, live_a
     wait_outcome(page, "dbt run --select customer_orders customers finished")
     assert _built(page) == {"customer_orders", "customers"}
     expect(prompt).to_have_count(0)
+
+    # A failing test shows the rows it complains about, not just how many there are.
+    open_file(page, "models/schema.yml")
+    replace_editor_text(
+        page,
+        "version: 2\nmodels:\n  - name: customers\n    columns:\n      - name: country\n"
+        "        data_tests:\n          - accepted_values:\n              arguments:\n"
+        "                values: ['Nowhere']\n",
+    )
+    wait_saved(page)
+    type_command(page, "dbt test -s customers")
+    assert "failed" in wait_outcome(page, "dbt test --select customers")
+    results = page.locator("#results")
+    expect(results).to_contain_text("rows failing accepted_values_customers_country")
+    expect(results).to_contain_text("value_field")  # dbt's own column for the unexpected values
     assert not page.errors
 
 

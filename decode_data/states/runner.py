@@ -25,10 +25,10 @@ from decode_data.services.dbt_command import (
     selected_nodes,
     suggestions,
 )
-from decode_data.services.engine import JobResult
+from decode_data.services.engine import JobResult, NodeResult
 from decode_data.services.lineage_view import layout_lineage, node_path
 from decode_data.services.runs import inspect_project, run_dbt
-from decode_data.services.warehouse import preview_relation
+from decode_data.services.warehouse import preview_relation, preview_sql
 from decode_data.services.workspace import workspace_paths
 from decode_data.settings import get_settings
 from decode_data.states.access import NotSignedIn
@@ -202,9 +202,12 @@ class RunnerState(PagedRows, LessonState):
             node = editor.current_node
             editor.error_line = self._finish(result, editor.path)
             self._relayout(node)
+        failing = _first_failing_test(result)
         if result.preview is not None:
             async with self:
                 self._take_rows(result.preview, request.select or "dbt show")
+        elif failing:
+            await self._failing_rows(failing, result.compiled.get(failing.unique_id, ""))
         elif result.ok and request.command in BUILT_BY and (shown := _shown_after(result, node)):
             await self._preview(shown)
 
@@ -289,6 +292,15 @@ class RunnerState(PagedRows, LessonState):
             if result.ok and result.preview:
                 self._take_rows(result.preview, node)
 
+    async def _failing_rows(self, test: NodeResult, sql: str) -> None:
+        """A failing test's own query, capped: the rows it complains about, in the Results tab."""
+        if not sql:
+            return
+        result = await self._job(preview_sql, sql)
+        async with self:
+            if result.ok and result.preview:
+                self._take_rows(result.preview, f"rows failing {test.name}")
+
     def _take_rows(self, preview, of: str) -> None:
         self.columns = [str(c) for c in preview.columns]
         self.rows = grid_rows(preview.rows)
@@ -320,6 +332,10 @@ def _stale_parents(session, user, lesson, select: str | None, lineage: dict) -> 
     if chosen is None:  # a selector only dbt can resolve: no guess
         return []
     return stale_parents(workspace_paths(user.warehouse_key, lesson.id), lineage, chosen)
+
+
+def _first_failing_test(result: JobResult) -> NodeResult | None:
+    return next((n for n in result.nodes if n.resource_type == "test" and n.status in ("fail", "warn")), None)
 
 
 def _shown_after(result: JobResult, open_node: str) -> str:

@@ -268,7 +268,7 @@ def _collect(result: JobResult, job: Job, outcome, manifest) -> None:
         result.errors.append(_exception_error(outcome.exception, manifest))
     for r in run_results:
         code = getattr(r.node, "compiled_code", None)
-        if code and job.command in ("compile", "run", "build", "show"):
+        if code and job.command in ("compile", "run", "build", "show", "test"):  # a test's SQL finds its failing rows
             result.compiled[r.node.unique_id] = code
         table = getattr(r, "agate_table", None)
         if job.command == "show" and table is not None and r.node.resource_type.value != "test":
