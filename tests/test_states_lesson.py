@@ -900,3 +900,22 @@ def test_choosing_a_step_and_resetting_reach_every_sibling(db_session, learner, 
     assert workspace.read_file(learner, hello_lesson, "models/stg_customers.sql") == starter
     assert (runner_.logs, runner_.columns, runner_.outcome) == ([], [], "")
     assert editor.path == "models/stg_orders.sql" and editor.save_status == ""
+
+
+def test_a_finished_lesson_opens_on_its_last_step_with_the_next_lesson(db_session, learner, token, hello_lesson):
+    from decode_data.services.lessons import list_lessons
+    from decode_data.states.lesson import LessonState
+
+    state = _state(LessonState, "/lessons/hello_dbt")
+    state.session_token = token
+    run_coroutine(LessonState.load_lesson.fn(state))
+    assert not state.complete and state.learned == []
+
+    for step in hello_lesson.steps:
+        progress.record_attempt(db_session, learner, hello_lesson, step.id, passed=True)
+    run_coroutine(LessonState.load_lesson.fn(state))
+    assert state.complete and state.step_id == hello_lesson.steps[-1].id  # not back at step 1
+    assert state.learned == [s.title for s in hello_lesson.steps]
+    catalog = [lesson.id for lesson in list_lessons()]
+    assert catalog[0] == "hello_dbt"  # beginner first, so the next lesson is the catalog's second
+    assert (state.next_lesson_id, state.next_lesson_title) == (catalog[1], list_lessons()[1].title)

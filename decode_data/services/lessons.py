@@ -226,3 +226,10 @@ def get_lesson(lesson_id: str, template_dir: Path | None = None) -> Lesson:
         return _catalog(template_dir or get_settings().template_dir)[lesson_id]
     except KeyError:
         raise LessonNotFound(f"No lesson named '{lesson_id}'") from None
+
+
+def next_lesson(lesson_id: str, template_dir: Path | None = None) -> Lesson | None:
+    """The lesson after this one in the catalog's beginner-first order (None after the last)."""
+    ids = [lesson.id for lesson in list_lessons(template_dir)]
+    later = ids[ids.index(lesson_id) + 1 :] if lesson_id in ids else []
+    return get_lesson(later[0], template_dir) if later else None

@@ -17,7 +17,7 @@ import reflex as rx
 
 from decode_data.services import progress as progress_service
 from decode_data.services.grader.describe import describe_pass
-from decode_data.services.lessons import Lesson, LessonNotFound, get_lesson
+from decode_data.services.lessons import Lesson, LessonNotFound, get_lesson, next_lesson
 from decode_data.services.workspace import ensure_workspace, reset_workspace
 from decode_data.states.access import learner_session
 from decode_data.states.auth import AuthState
@@ -45,6 +45,10 @@ class LessonState(AuthState):
     has_hints: bool = False
     step_checks: list[str] = []  # what "Check my work" looks at, in words
     confirm_reset: bool = False
+    complete: bool = False  # every step passed: the lesson-complete moment shows
+    learned: list[str] = []  # what the steps taught, for that moment
+    next_lesson_id: str = ""
+    next_lesson_title: str = ""
 
     @rx.var
     def instructions_titled(self) -> bool:
@@ -86,6 +90,10 @@ class LessonState(AuthState):
         ids = [s.id for s in lesson.steps]
         later = ids[ids.index(step.id) + 1 :] + ids[: ids.index(step.id)]
         self.next_step_id = next((i for i in later if i not in view.completed_steps), "")
+        self.complete = all(i in view.completed_steps for i in ids)
+        self.learned = [s.title for s in lesson.steps] if self.complete else []
+        following = next_lesson(lesson.id)
+        self.next_lesson_id, self.next_lesson_title = (following.id, following.title) if following else ("", "")
 
     @rx.event
     async def load_lesson(self):
@@ -103,7 +111,8 @@ class LessonState(AuthState):
             return progress_service.get_progress(session, user, lesson)
 
         view = await self._with_learner(load)
-        self._show(lesson, view, view.current_step or view.next_step or "")
+        last = lesson.steps[-1].id if lesson.steps else ""
+        self._show(lesson, view, view.current_step or view.next_step or last)  # a finished lesson: its last step
 
     async def _refresh_progress(self) -> None:
         view = await self._with_learner(progress_service.get_progress)
