@@ -42,6 +42,9 @@ def test_run_is_dbt_run_and_typed_selections_build_what_dbt_selects(page, live_a
 
     type_command(page, "dbt seed")
     assert wait_outcome(page, "dbt seed finished").endswith("2 success")
+    type_command(page, 'dbt show --inline "select first_name from raw_customers order by id limit 1"')
+    wait_outcome(page, "dbt show --inline")
+    expect(page.locator("#results")).to_contain_text("first_name")
 
     # Edited models, one click on Run: all are rebuilt (Run is `dbt run`, the whole project).
     models = ["stg_customers", "stg_orders", "customer_orders", "customers"]
