@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
@@ -36,7 +37,14 @@ def learner_session(token: str) -> Iterator[tuple[Session, User]]:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: a crafted ?next= link must not send a learner to another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site paths: a crafted ?next= link must not send a learner to another site.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so
+    `/\t/other.host` is `//other.host` to them: such characters are refused outright, then the
+    rest must parse as a path with no scheme and no host."""
+    if not target or "\\" in target or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return routes.AFTER_SIGN_IN
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
         return routes.AFTER_SIGN_IN
     return target
