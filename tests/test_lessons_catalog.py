@@ -38,7 +38,8 @@ from decode_data.settings import REPO_ROOT
 TEMPLATE_DIR = REPO_ROOT / "dbt_template"
 LESSON_ID = "hello_dbt"
 SERVER_OWNED = {"dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"}
-LESSON_ENTRIES = {"lesson.yml", "seeds", "starter", "solution", "steps", "tools", "wrong_answers"}
+LESSON_ENTRIES = {"lesson.yml", "seeds", "starter", "solution", "steps", "tools", "wrong_answers", ".sqlfluff"}
+# .sqlfluff: where sqlfluff finds a lesson's own macros when it lints solution/
 CHECK_KINDS = set(CHECKS)
 ALL_LESSONS = sorted(p.parent.name for p in TEMPLATE_DIR.glob("*/lesson.yml"))
 SOLUTION_MODELS = {"stg_customers", "stg_orders", "customer_orders", "customers", "revenue_by_country"}

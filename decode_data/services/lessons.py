@@ -13,13 +13,13 @@ dbt_template/README.md is the authoring guide.
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
+from decode_data.services.path_glob import glob_match
 from decode_data.settings import get_settings
 
 LESSON_FILE = "lesson.yml"
@@ -87,7 +87,7 @@ class Lesson:
 
     def is_editable(self, rel_path: str) -> bool:
         """True when the learner may write this project-relative POSIX path."""
-        return any(fnmatch.fnmatchcase(rel_path, pattern) for pattern in self.editable_globs())
+        return any(glob_match(rel_path, pattern) for pattern in self.editable_globs())
 
 
 def _require(data: dict, key: str, where: Path, kind: type = str):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import fnmatch
 from pathlib import Path
 
 from decode_data.services.lessons import Lesson, Step
+from decode_data.services.path_glob import glob_match
 
 MAX_SOLUTION_BYTES = 64_000
 
@@ -23,7 +23,7 @@ def step_solution(lesson: Lesson, step: Step) -> list[dict[str, str]]:
     starter = _files(lesson.starter_dir)
     shown = []
     for path, file in _files(lesson.solution_dir).items():
-        if not any(fnmatch.fnmatchcase(path, g) for g in globs):
+        if not any(glob_match(path, g) for g in globs):
             continue
         content = file.read_bytes()[:MAX_SOLUTION_BYTES].decode("utf-8", errors="replace")
         if path in starter and starter[path].read_text(errors="replace") == content:

@@ -168,7 +168,7 @@ def editable_globs(files: Files) -> list[str]:
             continue
         suffix = Path(path).suffix.lower()
         if suffix in SAVABLE_SUFFIXES:
-            glob = f"{parts[1]}/*{suffix}"
+            glob = "/".join(parts[1:-1]) + f"/*{suffix}"  # `*` stays in its folder: one glob per folder
             if glob not in globs:
                 globs.append(glob)
     return globs
