@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import reflex as rx
 
+from decode_data.components import ui
 from decode_data.components.data_grid import data_grid
 from decode_data.components.quiz_panel import quiz_panel
 from decode_data.states.check import CheckState
 from decode_data.states.lesson import LessonState
 from decode_data.states.runner import RunnerState
 from decode_data.states.view_models import CheckItem, StepItem
+
+WIDE = "md"  # from here the panel sits beside the workbench (pages/lesson.py SIDE_BY_SIDE_FROM)
 
 
 def _step_button(step: StepItem) -> rx.Component:
@@ -19,7 +22,7 @@ def _step_button(step: StepItem) -> rx.Component:
         rx.text(step.title, size="2", trim="both", text_align="left", flex="1"),
         on_click=LessonState.choose_step(step.id),
         variant=rx.cond(step.current, "solid", rx.cond(step.done, "soft", "ghost")),
-        color_scheme=rx.cond(step.done, "teal", "gray"),
+        color_scheme=rx.cond(step.done, ui.ACCENT, ui.MUTED),
         width="100%",
         justify="start",
         size="2",
@@ -34,10 +37,10 @@ def steps_nav() -> rx.Component:
             rx.hstack(
                 rx.text("Steps", weight="bold", size="2"),
                 rx.spacer(),
-                rx.text(LessonState.percent, "%", size="1", color_scheme="gray"),
+                ui.muted(LessonState.percent, "%", size="1"),
                 width="100%",
             ),
-            rx.progress(value=LessonState.percent, max=100, aria_label="Lesson progress", id="lesson-progress"),
+            ui.progress_bar(LessonState.percent, "Lesson progress", id="lesson-progress"),
             rx.foreach(LessonState.steps, _step_button),
             spacing="1",
             width="100%",
@@ -53,12 +56,12 @@ def _check_row(item: CheckItem) -> rx.Component:
         ),
         rx.vstack(
             rx.text(item.message, size="2"),
-            rx.cond(item.where != "", rx.text(item.where, size="1", color_scheme="gray", font_family="monospace")),
-            rx.cond((item.hint != "") & ~item.passed, rx.text(item.hint, size="1", color_scheme="amber")),
+            rx.cond(item.where != "", ui.code_text(item.where, color_scheme=ui.MUTED, word_break="break-all")),
+            rx.cond((item.hint != "") & ~item.passed, rx.text(item.hint, size="1", color_scheme=ui.WARNING)),
             spacing="0",
         ),
         align="start",
-        spacing="2",
+        spacing=ui.GAP,
     )
 
 
@@ -77,9 +80,9 @@ def _grid(title: str, rows, total, color: str) -> rx.Component:
 def diff_grid() -> rx.Component:
     d = CheckState.diff
     return rx.vstack(
-        _grid("Rows your model is missing", d.missing, d.missing_total, "red"),
-        _grid("Rows your model has that it should not", d.extra, d.extra_total, "amber"),
-        spacing="2",
+        _grid("Rows your model is missing", d.missing, d.missing_total, ui.DANGER),
+        _grid("Rows your model has that it should not", d.extra, d.extra_total, ui.WARNING),
+        spacing=ui.GAP,
         width="100%",
         id="diff-grid",
     )
@@ -97,7 +100,7 @@ def _warehouse_notes() -> rx.Component:
                     rx.icon("database", size=14, color="var(--amber-11)", flex_shrink="0"),
                     rx.text(note, size="2"),
                     align="start",
-                    spacing="2",
+                    spacing=ui.GAP,
                 ),
             ),
             spacing="1",
@@ -133,14 +136,15 @@ def feedback() -> rx.Component:
                         id="next-step",
                     ),
                 ),
-                rx.text("Checked on a fresh build of your project:", size="1", color_scheme="gray"),
+                ui.muted("Checked on a fresh build of your project:", size="1"),
                 rx.foreach(CheckState.checks, _check_row),
                 diff_grid(),
                 _warehouse_notes(),
-                spacing="2",
+                spacing=ui.GAP,
                 width="100%",
             ),
-            color_scheme=rx.cond(CheckState.passed, "teal", "amber"),
+            color_scheme=rx.cond(CheckState.passed, ui.ACCENT, ui.WARNING),
+            width="100%",
             id="check-feedback",
             role="status",
         ),
@@ -149,9 +153,9 @@ def feedback() -> rx.Component:
 
 def _hints() -> rx.Component:
     return rx.vstack(
-        rx.foreach(CheckState.hints, lambda h, i: rx.callout(h, icon="lightbulb", color_scheme="blue", size="1")),
-        rx.cond(CheckState.hint_error != "", rx.text(CheckState.hint_error, size="1", color_scheme="gray")),
-        spacing="2",
+        rx.foreach(CheckState.hints, lambda h: ui.notice_callout(h, icon="lightbulb", color=ui.INFO, size="1")),
+        rx.cond(CheckState.hint_error != "", ui.muted(CheckState.hint_error, size="1")),
+        spacing=ui.GAP,
         width="100%",
         id="hints",
     )
@@ -165,14 +169,14 @@ def _solution() -> rx.Component:
             rx.foreach(
                 CheckState.solution,
                 lambda f: rx.vstack(
-                    rx.text(f["path"], size="1", font_family="monospace", color_scheme="gray"),
+                    ui.code_text(f["path"], color_scheme=ui.MUTED),
                     rx.code_block(f["content"], language="sql", width="100%", font_size="0.8em"),
                     spacing="1",
                     width="100%",
                 ),
             ),
             rx.cond(CheckState.explanation != "", rx.markdown(CheckState.explanation)),
-            spacing="2",
+            spacing=ui.GAP,
             width="100%",
             id="solution",
         ),
@@ -198,28 +202,17 @@ def _step_checks() -> rx.Component:
 
 
 def _confirm_solution() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Show the solution?"),
-            rx.alert_dialog.description(
-                "Try a hint first: you learn more from a nudge. The solution stays visible for this "
-                "step and is noted in your progress."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button(
-                        "Keep trying", variant="soft", color_scheme="gray", on_click=CheckState.ask_solution(False)
-                    )
-                ),
-                rx.alert_dialog.action(
-                    rx.button("Show solution", on_click=CheckState.show_solution, id="confirm-solution")
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="1em",
-            ),
-        ),
+    return ui.confirm_dialog(
+        "Show the solution?",
+        "Try a hint first: you learn more from a nudge. The solution stays visible for this "
+        "step and is noted in your progress.",
         open=CheckState.confirm_solution,
+        confirm="Show solution",
+        on_confirm=CheckState.show_solution,
+        on_cancel=CheckState.ask_solution(False),
+        confirm_id="confirm-solution",
+        cancel="Keep trying",
+        danger=False,
     )
 
 
@@ -247,21 +240,21 @@ def step_panel() -> rx.Component:
                     rx.button(
                         "Solution",
                         variant="ghost",
-                        color_scheme="gray",
+                        color_scheme=ui.MUTED,
                         on_click=CheckState.ask_solution(True),
                         id="show-solution",
                     ),
-                    spacing="2",
+                    spacing=ui.GAP,
                     wrap="wrap",
                 ),
                 rx.cond(
                     CheckState.checking,
-                    rx.text("Building your project on fresh data and comparing…", size="1", color_scheme="gray"),
+                    ui.muted("Building your project on fresh data and comparing…", size="1"),
                 ),
                 feedback(),
                 _hints(),
                 _solution(),
-                spacing="3",
+                spacing=ui.STACK_GAP,
                 width="100%",
             ),
             width="100%",
@@ -269,11 +262,13 @@ def step_panel() -> rx.Component:
         ),
         quiz_panel(),
         _confirm_solution(),
-        spacing="3",
+        spacing=ui.STACK_GAP,
         width="100%",
-        position="sticky",
+        min_width="0",
+        # Beside the workbench it scrolls on its own under the header; stacked, with the page.
+        position=ui.only_from(WIDE, "sticky", below="static"),
         top="4em",
-        max_height="calc(100vh - 5em)",
-        overflow_y="auto",
+        max_height=ui.only_from(WIDE, "calc(100vh - 5em)", below="none"),
+        overflow_y=ui.only_from(WIDE, "auto", below="visible"),
         padding_right="2px",
     )

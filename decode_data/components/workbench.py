@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from decode_data.components import ui
 from decode_data.components.code_editor import code_editor, highlight_line_css
 from decode_data.components.command_bar import command_bar
 from decode_data.components.data_grid import data_grid, pager
@@ -14,6 +15,7 @@ from decode_data.states.runner import ErrorItem, NodeRow, RunnerState
 from decode_data.states.view_models import FileItem
 
 RUN_BUTTON_ID = "run-button"
+BESIDE_FROM = "sm"  # from a tablet's width the file list sits left of the editor; above it on a phone
 EDIT_EVENT = EditorState.edit  # what a keystroke sends (also measured by `bench --states`)
 
 
@@ -21,7 +23,7 @@ def _command_button(command: str, icon: str, **props) -> rx.Component:
     """A shortcut that shows the exact dbt command it runs."""
     return rx.button(
         rx.icon(icon, size=14),
-        rx.text(command, font_family="monospace", size="1"),
+        ui.code_text(command),
         on_click=RunnerState.run_line(command),
         disabled=RunnerState.running | CheckState.checking,
         size="2",
@@ -41,7 +43,7 @@ def toolbar() -> rx.Component:
             rx.cond(
                 EditorState.current_node != "",
                 rx.button(
-                    rx.text("dbt run -s ", EditorState.current_node, font_family="monospace", size="1"),
+                    ui.code_text("dbt run -s ", EditorState.current_node),
                     on_click=RunnerState.run_line("dbt run -s " + EditorState.current_node),
                     disabled=RunnerState.running | CheckState.checking,
                     variant="outline",
@@ -51,11 +53,11 @@ def toolbar() -> rx.Component:
                 ),
             ),
             wrap="wrap",
-            spacing="2",
+            spacing=ui.GAP,
             align="center",
             width="100%",
         ),
-        spacing="2",
+        spacing=ui.GAP,
         width="100%",
     )
 
@@ -63,10 +65,8 @@ def toolbar() -> rx.Component:
 def _file_row(item: FileItem) -> rx.Component:
     return rx.button(
         rx.icon(rx.cond(item.editable, "file_pen", "file_lock"), size=14, flex_shrink="0"),
-        rx.text(
+        ui.code_text(
             item.path,
-            size="1",
-            font_family="monospace",
             overflow="hidden",
             text_overflow="ellipsis",
             white_space="nowrap",
@@ -74,7 +74,7 @@ def _file_row(item: FileItem) -> rx.Component:
         ),
         on_click=[EditorState.open_file(item.path), RunnerState.follow_editor],
         variant=rx.cond(item.path == EditorState.path, "soft", "ghost"),
-        color_scheme=rx.cond(item.editable, "teal", "gray"),
+        color_scheme=rx.cond(item.editable, ui.ACCENT, ui.MUTED),
         size="1",
         width="100%",
         justify_content="flex-start",
@@ -90,13 +90,14 @@ def file_tree() -> rx.Component:
             rx.text("Files", weight="bold", size="2"),
             rx.foreach(EditorState.files, _file_row),
             spacing="1",
-            width="230px",
-            min_width="230px",
-            max_height="440px",
+            width="100%",
+            max_height=ui.only_from(BESIDE_FROM, "440px", below="10.5em"),
             overflow_y="auto",
         ),
         aria_label="Workspace files",
         id="file-tree",
+        width=ui.only_from(BESIDE_FROM, "230px", below="100%"),
+        flex_shrink="0",
     )
 
 
@@ -107,15 +108,18 @@ def _save_badge() -> rx.Component:
 def _save_state() -> rx.Component:
     return rx.match(
         EditorState.save_status,
-        ("saved", rx.badge(rx.icon("check", size=12), "Saved", color_scheme="teal", variant="soft", id="save-status")),
-        ("saving", rx.badge("Saving…", color_scheme="gray", variant="soft", id="save-status")),
-        ("unsaved", rx.badge("Unsaved", color_scheme="amber", variant="soft", id="save-status")),
-        ("conflict", rx.badge("Changed elsewhere", color_scheme="red", id="save-status")),
-        ("error", rx.badge("Not saved", color_scheme="red", id="save-status")),
+        (
+            "saved",
+            rx.badge(rx.icon("check", size=12), "Saved", color_scheme=ui.ACCENT, variant="soft", id="save-status"),
+        ),
+        ("saving", rx.badge("Saving…", color_scheme=ui.MUTED, variant="soft", id="save-status")),
+        ("unsaved", rx.badge("Unsaved", color_scheme=ui.WARNING, variant="soft", id="save-status")),
+        ("conflict", rx.badge("Changed elsewhere", color_scheme=ui.DANGER, id="save-status")),
+        ("error", rx.badge("Not saved", color_scheme=ui.DANGER, id="save-status")),
         rx.cond(
             EditorState.editable,
-            rx.badge("Saved", color_scheme="teal", variant="soft", id="save-status"),
-            rx.badge("Read-only", color_scheme="gray", variant="soft", id="save-status"),
+            rx.badge("Saved", color_scheme=ui.ACCENT, variant="soft", id="save-status"),
+            rx.badge("Read-only", color_scheme=ui.MUTED, variant="soft", id="save-status"),
         ),
     )
 
@@ -123,7 +127,7 @@ def _save_state() -> rx.Component:
 def _save_problem() -> rx.Component:
     return rx.cond(
         EditorState.save_error != "",
-        rx.callout(
+        ui.error_callout(
             rx.hstack(
                 rx.text(EditorState.save_error, size="2"),
                 rx.cond(
@@ -131,14 +135,13 @@ def _save_problem() -> rx.Component:
                     rx.hstack(
                         rx.button("Keep mine", size="1", on_click=EditorState.keep_mine),
                         rx.button("Load the other version", size="1", variant="soft", on_click=EditorState.load_theirs),
+                        wrap="wrap",
                     ),
                 ),
-                spacing="3",
+                spacing=ui.STACK_GAP,
                 align="center",
                 wrap="wrap",
             ),
-            icon="triangle_alert",
-            color_scheme="red",
             size="1",
             id="save-error",
         ),
@@ -148,7 +151,7 @@ def _save_problem() -> rx.Component:
 def editor() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.text(EditorState.path, size="2", font_family="monospace", weight="medium", id="editor-path"),
+            ui.code_text(EditorState.path, size="2", weight="medium", word_break="break-all", id="editor-path"),
             rx.spacer(),
             _save_badge(),
             width="100%",
@@ -173,46 +176,30 @@ def editor() -> rx.Component:
             id="editor",
             background="white",
         ),
-        spacing="2",
+        spacing=ui.GAP,
         width="100%",
         min_width="0",
     )
 
 
-def _status_color(status):
-    return rx.match(
-        status,
-        ("success", "teal"),
-        ("pass", "teal"),
-        ("running", "blue"),
-        ("error", "red"),
-        ("fail", "red"),
-        ("runtime error", "red"),
-        ("warn", "amber"),
-        ("skipped", "gray"),
-        "gray",
-    )
-
-
 def _node_chip(node: NodeRow) -> rx.Component:
-    return rx.badge(
+    return ui.status_badge(
+        node.status,
         rx.cond(node.status == "running", rx.spinner(size="1"), rx.fragment()),
         node.name,
         " ",
         node.status,
         " ",
         node.seconds,
-        color_scheme=_status_color(node.status),
-        variant="soft",
         data_status=node.status,
         class_name="node-status",
     )
 
 
 def _error_row(error: ErrorItem) -> rx.Component:
-    return rx.callout(
+    return ui.error_callout(
         rx.vstack(
-            rx.text(error.message, size="2", white_space="pre-wrap"),
+            rx.text(error.message, size="2", white_space="pre-wrap", word_break="break-word"),
             rx.cond(
                 error.path != "",
                 rx.link(
@@ -221,14 +208,14 @@ def _error_row(error: ErrorItem) -> rx.Component:
                     href="#",
                     on_click=RunnerState.go_to_error(error.path, error.line).prevent_default,
                     size="1",
-                    font_family="monospace",
+                    font_family=ui.CODE_FONT,
                     class_name="error-location",
                 ),
             ),
             spacing="1",
+            min_width="0",
         ),
         icon="circle_x",
-        color_scheme="red",
         size="1",
         class_name="run-error",
     )
@@ -247,17 +234,35 @@ def run_status() -> rx.Component:
                         size="2",
                         weight="medium",
                         id="run-outcome",
-                        color_scheme=rx.cond(RunnerState.outcome == "success", "teal", "red"),
+                        color_scheme=rx.cond(RunnerState.outcome == "success", ui.ACCENT, ui.DANGER),
                     ),
                 ),
                 width="100%",
             ),
-            rx.progress(value=RunnerState.progress_value, max=100, id="run-progress", aria_label="Run progress"),
+            ui.progress_bar(RunnerState.progress_value, "Run progress", id="run-progress"),
             rx.flex(rx.foreach(RunnerState.nodes, _node_chip), wrap="wrap", gap="1", id="node-statuses"),
             rx.foreach(RunnerState.errors, _error_row),
-            spacing="2",
+            spacing=ui.GAP,
             width="100%",
             id="run-status",
+        ),
+    )
+
+
+def _stale_rows() -> rx.Component:
+    """After a command that failed, the rows on screen are an earlier run's: say so."""
+    failed = (RunnerState.outcome != "") & (RunnerState.outcome != "success")
+    return rx.cond(
+        failed & ~RunnerState.rows_current & ~RunnerState.running,
+        ui.notice_callout(
+            rx.callout.text(
+                "These rows are from an earlier run: ",
+                rx.code(RunnerState.command, white_space="nowrap"),
+                " did not succeed, so they may not match your files now.",
+            ),
+            icon="history",
+            size="1",
+            id="results-stale",
         ),
     )
 
@@ -266,22 +271,21 @@ def _results() -> rx.Component:
     return rx.cond(
         RunnerState.columns.length() > 0,
         rx.vstack(
-            rx.text(RunnerState.preview_of, ": ", RunnerState.total_rows, " rows", size="1", color_scheme="gray"),
+            _stale_rows(),
+            ui.muted(RunnerState.preview_of, ": ", RunnerState.total_rows, " rows", size="1"),
             data_grid(RunnerState.columns, RunnerState.page_rows),
             pager(RunnerState.page, RunnerState.pages, RunnerState.previous_page, RunnerState.next_page),
-            spacing="2",
+            spacing=ui.GAP,
             width="100%",
             id="results",
         ),
-        rx.text("Run a model to see its rows here.", size="2", color_scheme="gray", id="results-empty"),
+        ui.muted("Run a model to see its rows here.", id="results-empty"),
     )
 
 
 def _log() -> rx.Component:
     return rx.box(
-        rx.foreach(
-            RunnerState.logs, lambda line: rx.text(line, size="1", font_family="monospace", white_space="pre-wrap")
-        ),
+        rx.foreach(RunnerState.logs, lambda line: ui.code_text(line, white_space="pre-wrap", word_break="break-word")),
         max_height="260px",
         overflow_y="auto",
         width="100%",
@@ -303,7 +307,7 @@ def output_tabs() -> rx.Component:
         rx.tabs.content(_results(), value="results", padding_top="0.75em"),
         rx.tabs.content(
             rx.vstack(
-                rx.text("Click a box to open its file.", size="1", color_scheme="gray"),
+                ui.muted("Click a box to open its file.", size="1"),
                 lineage_graph(RunnerState.graph, RunnerState.show_node),
                 width="100%",
                 id="lineage",
@@ -315,7 +319,7 @@ def output_tabs() -> rx.Component:
             rx.cond(
                 RunnerState.compiled_sql != "",
                 rx.code_block(RunnerState.compiled_sql, language="sql", width="100%", font_size="0.8em"),
-                rx.text("Compile or run the model to see the SQL dbt sends.", size="2", color_scheme="gray"),
+                ui.muted("Compile or run the model to see the SQL dbt sends."),
             ),
             value="compiled",
             padding_top="0.75em",
@@ -332,15 +336,22 @@ def workbench() -> rx.Component:
         rx.card(
             rx.vstack(
                 toolbar(),
-                rx.hstack(file_tree(), editor(), spacing="3", width="100%", align="start"),
-                spacing="3",
+                rx.flex(
+                    file_tree(),
+                    editor(),
+                    direction=ui.only_from(BESIDE_FROM, "row", below="column"),
+                    gap="var(--space-3)",
+                    width="100%",
+                    align="start",
+                ),
+                spacing=ui.STACK_GAP,
                 width="100%",
             ),
             width="100%",
         ),
         run_status(),
         rx.card(output_tabs(), width="100%"),
-        spacing="3",
+        spacing=ui.STACK_GAP,
         width="100%",
         min_width="0",
     )

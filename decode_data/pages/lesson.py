@@ -1,9 +1,15 @@
-"""The lesson page, the heart of the product: steps and teacher on the left, IDE on the right."""
+"""The lesson page, the heart of the product: steps and teacher on the left, IDE on the right.
+
+From a laptop's width (ui "md") the two sit side by side; on a tablet or a phone they stack, the
+step first, so the page never scrolls sideways and the editor gets the screen's full width.
+"""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from decode_data import routes
+from decode_data.components import ui
 from decode_data.components.shell import page_shell
 from decode_data.components.step_panel import step_panel
 from decode_data.components.workbench import workbench
@@ -14,63 +20,61 @@ from decode_data.states.lesson import LessonState
 from decode_data.states.quiz import QuizState
 from decode_data.states.runner import RunnerState
 
+SIDE_BY_SIDE_FROM = "md"
+
 
 def _confirm_reset() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Reset this lesson?"),
-            rx.alert_dialog.description(
-                "Your files go back to the starter versions and your warehouse is emptied. "
-                "Completed steps stay completed."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=LessonState.ask_reset(False))
-                ),
-                rx.alert_dialog.action(
-                    rx.button("Reset", color_scheme="red", on_click=LessonState.reset_lesson, id="confirm-reset")
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="1em",
-            ),
-        ),
+    return ui.confirm_dialog(
+        "Reset this lesson?",
+        "Your files go back to the starter versions and your warehouse is emptied. Completed steps stay completed.",
         open=LessonState.confirm_reset,
+        confirm="Reset",
+        on_confirm=LessonState.reset_lesson,
+        on_cancel=LessonState.ask_reset(False),
+        confirm_id="confirm-reset",
     )
 
 
 def _title_bar() -> rx.Component:
-    return rx.hstack(
-        rx.link("Lessons", href="/dashboard", size="2", color_scheme="gray"),
-        rx.icon("chevron_right", size=14),
-        rx.heading(LessonState.title, size="5", as_="h1"),
+    return rx.flex(
+        rx.hstack(
+            rx.link("Lessons", href=routes.DASHBOARD, size="2", color_scheme=ui.MUTED),
+            rx.icon("chevron_right", size=14, flex_shrink="0"),
+            rx.heading(LessonState.title, size=rx.breakpoints(initial="4", sm="5"), as_="h1"),
+            align="center",
+            spacing=ui.GAP,
+        ),
         rx.spacer(),
-        rx.link(
-            rx.button(rx.icon("chart_bar", size=14), "Query & visualize", variant="soft", size="2"),
-            href="/lessons/" + LessonState.lesson_id + "/query",
-            id="open-query",
-        ),
-        rx.button(
-            rx.icon("download", size=14),
-            "Export",
-            variant="soft",
-            size="2",
-            on_click=LessonState.export_zip,
-            id="export",
-        ),
-        rx.button(
-            rx.icon("rotate_ccw", size=14),
-            "Reset",
-            variant="soft",
-            color_scheme="red",
-            size="2",
-            on_click=LessonState.ask_reset(True),
-            id="reset",
+        rx.hstack(
+            rx.link(
+                rx.button(rx.icon("chart_bar", size=14), "Query & visualize", variant="soft", size="2"),
+                href=routes.lesson_query(LessonState.lesson_id),
+                id="open-query",
+            ),
+            rx.button(
+                rx.icon("download", size=14),
+                "Export",
+                variant="soft",
+                size="2",
+                on_click=LessonState.export_zip,
+                id="export",
+            ),
+            rx.button(
+                rx.icon("rotate_ccw", size=14),
+                "Reset",
+                variant="soft",
+                color_scheme=ui.DANGER,
+                size="2",
+                on_click=LessonState.ask_reset(True),
+                id="reset",
+            ),
+            spacing=ui.GAP,
+            wrap="wrap",
         ),
         align="center",
         width="100%",
         wrap="wrap",
-        spacing="2",
+        gap="var(--space-2)",
     )
 
 
@@ -78,19 +82,19 @@ def lesson_page() -> rx.Component:
     return page_shell(
         rx.cond(
             LessonState.not_found,
-            rx.callout("There is no such lesson. Pick one on the dashboard.", icon="circle_alert", color_scheme="red"),
+            ui.error_callout("There is no such lesson. Pick one on the dashboard.", icon="circle_alert"),
             rx.vstack(
                 _title_bar(),
                 rx.grid(
                     step_panel(),
                     workbench(),
-                    columns="minmax(300px, 34%) minmax(0, 1fr)",
-                    spacing="4",
+                    columns=ui.side_by_side("minmax(280px, 34%)", SIDE_BY_SIDE_FROM),
+                    spacing=ui.SECTION_GAP,
                     width="100%",
                     align_items="start",
                 ),
                 _confirm_reset(),
-                spacing="3",
+                spacing=ui.STACK_GAP,
                 width="100%",
             ),
         ),

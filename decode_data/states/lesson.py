@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import reflex as rx
 
+from decode_data.routes import lesson_id_from_path
 from decode_data.services import progress as progress_service
 from decode_data.services.grader.describe import describe_pass
 from decode_data.services.lessons import Lesson, LessonNotFound, get_lesson, next_lesson
@@ -24,12 +25,6 @@ from decode_data.states.auth import AuthState
 from decode_data.states.view_models import StepItem, step_items
 
 T = TypeVar("T")
-
-
-def lesson_id_from_path(path: str) -> str:
-    """/lessons/<id> and /lessons/<id>/query -> <id>."""
-    parts = [p for p in path.split("/") if p]
-    return parts[1] if len(parts) >= 2 and parts[0] == "lessons" else ""
 
 
 class LessonState(AuthState):

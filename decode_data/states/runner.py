@@ -73,6 +73,7 @@ class RunnerState(PagedRows, LessonState):
     columns: list[str] = []
     total_rows: int = 0
     preview_of: str = ""
+    rows_current: bool = False  # the rows came from the last command, not from an earlier one
     compiled_sql: str = ""
     graph: dict = {}
     suggestions: list[str] = []  # the command bar's completions: commands, flags, this project's models
@@ -227,6 +228,7 @@ class RunnerState(PagedRows, LessonState):
 
     def _start(self, command: str) -> None:
         self.running, self.command, self.outcome, self.outcome_message = True, command, "", ""
+        self.rows_current = False
         self.logs, self.nodes, self.errors, self.done_count, self._statuses = [], [], [], 0, {}
 
     def _forget_runs(self) -> None:
@@ -305,6 +307,7 @@ class RunnerState(PagedRows, LessonState):
         self.columns = [str(c) for c in preview.columns]
         self.rows = grid_rows(preview.rows)
         self.total_rows, self.page, self.preview_of = preview.total_rows, 0, of
+        self.rows_current = True
 
     @rx.event
     async def go_to_error(self, path: str, line: int):
