@@ -105,6 +105,9 @@ def test_save_then_read_and_rejected_saves_say_why(client, db_session):
         response = client.put(MODEL, headers=headers, json=body)
         assert response.status_code == 400 and "JSON" in response.json()["error"]
     assert client.put(MODEL, headers=headers, content=b"{not json").status_code == 400
+    for deep in (b'{"content": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", b'{"a":' * 40 + b"1" + b"}" * 40):
+        response = client.put(MODEL, headers={**headers, "content-type": "application/json"}, content=deep)
+        assert response.status_code == 400 and "nested too deeply" in response.json()["error"]
     assert client.get(MODEL, headers=headers).json()["content"] == text
 
 

@@ -91,14 +91,32 @@ async def read_body(request: Request) -> bytes:
     return bytes(body)
 
 
+MAX_JSON_DEPTH = 32  # no request of this API nests deeper than a few levels
+
+
 def json_object(body: bytes) -> dict:
     try:
         data = json.loads(body or b"null")
+    except RecursionError:  # thousands of nested brackets: the parser's own limit
+        raise ApiError(400, f"The request body is nested too deeply (limit {MAX_JSON_DEPTH} levels).") from None
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "The request body must be JSON.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object.")
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise ApiError(400, f"The request body is nested too deeply (limit {MAX_JSON_DEPTH} levels).")
     return data
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest, walked without recursion."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            todo += [(child, level + 1) for child in (item.values() if isinstance(item, dict) else item)]
+    return deepest
 
 
 async def call(request: Request, work: Callable[..., Any], *, with_body: bool = False) -> JSONResponse:
