@@ -117,6 +117,8 @@ def test_hints_solution_and_reset(page, live_app):
     open_lesson(page, live_app.url, "hello_dbt")
     page.click("#hint")
     expect(page.locator("#hints > *")).to_have_count(1)
+    expect(page.locator("#hints code").first).to_have_text("dbt seed")  # Markdown, not raw backticks
+    assert "`" not in page.locator("#hints").inner_text()
     page.click("#hint")
     expect(page.locator("#hints > *")).to_have_count(2)  # one at a time, in the author's order
 
@@ -165,8 +167,21 @@ def test_hello_dbt_can_be_completed_in_the_browser(page, live_app):
 
     for step in lesson.steps:
         page.click(f"#step-{step.id}")
+        expect(page.locator(f"#step-{step.id}")).to_have_attribute("aria-current", "step")
+        expect(page.locator("#check-feedback")).to_have_count(0)  # the last step's verdict is gone
         page.click("#check-work")
         expect(page.locator("#check-feedback")).to_contain_text("Step complete!", timeout=120_000)
     expect(page.get_by_role("navigation", name="Lesson steps")).to_contain_text("100%")
+    done = page.locator("#lesson-complete")  # the lesson-complete moment, with the next lesson
+    expect(done).to_contain_text("Lesson complete")
+    expect(done).to_contain_text(lesson.steps[0].title)
+    from decode_data.services.lessons import next_lesson
+
+    following = next_lesson(lesson.id)
+    expect(page.locator("#next-lesson")).to_have_attribute("href", f"/lessons/{following.id}")
+    # Reopened, a finished lesson shows its last step and says it is done, not step 1.
+    open_lesson(page, live_app.url, lesson.id)
+    expect(page.locator(f"#step-{lesson.steps[-1].id}")).to_have_attribute("aria-current", "step")
+    expect(page.locator("#lesson-complete")).to_be_visible()
     page.goto(f"{live_app.url}/dashboard")
     expect(page.locator("#card-hello_dbt")).to_contain_text("Completed")

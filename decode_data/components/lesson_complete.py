@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from decode_data import routes
 from decode_data.states.lesson import LessonState
 from decode_data.states.quiz import QuizState
 
@@ -25,10 +26,10 @@ def lesson_complete() -> rx.Component:
                     LessonState.next_lesson_id != "",
                     rx.link(
                         rx.button("Next lesson: ", LessonState.next_lesson_title, rx.icon("arrow_right", size=14)),
-                        href="/lessons/" + LessonState.next_lesson_id,
+                        href=routes.lesson(LessonState.next_lesson_id),
                         id="next-lesson",
                     ),
-                    rx.link(rx.button("Back to all lessons"), href="/dashboard", id="next-lesson"),
+                    rx.link(rx.button("Back to all lessons"), href=routes.DASHBOARD, id="next-lesson"),
                 ),
                 spacing="2",
                 width="100%",

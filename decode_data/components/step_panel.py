@@ -7,6 +7,7 @@ import reflex as rx
 
 from decode_data.components import ui
 from decode_data.components.data_grid import data_grid
+from decode_data.components.lesson_complete import lesson_complete
 from decode_data.components.quiz_panel import quiz_panel
 from decode_data.states.check import CheckState
 from decode_data.states.lesson import LessonState
@@ -153,7 +154,10 @@ def feedback() -> rx.Component:
 
 def _hints() -> rx.Component:
     return rx.vstack(
-        rx.foreach(CheckState.hints, lambda h: ui.notice_callout(h, icon="lightbulb", color=ui.INFO, size="1")),
+        rx.foreach(
+            CheckState.hints,
+            lambda h: ui.notice_callout(ui.lesson_markdown(h), icon="lightbulb", color=ui.INFO, size="1"),
+        ),
         rx.cond(CheckState.hint_error != "", ui.muted(CheckState.hint_error, size="1")),
         spacing=ui.GAP,
         width="100%",
@@ -175,7 +179,7 @@ def _solution() -> rx.Component:
                     width="100%",
                 ),
             ),
-            rx.cond(CheckState.explanation != "", rx.markdown(CheckState.explanation)),
+            rx.cond(CheckState.explanation != "", ui.lesson_markdown(CheckState.explanation)),
             spacing=ui.GAP,
             width="100%",
             id="solution",
@@ -222,7 +226,7 @@ def step_panel() -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.cond(~LessonState.instructions_titled, rx.heading(LessonState.step_title, size="4", as_="h2")),
-                rx.box(rx.markdown(LessonState.instructions), class_name="instructions", width="100%"),
+                ui.lesson_markdown(LessonState.instructions, class_name="instructions"),
                 _step_checks(),
                 rx.hstack(
                     rx.button(
@@ -252,6 +256,7 @@ def step_panel() -> rx.Component:
                     ui.muted("Building your project on fresh data and comparing…", size="1"),
                 ),
                 feedback(),
+                lesson_complete(),
                 _hints(),
                 _solution(),
                 spacing=ui.STACK_GAP,

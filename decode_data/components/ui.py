@@ -120,6 +120,23 @@ def notice_callout(*children, color: str = WARNING, icon: str = "info", size: st
     return _callout(icon, color, children, size, props)
 
 
+def lesson_markdown(text, **props) -> rx.Component:
+    """Lesson text (instructions, hints, explanations) as Markdown. Lessons can be imported from
+    outside, so raw HTML in them is shown as text, never run; diagrams in code blocks keep their
+    lines and scroll sideways in a narrow pane instead of wrapping."""
+    return rx.box(
+        rx.markdown(text, use_raw=False),
+        width="100%",
+        min_width="0",
+        style={
+            "& pre": {"overflow_x": "auto", "max_width": "100%"},
+            "& pre, & pre code": {"white_space": "pre", "word_break": "normal", "overflow_wrap": "normal"},
+            "& p": {"margin_block": "0.4em"},
+        },
+        **props,
+    )
+
+
 # ---------------------------------------------------------------- layout
 
 
