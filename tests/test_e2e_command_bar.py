@@ -82,7 +82,10 @@ def test_run_is_dbt_run_and_typed_selections_build_what_dbt_selects(page, live_a
     expect(prompt).to_have_count(0)
 
     # A failing test shows the rows it complains about, not just how many there are.
+    expect(page.locator("#editor .cm-content")).to_have_attribute("data-language", "sql")
     open_file(page, "models/schema.yml")
+    # YAML is highlighted as YAML: an apostrophe in a description does not start a SQL string.
+    expect(page.locator("#editor .cm-content")).to_have_attribute("data-language", "yaml")
     replace_editor_text(
         page,
         "version: 2\nmodels:\n  - name: customers\n    columns:\n      - name: country\n"

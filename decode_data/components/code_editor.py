@@ -14,13 +14,14 @@ from reflex.vars.base import Var
 CODEMIRROR = "@uiw/react-codemirror@4.25.12"
 CODEMIRROR_PARTS = [
     "@codemirror/lang-sql@6.10.0",
+    "@codemirror/lang-yaml@6.1.3",
     "@codemirror/state@6.7.6",
     "@codemirror/view@6.43.15",
 ]
 
 
 class CodeMirror(rx.Component):
-    """React wrapper of CodeMirror 6 with SQL highlighting and line numbers."""
+    """React wrapper of CodeMirror 6 with SQL or YAML highlighting and line numbers."""
 
     library = CODEMIRROR
     lib_dependencies: list[str] = CODEMIRROR_PARTS
@@ -43,6 +44,7 @@ class CodeMirror(rx.Component):
     def add_imports(self) -> dict:
         return {
             "@codemirror/lang-sql": [rx.ImportVar(tag="sql")],
+            "@codemirror/lang-yaml": [rx.ImportVar(tag="yaml")],
             "@codemirror/view": [rx.ImportVar(tag="keymap"), rx.ImportVar(tag="EditorView")],
             "@codemirror/state": [rx.ImportVar(tag="Prec")],
         }
@@ -55,19 +57,31 @@ def _run_shortcut(run_button_id: str) -> str:
     )
 
 
+def _language(path: Var | None) -> Var:
+    """The highlighting for the open file: YAML for .yml/.yaml (an apostrophe in a description is
+    not a SQL string), none for Markdown and CSV, SQL otherwise."""
+    if path is None:
+        return Var("sql()")
+    js = f"(/\\.ya?ml$/.test({path}) ? yaml() : /\\.(md|csv)$/.test({path}) ? [] : sql())"
+    return Var(_js_expr=js, _var_data=path._get_all_var_data())
+
+
 def code_editor(
     value: Var,
     key: Var,
     on_change,
     *,
+    path: Var | None = None,
     run_button_id: str = "",
     read_only: bool | Var = False,
     height: str = "100%",
     label: str = "SQL editor",
     **props,
 ) -> rx.Component:
-    """CodeMirror set up for dbt SQL; `on_change` gets the whole document on every edit."""
-    extensions = ["sql()", "EditorView.lineWrapping"]  # long comments wrap instead of scrolling away
+    """CodeMirror set up for dbt SQL (or the YAML of `path`); `on_change` gets the whole document
+    on every edit."""
+    language = _language(path)
+    extensions = [str(language), "EditorView.lineWrapping"]  # long comments wrap instead of scrolling away
     if run_button_id:
         extensions.append(_run_shortcut(run_button_id))
     return CodeMirror.create(
@@ -84,7 +98,7 @@ def code_editor(
             "autocompletion": True,
             "bracketMatching": True,
         },
-        extensions=Var(_js_list(extensions)),
+        extensions=Var(_js_expr=_js_list(extensions), _var_data=language._get_all_var_data()),
         aria_label=label,
         **props,
     )

@@ -164,6 +164,7 @@ def editor() -> rx.Component:
                 EditorState.loaded_text,
                 EditorState.doc_key,
                 EDIT_EVENT,
+                path=EditorState.path,
                 run_button_id=RUN_BUTTON_ID,
                 read_only=~EditorState.editable,
                 height="400px",
