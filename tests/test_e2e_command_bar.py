@@ -52,6 +52,21 @@ def test_run_is_dbt_run_and_typed_selections_build_what_dbt_selects(page, live_a
     assert "failed" not in run_dbt(page, "run")
     assert {*models, "revenue_by_country"} <= _built(page)
 
+    # The lineage fits the pane, then zooms and scrolls.
+    page.get_by_role("tab", name="Lineage").click()
+    drawing = page.locator("#lineage-svg")
+    expect(drawing).to_be_visible()
+    pane = page.locator("#lineage").bounding_box()
+    fitted = drawing.bounding_box()
+    assert fitted["x"] + fitted["width"] <= pane["x"] + pane["width"] + 1  # nothing clipped at the right
+    page.click("#lineage-zoom-in")
+    page.click("#lineage-zoom-in")
+    page.wait_for_function(
+        "w => document.getElementById('lineage-svg').getBoundingClientRect().width > w", arg=fitted["width"]
+    )
+    page.click("#lineage-fit")
+    page.get_by_role("tab", name="Results").click()
+
     # A typed selection builds exactly the nodes dbt selects (revenue_by_country reads nothing yet).
     type_command(page, "dbt run -s customer_orders+")
     wait_outcome(page, "dbt run --select customer_orders+ finished")

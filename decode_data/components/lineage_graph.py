@@ -69,32 +69,73 @@ def _node(node: rx.Var, on_node_click: Callable) -> rx.Component:
     )
 
 
-def lineage_graph(graph: rx.Var, on_node_click: Callable) -> rx.Component:
-    """Draw a laid-out graph (a state var holding `layout_lineage(...)`), scrolling sideways.
+ZOOM_STEP = 25  # percent of the graph's natural size per click
+ZOOM_MAX = 300
+
+
+def _zoom_bar(zoom: rx.Var, on_zoom: Callable) -> rx.Component:
+    """Fit (the default: the whole graph in the pane), or a size the learner scrolls around in."""
+    return rx.hstack(
+        rx.icon_button(
+            rx.icon("zoom_out", size=14),
+            size="1",
+            variant="soft",
+            aria_label="Zoom out",
+            on_click=on_zoom(rx.cond(zoom == 0, 100 - ZOOM_STEP, zoom - ZOOM_STEP)),
+            id="lineage-zoom-out",
+        ),
+        rx.button("Fit", size="1", variant=rx.cond(zoom == 0, "solid", "soft"), on_click=on_zoom(0), id="lineage-fit"),
+        rx.icon_button(
+            rx.icon("zoom_in", size=14),
+            size="1",
+            variant="soft",
+            aria_label="Zoom in",
+            on_click=on_zoom(rx.cond(zoom == 0, 100 + ZOOM_STEP, zoom + ZOOM_STEP)),
+            id="lineage-zoom-in",
+        ),
+        rx.text(rx.cond(zoom == 0, "fit", zoom.to_string() + "%"), size="1", color_scheme="gray"),
+        spacing="1",
+        align="center",
+    )
+
+
+def lineage_graph(graph: rx.Var, on_node_click: Callable, zoom: rx.Var, on_zoom: Callable) -> rx.Component:
+    """Draw a laid-out graph (a state var holding `layout_lineage(...)`): fitted to the pane by
+    default, or zoomed (`zoom` percent of its natural size) and panned by scrolling.
 
     Nothing is drawn while the graph is empty (`{}` before the first run, or no nodes).
 
     `on_node_click` is an event handler taking the node's dbt unique_id (e.g.
     "model.demo.stg_orders"); `lineage_view.node_path(graph, node_id)` gives the file to open.
+    `on_zoom` takes the new zoom (0: fit).
     """
     nodes = graph["nodes"].to(list[dict[str, Any]])
     edges = graph["edges"].to(list[dict[str, Any]])
     width, height = graph["width"].to(int), graph["height"].to(int)
-    drawing = rx.box(
-        svg(
-            rx.foreach(edges, _edge),
-            rx.foreach(nodes, lambda node: _node(node, on_node_click)),
-            width=width,
-            height=height,
-            view_box=f"0 0 {width} {height}",
-            xmlns="http://www.w3.org/2000/svg",
-            role="group",
-            aria_label="Lineage graph of this lesson's dbt project",
-            display="block",
+    drawing = rx.vstack(
+        _zoom_bar(zoom, on_zoom),
+        rx.box(
+            svg(
+                rx.foreach(edges, _edge),
+                rx.foreach(nodes, lambda node: _node(node, on_node_click)),
+                # Fit: as wide as the pane (never wider than life size); zoomed: its own size.
+                width=rx.cond(zoom == 0, "100%", (width * zoom / 100).to_string() + "px"),
+                max_width=rx.cond(zoom == 0, width.to_string() + "px", "none"),
+                height="auto",
+                view_box=f"0 0 {width} {height}",
+                preserve_aspect_ratio="xMinYMin meet",
+                xmlns="http://www.w3.org/2000/svg",
+                role="group",
+                aria_label="Lineage graph of this lesson's dbt project",
+                display="block",
+                id="lineage-svg",
+            ),
+            overflow="auto",
+            max_height="60vh",
+            width="100%",
+            max_width="100%",
         ),
-        overflow_x="auto",
-        overflow_y="hidden",
+        spacing="1",
         width="100%",
-        max_width="100%",
     )
     return rx.cond(width > 0, drawing)

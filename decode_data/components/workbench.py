@@ -309,7 +309,9 @@ def output_tabs() -> rx.Component:
         rx.tabs.content(
             rx.vstack(
                 ui.muted("Click a box to open its file.", size="1"),
-                lineage_graph(RunnerState.graph, RunnerState.show_node),
+                lineage_graph(
+                    RunnerState.graph, RunnerState.show_node, RunnerState.lineage_zoom, RunnerState.zoom_lineage
+                ),
                 width="100%",
                 id="lineage",
             ),

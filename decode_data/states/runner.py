@@ -80,6 +80,7 @@ class RunnerState(PagedRows, LessonState):
     stale: str = ""  # parents edited since they were built, named before a partial run
     pending: str = ""  # the line waiting for the learner's answer about them
     pending_with_parents: str = ""
+    lineage_zoom: int = 0  # percent of the graph's natural size; 0 fits it to the pane
 
     _lineage: dict = {}
     _statuses: dict = {}
@@ -142,6 +143,10 @@ class RunnerState(PagedRows, LessonState):
             editor = await self.get_state(EditorState)
             await editor._switch_to(path)
             self._relayout(editor.current_node)
+
+    @rx.event
+    def zoom_lineage(self, zoom: int):
+        self.lineage_zoom = max(0, min(int(zoom), 300))
 
     @rx.event
     async def follow_editor(self):
