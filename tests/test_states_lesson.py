@@ -624,7 +624,7 @@ def test_editor_opens_autosaves_and_resolves_a_conflict(db_session, learner, tok
     state = _state(EditorState, "/lessons/hello_dbt")
     state.session_token = token
     run_coroutine(EditorState.load_lesson.fn(state))
-    run_coroutine(EditorState.load_files.fn(state))
+    run_coroutine(state._reload_files())
     path = "models/stg_customers.sql"
     starter = (hello_lesson.starter_dir / path).read_text(encoding="utf-8")
     assert state.path == path and state.loaded_text == starter and state.editable
@@ -666,7 +666,7 @@ def test_keep_mine_overwrites_the_other_tabs_save(db_session, learner, token, he
     state = _state(EditorState, "/lessons/hello_dbt")
     state.session_token = token
     run_coroutine(EditorState.load_lesson.fn(state))
-    run_coroutine(EditorState.load_files.fn(state))
+    run_coroutine(state._reload_files())
     path = state.path
     workspace.save_file(db_session, learner, hello_lesson, path, "select 'theirs' as t\n")  # another tab
     EditorState.edit.fn(state, "select 'mine' as m\n")
@@ -884,7 +884,7 @@ def test_choosing_a_step_and_resetting_reach_every_sibling(db_session, learner, 
     page.session_token = token
     editor, runner_, checker = (page.get_substate([cls.get_name()]) for cls in (EditorState, RunnerState, CheckState))
     run_coroutine(LessonState.load_lesson.fn(page))
-    run_coroutine(EditorState.load_files.fn(editor))
+    run_coroutine(editor._reload_files())
     assert editor.path == "models/stg_customers.sql"
 
     mine = "select 1 as typed_before_switching\n"
@@ -925,3 +925,30 @@ def test_a_finished_lesson_opens_on_its_last_step_with_the_next_lesson(db_sessio
     catalog = [lesson.id for lesson in list_lessons()]
     assert catalog[0] == "hello_dbt"  # beginner first, so the next lesson is the catalog's second
     assert (state.next_lesson_id, state.next_lesson_title) == (catalog[1], list_lessons()[1].title)
+
+
+def test_the_lesson_page_opens_in_one_event(db_session, learner, token, hello_lesson):
+    """on_load is the sign-in check and one handler: lesson, files, help and quiz in one delta,
+    the lineage's compile started after it as a background task."""
+    from decode_data.pages.lesson import ON_LOAD
+    from decode_data.states.check import CheckState
+    from decode_data.states.editor import EditorState
+    from decode_data.states.lesson import LessonState
+    from decode_data.states.quiz import QuizItem, QuizState
+    from decode_data.states.runner import RunnerState
+
+    assert [handler.fn.__name__ for handler in ON_LOAD] == ["require_login", "open_page"]
+    page = _state(LessonState, "/lessons/hello_dbt")
+    page.session_token = token
+    editor, checker, quiz = (page.get_substate([cls.get_name()]) for cls in (EditorState, CheckState, QuizState))
+    checker.summary = "left over from another lesson"
+    quiz.questions = [QuizItem(index=0, question="left over?", choices=["yes"])]
+    assert run_coroutine(LessonState.open_page.fn(page)) == RunnerState.inspect
+    assert page.step_id == "first_model" and editor.path == "models/stg_customers.sql"
+    assert editor.loaded_text.startswith("-- STEP 1") and any(f.path == "models/schema.yml" for f in editor.files)
+    assert checker.summary == "" and checker.hints == []
+    assert quiz.questions == [] and hello_lesson.quiz == ()  # this lesson has no quiz: none shown
+
+    missing = _state(LessonState, "/lessons/no_such_lesson")
+    missing.session_token = token
+    assert run_coroutine(LessonState.open_page.fn(missing)) is None and missing.not_found

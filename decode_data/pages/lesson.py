@@ -14,11 +14,7 @@ from decode_data.components.shell import page_shell
 from decode_data.components.step_panel import step_panel
 from decode_data.components.workbench import workbench
 from decode_data.states.auth import AuthState
-from decode_data.states.check import CheckState
-from decode_data.states.editor import EditorState
 from decode_data.states.lesson import LessonState
-from decode_data.states.quiz import QuizState
-from decode_data.states.runner import RunnerState
 
 SIDE_BY_SIDE_FROM = "md"
 
@@ -102,11 +98,4 @@ def lesson_page() -> rx.Component:
     )
 
 
-ON_LOAD = [
-    AuthState.require_login,
-    LessonState.load_lesson,
-    EditorState.load_files,
-    CheckState.load_step_help,
-    QuizState.load,
-    RunnerState.start_inspect,
-]
+ON_LOAD = [AuthState.require_login, LessonState.open_page]

@@ -62,10 +62,6 @@ class CheckState(LessonState):
         self.evidence, self.warehouse = RowDiff(), []
         self.solution, self.explanation, self.hint_error = [], "", ""
 
-    @rx.event
-    async def load_step_help(self):
-        await self._show_step_help()
-
     async def _show_step_help(self) -> None:
         """A step's help starts clean; hints already revealed stay revealed when the learner comes back."""
         self._clear_feedback()

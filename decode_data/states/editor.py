@@ -64,13 +64,6 @@ class EditorState(LessonState):
     _saving: bool = False
     _version: int = 0
 
-    @rx.event
-    async def load_files(self):
-        """After load_lesson: the tree, and the step's first editable file in the editor."""
-        if self.not_found or not self.lesson_id:
-            return
-        await self._reload_files()
-
     async def _reload_files(self) -> None:
         self.files = file_items(await self._with_learner(_files))
         if not self.path or self.path not in {f.path for f in self.files}:

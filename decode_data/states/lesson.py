@@ -91,8 +91,27 @@ class LessonState(AuthState):
         self.next_lesson_id, self.next_lesson_title = (following.id, following.title) if following else ("", "")
 
     @rx.event
+    async def open_page(self):
+        """on_load: everything the first paint needs, in one event and one delta: the lesson and
+        the learner's place in it, the files with the step's file open, the step's hints, the
+        quiz. The lineage (a dbt compile) follows as a background task once this is stored."""
+        await self._load_lesson()
+        if self.not_found:
+            return None
+        editor, runner, checker = await self._siblings()
+        await editor._reload_files()
+        await checker._show_step_help()
+        from decode_data.states.quiz import QuizState  # a sibling: it derives from this module
+
+        await (await self.get_state(QuizState))._load()
+        return type(runner).inspect
+
+    @rx.event
     async def load_lesson(self):
-        """on_load: the lesson, the learner's progress and a workspace ready to edit."""
+        await self._load_lesson()
+
+    async def _load_lesson(self) -> None:
+        """The lesson, the learner's progress and a workspace ready to edit."""
         self.lesson_id = lesson_id_from_path(self.router.url.path)
         try:
             lesson = self._lesson()

@@ -59,8 +59,7 @@ class QuizState(LessonState):
         self.questions = quiz_items(self._lesson(), answers, graded=score is not None)
         self.score = "" if score is None else f"{round(score * 100)}%"
 
-    @rx.event
-    async def load(self):
+    async def _load(self) -> None:
         if self.not_found or not self.lesson_id or not self._lesson().quiz:
             self.questions = []
             return

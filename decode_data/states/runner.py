@@ -104,12 +104,6 @@ class RunnerState(PagedRows, LessonState):
         self.graph = layout_lineage(self._lineage, self._statuses, selected)
         self.compiled_sql = self._compiled.get(selected, "") if selected else ""
 
-    @rx.event
-    def start_inspect(self):
-        """Last of on_load: a background task started straight from on_load can run before the
-        earlier handlers' changes are stored, so it is started from here, after them."""
-        return RunnerState.inspect
-
     @rx.event(background=True)
     async def inspect(self):
         """Lineage and compiled SQL of the project as it is, before any run."""
