@@ -952,3 +952,43 @@ def test_the_lesson_page_opens_in_one_event(db_session, learner, token, hello_le
     missing = _state(LessonState, "/lessons/no_such_lesson")
     missing.session_token = token
     assert run_coroutine(LessonState.open_page.fn(missing)) is None and missing.not_found
+
+
+def test_lineage_and_table_listings_run_one_at_a_time(monkeypatch, db_session, learner, token, hello_lesson):
+    """Repeated (or forged) inspect / load_tables events while one is in flight queue no jobs."""
+    import asyncio
+    import threading
+
+    from decode_data.states import query as query_state
+    from decode_data.states.query import QueryState
+    from decode_data.states.runner import RunnerState
+
+    calls = collections.Counter()
+    release = threading.Event()
+
+    def slow(kind):
+        def work(session, user, lesson):
+            calls[kind] += 1
+            release.wait(5)
+            return JobResult(status="success", command="compile") if kind == "inspect" else []
+
+        return work
+
+    monkeypatch.setattr(runner, "inspect_project", slow("inspect"))
+    monkeypatch.setattr(query_state, "list_tables", slow("tables"))
+    lineage = _state(RunnerState, "/lessons/hello_dbt")
+    tables = _state(QueryState, "/lessons/hello_dbt/query")
+    for state in (lineage, tables):
+        state.session_token, state.lesson_id = token, "hello_dbt"
+
+    async def pile_up():
+        jobs = [RunnerState.inspect.fn(lineage) for _ in range(3)]
+        jobs += [QueryState.load_tables.fn(tables) for _ in range(3)]
+        running = [asyncio.ensure_future(job) for job in jobs]
+        await asyncio.sleep(0.3)
+        release.set()
+        await asyncio.gather(*running)
+
+    run_coroutine(pile_up())
+    assert calls == {"inspect": 1, "tables": 1}
+    assert not lineage._inspecting and not tables._listing  # free for the next one

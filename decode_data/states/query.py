@@ -102,6 +102,7 @@ class QueryState(PagedRows, AuthState):
     editor_key: int = 0
 
     running: bool = False
+    _listing: bool = False  # a table listing is in flight
     error: str = ""
     has_result: bool = False
     columns: list[str] = []
@@ -157,11 +158,12 @@ class QueryState(PagedRows, AuthState):
 
     @rx.event(background=True)
     async def load_tables(self):
-        """The table and column browser (a short job in the learner's warehouse)."""
+        """The table and column browser (a short job in the learner's warehouse). One at a time:
+        repeated (or forged) events while one is in flight do not queue more jobs."""
         async with self:
-            if self.not_found or not self.lesson_id:
+            if self.not_found or not self.lesson_id or self._listing:
                 return None
-            self.tables_loaded, self.tables_error = False, ""
+            self.tables_loaded, self.tables_error, self._listing = False, "", True
             token, lesson_id = self.session_token, self.lesson_id
         try:
             tables = await asyncio.to_thread(as_learner, token, lesson_id, list_tables)
@@ -172,6 +174,9 @@ class QueryState(PagedRows, AuthState):
             async with self:
                 self.tables_error, self.tables_loaded = "The tables could not be listed; try again.", True
             return None
+        finally:
+            async with self:
+                self._listing = False
         async with self:
             self.tables, self.tables_loaded = table_items(tables), True
         return None

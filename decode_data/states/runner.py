@@ -83,6 +83,7 @@ class RunnerState(PagedRows, LessonState):
     lineage_zoom: int = 0  # percent of the graph's natural size; 0 fits it to the pane
 
     _lineage: dict = {}
+    _inspecting: bool = False
     _statuses: dict = {}
     _compiled: dict = {}
 
@@ -106,11 +107,17 @@ class RunnerState(PagedRows, LessonState):
 
     @rx.event(background=True)
     async def inspect(self):
-        """Lineage and compiled SQL of the project as it is, before any run."""
+        """Lineage and compiled SQL of the project as it is, before any run. One at a time: repeated
+        (or forged) events while one is in flight do not queue more compiles."""
         async with self:
-            if self.not_found or not self.lesson_id:
+            if self.not_found or not self.lesson_id or self._inspecting:
                 return
-        result = await self._job(inspect_project)
+            self._inspecting = True
+        try:
+            result = await self._job(inspect_project)
+        finally:
+            async with self:
+                self._inspecting = False
         async with self:
             if not self.running:
                 self._take_graph(result)
