@@ -133,13 +133,25 @@ def test_check_on_the_starter_fails_with_the_staged_message(engine, client, db_s
     feedback = response.json()
     assert feedback["lesson_id"] == "hello_dbt" and feedback["step_id"] == "first_model"
     assert feedback["passed"] is False
+    # An untouched starter file gets one line that says so, not findings that do not apply to it.
+    failures = [check for check in feedback["checks"] if not check["passed"]]
+    assert [f["kind"] for f in failures] == ["starter"]  # and no data check about the placeholder
+    assert failures[0]["message"] == (
+        "models/stg_customers.sql still holds the starter placeholder: write stg_customers as this step asks."
+    )
+    assert feedback["summary"].endswith(failures[0]["message"])
+    assert "typed table name" not in str(feedback)
+
+    # Once the learner writes something, the checks speak again: a typed table name is named.
+    typed = {"content": "select * from raw_customers\n"}
+    assert client.put(MODEL, headers=headers, json=typed).status_code == 200
+    feedback = client.post("/api/v1/lessons/hello_dbt/steps/first_model/check", headers=headers).json()
     failure = next(check for check in feedback["checks"] if not check["passed"])
     assert failure["kind"] == "uses_ref" and failure["stage"] == "graph"
     assert "ref('raw_customers')" in failure["message"]
-    assert feedback["summary"].endswith(failure["message"])
 
     view = client.get("/api/v1/lessons/hello_dbt/progress", headers=headers).json()
-    assert view["attempts"] == {"first_model": 1} and view["completed"] is False
+    assert view["attempts"] == {"first_model": 2} and view["completed"] is False
     assert view["current_step"] == "first_model" and view["username"] == "ada"
     assert isinstance(datetime.fromisoformat(view["updated_at"]), datetime)
 

@@ -74,7 +74,7 @@ def stale_parents(paths: WorkspacePaths, lineage: dict, chosen: set[str]) -> lis
     return stale
 
 
-def _project_file(project: Path, name: str) -> str:
+def project_file(project: Path, name: str) -> str:
     """The project file that defines node `name` (models/**/name.sql, seeds/**/name.csv...)."""
     for folder, suffix in (("models", ".sql"), ("seeds", ".csv"), ("snapshots", ".sql")):
         found = sorted((project / folder).rglob(name + suffix)) if (project / folder).is_dir() else []
@@ -91,7 +91,7 @@ def warehouse_notes(paths: WorkspacePaths, names: list[str]) -> list[str]:
         return ["Your warehouse has no seeds loaded yet: run `dbt seed`."]
     notes = []
     for name in dict.fromkeys(names):
-        path = _project_file(paths.project, name)
+        path = project_file(paths.project, name)
         if not path:
             continue
         if path not in record:

@@ -10,6 +10,7 @@ from decode_data.services.build_record import warehouse_notes
 from decode_data.services.grader import grade_steps
 from decode_data.services.grader.feedback import StepFeedback
 from decode_data.services.lessons import Lesson
+from decode_data.services.starter_placeholders import say_untouched, untouched
 from decode_data.services.workspace import workspace_paths
 
 
@@ -19,7 +20,9 @@ def check_steps(session: Session, user: User, lesson: Lesson, step_ids: list[str
     paths = workspace_paths(user.warehouse_key, lesson.id)
     for feedback in results:
         step = next(s for s in lesson.steps if s.id == feedback.step_id)
-        feedback.warehouse = warehouse_notes(paths, [c["model"] for c in step.checks if c.get("model")])
+        models = [c["model"] for c in step.checks if isinstance(c.get("model"), str)]
+        say_untouched(feedback, untouched(paths, lesson, models))
+        feedback.warehouse = warehouse_notes(paths, models)
         progress.record_attempt(session, user, lesson, feedback.step_id, feedback.passed)
         history.record(
             session,
