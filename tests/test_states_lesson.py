@@ -18,6 +18,7 @@ from reflex.istate.data import HeaderData, ReflexURL, RouterData, SessionData
 from reflex.state import State
 from sqlmodel import select
 
+from decode_data import routes
 from decode_data import settings as settings_module
 from decode_data.db import session_scope
 from decode_data.models import ModelEdit, UserSession, utcnow
@@ -102,7 +103,7 @@ def token(db_session, learner) -> str:
     ],
 )
 def test_safe_next_refuses_other_sites(target):
-    assert access.safe_next(target) == access.HOME_ROUTE == "/dashboard"
+    assert access.safe_next(target) == routes.AFTER_SIGN_IN == "/dashboard"
 
 
 @pytest.mark.parametrize("target", ["/lessons/hello_dbt?step=staging", "/", "/settings", "/lessons/x/query"])

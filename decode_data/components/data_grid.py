@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from decode_data.components import ui
+
 
 def data_grid(columns, rows, max_height: str = "420px", **props) -> rx.Component:
     """A scrollable table of strings; `rows` is a list of lists, already formatted."""
@@ -50,5 +52,5 @@ def pager(page, pages, on_previous, on_next, id_prefix: str = "") -> rx.Componen
             id=f"{id_prefix}next" if id_prefix else None,
         ),
         align="center",
-        spacing="3",
+        spacing=ui.STACK_GAP,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from decode_data.components import ui
 from decode_data.states.quiz import QuizItem, QuizState
 
 
@@ -22,12 +23,12 @@ def _question(item: QuizItem) -> rx.Component:
             item.graded,
             rx.callout.root(
                 rx.callout.text(rx.text.strong(rx.cond(item.correct, "Right. ", "Not quite. ")), item.explanation),
-                color_scheme=rx.cond(item.correct, "teal", "amber"),
+                color_scheme=rx.cond(item.correct, ui.ACCENT, ui.WARNING),
                 size="1",
                 class_name="quiz-verdict",
             ),
         ),
-        spacing="2",
+        spacing=ui.GAP,
         width="100%",
         class_name="quiz-question",
     )
@@ -42,16 +43,17 @@ def quiz_panel() -> rx.Component:
                     rx.heading("Quiz", size="4", as_="h2"),
                     rx.spacer(),
                     rx.cond(
-                        QuizState.score != "", rx.badge("Score ", QuizState.score, id="quiz-score", color_scheme="teal")
+                        QuizState.score != "",
+                        rx.badge("Score ", QuizState.score, id="quiz-score", color_scheme=ui.ACCENT),
                     ),
                     width="100%",
                     align="center",
                 ),
-                rx.text("Check what you learned in this lesson.", size="2", color_scheme="gray"),
+                ui.muted("Check what you learned in this lesson."),
                 rx.foreach(QuizState.questions, _question),
-                rx.cond(QuizState.error != "", rx.text(QuizState.error, color_scheme="red", size="2")),
+                rx.cond(QuizState.error != "", ui.field_error(QuizState.error)),
                 rx.button("Submit answers", on_click=QuizState.submit, id="quiz-submit"),
-                spacing="3",
+                spacing=ui.STACK_GAP,
                 width="100%",
             ),
             width="100%",

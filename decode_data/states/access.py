@@ -19,7 +19,6 @@ from decode_data.models import User
 from decode_data.services.auth import user_for_session
 
 logger = logging.getLogger(__name__)
-HOME_ROUTE = routes.AFTER_SIGN_IN  # kept for callers that predate routes.py
 
 
 class NotSignedIn(PermissionError):
