@@ -57,6 +57,8 @@ class Settings:
     job_memory_mb: int
     worker_max_jobs: int
     max_file_bytes: int
+    max_workspace_files: int
+    max_workspace_bytes: int
     max_log_bytes: int
     query_timeout_s: float
     query_row_cap: int
@@ -120,6 +122,8 @@ def load_settings(env: dict | None = None) -> Settings:
         job_memory_mb=_int(env, "DECODE_DATA_JOB_MEMORY_MB", 1024, minimum=256),
         worker_max_jobs=_int(env, "DECODE_DATA_WORKER_MAX_JOBS", 200),
         max_file_bytes=_int(env, "DECODE_DATA_MAX_FILE_BYTES", 100_000),
+        max_workspace_files=_int(env, "DECODE_DATA_MAX_WORKSPACE_FILES", 200),
+        max_workspace_bytes=_int(env, "DECODE_DATA_MAX_WORKSPACE_BYTES", 2_000_000),
         max_log_bytes=_int(env, "DECODE_DATA_MAX_LOG_BYTES", 200_000),
         query_timeout_s=_float(env, "DECODE_DATA_QUERY_TIMEOUT", 10.0),
         query_row_cap=_int(env, "DECODE_DATA_QUERY_ROW_CAP", 500),

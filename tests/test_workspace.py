@@ -182,6 +182,29 @@ def test_rejected_save_changes_nothing(db_session, learner, lesson):
     assert not (workspace_paths(learner.warehouse_key, lesson.id).project / "models/staging/evil.py").exists()
 
 
+def test_workspace_quotas_refuse_with_the_reason_and_keep_what_is_saved(db_session, learner, lesson, monkeypatch):
+    from decode_data import settings as settings_module
+
+    monkeypatch.setenv("DECODE_DATA_MAX_WORKSPACE_FILES", "3")
+    monkeypatch.setenv("DECODE_DATA_MAX_WORKSPACE_BYTES", "1000")
+    settings_module.reset_settings()
+    for i in range(3):
+        save_file(db_session, learner, lesson, f"models/staging/m{i}.sql", f"select {i} as é\n")  # é: 2 bytes in UTF-8
+    with pytest.raises(SaveRejected, match="already has 3 saved files"):
+        save_file(db_session, learner, lesson, "models/staging/one_too_many.sql", "select 4\n")
+    save_file(db_session, learner, lesson, "models/staging/m0.sql", "select 'changed' as x\n")  # an existing file: fine
+    with pytest.raises(SaveRejected, match="past 1,000 bytes"):
+        save_file(db_session, learner, lesson, "models/staging/m1.sql", "-- é\n" * 200)  # 1,200 bytes, 800 characters
+    saved = {e.path: e.content for e in db_session.exec(select(ModelEdit)).all()}
+    assert saved == {
+        "models/staging/m0.sql": "select 'changed' as x\n",
+        "models/staging/m1.sql": "select 1 as é\n",  # the refused save lost nothing
+        "models/staging/m2.sql": "select 2 as é\n",
+    }
+    assert read_file(learner, lesson, "models/staging/m1.sql") == "select 1 as é\n"
+    assert not (workspace_paths(learner.warehouse_key, lesson.id).project / "models/staging/one_too_many.sql").exists()
+
+
 def test_deleted_workspace_is_rebuilt_with_saved_edits(db_session, learner, lesson):
     save_file(db_session, learner, lesson, STG, NEW_SQL)
     save_file(db_session, learner, lesson, "models/staging/stg_extra.sql", "select 4\n")

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import LargeBinary, cast, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, delete, select
@@ -172,6 +173,31 @@ def _upsert_edit(session: Session, user: User, lesson_id: str, path: str, text: 
     session.exec(statement)
 
 
+def _check_quota(session: Session, user: User, lesson_id: str, path: str, size: int) -> None:
+    """A lesson's saved files stay within DECODE_DATA_MAX_WORKSPACE_FILES and _BYTES: a save past
+    either is refused with the reason, and everything saved before stays as it was."""
+    settings = get_settings()
+    size_of = (
+        func.octet_length(ModelEdit.content)
+        if session.get_bind().dialect.name == "postgresql"
+        else func.length(cast(ModelEdit.content, LargeBinary))  # SQLite: bytes of the UTF-8 text
+    )
+    rows = session.exec(
+        select(ModelEdit.path, size_of).where(ModelEdit.user_id == user.id, ModelEdit.lesson_id == lesson_id)
+    ).all()
+    others = [(p, n or 0) for p, n in rows if p != path]
+    if len(others) + 1 > settings.max_workspace_files:
+        raise SaveRejected(
+            f"This lesson already has {len(others)} saved files, the most a workspace may hold: "
+            "delete or reuse one (a reset starts over)."
+        )
+    if sum(n for _, n in others) + size > settings.max_workspace_bytes:
+        raise SaveRejected(
+            f"Saving this would take your files in this lesson past {settings.max_workspace_bytes:,} bytes, "
+            "the most a workspace may hold: make a file smaller first."
+        )
+
+
 def save_file(session: Session, user: User, lesson: Lesson, rel_path: str, content: bytes | str) -> str:
     """Validate, store in the database, then write to disk. Returns the normalized path.
 
@@ -181,6 +207,7 @@ def save_file(session: Session, user: User, lesson: Lesson, rel_path: str, conte
     """
     path = check_save(lesson, rel_path, content, get_settings().max_file_bytes)
     data = content_bytes(content)
+    _check_quota(session, user, lesson.id, path, len(data))
     paths = ensure_workspace(session, user, lesson)
     _upsert_edit(session, user, lesson.id, path, data.decode("utf-8"))
     session.commit()
