@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import Mount, Route
 
+from decode_data import routes as app_routes
 from decode_data.api.support import ApiError, call, http_error, lesson_or_404, step_or_404
 from decode_data.models import User
 from decode_data.services import checking, progress, workspace
@@ -111,7 +112,7 @@ async def check(request: Request):
 api_app = Starlette(
     routes=[
         Mount(
-            "/api/v1",
+            app_routes.API,
             routes=[
                 Route("/lessons", lessons),
                 Route("/lessons/{lesson_id}/progress", lesson_progress),

@@ -10,29 +10,31 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from decode_data import routes
+
 PASSWORD = "a long enough passphrase"
 RUN_TIMEOUT_MS = 120_000
 
 
 def register(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/register")
+    page.goto(base + routes.REGISTER)
     page.fill("#username", username)
     page.fill("#email", f"{username}@example.org")
     page.fill("#password", PASSWORD)
     page.fill("#confirm", PASSWORD)
     page.click("#register-submit")
-    page.wait_for_url(re.compile(r".*/dashboard$"))
+    page.wait_for_url(re.compile(".*" + re.escape(routes.AFTER_SIGN_IN) + "$"))  # sign-up lands there
 
 
 def sign_in(page: Page, base: str, login: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/signin")
+    page.goto(base + routes.SIGN_IN)
     page.fill("#login", login)
     page.fill("#password", password)
     page.click("#signin-submit")
 
 
 def open_lesson(page: Page, base: str, lesson_id: str) -> None:
-    page.goto(f"{base}/lessons/{lesson_id}")
+    page.goto(base + routes.lesson(lesson_id))
     page.wait_for_selector("#editor .cm-content")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from decode_data import routes
 from decode_data.states.view_models import when
 
 
@@ -35,4 +36,4 @@ def token_rows(tokens) -> list[TokenRow]:
 
 
 def curl_example(public_url: str, token: str = "<token>") -> str:
-    return f'curl -H "Authorization: Bearer {token}" {public_url.rstrip("/")}/api/v1/lessons'
+    return f'curl -H "Authorization: Bearer {token}" {public_url.rstrip("/")}{routes.API}/lessons'
