@@ -5,6 +5,7 @@
     workspace save|run|query|grade|reset|files|show-file
                                      a learner's workspace, through the same services as the app
     workspaces prune                 delete idle workspace folders
+    backup DEST / restore SRC        the app database and every workspace, while the app runs
     bench                            measure dbt job times (and, with --browser, page figures)
 
 Exit codes: 0 success; 1 dbt or the learner's SQL failed (or the platform could not run it);
@@ -18,6 +19,7 @@ import argparse
 import os
 import sys
 
+from decode_data.cli import backups as cli_backups
 from decode_data.cli import grading as cli_grading
 from decode_data.cli import importing as cli_import
 from decode_data.cli import workspace as cli_workspace
@@ -296,6 +298,29 @@ def build_parser() -> argparse.ArgumentParser:
         "use;\nits warehouse is rebuilt by the next dbt seed/run.",
     )
     p.add_argument("--idle-days", type=float, required=True, metavar="N", help="days without use")
+
+    p = _add(
+        commands,
+        "backup",
+        "Back up the app database and every workspace's files into a new folder, while the app runs.",
+        ("backup /var/backups/decode-data/$(date +%F)",),
+        cli_backups.backup,
+        "The database is copied online (SQLite's backup API, or pg_dump on an exported snapshot) and\n"
+        "each workspace's files are written from that same snapshot, so they always agree.\n"
+        "Warehouses are left out: the next dbt seed/run rebuilds them.",
+    )
+    p.add_argument("dest", help="a new (or empty) folder for the backup")
+    p.add_argument("--json", action="store_true", help="print the backup's manifest as JSON")
+    p = _add(
+        commands,
+        "restore",
+        "Restore a backup into this configuration's database and data folder (both fresh unless --force).",
+        ("restore /var/backups/decode-data/2026-12-05",),
+        cli_backups.restore,
+    )
+    p.add_argument("src", help="a folder written by `backup`")
+    p.add_argument("--force", action="store_true", help="overwrite an existing database and workspaces")
+    p.add_argument("--json", action="store_true", help="print the backup's manifest as JSON")
 
     p = _add(
         commands,

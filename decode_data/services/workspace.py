@@ -125,15 +125,20 @@ def _replay_edits(session: Session, user: User, lesson: Lesson, project: Path) -
             log.warning("not replaying %s for user %s: %s", edit.path, user.id, exc)
 
 
+def write_project_files(session: Session, user: User, lesson: Lesson, target: Path) -> None:
+    """The learner's project as the database has it: starter files, seeds, then saved edits."""
+    _copy_tree(lesson.starter_dir, target)
+    _copy_tree(lesson.seeds_dir, target / "seeds")
+    _replay_edits(session, user, lesson, target)
+
+
 def _build_project(session: Session, user: User, lesson: Lesson, paths: WorkspacePaths) -> None:
     """Build project/ in a temp dir beside it, then rename: never a half-made workspace."""
     paths.root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=paths.root))
     try:
         os.chmod(tmp, 0o755)
-        _copy_tree(lesson.starter_dir, tmp)
-        _copy_tree(lesson.seeds_dir, tmp / "seeds")
-        _replay_edits(session, user, lesson, tmp)
+        write_project_files(session, user, lesson, tmp)
         if os.path.lexists(paths.project) and not _is_real_dir(paths.project):
             _discard(paths.project)  # a stray file or symlink where the project belongs
         try:
