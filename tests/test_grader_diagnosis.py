@@ -137,3 +137,68 @@ def test_a_type_family_mismatch_names_the_cast():
 def test_one_extra_row_is_not_blamed_on_a_filter():
     found = diagnose(_table(ROWS[:4]), _table(ROWS))
     assert "missing_filter" not in found.shapes and "1 row is in your result but not expected" in found.text
+
+
+def test_a_key_of_the_wrong_type_is_named_not_every_row_missing_and_extra():
+    found = diagnose(_table(ROWS), _with("customer_id", str))
+    assert found.shapes == ["key_type"] and "missing" not in found.text and "not expected" not in found.text
+    assert "customer_id is text in your result where a number is expected (expected 1, got '1')" in found.text
+    typed = diagnose(
+        _table(ROWS), _with("customer_id", str), types=({"customer_id": "INTEGER"}, {"customer_id": "VARCHAR"})
+    )
+    assert "customer_id is text (VARCHAR) in your result where a number (INTEGER) is expected" in typed.text
+    assert "cast(customer_id as integer)" in typed.text
+
+
+def test_a_key_of_the_wrong_type_still_shows_the_other_differences():
+    got = _with("customer_id", str)
+    got.rows[0][1] = "COMPLETED"
+    assert diagnose(_table(ROWS), got).shapes == ["key_type", "case"]
+
+
+def test_zero_and_null_are_not_the_same_unmatched_value():
+    mixed = [r[:] for r in ROWS]
+    mixed[4][3] = None  # customer 3 has 0 orders, customer 5 NULL: no one value they share
+    found = diagnose(_table(mixed), _table([r for r in mixed if r[0] not in (3, 5)]))
+    assert "inner_join" not in found.shapes and "would be 0" not in found.text
+    nulls = [r[:] for r in ROWS]
+    nulls[1][3], nulls[2][3], nulls[4][3] = 0, None, None  # a kept row has 0: the dropped ones are NULL
+    found = diagnose(_table(nulls), _table([r for r in nulls if r[0] not in (3, 5)]))
+    assert "inner_join" in found.shapes and "whose orders would be NULL" in found.text
+
+
+def test_a_double_where_the_reference_casts_to_decimal_is_named():
+    from decode_data.services.grader.types import approximate_where_exact, casts_to_decimal
+
+    sql = "select cast(amount_cents / 100 as decimal(10, 2)) as amount, amount_cents * 0.5 as half from t"
+    said = approximate_where_exact({"amount": "DECIMAL(10,2)"}, {"amount": "DOUBLE"}, ["amount"], lambda: sql)
+    assert said.startswith("amount is a double, expected decimal(10,2)")
+    assert approximate_where_exact({"amount": "DOUBLE"}, {"amount": "DECIMAL(10,2)"}, ["amount"], lambda: sql) is None
+    assert approximate_where_exact({"n": "DECIMAL(18,2)"}, {"n": "BIGINT"}, ["n"], lambda: sql) is None
+    assert casts_to_decimal("with s as (select (x / 100)::numeric(10,2) as amount from t) select * from s", "amount")
+    assert not casts_to_decimal(sql, "half")  # a decimal by arithmetic only: the reference is loose there
+    assert approximate_where_exact({"half": "DECIMAL(12,1)"}, {"half": "DOUBLE"}, ["half"], lambda: sql) is None
+
+
+def test_a_test_that_behaves_otherwise_names_the_config_that_differs():
+    from decode_data.services.grader.checks_config import _mismatch, config_differences
+
+    want = {
+        "config": {"severity": "ERROR", "warn_if": "!= 0", "error_if": "!= 0"},
+        "test_kwargs": {"values": ["a", "b"]},
+    }
+    limited = {"config": {**want["config"], "limit": 1}, "test_kwargs": {"values": ["b", "a"]}}
+    said = _mismatch("`accepted_values` test on m.c", ("fail", 3), ("fail", 1), config_differences(want, limited), "x")
+    assert "finds 1 failing rows; the step expects 3" in said and "`limit` config" in said and "where" not in said
+    fewer = {"config": want["config"], "test_kwargs": {"values": ["a"]}}
+    said = _mismatch("`accepted_values` test on m.c", ("fail", 3), ("fail", 5), config_differences(want, fewer), "x")
+    assert "`values` argument" in said and "where" not in said
+    loose = {"config": {**want["config"], "error_if": "> 10"}, "test_kwargs": want["test_kwargs"]}
+    said = _mismatch("`unique` test on m.c", ("fail", 3), ("warn", 3), config_differences(want, loose), "x")
+    assert "check its `error_if` config" in said and "severity" in said  # 'fails (severity error)' names the goal
+    assert (
+        config_differences(
+            want, {"config": {**want["config"], "severity": "error"}, "test_kwargs": want["test_kwargs"]}
+        )
+        == []
+    )

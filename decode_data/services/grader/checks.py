@@ -7,14 +7,16 @@ returns one CheckOutcome. Failures name the first thing that is wrong, in the le
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+from decode_data.services.engine.project_files import PROFILE_NAME
 from decode_data.services.grader.builds import MAIN_SEEDS, Build
 from decode_data.services.grader.compare import Table, compare_tables
 from decode_data.services.grader.describe import describe_pass
 from decode_data.services.grader.diagnose import diagnose
 from decode_data.services.grader.feedback import CheckOutcome
 from decode_data.services.grader.read_errors import error_line
-from decode_data.services.grader.types import type_mismatch
+from decode_data.services.grader.types import approximate_where_exact, type_mismatch
 
 Check = Callable[[dict, Build, Build], CheckOutcome]
 PASSING_TEST = ("pass", "success", "warn")  # a warn-severity test does not fail the build
@@ -157,7 +159,7 @@ def check_relation(check: dict, learner: Build, reference: Build) -> CheckOutcom
     decimals = int(check.get("decimals", 6))
     mismatch = compare_tables(expected, actual, ordered=bool(check.get("ordered")), decimals=decimals)
     if mismatch is None:
-        wrong_type = type_mismatch(reference.types(name), learner.types(name), [c.lower() for c in expected.columns])
+        wrong_type = _wrong_type(learner, reference, name, [c.lower() for c in expected.columns])
         if wrong_type and not check.get("expected_sql"):
             return _outcome(
                 check,
@@ -171,6 +173,27 @@ def check_relation(check: dict, learner: Build, reference: Build) -> CheckOutcom
     return _relation_failure(check, learner, reference, name, mismatch, expected, actual, decimals)
 
 
+def _wrong_type(learner: Build, reference: Build, name: str, columns: list[str]) -> str | None:
+    """Right values, wrong type: another family, or a double where the reference casts to decimal."""
+    want, have = reference.types(name), learner.types(name)
+    found = type_mismatch(want, have, columns)
+    if found:
+        return found
+    return approximate_where_exact(want, have, columns, lambda: _model_sql(reference, name))
+
+
+def _model_sql(build: Build, name: str) -> str:
+    """A model's SQL as dbt compiled it in this build (macros expanded), else as written."""
+    path = (build.node(name) or {}).get("path")
+    if not path:
+        return ""
+    project = Path(build.paths["project"])
+    for candidate in (project / "target" / "compiled" / PROFILE_NAME / path, project / path):
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8", errors="replace")
+    return ""
+
+
 def _relation_failure(check, learner, reference, name, mismatch, expected, actual, decimals) -> CheckOutcome:
     visible = learner.seeds == MAIN_SEEDS  # never show rows of a data set the learner cannot query
     found = None
@@ -181,6 +204,7 @@ def _relation_failure(check, learner, reference, name, mismatch, expected, actua
             key=check.get("key") or _unique_key(reference, name),
             decimals=decimals,
             show_values=visible,
+            types=(reference.types(name), learner.types(name)),
         )
     head = mismatch.message if mismatch.stage != "values" else "The row count is right, but rows differ."
     message = f"{name}: {head}" + (f" {found.text}" if found else "")
@@ -325,10 +349,34 @@ def check_dbt_tests(check: dict, learner: Build, _reference: Build) -> CheckOutc
             )
         bad = [uid for uid, status in _test_statuses(learner, found).items() if status not in PASSING_TEST]
         if bad:
-            return _outcome(
-                check, False, learner, stage="tests", message=f"Your `{wanted}` test on {where} does not pass."
-            )
+            return _failing_test(check, learner, bad[0], f"Your `{wanted}` test on {where}")
     return _outcome(check, True, learner)
+
+
+def _failing_test(check: dict, learner: Build, uid: str, label: str) -> CheckOutcome:
+    """Why a test does not pass: the rows it finds, or its own error (a typo in its `where`, a
+    column that does not exist), pointed at its file and line."""
+    result = learner.node_result(uid)
+    error = result.error if result else None
+    data = "the lesson's data" if learner.seeds == MAIN_SEEDS else "the grader's other data set"
+    if result and result.status == "fail":
+        plural = "s" if result.failures != 1 else ""
+        found = f"finds {result.failures} failing row{plural}" if result.failures else "fails"
+        message = f"{label} does not pass: it {found} on {data}."
+    elif error or (result and result.message):
+        text = error.message if error else result.message
+        message = f"{label} does not pass: the test itself fails to run: {text}"
+    else:
+        message = f"{label} does not pass."
+    return _outcome(
+        check,
+        False,
+        learner,
+        stage="tests",
+        message=message,
+        path=(error.path if error else None) or (result.path if result else None),
+        line=error.line if error else 0,
+    )
 
 
 def check_tests_pass(check: dict, learner: Build, _reference: Build) -> CheckOutcome:

@@ -87,29 +87,76 @@ def check_tests_match(check: dict, learner: Build, reference: Build) -> CheckOut
         if (status, failures) in outcomes:
             continue
         got_status, got_failures = outcomes[0]
+        broken = learner.node_result(same[0])
+        if got_status == "error" and broken and (broken.error or broken.message):
+            error = broken.error
+            return _outcome(
+                check,
+                False,
+                learner,
+                stage="tests",
+                message=f"Your {label} does not run: {error.message if error else broken.message}",
+                path=error.path if error else broken.path,
+                line=error.line if error else 0,
+            )
+        differs = config_differences(ref_test, dict(mine)[same[0]])
         return _outcome(
             check,
             False,
             learner,
             stage="tests",
-            message=_mismatch(label, status, failures, got_status, got_failures, learner.seeds),
+            message=_mismatch(label, (status, failures), (got_status, got_failures), differs, learner.seeds),
         )
     return _outcome(check, True, learner)
 
 
-def _mismatch(label: str, status, failures, got_status, got_failures, seeds: str) -> str:
+ROW_CONFIGS = ("where", "limit")  # which rows, and how many, a test counts
+OUTCOME_CONFIGS = ("severity", "warn_if", "error_if")  # what that count makes of the test
+
+
+def _normal(value):
+    if isinstance(value, list):
+        return sorted(_normal(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in sorted(value.items())}
+    return None if value is None else " ".join(str(value).lower().replace('"', "'").split())
+
+
+def config_differences(want: dict, have: dict) -> list[tuple[str, str]]:
+    """(name, "config" or "argument") of what the learner's built test has otherwise than the
+    step's (`where` config, `values` argument); never the reference's values, only the names."""
+    found = []
+    for kind, field in (("config", "config"), ("argument", "test_kwargs")):
+        ours, theirs = want.get(field) or {}, have.get(field) or {}
+        keys = ROW_CONFIGS + OUTCOME_CONFIGS if kind == "config" else sorted(set(ours) | set(theirs))
+        found += [(key, kind) for key in keys if _normal(ours.get(key)) != _normal(theirs.get(key))]
+    return found
+
+
+def _listed(differs: list[tuple[str, str]]) -> str:
+    names = [f"`{key}` {kind}" for key, kind in differs]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _mismatch(label: str, want: tuple, got: tuple, differs: list[tuple[str, str]], seeds: str) -> str:
+    """Which behaviour differs (the rows found, or pass/warn/fail), and the config behind it."""
+    (status, failures), (got_status, got_failures) = want, got
     data = "the lesson's data" if seeds == "seeds" else "the grader's data with known bad rows"
     if got_failures != failures and failures is not None and got_failures is not None:
-        return (
-            f"On {data} your {label} finds {got_failures} failing rows; the step expects {failures}. "
-            "Is its `where` config filtering the rows the step describes (or its values list complete)?"
+        rows = [(key, kind) for key, kind in differs if kind == "argument" or key in ROW_CONFIGS]
+        cause = (
+            f"Check its {_listed(rows)}: it differs from the step's test."
+            if rows
+            else "Its `where` and its arguments are the step's, so it reads other rows: check the model it tests."
         )
+        return f"On {data} your {label} finds {got_failures} failing rows; the step expects {failures}. {cause}"
     if got_status != status:
         words = {"warn": "warns", "fail": "fails (severity error)", "pass": "passes", "error": "errors"}
         expected = {"warn": "warn", "fail": "fail (severity error)", "pass": "pass"}.get(status, status)
+        outcome = [(key, kind) for key, kind in differs if key in OUTCOME_CONFIGS] or [("severity", "config")]
         return (
             f"On {data} your {label} {words.get(got_status, got_status)}; the step expects it to "
-            f"{expected}: check its `severity` config."
+            f"{expected}: check its {_listed(outcome)}."
         )
     return f"Your {label} does not behave as the step asks on {data}."
 

@@ -16,6 +16,7 @@ from itertools import combinations
 import pandas as pd
 
 from decode_data.services.grader.compare import Table, normalize
+from decode_data.services.grader.key_type import key_type_shape
 from decode_data.services.grader.shapes import (
     boundary_shape,
     column_shape,
@@ -79,19 +80,31 @@ def _plural(n: int, word: str) -> str:
 
 
 def diagnose(
-    expected: Table, actual: Table, *, key: list[str] | None = None, decimals: int = 6, show_values: bool = True
+    expected: Table,
+    actual: Table,
+    *,
+    key: list[str] | None = None,
+    decimals: int = 6,
+    show_values: bool = True,
+    types: tuple[dict[str, str], dict[str, str]] | None = None,
 ) -> Diagnosis:
-    """Why `actual` is not `expected` (same columns already checked), in plain sentences."""
+    """Why `actual` is not `expected` (same columns already checked), in plain sentences.
+    `types`: (expected, actual) database types by lower-case column, to name a wrong type."""
     columns = list(expected.columns)
     exp, act = _frame(expected, columns, decimals), _frame(actual, columns, decimals)
     found_key = find_key(exp, key)
     if not found_key:
         return _unkeyed(exp, act, show_values)
-    return _keyed(exp, act, found_key, show_values)
+    return _keyed(exp, act, found_key, show_values, types)
 
 
-def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bool) -> Diagnosis:
+def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bool, types=None) -> Diagnosis:
     sentences, shapes = [], []
+    retyped = key_type_shape(exp, act, key, types, show_values)
+    if retyped:  # match by the key's value, so the other differences still show
+        act = retyped[0]
+        sentences.append(retyped[1])
+        shapes.append("key_type")
     dup_mask = act.duplicated(subset=key, keep=False)
     if dup_mask.any():
         dups = act[dup_mask].groupby(key, dropna=False).size().reset_index(name="times")

@@ -143,17 +143,22 @@ def _number_shape(column: str, pairs, rows: str, first: str) -> tuple[str, str] 
     return None
 
 
+def _is_zero(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and not _is_null(value) and value == 0
+
+
 def unmatched_shape(missing: pd.DataFrame, present: pd.DataFrame) -> tuple[str, str] | None:
-    """Missing rows that are exactly the ones with nothing to join to (NULL or 0 in a column)."""
+    """Missing rows that are exactly the ones with nothing to join to: NULL in a column (a
+    joined value), or 0 (a count or a coalesced sum), and no kept row has it. NULL and 0 are
+    told apart: rows that mix them share no telling value."""
     for column in missing.columns:
-        empty = missing[column].map(lambda v: _is_null(v) or v == 0)
-        if empty.all() and not present[column].map(lambda v: _is_null(v) or v == 0).any():
-            value = "NULL" if missing[column].map(_is_null).all() else "0"
-            return "inner_join", (
-                f"They are exactly the rows whose {column} would be {value}: rows with "
-                "no match in the table you joined. An inner join (or a filter) drops them; "
-                "a left join keeps them."
-            )
+        for empty, value in ((_is_null, "NULL"), (_is_zero, "0")):
+            if missing[column].map(empty).all() and not present[column].map(empty).any():
+                return "inner_join", (
+                    f"They are exactly the rows whose {column} would be {value}: rows with "
+                    "no match in the table you joined. An inner join (or a filter) drops them; "
+                    "a left join keeps them."
+                )
     return None
 
 
