@@ -6,10 +6,9 @@ generator reproduces the committed seeds/, seeds_variant/ and seeds_bad/ byte fo
 variant shares no value a learner could type in with seeds/, both hold the edge rows the wrong
 answers need, and seeds_bad/ adds each kind of bad row in its own number.
 
-Behaviour: starter/ (+ solution/) is laid into a project shaped like the server's (its
-dbt_project.yml, a plain DuckDB profile) on one seed set, and `dbt seed`, `dbt run`, `dbt test`
-run for real: dbtRunner in a subprocess per build (dbt-duckdb keeps a process-wide connection,
-and a fresh process per build is what the server's workers amount to), the builds side by side.
+Behaviour: starter/ (+ solution/) is laid into a learner-shaped project on one seed set, and
+`dbt seed`, `dbt run`, `dbt test` run for real, each one a job of the session's warm engine
+(tests/engine_builds.py), the builds side by side on its two workers.
 Then:
   * the solution is green on seeds/ and seeds_variant/, and its marts hold the numbers computed
     here in plain Python from the CSV files;
@@ -28,27 +27,22 @@ starter fails each is what `lessons check` proves (tests/test_lessons_check.py).
 from __future__ import annotations
 
 import csv
-import json
-import os
-import subprocess
-import sys
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 
-import duckdb
 import pytest
 import yaml
 
 from decode_data.services.authoring.solution_proof import solution_files
-from decode_data.services.engine.project_files import dbt_project
 from decode_data.services.grader import CheckOutcome, StepFeedback, grade_steps
 from decode_data.services.learners import get_or_create_learner
 from decode_data.services.lessons import load_lesson
 from decode_data.services.workspace import save_file
 from decode_data.settings import REPO_ROOT
+from tests.engine_builds import Build, new_build
 
 LESSON_DIR = REPO_ROOT / "dbt_template" / "cafe_chain"
 SEED_SETS = ("seeds", "seeds_variant", "seeds_bad")
@@ -93,40 +87,6 @@ EXPECTED_BAD_FAILURES = {
     ("accepted_values", "stg_orders", "status"): 2,  # 'pending', 'on hold'
     ("relationships", "stg_order_lines", "product_id"): 4,  # products 99, 99, 98, 0
 }
-
-# One build = one subprocess: dbt parses once (like the engine's grade build), then seed, run
-# and test through dbtRunner on that manifest; the statuses are written as JSON.
-BUILD_SCRIPT = """
-import json, sys
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt.cli.main import dbtRunner
-
-project, out = sys.argv[1], sys.argv[2]
-args = ["--project-dir", project, "--profiles-dir", project]
-parsed = dbtRunner().invoke(["parse", *args])
-if not parsed.success:
-    raise SystemExit(f"dbt parse failed: {parsed.exception}")
-runner = dbtRunner(manifest=parsed.result)
-summary = {}
-for command in ("seed", "run", "test"):
-    try:
-        res = runner.invoke([command, *args])
-    finally:
-        with DuckDBConnectionManager._LOCK:
-            if DuckDBConnectionManager._ENV is not None:
-                DuckDBConnectionManager._ENV.close()
-                DuckDBConnectionManager._ENV = None
-    results = getattr(res.result, "results", None) or []
-    summary[command] = {
-        "success": bool(res.success),
-        "exception": None if res.exception is None else str(res.exception),
-        "nodes": {r.node.unique_id: str(getattr(r.status, "value", r.status)) for r in results},
-        "failures": {r.node.unique_id: r.failures for r in results},
-    }
-with open(out, "w") as handle:
-    json.dump(summary, handle)
-"""
-
 
 # ---------------------------------------------------------------- structure
 
@@ -534,62 +494,12 @@ def test_checks_catch_typical_mistakes(engine, db_session, lesson, builds):
 # ---------------------------------------------------------------- real dbt builds
 
 
-def _make_project(root: Path, layers: list[str], seeds: str) -> Path:
-    project = root / "project"
-    project.mkdir(parents=True)
-    for layer in layers:
-        _copy_tree(LESSON_DIR / layer, project)
-    _copy_tree(LESSON_DIR / seeds, project / "seeds")
-    (project / "dbt_project.yml").write_text(yaml.safe_dump(dbt_project(), sort_keys=False))
-    (project / "profiles.yml").write_text(
-        yaml.safe_dump(
-            {
-                "lesson": {
-                    "target": "dev",
-                    "outputs": {
-                        "dev": {
-                            "type": "duckdb",
-                            "path": str(root / "warehouse.duckdb"),
-                            "schema": "main",
-                            "threads": 1,
-                        }
-                    },
-                }
-            }
-        )
-    )
-    return project
-
-
-def _copy_tree(src: Path, dst: Path) -> None:
-    for rel in _files(src):
-        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
-        (dst / rel).write_bytes((src / rel).read_bytes())
-
-
-def _run_build(root: Path, layers: list[str], seeds: str) -> dict:
-    project = _make_project(root, layers, seeds)
-    out = root / "results.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
-    env.update(DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_USE_COLORS="false")
-    proc = subprocess.run(
-        [sys.executable, "-c", BUILD_SCRIPT, str(project), str(out)],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert proc.returncode == 0 and out.is_file(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    return {
-        "name": f"{'+'.join(layers)} on {seeds}",
-        "seeds": seeds,
-        "project": project,
-        "warehouse": root / "warehouse.duckdb",
-        "log": proc.stdout,
-        "results": json.loads(out.read_text()),
-        "manifest": json.loads((project / "target" / "manifest.json").read_text()),
-    }
+def _run_build(engine, root: Path, layers: list[str], seeds: str) -> Build:
+    build = new_build(engine, root, LESSON_DIR, layers, seeds)
+    build.extra.update(name=f"{'+'.join(layers)} on {seeds}", seeds=seeds)
+    for command in ("seed", "run", "test"):
+        build.dbt(command)
+    return build
 
 
 BUILDS = {  # key -> (layers, seed set)
@@ -603,57 +513,52 @@ BUILDS = {  # key -> (layers, seed set)
 class _Started(dict):
     """Builds under way, by key: reading one waits for it."""
 
-    def __getitem__(self, key: str) -> dict:
+    def __getitem__(self, key: str) -> Build:
         return super().__getitem__(key).result()
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
-    """All builds of this file, started at once and run side by side (each is its own dbt process)."""
-    with ThreadPoolExecutor(max_workers=3) as pool:
+def builds(engine, tmp_path_factory):
+    """All builds of this file, started at once, two at a time (the engine's two workers)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
         yield _Started(
             {
-                key: pool.submit(_run_build, tmp_path_factory.mktemp(key), layers, seeds)
+                key: pool.submit(_run_build, engine, tmp_path_factory.mktemp(key), layers, seeds)
                 for key, (layers, seeds) in BUILDS.items()
             }
         )
 
 
-def _query(build: dict, sql: str) -> list[tuple]:
-    with duckdb.connect(str(build["warehouse"]), read_only=True) as con:
-        return con.execute(sql).fetchall()
+def _query(build: Build, sql: str) -> list[tuple]:
+    return build.query(sql)
 
 
-def _assert_green(build: dict, commands=("seed", "run", "test")) -> None:
+def _assert_green(build: Build, commands=("seed", "run", "test")) -> None:
     for command in commands:
-        result = build["results"][command]
-        bad = {uid: s for uid, s in result["nodes"].items() if s not in ("success", "pass")}
-        assert result["success"] and not bad, (
-            f"dbt {command} of {build['name']}: {result['exception']} {bad}\n{build['log'][-3000:]}"
-        )
+        bad = {uid: s for uid, s in build.statuses(command).items() if s not in ("success", "pass")}
+        assert build.ok(command) and not bad, f"{build.extra['name']}: {bad}\n{build.describe(command)}"
 
 
 @pytest.mark.parametrize("key", ["solution", "solution_variant"])
 def test_solution_seeds_runs_and_tests_green(builds, key):
     build = builds[key]
     _assert_green(build)
-    nodes = build["results"]
-    assert len(nodes["seed"]["nodes"]) == 4
-    assert {uid.split(".")[-1] for uid in nodes["run"]["nodes"]} == STAGING | MARTS
-    assert len(nodes["test"]["nodes"]) >= 20
+    assert len(build.statuses("seed")) == 4
+    assert {uid.split(".")[-1] for uid in build.statuses("run")} == STAGING | MARTS
+    assert len(build.statuses("test")) >= 20
 
 
 def test_starter_builds_green(builds):
     _assert_green(builds["starter"])
-    assert len(builds["starter"]["results"]["run"]["nodes"]) == len(STAGING | MARTS)
-    assert builds["starter"]["results"]["test"]["nodes"] == {}, "the starter has no tests yet"
+    assert len(builds["starter"].statuses("run")) == len(STAGING | MARTS)
+    assert builds["starter"].statuses("test") == {}, "the starter has no tests yet"
 
 
 def test_solution_dag_reads_sources_then_refs(builds):
-    manifest = builds["solution"]["manifest"]
-    names = {uid: node["name"] for uid, node in {**manifest["nodes"], **manifest["sources"]}.items()}
-    models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
-    parents = {name: sorted(names[p] for p in m["depends_on"]["nodes"]) for name, m in models.items()}
+    graph = builds["solution"].graph
+    names = {uid: node["name"] for uid, node in graph.items()}
+    models = {n["name"]: n for n in graph.values() if n["resource_type"] == "model"}
+    parents = {name: sorted(names[p] for p in m["depends_on"]) for name, m in models.items()}
     assert parents == {
         "stg_stores": ["stores"],
         "stg_products": ["products"],
@@ -664,13 +569,14 @@ def test_solution_dag_reads_sources_then_refs(builds):
         "dim_stores": ["fct_orders", "stg_stores"],
         "mart_product_performance": ["stg_order_lines", "stg_orders", "stg_products"],
     }
+    compiled = builds["solution"].results["run"].compiled
     for name in STAGING:
-        (parent,) = models[name]["depends_on"]["nodes"]
+        (parent,) = models[name]["depends_on"]
         assert parent.startswith("source.lesson.raw."), (name, parent)
-    # The sources resolve to the seeds' tables in schema main.
-    for uid, source in manifest["sources"].items():
-        assert source["schema"] == "main" and source["identifier"] == SOURCE_TABLES[source["name"]], uid
-    materialized = {name: m["config"]["materialized"] for name, m in models.items()}
+        # The source resolves to its seed's table in schema main, as dbt compiled the model.
+        table = SOURCE_TABLES[names[parent]]
+        assert f'"main"."{table}"' in compiled[f"model.lesson.{name}"], (name, table)
+    materialized = {name: m["materialized"] for name, m in models.items()}
     assert materialized == {**dict.fromkeys(STAGING, "view"), **dict.fromkeys(MARTS, "table")}
     kinds = dict(
         _query(
@@ -748,7 +654,7 @@ def _expected(seeds: str) -> dict:
 @pytest.mark.parametrize("key", ["solution", "solution_variant"])
 def test_marts_hold_the_numbers_computed_from_the_csv_files(builds, key):
     build = builds[key]
-    expected = _expected(build["seeds"])
+    expected = _expected(build.extra["seeds"])
     raw, orders = expected["raw"], expected["orders"]
 
     fct = _query(
@@ -788,7 +694,7 @@ def test_marts_hold_the_numbers_computed_from_the_csv_files(builds, key):
     products = _query(build, "select product_id, units_sold, orders, revenue from mart_product_performance order by 1")
     sales = expected["products"]
     unsold = [p["name"] for p in raw["raw_products"] if int(p["id"]) not in sales]
-    assert unsold == [{"seeds": "Pumpkin spice latte", "seeds_variant": "Gingerbread latte"}[build["seeds"]]]
+    assert unsold == [{"seeds": "Pumpkin spice latte", "seeds_variant": "Gingerbread latte"}[build.extra["seeds"]]]
     assert products == [
         (int(p["id"]), sales[int(p["id"])][0], len(sales[int(p["id"])][1]), Decimal(sales[int(p["id"])][2]) / 100)
         for p in raw["raw_products"]
@@ -803,20 +709,19 @@ def test_solution_marts_differ_between_seed_sets(builds):
         assert rows[0] != rows[1], model
 
 
-def _failing_tests(build: dict) -> dict[tuple[str, str, str], int]:
-    nodes, results = build["manifest"]["nodes"], build["results"]["test"]
+def _failing_tests(build: Build) -> dict[tuple[str, str, str], int]:
+    graph, failures = build.graph, build.failures("test")
     failed = {}
-    for uid, status in results["nodes"].items():
+    for uid, status in build.statuses("test").items():
         if status in ("fail", "error"):
-            node = nodes[uid]
-            key = (node["test_metadata"]["name"], node["attached_node"].split(".")[-1], node["column_name"])
-            failed[key] = results["failures"][uid]
+            node = graph[uid]
+            failed[(node["test_name"], node["attached"].split(".")[-1], node["column"])] = failures[uid]
     return failed
 
 
 def test_bad_seeds_make_exactly_the_right_tests_fail(builds):
     build = builds["solution_bad"]
     _assert_green(build, commands=("seed", "run"))
-    assert not build["results"]["test"]["success"], "dbt test must exit non-zero on the bad rows"
+    assert not build.ok("test"), "dbt test must exit non-zero on the bad rows"
     assert _failing_tests(build) == EXPECTED_BAD_FAILURES
-    assert len(build["results"]["test"]["nodes"]) == len(builds["solution"]["results"]["test"]["nodes"])
+    assert len(build.statuses("test")) == len(builds["solution"].statuses("test"))

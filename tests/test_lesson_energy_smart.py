@@ -1,17 +1,16 @@
-"""The energy_smart lesson, proven with real dbt builds (the dbt CLI, in subprocesses).
+"""The energy_smart lesson, proven with real dbt builds (jobs of the session's warm engine).
 
 Structure: the lesson loads, follows the authoring rules of dbt_template/README.md, and its
 generator rewrites every seed set byte-for-byte.
-Behaviour: starter/ + solution/ is laid into a project shaped like the server's, on `seeds/`
-and on `seeds_variant/`: `dbt seed`, `run` and `test` (unit tests included) succeed, a second
+Behaviour: starter/ + solution/ is laid into a learner-shaped project (tests/engine_builds.py),
+on `seeds/` and on `seeds_variant/`: `dbt seed`, `run` and `test` (unit tests included) succeed, a second
 `dbt run` really runs the incremental model incrementally, and the numbers equal totals computed
 here in Python straight from the CSV files. Then the next export (`seeds_next/`, what the grader
 swaps in before its second pass) is loaded and run: the incremental run recomputes the last hour
 and keeps the hours the export no longer holds. On each bad seed set the solution's data tests
 fail, each bad row caught by exactly the tests meant for it. The bare starter builds green.
 
-The builds run concurrently (one thread per project, each a chain of dbt subprocesses) so the
-file stays well under a minute on two cores. The code the instructions and last hints show is
+The builds run side by side on the engine's two workers (each build a chain of engine jobs). The code the instructions and last hints show is
 saved by a learner and graded by the real grader: it must pass the steps it covers on both seed
 sets. That the solution passes every step and the bare starter fails each is what `lessons
 check` proves (tests/test_lessons_check.py).
@@ -20,33 +19,27 @@ check` proves (tests/test_lessons_check.py).
 from __future__ import annotations
 
 import csv
-import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path, PurePosixPath
 
-import duckdb
 import pytest
 import yaml
 
 from decode_data.services.authoring.wrong_answers import wrong_answers
-from decode_data.services.engine.project_files import dbt_project
 from decode_data.services.grader import grade_steps
 from decode_data.services.learners import get_or_create_learner
 from decode_data.services.lessons import load_lesson
 from decode_data.services.workspace import save_file
 from decode_data.settings import REPO_ROOT
+from tests.engine_builds import Build, new_build
 
 LESSON_DIR = REPO_ROOT / "dbt_template" / "energy_smart"
-DBT = Path(sys.executable).parent / "dbt"
 SEED_SETS = ("seeds", "seeds_variant")
 # Each bad seed set and the solution's tests that must fail on it (and only those).
 BAD_SETS = {
@@ -81,110 +74,43 @@ HOURLY_SQL = "lesson/models/marts/fct_hourly_consumption.sql"  # under target/ru
 # ---------------------------------------------------------------- dbt projects
 
 
-@dataclass
-class Build:
-    project: Path
-    warehouse: Path
-    steps: dict = field(default_factory=dict)  # label -> {"rc", "out", "results", "manifest"}
-    extra: dict = field(default_factory=dict)
-
-    def ok(self, label: str) -> bool:
-        return self.steps[label]["rc"] == 0
-
-    def statuses(self, label: str) -> dict[str, str]:
-        return {r["unique_id"]: r["status"] for r in self.steps[label]["results"]}
-
-    @property
-    def manifest(self) -> dict:
-        return self.steps["manifest"]
-
-    def query(self, sql: str, params=None) -> list[tuple]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.execute(sql, params or []).fetchall()
-
-
-def _make_project(root: Path, layers: list[Path], seeds_dir: Path) -> Build:
-    """A project like the server writes: its dbt_project.yml, a plain DuckDB profile."""
-    project = root / "project"
-    project.mkdir(parents=True)
-    for layer in layers:
-        shutil.copytree(layer, project, dirs_exist_ok=True)
-    shutil.copytree(seeds_dir, project / "seeds")
-    (project / "dbt_project.yml").write_text(yaml.safe_dump(dbt_project(), sort_keys=False))
-    warehouse = root / "warehouse.duckdb"
-    profile = {
-        "lesson": {
-            "target": "dev",
-            "outputs": {"dev": {"type": "duckdb", "path": str(warehouse), "schema": "main", "threads": 1}},
-        }
-    }
-    (project / "profiles.yml").write_text(yaml.safe_dump(profile))
-    return Build(project=project, warehouse=warehouse)
-
-
-def _dbt(build: Build, label: str, *args: str) -> None:
-    """Run one dbt command in a subprocess; keep its exit code, output and run results."""
-    target = build.project / "target"
-    (target / "run_results.json").unlink(missing_ok=True)
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
-    done = subprocess.run(
-        [str(DBT), *args, "--project-dir", str(build.project), "--profiles-dir", str(build.project)],
-        cwd=build.project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    results = target / "run_results.json"
-    build.steps[label] = {
-        "rc": done.returncode,
-        "out": done.stdout + done.stderr,
-        "results": json.loads(results.read_text())["results"] if results.is_file() else [],
-    }
-    manifest = target / "manifest.json"
-    if manifest.is_file():
-        build.steps["manifest"] = json.loads(manifest.read_text())
-
-
-def _solution_build(root: Path, seeds: str) -> Build:
+def _solution_build(engine, root: Path, seeds: str) -> Build:
     """seed, run, test, then a second run: the incremental model now runs incrementally."""
-    build = _make_project(root, [LESSON_DIR / "starter", LESSON_DIR / "solution"], LESSON_DIR / seeds)
-    for label in ("seed", "run", "test"):
-        _dbt(build, label, label)
+    build = new_build(engine, root, LESSON_DIR, ["starter", "solution"], seeds)
+    for command in ("seed", "run", "test"):
+        build.dbt(command)
     first_run = build.project / "target" / "run" / HOURLY_SQL
     build.extra["first_run_sql"] = first_run.read_text() if first_run.is_file() else ""
     build.extra["hourly_after_first_run"] = sorted(build.query("select * from fct_hourly_consumption"))
-    _dbt(build, "run2", "run")
+    build.dbt("run", "run2")
     return build
 
 
-def _next_build(first: Build, root: Path, seeds: str) -> Build:
-    """A copy of a built project; the next export arrives (the grader's second seed state):
-    its files replace the seeds, then `dbt seed` and `dbt run` again."""
-    shutil.copytree(first.project.parent, root)
-    build = Build(project=root / "project", warehouse=root / "warehouse.duckdb")
-    profiles = build.project / "profiles.yml"
-    profiles.write_text(profiles.read_text().replace(str(first.warehouse), str(build.warehouse)))
+def _next_build(engine, first: Build, root: Path, seeds: str) -> Build:
+    """A copy of a built project and its warehouse; the next export arrives (the grader's second
+    seed state): its files replace the seeds, then `dbt seed` and `dbt run` again."""
+    shutil.copytree(first.root, root)
+    build = Build(engine, root)
     for csv_file in (LESSON_DIR / f"{seeds}_next").glob("*.csv"):
         shutil.copyfile(csv_file, build.project / "seeds" / csv_file.name)
-    _dbt(build, "seed_next", "seed")
-    _dbt(build, "run_next", "run")
+    build.dbt("seed", "seed_next")
+    build.dbt("run", "run_next")
     build.extra["next_run_compiled"] = (build.project / "target" / "compiled" / HOURLY_SQL).read_text()
     return build
 
 
-def _bad_build(root: Path, seeds: str) -> Build:
-    build = _make_project(root, [LESSON_DIR / "starter", LESSON_DIR / "solution"], LESSON_DIR / seeds)
-    # Seeds and models in one command, then every test: with `dbt build`, a failing test would
-    # skip the models downstream of it, and their tests with them.
-    _dbt(build, "seed_run", "build", "--resource-type", "seed", "--resource-type", "model")
-    _dbt(build, "test", "test")
+def _bad_build(engine, root: Path, seeds: str) -> Build:
+    """Seeds and models, then every test: with `dbt build`, a failing test would skip the
+    models downstream of it, and their tests with them."""
+    build = new_build(engine, root, LESSON_DIR, ["starter", "solution"], seeds)
+    for command in ("seed", "run", "test"):
+        build.dbt(command)
     return build
 
 
-def _starter_build(root: Path) -> Build:
-    build = _make_project(root, [LESSON_DIR / "starter"], LESSON_DIR / "seeds")
-    _dbt(build, "build", "build")
+def _starter_build(engine, root: Path) -> Build:
+    build = new_build(engine, root, LESSON_DIR, ["starter"], "seeds")
+    build.dbt("build")
     return build
 
 
@@ -227,21 +153,23 @@ def _fenced(text: str, lang: str | None = None) -> str:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
-    """Every build of this file, started at once on a thread pool; each test waits for its own."""
+def builds(engine, tmp_path_factory):
+    """Every build of this file, started at once, two at a time (the engine's two workers); each
+    test waits for its own. A next-export build waits for the build it copies, which started
+    before it: no deadlock."""
     root = tmp_path_factory.mktemp("energy_smart")
-    with ThreadPoolExecutor(max_workers=6) as pool:  # more threads than builds: no deadlock
+    with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {
-            "seeds": pool.submit(_solution_build, root / "seeds", "seeds"),
-            "seeds_variant": pool.submit(_solution_build, root / "seeds_variant", "seeds_variant"),
-            **{bad: pool.submit(_bad_build, root / bad, bad) for bad in BAD_SETS},
-            "starter": pool.submit(_starter_build, root / "starter"),
+            "seeds": pool.submit(_solution_build, engine, root / "seeds", "seeds"),
+            "seeds_variant": pool.submit(_solution_build, engine, root / "seeds_variant", "seeds_variant"),
         }
         for seeds in SEED_SETS:
             first = futures[seeds]
             futures[f"{seeds}_next"] = pool.submit(
-                lambda first=first, seeds=seeds: _next_build(first.result(), root / f"{seeds}_next", seeds)
+                lambda first=first, seeds=seeds: _next_build(engine, first.result(), root / f"{seeds}_next", seeds)
             )
+        futures.update({bad: pool.submit(_bad_build, engine, root / bad, bad) for bad in BAD_SETS})
+        futures["starter"] = pool.submit(_starter_build, engine, root / "starter")
         yield futures
 
 
@@ -427,6 +355,7 @@ def test_every_step_ships_wrong_answers(lesson):
 
 def test_folder_layout_and_rules(lesson):
     assert {p.name for p in LESSON_DIR.iterdir()} == {
+        ".sqlfluff",  # where sqlfluff finds the lesson's own macros when it lints solution/
         "lesson.yml",
         "steps",
         "starter",
@@ -569,7 +498,7 @@ def test_code_shown_in_hints_and_instructions_gives_the_reference_results(engine
 def test_solution_seeds_runs_and_tests_green_with_unit_tests(builds, seeds):
     build = _get(builds, seeds)
     for label in ("seed", "run", "test", "run2"):
-        assert build.ok(label), f"dbt {label} failed on {seeds}:\n{build.steps[label]['out'][-3000:]}"
+        assert build.ok(label), build.describe(label)
     run = build.statuses("run")
     assert sorted(uid.split(".")[-1] for uid in run) == sorted(SOLUTION_MODELS)
     assert set(run.values()) == {"success"}
@@ -578,15 +507,18 @@ def test_solution_seeds_runs_and_tests_green_with_unit_tests(builds, seeds):
     data = {uid: s for uid, s in tests.items() if uid.startswith("test.")}
     assert len(unit) == 4 and set(unit.values()) == {"pass"}, unit
     assert len(data) >= 9 and set(data.values()) == {"pass"}, data
-    on_intervals = [u for u in build.manifest["unit_tests"].values() if u["model"] == "int_meter_intervals"]
+    on_intervals = [
+        u
+        for u in build.graph.values()
+        if u["resource_type"] == "unit_test" and u["attached"] == "model.lesson.int_meter_intervals"
+    ]
     assert len(on_intervals) >= 2
 
 
 def test_solution_dag_and_materializations(builds):
-    manifest = _get(builds, "seeds").manifest
-    nodes = manifest["nodes"]
+    nodes = _get(builds, "seeds").graph
     models = {n["name"]: n for n in nodes.values() if n["resource_type"] == "model"}
-    parents = {name: sorted(nodes[p]["name"] for p in m["depends_on"]["nodes"]) for name, m in models.items()}
+    parents = {name: sorted(nodes[p]["name"] for p in m["depends_on"]) for name, m in models.items()}
     assert parents == {
         "stg_meters": ["meters"],
         "stg_tariffs": ["tariffs"],
@@ -595,8 +527,8 @@ def test_solution_dag_and_materializations(builds):
         "fct_hourly_consumption": ["int_meter_intervals"],
         "fct_daily_household_cost": ["fct_hourly_consumption", "stg_meters", "stg_tariffs"],
     }
-    assert "macro.lesson.to_kwh" in models["stg_readings"]["depends_on"]["macros"]
-    materialized = {name: m["config"]["materialized"] for name, m in models.items()}
+    assert "macro.lesson.to_kwh" in models["stg_readings"]["macros"]
+    materialized = {name: m["materialized"] for name, m in models.items()}
     assert materialized.pop("fct_hourly_consumption") == "incremental"
     assert materialized.pop("fct_daily_household_cost") == "table"
     assert set(materialized.values()) == {"view"}
@@ -656,9 +588,9 @@ def test_incremental_run_on_the_next_export_completes_the_last_hour_and_keeps_hi
     exists once the next 00:00 reading arrives) and keeps the hours whose first readings the
     export no longer holds."""
     build = _get(builds, f"{seeds}_next")
-    assert build.ok("seed_next") and build.ok("run_next"), build.steps["run_next"]["out"][-3000:]
+    assert build.ok("seed_next") and build.ok("run_next"), build.describe("run_next")
     assert build.statuses("run_next")["model.lesson.fct_hourly_consumption"] == "success"
-    assert "where interval_start >= (select max(hour_start) from" in build.extra["next_run_compiled"]
+    assert "where interval_start >= (select max(built.hour_start) from" in build.extra["next_run_compiled"]
     first = _expected(LESSON_DIR / seeds)
     last_hour = max(hour for _meter, hour in first.hourly)
     assert {n for (_m, hour), (_wh, n) in first.hourly.items() if hour == last_hour} == {3}
@@ -674,7 +606,7 @@ def test_incremental_run_on_the_next_export_completes_the_last_hour_and_keeps_hi
 @pytest.mark.parametrize("bad", sorted(BAD_SETS))
 def test_bad_seeds_make_exactly_their_data_tests_fail(builds, bad):
     build = _get(builds, bad)
-    assert build.ok("seed_run"), "the solution must still build on the bad rows"
+    assert build.ok("seed") and build.ok("run"), "the solution must still build on the bad rows"
     assert not build.ok("test")
     failed = {uid.split(".")[2] for uid, s in build.statuses("test").items() if s == "fail"}
     assert failed == BAD_SETS[bad]
@@ -709,7 +641,7 @@ def test_queries_in_the_instructions(builds):
 
 def test_starter_builds_green(builds):
     starter = _get(builds, "starter")
-    assert starter.ok("build"), starter.steps["build"]["out"][-3000:]
+    assert starter.ok("build"), starter.describe("build")
     statuses = starter.statuses("build")
     assert sum(uid.startswith("model.") for uid in statuses) == len(SOLUTION_MODELS)
     assert set(statuses.values()) == {"success"}

@@ -1,4 +1,4 @@
-"""The history_with_snapshots lesson, proven with the real dbt CLI.
+"""The history_with_snapshots lesson, proven with real dbt builds.
 
 Structure: the lesson loads, follows the authoring rules of dbt_template/README.md, and its seed
 generator rewrites every seed set byte for byte (tests/test_lessons_catalog.py). The seeds hold
@@ -6,9 +6,10 @@ what tells the lesson's classic mistakes apart: orders older than a product's fi
 order at the very second a version starts and one at the second a version ends, a second day
 with repriced, renamed, "touched", silently repriced, discontinued and new products, customers
 who change check columns, one who only has a name fixed, one who leaves and one who signs up.
-Behaviour: starter + solution is laid into a project shaped like the server's and built the
-grader's way, on two days: `dbt seed`, `snapshot`, `run`, then the `*_next` files replace the
-seeds and `seed`, `snapshot`, `run`, `test` run again (each a subprocess), on both seed sets.
+Behaviour: starter + solution is laid into a learner-shaped project and built the grader's way,
+on two days: `dbt seed`, `snapshot`, `run`, then the `*_next` files replace the seeds and `seed`,
+`snapshot`, `run`, `test` run again (each one a job of the session's warm engine,
+tests/engine_builds.py), on both seed sets.
 Snapshots, current rows, the point-in-time join and the pivot are asserted against a
 computation in Python straight from the CSV files. The "run dbt snapshot again" experiment the
 instructions describe is run for real (a learner's single-day build, then tomorrow, then back),
@@ -21,28 +22,22 @@ with its phrase is what `lessons check` proves (tests/test_lessons_check.py).
 from __future__ import annotations
 
 import csv
-import json
 import shutil
-import subprocess
-import sys
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 
-import duckdb
 import pytest
 import yaml
 
-from decode_data.services.engine.project_files import dbt_project
 from decode_data.services.lessons import load_lesson
 from decode_data.settings import REPO_ROOT
+from tests.engine_builds import Build, new_build
 
 LESSON_ID = "history_with_snapshots"
 LESSON_DIR = REPO_ROOT / "dbt_template" / LESSON_ID
-DBT = Path(sys.executable).parent / "dbt"
 FIRST_DAY = ("seed", "snapshot", "run")
 GRADE_SEQUENCE = ("seed", "snapshot", "run", "test")
 SEED_SETS = ("seeds", "seeds_variant")
@@ -63,60 +58,9 @@ TOMORROW = datetime(2024, 7, 1, 6, 30)
 # ---------------------------------------------------------------- building projects
 
 
-@dataclass
-class Build:
-    project: Path
-    warehouse: Path
-    returncodes: dict
-    logs: dict
-
-    def query(self, sql: str, params=None) -> list[tuple]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.execute(sql, params or []).fetchall()
-
-    @property
-    def test_status(self) -> dict:
-        results = json.loads((self.project / "target" / "run_results.json").read_text())["results"]
-        return {r["unique_id"]: r["status"] for r in results}
-
-    def run(self, *commands: str) -> None:
-        for command in commands:
-            done = subprocess.run(
-                [str(DBT), command, "--project-dir", str(self.project), "--profiles-dir", str(self.project)],
-                cwd=self.project,
-                capture_output=True,
-                text=True,
-                timeout=180,
-            )
-            self.returncodes[command], self.logs[command] = done.returncode, done.stdout + done.stderr
-            assert done.returncode == 0, (command, self.logs[command][-3000:])
-
-
-def new_build(root: Path, layers: list[str], seeds: str) -> Build:
-    """Lay seeds and lesson folders into a server-shaped project (no dbt command run yet)."""
-    project = root / "project"
-    project.mkdir(parents=True)
-    (project / "dbt_project.yml").write_text(yaml.safe_dump(dbt_project(), sort_keys=False))
-    warehouse = root / "warehouse.duckdb"
-    (project / "profiles.yml").write_text(
-        yaml.safe_dump(
-            {
-                "lesson": {
-                    "target": "dev",
-                    "outputs": {"dev": {"type": "duckdb", "path": str(warehouse), "schema": "main", "threads": 1}},
-                }
-            }
-        )
-    )
-    shutil.copytree(LESSON_DIR / seeds, project / "seeds")
-    for layer in layers:
-        shutil.copytree(LESSON_DIR / layer, project, dirs_exist_ok=True)
-    return Build(project, warehouse, {}, {})
-
-
-def graded_build(root: Path, layers: list[str], seeds: str) -> Build:
+def graded_build(engine, root: Path, layers: list[str], seeds: str) -> Build:
     """The grader's two days: first day, then the *_next files replace the seeds, then again."""
-    b = new_build(root, layers, seeds)
+    b = new_build(engine, root, LESSON_DIR, layers, seeds)
     b.run(*FIRST_DAY)
     for csv_file in (LESSON_DIR / f"{seeds}_next").glob("*.csv"):
         shutil.copyfile(csv_file, b.project / "seeds" / csv_file.name)
@@ -134,10 +78,10 @@ def point_snapshots_at(b: Build, suffix: str) -> None:
         path.write_text(text)
 
 
-def experiment(root: Path) -> dict:
+def experiment(engine, root: Path) -> dict:
     """A learner's own warehouse: one day (seed, snapshot, run), then the snapshots pointed at
     tomorrow's extracts (snapshot, run), then back at today's (snapshot); each state kept."""
-    b = new_build(root, ["starter", "solution"], "seeds")
+    b = new_build(engine, root, LESSON_DIR, ["starter", "solution"], "seeds")
     b.run(*FIRST_DAY)
     states = {"today": {t: b.query(f"select * from {t}") for t in ("products_snapshot", "customers_snapshot")}}
     point_snapshots_at(b, "_tomorrow")
@@ -160,15 +104,16 @@ class _Started(dict):
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
+def builds(engine, tmp_path_factory):
     """The solution on both seed sets (two days each), the bare starter (one day), and a
-    learner's single-day experiment: four projects, two at a time, started at once."""
+    learner's single-day experiment: four projects, two at a time (the engine's two workers),
+    started at once."""
 
     def graded(name, layers, seeds):
-        return graded_build(tmp_path_factory.mktemp(name), layers, seeds)
+        return graded_build(engine, tmp_path_factory.mktemp(name), layers, seeds)
 
     def one_day(name, layers, seeds):  # the bare starter has no snapshot: one day says all
-        b = new_build(tmp_path_factory.mktemp(name), layers, seeds)
+        b = new_build(engine, tmp_path_factory.mktemp(name), LESSON_DIR, layers, seeds)
         b.run(*GRADE_SEQUENCE)
         return b
 
@@ -178,7 +123,7 @@ def builds(tmp_path_factory):
                 "solution": pool.submit(graded, "solution", ["starter", "solution"], "seeds"),
                 "solution_variant": pool.submit(graded, "solution_variant", ["starter", "solution"], "seeds_variant"),
                 "starter": pool.submit(one_day, "starter", ["starter"], "seeds"),
-                "experiment": pool.submit(experiment, tmp_path_factory.mktemp("experiment")),
+                "experiment": pool.submit(experiment, engine, tmp_path_factory.mktemp("experiment")),
             }
         )
 
@@ -437,8 +382,11 @@ def test_the_data_tells_the_classic_mistakes_apart(seeds):
 @pytest.mark.parametrize("name", ["solution", "solution_variant", "starter"])
 def test_builds_green(builds, name):
     b = builds[name]
-    assert b.returncodes == dict.fromkeys(GRADE_SEQUENCE, 0)
-    assert all(status == "pass" for status in b.test_status.values()), b.test_status
+    assert all(b.ok(command) for command in GRADE_SEQUENCE), [b.describe(c) for c in GRADE_SEQUENCE]
+    tests = b.statuses("test")
+    assert all(status == "pass" for status in tests.values()), tests
+    if name != "starter":
+        assert tests, "the solution's tests ran"
     if name == "starter":
         assert b.query("select count(*) from information_schema.tables where table_name like '%snapshot'") == [(0,)]
 

@@ -1,40 +1,33 @@
-"""The trust_your_data lesson, proven with the real dbt CLI.
+"""The trust_your_data lesson, proven with real dbt builds.
 
 Structure: the lesson loads, follows the authoring rules of dbt_template/README.md, and its seed
 generator rewrites every seed set byte for byte (tests/test_lessons_catalog.py).
-Behaviour: starter + solution is laid into a project shaped like the server's and built with
-`dbt seed`, `snapshot`, `run`, `test` (each a subprocess, as the grader's sequence) on every seed
-set. The numbers are asserted against a computation in Python straight from the CSV files. Each
-step that grades tests has its own bad seed set, seeds_bad_<step>/: on it exactly that step's
-tests fail (and no test of an earlier step), so "your tests catch the bad rows" cannot pass on a
-test the learner wrote before. That the solution passes every step (on seeds and seeds_variant),
-the bare starter fails each and every wrong answer in wrong_answers/ fails with its phrase is
-what `lessons check` proves with the real grader (tests/test_lessons_check.py).
+Behaviour: starter + solution is laid into a learner-shaped project and built with `dbt seed`,
+`snapshot`, `run`, `test` (the grader's sequence; each one a job of the session's warm engine,
+tests/engine_builds.py) on every seed set. The numbers are asserted against a computation in
+Python straight from the CSV files. Each step that grades tests has its own bad seed set,
+seeds_bad_<step>/: on it exactly that step's tests fail (and no test of an earlier step), so
+"your tests catch the bad rows" cannot pass on a test the learner wrote before. That the
+solution passes every step (on seeds and seeds_variant), the bare starter fails each and every
+wrong answer in wrong_answers/ fails with its phrase is what `lessons check` proves with the
+real grader (tests/test_lessons_check.py).
 """
 
 from __future__ import annotations
 
 import csv
-import json
-import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-import duckdb
 import pytest
-import yaml
 
-from decode_data.services.engine.project_files import dbt_project
 from decode_data.services.lessons import load_lesson
 from decode_data.settings import REPO_ROOT
+from tests.engine_builds import Build, new_build
 
 LESSON_ID = "trust_your_data"
 LESSON_DIR = REPO_ROOT / "dbt_template" / LESSON_ID
-DBT = Path(sys.executable).parent / "dbt"
 GRADE_SEQUENCE = ("seed", "snapshot", "run", "test")
 BAD_SETS = (
     "seeds_bad_builtin",
@@ -52,70 +45,10 @@ FAILED = ("fail", "error", "runtime error")
 
 # ---------------------------------------------------------------- building projects
 
-
-@dataclass
-class Build:
-    project: Path
-    warehouse: Path
-    returncodes: dict
-    logs: dict
-    manifest: dict
-    test_status: dict  # unique_id -> status of `dbt test`
-
-    def query(self, sql: str, params=None) -> list[tuple]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.execute(sql, params or []).fetchall()
-
-
-def _dbt(project: Path, command: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(DBT), *command.split(), "--project-dir", str(project), "--profiles-dir", str(project)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def build(root: Path, layers: list[str], seeds: str, commands=GRADE_SEQUENCE) -> Build:
-    """Lay seeds and lesson folders into a server-shaped project and run the grader's sequence."""
-    project = root / "project"
-    project.mkdir(parents=True)
-    (project / "dbt_project.yml").write_text(yaml.safe_dump(dbt_project(), sort_keys=False))
-    warehouse = root / "warehouse.duckdb"
-    (project / "profiles.yml").write_text(
-        yaml.safe_dump(
-            {
-                "lesson": {
-                    "target": "dev",
-                    "outputs": {"dev": {"type": "duckdb", "path": str(warehouse), "schema": "main", "threads": 1}},
-                }
-            }
-        )
-    )
-    shutil.copytree(LESSON_DIR / seeds, project / "seeds")
-    for layer in layers:
-        shutil.copytree(LESSON_DIR / layer, project, dirs_exist_ok=True)
-    returncodes, logs = {}, {}
-    for command in commands:
-        done = _dbt(project, command)
-        returncodes[command], logs[command] = done.returncode, done.stdout + done.stderr
-    target = project / "target"
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    return Build(
-        project,
-        warehouse,
-        returncodes,
-        logs,
-        json.loads((target / "manifest.json").read_text()),
-        {r["unique_id"]: r["status"] for r in results},
-    )
-
-
 # The lesson has no snapshots: `dbt snapshot` (a no-op) runs where the test asserts the whole
-# sequence is green. The bad builds, where only which tests fail matters, build seeds and models
-# in one process, then test: the same nodes and outcomes as the grader's sequence, in less time.
-SEED_AND_RUN_THEN_TEST = ("build --resource-type seed --resource-type model", "test")
+# sequence is green. On the bad sets, where only which tests fail matters, the seeds and models
+# are built, then every test runs (a failing test must not skip anything downstream).
+SEED_AND_RUN_THEN_TEST = ("seed", "run", "test")
 BUILDS = {  # name -> (layers, seed set, commands)
     "solution": (["starter", "solution"], "seeds", GRADE_SEQUENCE),
     "solution_variant": (["starter", "solution"], "seeds_variant", GRADE_SEQUENCE),
@@ -125,12 +58,15 @@ BUILDS = {  # name -> (layers, seed set, commands)
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory) -> dict[str, Build]:
-    """Every build, two at a time (each is two to four dbt processes in a row)."""
+def builds(engine, tmp_path_factory) -> dict[str, Build]:
+    """Every build, each a chain of engine jobs, two at a time (the engine's two workers)."""
 
     def one(name):
         layers, seeds, commands = BUILDS[name]
-        return name, build(tmp_path_factory.mktemp(name), layers, seeds, commands)
+        build = new_build(engine, tmp_path_factory.mktemp(name), LESSON_DIR, layers, seeds)
+        for command in commands:
+            build.dbt(command)
+        return name, build
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(one, BUILDS))
@@ -268,8 +204,12 @@ def test_each_bad_set_is_the_lesson_data_plus_a_few_rows():
 @pytest.mark.parametrize("name", ["solution", "solution_variant", "starter"])
 def test_builds_green(builds, name):
     b = builds[name]
-    assert b.returncodes == dict.fromkeys(GRADE_SEQUENCE, 0), b.logs
-    assert all(status == "pass" for status in b.test_status.values()), b.test_status
+    for command in GRADE_SEQUENCE:
+        assert b.ok(command), b.describe(command)
+    tests = b.statuses("test")
+    assert all(status == "pass" for status in tests.values()), tests
+    if name != "starter":
+        assert tests, "the solution's tests ran"
 
 
 @pytest.mark.parametrize("name,seeds", [("solution", "seeds"), ("solution_variant", "seeds_variant")])
@@ -346,7 +286,7 @@ BAD_OUTCOMES = {
 
 
 def test_the_step_tests_are_the_solution_tests(builds):
-    names = {n["name"] for n in builds["solution"].manifest["nodes"].values() if n["resource_type"] == "test"}
+    names = {n["name"] for n in builds["solution"].graph.values() if n["resource_type"] == "test"}
     assert names == set().union(*STEP_TESTS.values())
 
 
@@ -355,8 +295,8 @@ def test_only_the_step_tests_catch_its_bad_rows(builds, seeds):
     """On a step's bad set the solution's tests fail exactly as intended, and no test of an
     earlier step fails: the step's `tests_catch` sees only the tests the learner adds in it."""
     b = builds[seeds]
-    assert b.returncodes[SEED_AND_RUN_THEN_TEST[0]] == 0, b.logs
-    by_name = {b.manifest["nodes"][uid]["name"]: status for uid, status in b.test_status.items()}
+    assert b.ok("seed") and b.ok("run"), b.describe("run")
+    by_name = b.names("test")
     step, failing, warning = BAD_OUTCOMES[seeds]
     assert {name for name, status in by_name.items() if status in FAILED} == failing
     assert {name for name, status in by_name.items() if status == "warn"} == warning
