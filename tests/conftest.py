@@ -104,8 +104,11 @@ def learner(db_session):
 def engine(tmp_path_factory):
     """One real engine (two warm, sandboxed workers) shared by the whole test session.
 
-    It is installed as the process-wide engine, so services (runs, warehouse) use it too.
-    Jobs carry their own workspace paths, so tests with different data dirs can share it.
+    It is installed as the process-wide engine, so services (runs, warehouse, grader, the
+    lesson builds of tests/engine_builds.py) use it too. Jobs carry their own workspace paths,
+    so tests with different data dirs can share it. Its workers are not recycled during the
+    session (a warm-up costs seconds of CPU, and the session runs hundreds of jobs): recycling
+    is proven by tests/test_engine.py on an engine of its own. Jobs get the app's default time.
     """
     from decode_data.services import engine as engine_module
     from decode_data.services.engine import Engine, PoolConfig
@@ -113,9 +116,9 @@ def engine(tmp_path_factory):
     pool = Engine(
         PoolConfig(
             workers=2,
-            job_timeout_s=30,
+            job_timeout_s=60,
             job_memory_mb=768,
-            worker_max_jobs=50,
+            worker_max_jobs=10_000,
             max_log_bytes=50_000,
             data_dir=tmp_path_factory.mktemp("engine"),
         )
