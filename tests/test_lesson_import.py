@@ -2,7 +2,9 @@
 the real grader accepts: its solution passes every step and its starter fails each.
 
 The fast tests cover refusals and the pure parts (step order, starter YAML, seed variant). Two
-tests run real dbt: the service with the shared sandboxed engine, then the CLI end to end.
+tests import for real (dbt parses the project): the service, whose lesson is checked file by
+file, then the CLI end to end, which also proves the lesson with the real grader (every step:
+the solution passes, the starter fails) exactly as `lessons check` does.
 """
 
 from __future__ import annotations
@@ -193,8 +195,10 @@ def _step_models(lesson) -> list[set[str]]:
     return [{c["model"] for c in step.checks if c["kind"] == "relation"} for step in lesson.steps]
 
 
-def test_imported_project_passes_the_real_grader(engine, settings_env, db_session, tmp_path):
-    from decode_data.services.authoring.solution_proof import check_lesson, describe
+def test_imported_project_becomes_a_lesson_in_dependency_order(engine, settings_env, tmp_path):
+    """What the import writes (it builds the reference with the session's engine). That the real
+    grader accepts the lesson is proven once, by the CLI test below (the same import of the same
+    project, then `lessons check`'s proof)."""
     from decode_data.services.lessons import load_lesson
 
     templates = tmp_path / "templates"
@@ -259,10 +263,7 @@ def test_imported_project_passes_the_real_grader(engine, settings_env, db_sessio
         for p in (lesson.solution_dir / "models").rglob("*")
         if p.is_file()
     )
-
-    results = check_lesson(db_session, lesson)
-    assert [r.step_id for r in results] == [s.id for s in lesson.steps]
-    assert all(r.ok for r in results), [(r.step_id, describe(r)) for r in results]
+    assert len(lesson.steps) == 5  # the CLI test below proves these 5 steps with the grader
 
 
 def test_cli_imports_checks_and_refuses_to_overwrite(tmp_path):
