@@ -195,12 +195,17 @@ def test_a_missing_table_error_names_its_fix(engine, tmp_path):
             "stg_numbers.sql": "select n\nfrom {{ ref('raw_numbers') }}\n",
             "doubled.sql": "select n * 2 as n2\nfrom {{ ref('stg_numbers') }}\n",
             "typo.sql": "select n\nfrom stg_numbrs\n",
+            "grows.sql": "{{ config(materialized='incremental') }}\nselect n from {{ ref('raw_numbers') }}\n"
+            "where n > (select max(n) from {{ this }})\n",
         },
     )
     unseeded = engine.submit(Job("u_missing", "l", "run", select="stg_numbers"), paths)
     error = next(e for e in unseeded.errors if e.path == "models/stg_numbers.sql")
-    assert "raw_numbers is a seed that is not loaded into your warehouse yet: run `dbt seed` first." in error.message
-    assert "pragma" not in error.message and "Did you mean" not in error.message
+    assert (
+        "raw_numbers does not exist. raw_numbers is a seed that is not loaded into your warehouse yet: run `dbt seed` first."
+        in error.message
+    )
+    assert "pragma" not in error.message and "Did you mean" not in error.message  # DuckDB's guess is gone
     assert error.line == 2
 
     assert engine.submit(Job("u_missing", "l", "seed"), paths).ok
@@ -208,11 +213,16 @@ def test_a_missing_table_error_names_its_fix(engine, tmp_path):
     error = next(e for e in unbuilt.errors if e.path == "models/doubled.sql")
     assert "stg_numbers is not built in your warehouse yet: run `dbt run -s stg_numbers` first" in error.message
 
+    first = engine.submit(Job("u_missing", "l", "run", select="grows"), paths)
+    error = next(e for e in first.errors if e.path == "models/grows.sql")
+    assert "grows reads its own table ({{ this }}), which does not exist before its first run" in error.message
+
     assert engine.submit(Job("u_missing", "l", "run", select="stg_numbers"), paths).ok
     typo = engine.submit(Job("u_missing", "l", "run", select="typo"), paths)
     error = next(e for e in typo.errors if e.path == "models/typo.sql")
-    assert "There is no table named stg_numbrs. Did you mean stg_numbers? Read it with {{ ref('stg_numbers') }}." in (
-        error.message
+    assert (
+        "Table with name stg_numbrs does not exist. Did you mean stg_numbers? Read it with {{ ref('stg_numbers') }}."
+        in (error.message)
     )
     assert error.line == 2
 

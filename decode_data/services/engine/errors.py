@@ -83,29 +83,33 @@ def _read_source(path: str | None) -> str | None:
         return None
 
 
-def explain_missing_table(text: str, known: dict[str, str]) -> str:
-    """DuckDB's "table does not exist" (and its guess among system tables) said as the fix:
-    load the seed, build the model first, or the project's nearest name for a typo.
-    `known` maps the project's node names to their kind (model, seed, snapshot)."""
+def explain_missing_table(text: str, known: dict[str, str], this: str = "") -> str:
+    """DuckDB's "table does not exist" without its guess among system tables, followed by the
+    fix: load the seed, build the model first, read itself only when incremental, or the
+    project's nearest name for a typo. `known` maps the project's node names to their kind
+    (model, seed, snapshot); `this` is the name of the node that failed."""
     match = _MISSING_TABLE_RE.search(text)
     if not match:
         return text
     name = match.group(1)
     kinds = {k.lower(): (k, v) for k, v in known.items()}
     spelled, kind = kinds.get(name.lower(), (name, ""))
-    if kind == "seed":
+    if this and spelled.lower() == this.lower():
+        fix = (
+            f"{spelled} reads its own table ({{{{ this }}}}), which does not exist before its first run: "
+            "read it only inside {% if is_incremental() %}."
+        )
+    elif kind == "seed":
         fix = f"{spelled} is a seed that is not loaded into your warehouse yet: run `dbt seed` first."
     elif kind in ("model", "snapshot"):
         command = "dbt snapshot" if kind == "snapshot" else f"dbt run -s {spelled}"
         fix = f"{spelled} is not built in your warehouse yet: run `{command}` first (or `dbt run` for everything)."
     else:
-        close = difflib.get_close_matches(
-            name, [k for k, v in known.items() if v in ("model", "seed", "snapshot")], n=1
-        )
-        fix = f"There is no table named {name}." + (
-            f" Did you mean {close[0]}? Read it with {{{{ ref('{close[0]}') }}}}." if close else ""
-        )
-    return text[: match.start()] + fix + text[match.end() :]
+        names = [k for k, v in known.items() if v in ("model", "seed", "snapshot") and k.lower() != this.lower()]
+        close = difflib.get_close_matches(name, names, n=1)
+        fix = f"Did you mean {close[0]}? Read it with {{{{ ref('{close[0]}') }}}}." if close else ""
+    said = f"Table with name {name} does not exist." + (f" {fix}" if fix else "")
+    return text[: match.start()] + said + text[match.end() :]
 
 
 def learner_error(
@@ -138,7 +142,8 @@ def learner_error(
         line = map_compiled_line(_compiled_line(duck.group(2), compiled), compiled, raw)
     if header:
         text = text[header.end() :].strip()
-    text = explain_missing_table(_LINE_RE.sub("", text).strip(), known or {})
+    this = node.rsplit(".", 1)[-1] if node else ""
+    text = explain_missing_table(_LINE_RE.sub("", text).strip(), known or {}, this)
     lines = [line for line in text.splitlines() if line.strip() and set(line.strip()) != {"^"}]
     if len(lines) > MAX_MESSAGE_LINES:  # e.g. DuckDB's long lists of candidate functions
         lines = lines[:MAX_MESSAGE_LINES] + ["..."]
