@@ -100,6 +100,29 @@ def lab(tmp_path):
     return write_lesson(tmp_path / "lessons" / "grading_lab", LESSON)
 
 
+@pytest.fixture(scope="module")
+def shared_data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("grading-lab-data")
+
+
+@pytest.fixture
+def settings_env(monkeypatch, tmp_path, shared_data_dir):
+    """conftest's settings, but the tests of this file share one data folder, as the learners of
+    a server do: the lab's reference builds (the same lesson in every test) are built by the
+    first grading and reused by the others. Each test keeps its own app database, so its own
+    learner, with a new warehouse key and so a workspace of its own."""
+    from decode_data import settings as settings_module
+
+    monkeypatch.setenv("DECODE_DATA_DIR", str(shared_data_dir))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/app.db")
+    monkeypatch.setenv("DECODE_DATA_ENV", "test")
+    for name in ("SECRET_KEY", "MOTHERDUCK_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    settings_module.reset_settings()
+    yield settings_module.get_settings()
+    settings_module.reset_settings()
+
+
 def submit(db_session, learner, lab, files: dict[str, str]):
     ensure_workspace(db_session, learner, lab)
     for path, text in files.items():
