@@ -19,6 +19,8 @@ config = rx.Config(
     app_name="decode_data",
     db_url=settings.database_url,
     backend_host="127.0.0.1",
+    # Credentials (the session cookie) are accepted from the app's own page only, not every origin.
+    cors_allowed_origins=settings.allowed_origins,
     plugins=[RadixThemesPlugin(theme=rx.theme(accent_color="teal", radius="medium"))],
     # A private learning app has nothing for search engines to index.
     disable_plugins=[SitemapPlugin],

@@ -74,10 +74,28 @@ class Settings:
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = field(default=None, repr=False)
     oidc_name: str = "Single sign-on"
+    # Abuse limits (see services/rate_limits.py) and how far X-Forwarded-For is believed.
+    trusted_proxies: int = 0  # reverse proxies in front of the app; 0: the peer address is the client
+    signups_per_hour: int = 5  # new accounts per client address
+    api_writes_per_minute: int = 120  # JSON API writes (PUT, POST) per user
+    jobs_per_10_minutes: int = 60  # dbt runs and checks a learner may ask for
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """The only origins the backend accepts websockets and requests with credentials from:
+        the app's own public URL (and its localhost / 127.0.0.1 twin on a loopback install)."""
+        scheme, _, rest = self.public_url.partition("://")
+        host_port = rest.split("/", 1)[0]
+        host, sep, port = host_port.rpartition(":") if host_port.count(":") == 1 else (host_port, "", "")
+        origins = [f"{scheme}://{host_port}"]
+        twins = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}
+        if host in twins:
+            origins.append(f"{scheme}://{twins[host]}{sep}{port}")
+        return origins
 
     @property
     def workspaces_dir(self) -> Path:
@@ -129,6 +147,10 @@ def load_settings(env: dict | None = None) -> Settings:
         query_row_cap=_int(env, "DECODE_DATA_QUERY_ROW_CAP", 500),
         template_dir=Path(env.get("DECODE_DATA_TEMPLATE_DIR") or REPO_ROOT / "dbt_template").resolve(),
         session_days=_int(env, "SESSION_DAYS", 14),
+        trusted_proxies=_int(env, "DECODE_DATA_TRUSTED_PROXIES", 0, minimum=0),
+        signups_per_hour=_int(env, "DECODE_DATA_SIGNUPS_PER_HOUR", 5),
+        api_writes_per_minute=_int(env, "DECODE_DATA_API_WRITES_PER_MINUTE", 120),
+        jobs_per_10_minutes=_int(env, "DECODE_DATA_JOBS_PER_10_MINUTES", 60),
         **oauth,
     )
 

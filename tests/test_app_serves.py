@@ -38,3 +38,31 @@ def test_the_page_uses_no_third_party_host(page, live_app):
     page.goto(f"{live_app.url}/signin")
     page.wait_for_selector("#signin-submit")
     assert hosts == {f"127.0.0.1:{live_app.port}"}
+
+
+def _with_origin(url: str, origin: str, method: str = "GET") -> tuple[int, dict, str]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, method=method, headers={"Origin": origin})
+    if method == "OPTIONS":
+        request.add_header("Access-Control-Request-Method", "PUT")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode("utf-8", "replace")
+
+
+def test_only_the_apps_own_origin_may_talk_to_the_backend(live_app):
+    """CORS is not Reflex's default (every origin, with credentials): another site's page can
+    neither open the event websocket nor read API answers with the learner's cookie."""
+    socket = f"{live_app.url}/_event/?EIO=4&transport=polling"
+    _, _, own = _with_origin(socket, live_app.url)
+    assert "origin" not in own.lower()  # the app's own page passes the origin check
+    status, _, foreign = _with_origin(socket, "http://evil.example")
+    assert status == 400 and "not an accepted origin" in foreign  # socket.io refuses the handshake
+    _, headers, _ = _with_origin(f"{live_app.url}/api/v1/lessons", "http://evil.example", method="OPTIONS")
+    assert headers.get("access-control-allow-origin", headers.get("Access-Control-Allow-Origin")) in (None, "")
+    _, headers, _ = _with_origin(f"{live_app.url}/api/v1/lessons", live_app.url, method="OPTIONS")
+    assert live_app.url in (headers.get("access-control-allow-origin") or headers.get("Access-Control-Allow-Origin"))
