@@ -104,7 +104,7 @@ def save(args) -> int:
 def run(args) -> int:
     from decode_data.services.dbt_command import DbtUsageError, parse_dbt_args
     from decode_data.services.engine import JobRejected, LearnerError
-    from decode_data.services.runs import run_dbt
+    from decode_data.services.runs import run_request
     from decode_data.settings import get_settings
 
     try:
@@ -116,17 +116,7 @@ def run(args) -> int:
         if not args.json:
             out(f"==> {title}  (learner {user.username}, lesson {lesson.id})")
         try:
-            result = run_dbt(
-                session,
-                user,
-                lesson,
-                request.command,
-                select=request.select,
-                args=request.extra,
-                sql=request.sql,
-                row_cap=request.limit,
-                on_event=None if args.json else EventPrinter(),
-            )
+            result = run_request(session, user, lesson, request, on_event=None if args.json else EventPrinter())
         except JobRejected as exc:
             raise CliError(str(exc)) from None
     if args.json:

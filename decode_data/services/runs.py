@@ -11,6 +11,7 @@ from sqlmodel import Session
 from decode_data.models import User
 from decode_data.services import history, progress
 from decode_data.services.build_record import record_build
+from decode_data.services.dbt_command import DbtRequest
 from decode_data.services.engine import Job, JobResult, LearnerError, get_engine
 from decode_data.services.engine.project_files import motherduck_database
 from decode_data.services.lessons import Lesson
@@ -82,6 +83,21 @@ def run_dbt(
         progress.record_run(session, user, lesson)
         history.record(session, user, lesson.id, "run", command, result.status, result.elapsed_s)
     return result
+
+
+def run_request(session: Session, user: User, lesson: Lesson, request: DbtRequest, on_event=None) -> JobResult:
+    """A dbt command line as the command bar or the CLI read it (services/dbt_command)."""
+    return run_dbt(
+        session,
+        user,
+        lesson,
+        request.command,
+        select=request.select,
+        args=request.extra,
+        sql=request.sql,
+        row_cap=request.limit,
+        on_event=on_event,
+    )
 
 
 def inspect_project(session: Session, user: User, lesson: Lesson) -> JobResult:
