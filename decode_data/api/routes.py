@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from decode_data import routes as app_routes
 from decode_data.api.support import ApiError, call, http_error, lesson_or_404, step_or_404
 from decode_data.models import User
-from decode_data.services import checking, progress, workspace
+from decode_data.services import checking, progress, rate_limits, workspace
 from decode_data.services.grader import LessonError
 from decode_data.services.lessons import Lesson, list_lessons
 from decode_data.services.save_policy import PathRejected
@@ -65,6 +65,7 @@ def _save(session: Session, user: User, lesson: Lesson, path: str, body: dict) -
 
 def _check(session: Session, user: User, lesson: Lesson, step_id: str) -> dict:
     step_or_404(lesson, step_id)
+    rate_limits.count_job(session, user)  # RateLimited: 429 (see support.call)
     try:
         return checking.check_step(session, user, lesson, step_id).to_dict()
     except LessonError as exc:

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse
 from decode_data.db import session_scope
 from decode_data.services.auth.api_tokens import user_for_api_token
 from decode_data.services.lessons import Lesson, LessonNotFound, get_lesson
+from decode_data.services.rate_limits import RateLimited, count_api_write
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,11 @@ async def call(request: Request, work: Callable[..., Any], *, with_body: bool = 
     """Authenticate, run ``work(session, user)`` in a thread and answer with its JSON result.
 
     With ``with_body`` the request's JSON object is passed as a third argument; it is parsed
-    only once the token is known good, so a stranger learns nothing but 401.
+    only once the token is known good, so a stranger learns nothing but 401. Writes (any method
+    but GET and HEAD) count against the user's DECODE_DATA_API_WRITES_PER_MINUTE; past it, and
+    past any other rate limit the work hits, the answer is 429 with Retry-After.
     """
+    write = request.method not in ("GET", "HEAD")
     try:
         token = bearer_token(request)
         body = await read_body(request) if with_body else b""
@@ -138,7 +142,12 @@ async def call(request: Request, work: Callable[..., Any], *, with_body: bool = 
                         "This API token is not valid (revoked, or mistyped).",
                         {"WWW-Authenticate": 'Bearer error="invalid_token"'},
                     )
-                return work(session, user, json_object(body)) if with_body else work(session, user)
+                try:
+                    if write:
+                        count_api_write(session, user)
+                    return work(session, user, json_object(body)) if with_body else work(session, user)
+                except RateLimited as exc:
+                    raise ApiError(429, exc.message, {"Retry-After": str(exc.retry_after_s)}) from None
 
         return JSONResponse(to_json(await run_in_threadpool(run)))
     except ApiError as exc:

@@ -8,6 +8,9 @@ import reflex as rx
 
 from decode_data.db import session_scope
 from decode_data.services.auth import AuthError, authenticate, register, start_session
+from decode_data.services.client_address import client_address
+from decode_data.services.rate_limits import RateLimited
+from decode_data.settings import get_settings
 from decode_data.states.access import safe_next
 from decode_data.states.auth import AuthState
 
@@ -18,9 +21,9 @@ def _sign_in(login: str, password: str, client: str, user_agent: str) -> tuple[s
         return start_session(session, user, user_agent), user.username
 
 
-def _register(username: str, email: str, password: str, user_agent: str) -> tuple[str, str]:
+def _register(username: str, email: str, password: str, client: str, user_agent: str) -> tuple[str, str]:
     with session_scope() as session:
-        user = register(session, username, email, password)
+        user = register(session, username, email, password, client or None)
         return start_session(session, user, user_agent), user.username
 
 
@@ -31,7 +34,13 @@ class AccountFormState(AuthState):
     field: str = ""
     busy: bool = False
 
-    def _fail(self, exc: AuthError) -> None:
+    def _client(self) -> str:
+        """The client's address: the connection's peer, or X-Forwarded-For as far as proxies are trusted."""
+        headers = self.router.headers.raw_headers
+        peer = headers.get("asgi-scope-client") or self.router.session.client_ip
+        return client_address(peer, headers.get("x-forwarded-for"), get_settings().trusted_proxies) or ""
+
+    def _fail(self, exc: AuthError | RateLimited) -> None:
         self.error, self.field, self.busy = exc.message, exc.field or "", False
 
     def _next(self) -> str:
@@ -42,7 +51,7 @@ class AccountFormState(AuthState):
         yield
         try:
             token, username = await asyncio.to_thread(work, *args, self.router.headers.user_agent)
-        except AuthError as exc:
+        except (AuthError, RateLimited) as exc:
             self._fail(exc)
             return
         self.busy = False
@@ -53,9 +62,7 @@ class AccountFormState(AuthState):
 class SignInState(AccountFormState):
     @rx.event
     async def submit(self, form: dict):
-        async for update in self._submit(
-            _sign_in, form.get("login", ""), form.get("password", ""), self.router.session.client_ip
-        ):
+        async for update in self._submit(_sign_in, form.get("login", ""), form.get("password", ""), self._client()):
             yield update
 
 
@@ -66,6 +73,6 @@ class RegisterState(AccountFormState):
             self._fail(AuthError("The two passwords differ: type the same password twice.", "confirm"))
             return
         async for update in self._submit(
-            _register, form.get("username", ""), form.get("email", ""), form.get("password", "")
+            _register, form.get("username", ""), form.get("email", ""), form.get("password", ""), self._client()
         ):
             yield update

@@ -15,6 +15,7 @@ import reflex as rx
 
 from decode_data.services import progress
 from decode_data.services.checking import check_step
+from decode_data.services.rate_limits import RateLimited, count_job
 from decode_data.services.solutions import step_solution
 from decode_data.states.editor import EditorState
 from decode_data.states.lesson import LessonState
@@ -39,6 +40,10 @@ def _solution(session, user, lesson, step_id: str) -> tuple[list[dict[str, str]]
 
 
 def _check(session, user, lesson, step_id: str) -> dict:
+    try:
+        count_job(session, user)
+    except RateLimited as exc:  # the verdict line says so; no attempt is recorded
+        return {"passed": False, "summary": exc.message, "checks": []}
     return check_step(session, user, lesson, step_id).to_dict()
 
 

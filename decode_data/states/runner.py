@@ -25,8 +25,9 @@ from decode_data.services.dbt_command import (
     selected_nodes,
     suggestions,
 )
-from decode_data.services.engine import JobResult, NodeResult
+from decode_data.services.engine import JobResult, LearnerError, NodeResult
 from decode_data.services.lineage_view import layout_lineage, node_path
+from decode_data.services.rate_limits import RateLimited, count_job
 from decode_data.services.runs import inspect_project, run_dbt
 from decode_data.services.warehouse import preview_relation, preview_sql
 from decode_data.services.workspace import workspace_paths
@@ -323,6 +324,10 @@ class RunnerState(PagedRows, LessonState):
 
 
 def _run(session, user, lesson, request: DbtRequest, on_event) -> JobResult:
+    try:
+        count_job(session, user)
+    except RateLimited as exc:  # shown like any refused command
+        return JobResult(status="rejected", command=request.command, errors=[LearnerError(message=exc.message)])
     return run_dbt(
         session,
         user,

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from decode_data.models import User, utcnow
+from decode_data.services import rate_limits
 from decode_data.services.auth import throttle
 from decode_data.services.auth.errors import AuthError
 from decode_data.services.auth.passwords import check_password_rules, hash_password, verify_password
@@ -63,12 +64,17 @@ def find_user(session: Session, login: str) -> User | None:
     return exact[0] if exact else (matches[0] if len(matches) == 1 else None)
 
 
-def register(session: Session, username: str, email: str, password: str) -> User:
-    """A new account with a password. Raises AuthError naming the field to fix. Commits."""
+def register(session: Session, username: str, email: str, password: str, client: str | None = None) -> User:
+    """A new account with a password. Raises AuthError naming the field to fix. Commits.
+
+    `client` is the caller's address if known: each address gets DECODE_DATA_SIGNUPS_PER_HOUR new
+    accounts an hour (RateLimited after that), counted once the form is otherwise valid.
+    """
     username = clean_username(username)
     email = clean_email(email)
     check_password_rules(password, username, email)
     _raise_if_taken(session, username, email)
+    rate_limits.count_signup(session, client)
     user = User(username=username, email=email, password_hash=hash_password(password))
     session.add(user)
     try:
@@ -100,15 +106,21 @@ def authenticate(
         raise AuthError("Enter your username or email and your password.", "login")
     user = find_user(session, login)
     key = throttle.throttle_key(login, user, client)
+    account_key = throttle.throttle_key(login, user)  # the cap across addresses
     throttle.check_not_locked(session, key, now)
+    if account_key != key:
+        throttle.check_not_locked(session, account_key, now)
     ok, new_hash = verify_password(user.password_hash if user else None, password)
     if not ok:
-        locked_until = throttle.record_failure(session, key, now)
+        locked = throttle.record_failure(session, key, now) is not None
+        if account_key != key:
+            locked |= throttle.record_failure(session, account_key, now, throttle.MAX_ACCOUNT_FAILURES) is not None
         session.commit()
-        if locked_until is not None:
+        if locked:
             throttle.check_not_locked(session, key, now)  # raises AccountLocked with the message
+            throttle.check_not_locked(session, account_key, now)
         raise AuthError(WRONG_CREDENTIALS, "password")
-    throttle.clear_failures(session, key)
+    throttle.clear_failures(session, key)  # the account-wide count runs out on its own
     if new_hash:
         user.password_hash = new_hash
         session.add(user)

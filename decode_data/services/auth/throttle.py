@@ -3,8 +3,11 @@
 The key is the account when the login names one (so switching between username and email does
 not buy more guesses), else the typed login, lower-cased; plus the client address when the caller
 knows it. With an address, a guesser cannot lock a learner out from elsewhere, at the price of
-5 guesses per address. Counting is one INSERT .. ON CONFLICT statement, so concurrent failures on
-several workers are all counted.
+5 guesses per address. So that rotating addresses does not buy unlimited guesses, the account
+alone (no address) is counted too: 20 failures within 15 minutes from any addresses lock it for
+everyone for 15 minutes. The address comes from services/client_address.py, which believes
+X-Forwarded-For only as far as DECODE_DATA_TRUSTED_PROXIES says. Counting is one
+INSERT .. ON CONFLICT statement, so concurrent failures on several workers are all counted.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from sqlmodel import Session
 from decode_data.models import LoginAttempt, User
 from decode_data.services.auth.errors import AccountLocked
 
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per account and client address
+MAX_ACCOUNT_FAILURES = 20  # per account, from any addresses
 WINDOW = timedelta(minutes=15)
 LOCK = timedelta(minutes=15)
 
@@ -36,7 +40,7 @@ def check_not_locked(session: Session, key: str, now: datetime) -> None:
         raise AccountLocked(row.locked_until, now)
 
 
-def record_failure(session: Session, key: str, now: datetime) -> datetime | None:
+def record_failure(session: Session, key: str, now: datetime, max_failures: int = MAX_FAILURES) -> datetime | None:
     """Count one failure (a new window if the last began too long ago); the lock end, if now locked."""
     insert = {"sqlite": sqlite_insert, "postgresql": pg_insert}[session.get_bind().dialect.name]
     statement = insert(LoginAttempt).values(key=key, failures=1, first_failure_at=now, locked_until=None)
@@ -52,7 +56,7 @@ def record_failure(session: Session, key: str, now: datetime) -> datetime | None
     )
     session.exec(statement)
     row = session.get(LoginAttempt, key, populate_existing=True)
-    if row.failures >= MAX_FAILURES:
+    if row.failures >= max_failures:
         row.locked_until = now + LOCK
         session.add(row)
         session.flush()
