@@ -3,6 +3,7 @@ client address, and rate limits on sign-ups, API writes and dbt jobs. Real SQLit
 
 from __future__ import annotations
 
+import uuid
 import warnings
 from datetime import timedelta
 from types import SimpleNamespace
@@ -161,3 +162,20 @@ def test_old_counters_are_pruned(db_session):
     rate_limits.hit(db_session, "job|user:1", 5, timedelta(minutes=10), "x", now=t0)
     rate_limits.hit(db_session, "job|user:2", 5, timedelta(minutes=10), "x")
     assert rate_limits.prune_counters(db_session) == 1
+
+
+def test_rate_counters_count_on_postgresql(settings_env, pg_url):
+    """The counter's INSERT .. ON CONFLICT is dialect-specific SQL: the same windows on PostgreSQL."""
+    from sqlmodel import Session
+
+    from decode_data.db import get_engine, upgrade_database
+
+    upgrade_database(pg_url)
+    key, t0, window = f"job|pg{uuid.uuid4().hex[:10]}", utcnow(), timedelta(minutes=10)
+    with Session(get_engine(pg_url)) as session:
+        for _ in range(3):
+            rate_limits.hit(session, key, 3, window, "Too many dbt runs", now=t0)
+        with pytest.raises(RateLimited, match="Too many dbt runs: try again in 9 minutes") as caught:
+            rate_limits.hit(session, key, 3, window, "Too many dbt runs", now=t0 + timedelta(minutes=1))
+        assert caught.value.retry_after_s == 540
+        rate_limits.hit(session, key, 3, window, "Too many dbt runs", now=t0 + window + timedelta(seconds=1))
