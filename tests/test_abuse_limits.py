@@ -158,9 +158,16 @@ def test_limits_are_settings(settings_env, monkeypatch):
 
 
 def test_old_counters_are_pruned(db_session):
+    from sqlmodel import select
+
+    from decode_data.models import RateCounter
+
     t0 = utcnow() - timedelta(hours=2)
     rate_limits.hit(db_session, "job|user:1", 5, timedelta(minutes=10), "x", now=t0)
-    rate_limits.hit(db_session, "job|user:2", 5, timedelta(minutes=10), "x")
+    rate_limits.hit(db_session, "job|user:2", 5, timedelta(minutes=10), "x", now=t0)
+    rate_limits.hit(db_session, "job|user:2", 5, timedelta(minutes=10), "x")  # a new window prunes
+    assert [row.key for row in db_session.exec(select(RateCounter)).all()] == ["job|user:2"]
+    rate_limits.hit(db_session, "job|user:3", 5, timedelta(minutes=10), "x", now=t0)
     assert rate_limits.prune_counters(db_session) == 1
 
 

@@ -2,7 +2,8 @@
 
 Fixed windows: the first hit of a key starts a window; once it has `limit` hits, further hits
 are refused with RateLimited until the window ends. Counting is one INSERT .. ON CONFLICT
-statement, so concurrent hits on several workers are all counted. The limits themselves are
+statement, so concurrent hits on several workers are all counted; whenever a key starts a new
+window, counters whose windows are long over are deleted. The limits themselves are
 settings (DECODE_DATA_SIGNUPS_PER_HOUR, DECODE_DATA_API_WRITES_PER_MINUTE,
 DECODE_DATA_JOBS_PER_10_MINUTES); a refused hit changes nothing else.
 """
@@ -55,6 +56,8 @@ def hit(session: Session, key: str, limit: int, window: timedelta, what: str, no
     session.exec(statement)
     session.commit()
     row = session.get(RateCounter, key[:200], populate_existing=True)
+    if row is not None and row.hits == 1:  # a new window: a good moment to drop stale counters
+        prune_counters(session, now)
     if row is not None and row.hits > limit:
         raise RateLimited(what, row.window_start + window, now)
 
