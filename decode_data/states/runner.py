@@ -28,7 +28,7 @@ from decode_data.services.dbt_command import (
 from decode_data.services.engine import JobResult, LearnerError, NodeResult
 from decode_data.services.lineage_view import layout_lineage, node_path
 from decode_data.services.rate_limits import RateLimited, count_job
-from decode_data.services.runs import inspect_project, run_dbt
+from decode_data.services.runs import inspect_project, run_request
 from decode_data.services.warehouse import preview_relation, preview_sql
 from decode_data.services.workspace import workspace_paths
 from decode_data.settings import get_settings
@@ -328,17 +328,7 @@ def _run(session, user, lesson, request: DbtRequest, on_event) -> JobResult:
         count_job(session, user)
     except RateLimited as exc:  # shown like any refused command
         return JobResult(status="rejected", command=request.command, errors=[LearnerError(message=exc.message)])
-    return run_dbt(
-        session,
-        user,
-        lesson,
-        request.command,
-        select=request.select,
-        args=request.extra,
-        sql=request.sql,
-        row_cap=request.limit,
-        on_event=on_event,
-    )
+    return run_request(session, user, lesson, request, on_event)
 
 
 def _stale_parents(session, user, lesson, select: str | None, lineage: dict) -> list[tuple[str, bool]]:
