@@ -166,16 +166,24 @@ def test_lineage_graph_component_renders():
     class LineageProbeState(rx.State):
         graph: dict = {}
         picked: str = ""
+        zoom: int = 0
 
         @rx.event
         def pick(self, node_id: str):
             self.picked = node_id
 
-    component = lineage_graph(LineageProbeState.graph, LineageProbeState.pick)
+        @rx.event
+        def set_zoom(self, zoom: int):
+            self.zoom = zoom
+
+    component = lineage_graph(
+        LineageProbeState.graph, LineageProbeState.pick, LineageProbeState.zoom, LineageProbeState.set_zoom
+    )
     assert component.render()["children"]
     jsx = str(component)  # the JavaScript Reflex would compile for the page
     assert all(f'jsx("{tag}"' in jsx for tag in ("svg", "a", "rect", "path", "text", "title"))
     assert ".pick" in jsx and "preventDefault" in jsx and '["nodes"]' in jsx
+    assert ".set_zoom" in jsx and "lineage-fit" in jsx  # fit, zoom in and out
 
 
 def test_layout_of_a_real_dbt_build(engine, db_session, learner, lesson):
@@ -211,3 +219,40 @@ def test_layout_of_a_real_dbt_build(engine, db_session, learner, lesson):
     assert {(ids["raw_orders"], ids["stg_orders"]), (ids["stg_orders"], ids["orders_by_customer"])} <= edges
     assert nodes["raw_orders"]["x"] < nodes["stg_orders"]["x"] < nodes["orders_by_customer"]["x"]
     assert layout_lineage(result.lineage, streamed) == graph  # the streamed statuses agree
+
+
+def _crosses_box(path: str, box: dict) -> bool:
+    """Whether a straight `L` run of the edge path goes through the box (between its sides)."""
+    import re
+
+    numbers = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", path.split(" M ")[0])]
+    points = list(zip(numbers[0::2], numbers[1::2], strict=False))
+    for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
+        across = ya == yb and min(xa, xb) < box["x"] + NODE_W and max(xa, xb) > box["x"]
+        if across and box["y"] <= ya <= box["y"] + NODE_H:
+            return True
+    return False
+
+
+def test_an_edge_that_skips_layers_goes_round_the_boxes_in_between():
+    """hello_dbt's shape: customers reads stg_customers (layer 1) and customer_orders (layer 2):
+    the edge from stg_customers to customers must not pass behind customer_orders."""
+    lineage = {
+        "nodes": {
+            "seed.p.raw_customers": _node("raw_customers", "seed"),
+            "seed.p.raw_orders": _node("raw_orders", "seed"),
+            "model.p.stg_customers": _node("stg_customers", parents=("seed.p.raw_customers",)),
+            "model.p.stg_orders": _node("stg_orders", parents=("seed.p.raw_orders",)),
+            "model.p.customer_orders": _node("customer_orders", parents=("model.p.stg_orders",)),
+            "model.p.customers": _node("customers", parents=("model.p.stg_customers", "model.p.customer_orders")),
+        }
+    }
+    graph = layout_lineage(lineage)
+    nodes = _by_id(graph)
+    long = next(e for e in graph["edges"] if e["source"] == "model.p.stg_customers")
+    assert " L " in long["d"].split(" M ")[0]  # routed through a lane, not one curve across
+    for uid, box in nodes.items():
+        if uid not in (long["source"], long["target"]):
+            assert not _crosses_box(long["d"], box), uid
+    short = next(e for e in graph["edges"] if e["source"] == "model.p.stg_orders")
+    assert " L " not in short["d"].split(" M ")[0]  # neighbours keep their single curve

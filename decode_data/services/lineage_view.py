@@ -142,6 +142,28 @@ def _edge_path(x1: float, y1: float, x2: float, y2: float) -> str:
     return f"{curve} {arrow}"
 
 
+def _lane(layers: list[list[float]], want: float) -> float:
+    """A height where a straight run across these layers (their boxes' tops) touches no box:
+    the free height nearest `want`, in the middle of a gap between boxes or above/below them."""
+    blocked = [(top - GAP_Y / 2, top + NODE_H + GAP_Y / 2) for tops in layers for top in tops]
+    candidates = [want] + [edge for span in blocked for edge in span]
+    free = [c for c in candidates if not any(low < c < high for low, high in blocked)]
+    return min(free, key=lambda c: (abs(c - want), c))
+
+
+def _long_edge_path(x1: float, y1: float, x2: float, y2: float, xa: float, xb: float, lane: float) -> str:
+    """An edge that skips layers: into a free lane before the first skipped layer, straight
+    along it past every box in between, then into its child: it never passes behind a box."""
+    bend = GAP_X / 2
+    path = (
+        f"M {_num(x1)} {_num(y1)} C {_num(x1 + bend)} {_num(y1)}, {_num(xa - bend)} {_num(lane)}, "
+        f"{_num(xa)} {_num(lane)} L {_num(xb)} {_num(lane)} "
+        f"C {_num(xb + bend)} {_num(lane)}, {_num(x2 - bend)} {_num(y2)}, {_num(x2)} {_num(y2)}"
+    )
+    arrow = f"M {_num(x2 - 6)} {_num(y2 - 4)} L {_num(x2)} {_num(y2)} L {_num(x2 - 6)} {_num(y2 + 4)}"
+    return f"{path} {arrow}"
+
+
 def _node_view(uid: str, node: dict, x: float, y: float, status: str, selected: bool) -> dict:
     kind = node["resource_type"]
     tone = tone_of(status)
@@ -205,14 +227,23 @@ def layout_lineage(lineage: dict, statuses: dict[str, str] | None = None, select
                 statuses.get(uid) or "", [statuses[t] for t in tests.get(uid, []) if statuses.get(t)]
             )
             views.append(_node_view(uid, nodes[uid], x, y, status, uid == selected))
+    depth_of = {uid: depth for depth, members in enumerate(ordered) for uid in members}
+    tops = [[boxes[uid][1] for uid in members] for members in ordered]
     edges = []
     for uid in ids:
         for parent in parents[uid]:
             (px, py), (cx, cy) = boxes[parent], boxes[uid]
             lit = selected in (parent, uid)
+            start, end = depth_of[parent] + 1, depth_of[uid] - 1
+            if end >= start:  # layers in between: go round their boxes
+                lane = _lane(tops[start : end + 1], (py + cy) / 2 + NODE_H / 2)
+                xa, xb = PAD + start * (NODE_W + GAP_X), PAD + end * (NODE_W + GAP_X) + NODE_W
+                d = _long_edge_path(px + NODE_W, py + NODE_H / 2, cx, cy + NODE_H / 2, xa, xb, lane)
+            else:
+                d = _edge_path(px + NODE_W, py + NODE_H / 2, cx, cy + NODE_H / 2)
             edges.append(
                 {
-                    "d": _edge_path(px + NODE_W, py + NODE_H / 2, cx, cy + NODE_H / 2),
+                    "d": d,
                     "highlight": lit,
                     "source": parent,
                     "target": uid,
