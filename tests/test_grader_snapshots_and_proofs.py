@@ -90,6 +90,22 @@ def history_lab(tmp_path):
     return write_lesson(tmp_path / "lessons" / "history_lab", LESSON)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _data_dir(tmp_path_factory):
+    """The proofs' scratch folders and the lab's reference builds live in a data folder of this
+    file's own, shared by its tests as a server's learners share it (the reference is built
+    once), and never in a developer's .data/."""
+    from decode_data import settings
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DECODE_DATA_DIR", str(tmp_path_factory.mktemp("proofs-data")))
+        patch.setenv("DECODE_DATA_ENV", "test")
+        patch.delenv("DATABASE_URL", raising=False)
+        settings.reset_settings()
+        yield
+    settings.reset_settings()
+
+
 def test_the_reference_passes_and_snapshots_hold_two_states(engine, history_lab):
     feedback = grade_files(history_lab, ["snapshot", "tested", "typed"], {})
     assert all(f.passed for f in feedback), [f.summary for f in feedback]
