@@ -14,6 +14,13 @@ import pytest
 from decode_data import settings as settings_module
 
 
+def pytest_collection_modifyitems(items):
+    """A test that reads a lesson file's real dbt builds (its module's `builds` fixture) is slow."""
+    for item in items:
+        if "builds" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def settings_env(monkeypatch, tmp_path):
     """Settings for a test: data under tmp_path, test mode, SQLite, no inherited secrets."""

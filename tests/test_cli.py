@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LESSON = "hello_dbt"
 STARTER = REPO_ROOT / "dbt_template" / LESSON / "starter"
@@ -195,6 +197,7 @@ def test_reset_restores_the_starter_and_prune_removes_the_folder(tmp_path):
 # --- real dbt runs (each call starts a warm worker) --------------------------------------
 
 
+@pytest.mark.slow
 def test_run_streams_then_maps_errors_to_the_learners_line(tmp_path):
     user_args = ("workspace", "run", "--user", "ada", "--lesson", LESSON, "--")
     code, lines = streamed(tmp_path, *user_args, "seed")

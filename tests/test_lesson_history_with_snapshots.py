@@ -632,6 +632,7 @@ models:
 }
 
 
+@pytest.mark.slow
 def test_other_right_answers_pass_every_step(engine, settings_env, lesson):
     """Other spellings of the same snapshots, filters, window, loop and tests pass with the real
     grader (one grading: the files are laid over the reference together)."""

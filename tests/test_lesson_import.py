@@ -195,6 +195,7 @@ def _step_models(lesson) -> list[set[str]]:
     return [{c["model"] for c in step.checks if c["kind"] == "relation"} for step in lesson.steps]
 
 
+@pytest.mark.slow
 def test_imported_project_becomes_a_lesson_in_dependency_order(engine, settings_env, tmp_path):
     """What the import writes (it builds the reference with the session's engine). That the real
     grader accepts the lesson is proven once, by the CLI test below (the same import of the same
@@ -266,6 +267,7 @@ def test_imported_project_becomes_a_lesson_in_dependency_order(engine, settings_
     assert len(lesson.steps) == 5  # the CLI test below proves these 5 steps with the grader
 
 
+@pytest.mark.slow
 def test_cli_imports_checks_and_refuses_to_overwrite(tmp_path):
     templates, data = tmp_path / "templates", tmp_path / "data"
     proc = _cli("tests/fixtures/jaffle_project", "--id", "jaffle_import", template_dir=templates, data_dir=data)

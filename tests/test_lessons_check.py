@@ -15,8 +15,12 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from decode_data.settings import REPO_ROOT
 from tests.lesson_lab import write_lesson
+
+pytestmark = pytest.mark.slow
 
 
 def _lessons_check(tmp_path, *args: str) -> subprocess.CompletedProcess:
