@@ -589,8 +589,8 @@ with orders as (select * from {{ ref('raw_orders') }}),
 versions as (select * from {{ ref('products_snapshot') }})
 select orders.order_id, orders.customer_id, orders.product_id, orders.ordered_at, orders.quantity,
        versions.category,
-       versions.price_cents / 100 as unit_price,
-       orders.quantity * versions.price_cents / 100 as amount
+       (versions.price_cents / 100)::decimal(10, 2) as unit_price,  -- the step asks for decimal(10, 2)
+       orders.quantity * (versions.price_cents / 100)::decimal(10, 2) as amount
 from orders
 left join versions
   on versions.product_id = orders.product_id
