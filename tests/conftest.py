@@ -215,6 +215,11 @@ def browser():
 @pytest.fixture
 def page(browser, live_app):
     """A fresh browser profile (no cookies) at laptop size; its console errors fail loudly."""
+    from playwright.sync_api import expect
+
+    # Playwright's assertions wait 5 s by default: a busy 2-core CI box can take longer to
+    # stream a result into the page, so they wait as long as actions do (a pass is still instant).
+    expect.set_options(timeout=30_000)
     context = browser.new_context(viewport={"width": 1366, "height": 860}, accept_downloads=True)
     context.set_default_timeout(60_000)
     tab = context.new_page()
