@@ -486,7 +486,7 @@ def test_dashboard_state_load(db_session, learner, token):
 
 
 def test_register_then_sign_in(db_session):
-    token, username = account_forms._register("grace_h", " Grace@Example.org ", PASSWORD, "pytest-agent")
+    token, username = account_forms._register("grace_h", " Grace@Example.org ", PASSWORD, "", "pytest-agent")
     assert username == "grace_h"
     with access.learner_session(token) as (session, user):
         assert (user.username, user.email) == ("grace_h", "grace@example.org")
@@ -502,14 +502,14 @@ def test_register_then_sign_in(db_session):
 
 
 def test_register_and_sign_in_errors_name_the_field(db_session):
-    account_forms._register("grace_h", "grace@example.org", PASSWORD, "")
+    account_forms._register("grace_h", "grace@example.org", PASSWORD, "", "")
     cases = [
-        (lambda: account_forms._register("grace_h", "other@example.org", PASSWORD, ""), "username"),
-        (lambda: account_forms._register("GRACE_H", "other@example.org", PASSWORD, ""), "username"),
-        (lambda: account_forms._register("hopper", "Grace@example.org", PASSWORD, ""), "email"),
-        (lambda: account_forms._register("hopper", "not-an-email", PASSWORD, ""), "email"),
-        (lambda: account_forms._register("x", "x@example.org", PASSWORD, ""), "username"),
-        (lambda: account_forms._register("hopper", "h@example.org", "short", ""), "password"),
+        (lambda: account_forms._register("grace_h", "other@example.org", PASSWORD, "", ""), "username"),
+        (lambda: account_forms._register("GRACE_H", "other@example.org", PASSWORD, "", ""), "username"),
+        (lambda: account_forms._register("hopper", "Grace@example.org", PASSWORD, "", ""), "email"),
+        (lambda: account_forms._register("hopper", "not-an-email", PASSWORD, "", ""), "email"),
+        (lambda: account_forms._register("x", "x@example.org", PASSWORD, "", ""), "username"),
+        (lambda: account_forms._register("hopper", "h@example.org", "short", "", ""), "password"),
         (lambda: account_forms._sign_in("grace_h", "wrong password!", "", ""), "password"),
         (lambda: account_forms._sign_in("nobody", PASSWORD, "", ""), "password"),
         (lambda: account_forms._sign_in("", PASSWORD, "", ""), "login"),
@@ -993,3 +993,20 @@ def test_lineage_and_table_listings_run_one_at_a_time(monkeypatch, db_session, l
     run_coroutine(pile_up())
     assert calls == {"inspect": 1, "tables": 1}
     assert not lineage._inspecting and not tables._listing  # free for the next one
+
+
+def test_rows_read_for_an_earlier_command_never_replace_the_latest():
+    """A seed's preview that arrives after the next command started (a show) is dropped."""
+    from decode_data.services.engine import Preview
+    from decode_data.states.runner import RunnerState
+
+    state = _state(RunnerState)
+    state._start("dbt seed")
+    seeded = state._runs
+    state._start('dbt show --inline "select 1 as one"')
+    shown = state._runs
+    state._take_rows(Preview(columns=["one"], rows=[[1]], total_rows=1, truncated=False), "dbt show", shown)
+    state._take_rows(
+        Preview(columns=["id"], rows=[[7], [8]], total_rows=2, truncated=False), "raw_orders", seeded
+    )  # late
+    assert (state.columns, state.rows, state.preview_of) == (["one"], [["1"]], "dbt show")

@@ -85,6 +85,7 @@ class RunnerState(PagedRows, LessonState):
 
     _lineage: dict = {}
     _inspecting: bool = False
+    _runs: int = 0  # commands started on this page: which rows belong to the latest one
     _statuses: dict = {}
     _compiled: dict = {}
 
@@ -191,6 +192,7 @@ class RunnerState(PagedRows, LessonState):
             editor = await self.get_state(EditorState)
             editor.error_line = 0
             self._start(request.describe())
+            run_number = self._runs
         events: collections.deque = collections.deque()
         job = asyncio.create_task(self._job(_run, request, events.append))
         while not job.done():
@@ -213,11 +215,11 @@ class RunnerState(PagedRows, LessonState):
         failing = _first_failing_test(result)
         if result.preview is not None:
             async with self:
-                self._take_rows(result.preview, request.select or "dbt show")
+                self._take_rows(result.preview, request.select or "dbt show", run_number)
         elif failing:
-            await self._failing_rows(failing, result.compiled.get(failing.unique_id, ""))
+            await self._failing_rows(failing, result.compiled.get(failing.unique_id, ""), run_number)
         elif result.ok and request.command in BUILT_BY and (shown := _shown_after(result, node)):
-            await self._preview(shown)
+            await self._preview(shown, run_number)
 
     def _ask_about(self, request: DbtRequest, stale: list[tuple[str, bool]]) -> None:
         said = [f"{name} was never built" if never else f"{name} changed since it was built" for name, never in stale]
@@ -234,6 +236,7 @@ class RunnerState(PagedRows, LessonState):
         self.stale, self.pending, self.pending_with_parents = "", "", ""
 
     def _start(self, command: str) -> None:
+        self._runs += 1  # rows read for an earlier run never replace this one's
         self.running, self.command, self.outcome, self.outcome_message = True, command, "", ""
         self.rows_current = False
         self.logs, self.nodes, self.errors, self.done_count, self._statuses = [], [], [], 0, {}
@@ -295,22 +298,25 @@ class RunnerState(PagedRows, LessonState):
         mine = next((e for e in self.errors if e.path and e.path == open_path and e.line), None)
         return mine.line if mine else 0
 
-    async def _preview(self, node: str) -> None:
+    async def _preview(self, node: str, run_number: int) -> None:
         result = await self._job(preview_relation, node)
         async with self:
             if result.ok and result.preview:
-                self._take_rows(result.preview, node)
+                self._take_rows(result.preview, node, run_number)
 
-    async def _failing_rows(self, test: NodeResult, sql: str) -> None:
+    async def _failing_rows(self, test: NodeResult, sql: str, run_number: int) -> None:
         """A failing test's own query, capped: the rows it complains about, in the Results tab."""
         if not sql:
             return
         result = await self._job(preview_sql, sql)
         async with self:
             if result.ok and result.preview:
-                self._take_rows(result.preview, f"rows failing {test.name}")
+                self._take_rows(result.preview, f"rows failing {test.name}", run_number)
 
-    def _take_rows(self, preview, of: str) -> None:
+    def _take_rows(self, preview, of: str, run_number: int) -> None:
+        """The grid's rows, unless a later command started meanwhile (its rows will come)."""
+        if run_number != self._runs:
+            return
         self.columns = [str(c) for c in preview.columns]
         self.rows = grid_rows(preview.rows)
         self.total_rows, self.page, self.preview_of = preview.total_rows, 0, of
