@@ -6,6 +6,9 @@ the project's graph (lineage) and each node's raw source (error mapping) for fre
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 import shutil
 import time
@@ -25,6 +28,7 @@ _HIDDEN_EVENTS = {"Formatting", "ParsePerfInfoPath"}  # noise, or a server path
 # and a failing test never hides a model (as `dbt build` would, by skipping its children).
 GRADE_SEQUENCE = ("seed", "snapshot", "run", "test")
 NEXT_SEEDS = "seeds_next"  # a grade build's second seed state, when the lesson has one
+SAVE_SEEDED = "save"  # Job.seeded of a reference build: keep the warehouse as seeded
 # Configs the grader can ask about (a step that teaches severity or a snapshot strategy checks it).
 GRADED_CONFIG = (
     "materialized",
@@ -297,7 +301,53 @@ def close_duckdb() -> None:
     gc.collect()
 
 
-def run_dbt(job: Job, project: Path, emit: Emit) -> JobResult:
+def seed_fingerprint(manifest, project: Path) -> str:
+    """What `dbt seed` loads, as one hash: every seed node as dbt parsed it (columns, types,
+    hooks, schema, alias), the bytes of its CSV file, and every macro of the project itself
+    (one could override how seeds load). Two projects with the same fingerprint seed the
+    same warehouse."""
+    digest = hashlib.sha256()
+    seeds = sorted(uid for uid, node in manifest.nodes.items() if node.resource_type.value == "seed")
+    for uid in seeds:
+        node = manifest.nodes[uid].to_dict()
+        for volatile in ("created_at", "root_path", "build_path"):  # when parsed, where it lives
+            node.pop(volatile, None)
+        digest.update(json.dumps(node, sort_keys=True, default=str).encode())
+        digest.update((project / node["original_file_path"]).read_bytes())
+    root = manifest.metadata.project_name
+    for uid in sorted(uid for uid, macro in manifest.macros.items() if macro.package_name == root):
+        digest.update(f"{uid}\0{manifest.macros[uid].macro_sql}\0".encode())
+    return digest.hexdigest()[:32]
+
+
+def seeded_path(warehouse: Path) -> Path:
+    """Where a grade build finds (or leaves) a warehouse holding only the loaded seeds."""
+    return warehouse.with_name("seeded.duckdb")
+
+
+def _load_seeded(job: Job, fingerprint: str | None, warehouse: Path | None) -> bool:
+    """A grade build of a project whose seeds load exactly like the reference's starts from
+    the reference's seeded warehouse (the server put a copy beside ours) instead of `dbt seed`."""
+    if warehouse is None or not fingerprint or job.seeded == SAVE_SEEDED:
+        return False
+    copy = seeded_path(warehouse)
+    usable = copy.is_file() and fingerprint == job.seeded
+    if usable:
+        close_duckdb()
+        os.replace(copy, warehouse)
+    copy.unlink(missing_ok=True)
+    return usable
+
+
+def _save_seeded(warehouse: Path) -> None:
+    """Keep a copy of the warehouse right after `dbt seed` (the reference's, for the learners)."""
+    close_duckdb()  # DuckDB writes everything to the file on close; the next command reopens it
+    shutil.copyfile(warehouse, seeded_path(warehouse))
+
+
+def run_dbt(job: Job, project: Path, emit: Emit, warehouse: Path | None = None) -> JobResult:
+    """Run a job's dbt commands on one parse. `warehouse` (a local DuckDB file) lets a grade
+    build start from a seeded warehouse or leave one (Job.seeded)."""
     from dbt.cli.main import dbtRunner
 
     started = time.monotonic()
@@ -314,15 +364,28 @@ def run_dbt(job: Job, project: Path, emit: Emit) -> JobResult:
     result.lineage = _lineage(manifest)
     success = True
     has_snapshots = any(n.resource_type.value == "snapshot" for n in manifest.nodes.values())
+    # Hashed before any command runs: running one fills in paths of the manifest's nodes.
+    fingerprint = seed_fingerprint(manifest, project) if job.command == "grade_build" and job.seeded else None
+    seeded = _load_seeded(job, fingerprint, warehouse)
+    if seeded:
+        result.seeded = fingerprint
+    seeds_loaded = False
     for step in _commands(job, project):
         if step == NEXT_SEEDS:
             _next_seed_state(project)
             continue
         if job.command == "grade_build" and step.command == "snapshot" and not has_snapshots:
             continue  # nothing to snapshot: spare the grader a dbt invocation
+        first_seed = step.command == "seed" and not seeds_loaded
+        seeds_loaded = seeds_loaded or step.command == "seed"
+        if first_seed and seeded:
+            continue
         outcome = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(dbt_args(step, project))
         _collect(result, step, outcome, manifest)
         success = success and outcome.success
+        if first_seed and outcome.success and job.seeded == SAVE_SEEDED and warehouse is not None:
+            _save_seeded(warehouse)
+            result.seeded = fingerprint
     result.nodes = _latest(result.nodes)
     result.status = "success" if success else "failed"
     if not result.errors and not success:

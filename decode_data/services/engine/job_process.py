@@ -135,7 +135,7 @@ def run_job_process(request: dict, config: dict, send) -> None:
         else:
             from decode_data.services.engine.dbt_job import run_dbt
 
-            result = run_dbt(job, project, emit)
+            result = run_dbt(job, project, emit, warehouse=None if motherduck_db else warehouse)
             if job.command == "grade_build":
                 result.tables = _built_relations(job, warehouse, lockdown_config(root, project, limits))
     except JobRejected as exc:

@@ -27,6 +27,10 @@ class Job:
     args: list[str] = field(default_factory=list)
     sql: str | None = None
     row_cap: int = 500
+    # grade_build only: "save" keeps the warehouse right after `dbt seed` as seeded.duckdb (a
+    # reference build); a seed fingerprint starts from the seeded.duckdb beside the warehouse
+    # instead of `dbt seed`, when the project's seeds have that fingerprint.
+    seeded: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,6 +86,7 @@ class JobResult:
     compiled: dict[str, str] = field(default_factory=dict)
     lineage: dict = field(default_factory=dict)
     tables: list[dict] = field(default_factory=list)
+    seeded: str | None = None  # grade_build: the seed fingerprint it saved, or started from
 
     @property
     def ok(self) -> bool:

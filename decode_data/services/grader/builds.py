@@ -8,14 +8,17 @@ builds are shared by everyone taking the lesson and rebuilt when the lesson's fi
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import shutil
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from decode_data.services.engine import Job, JobResult, get_engine
+from decode_data.services.engine.dbt_job import SAVE_SEEDED, seeded_path
 from decode_data.services.engine.jobs import NodeResult
 from decode_data.services.engine.project_files import SERVER_OWNED
 from decode_data.services.grader.compare import Table
@@ -40,6 +43,7 @@ class Build:
     result: JobResult
     relations: dict[str, dict] = field(default_factory=dict)  # lower-case name -> dumped relation
     answers: dict[str, Table | None] = field(default_factory=dict)  # expected_sql -> its rows
+    seeded_file: Path | None = None  # a reference's warehouse right after `dbt seed`
 
     @property
     def built(self) -> bool:
@@ -163,11 +167,39 @@ def build(
     seed_dir: Path,
     seeds: str,
     overlay: dict[str, str] | None = None,
+    seeded_from: Build | None = None,
+    save_seeded: bool = False,
+    reuse: bool = False,
 ) -> Build:
     """Copy a project's sources next to a seed set and build it on a fresh warehouse.
 
     `overlay` replaces some files of the copy (the lesson's broken version of a model, which
-    the learner's tests must catch); paths come from the lesson, never from the learner."""
+    the learner's tests must catch); paths come from the lesson, never from the learner.
+    `seeded_from` (the reference on the same seed set) lends its seeded warehouse: the job
+    starts from a copy instead of `dbt seed` when the project's seeds load exactly the same
+    way (same seed configs, CSV bytes and project macros), and runs `dbt seed` otherwise.
+    `save_seeded` (a reference build) keeps such a warehouse. `reuse` hands back this
+    folder's last build when nothing it was built from has changed since (see _Kept)."""
+    inputs = build_inputs(source_project, seed_dir, overlay) if reuse else None
+    if inputs is not None and (kept := _kept.get(root, inputs)) is not None:
+        return kept
+    made = _build(key, lesson_id, root, source_project, seed_dir, seeds, overlay, seeded_from, save_seeded)
+    if inputs is not None:
+        _kept.put(root, inputs, made)
+    return made
+
+
+def _build(
+    key: str,
+    lesson_id: str,
+    root: Path,
+    source_project: Path,
+    seed_dir: Path,
+    seeds: str,
+    overlay: dict[str, str] | None,
+    seeded_from: Build | None,
+    save_seeded: bool,
+) -> Build:
     project = root / "project"
     project.mkdir(parents=True, exist_ok=True)
     _sync_tree(source_project, project)
@@ -177,14 +209,129 @@ def build(
         target.write_text(text, encoding="utf-8")
     _place_seeds(seed_dir, project)
     warehouse = root / "warehouse.duckdb"
-    for stale in (warehouse, root / "warehouse.duckdb.wal"):
+    for stale in (warehouse, root / "warehouse.duckdb.wal", seeded_path(warehouse)):
         stale.unlink(missing_ok=True)
+    lent = _lend_seeded(seeded_from, warehouse)
     paths = {"root": root, "project": project, "warehouse": warehouse}
-    job = Job(learner_key=key, lesson_id=lesson_id, command="grade_build", row_cap=GRADE_ROW_CAP)
+    job = Job(
+        learner_key=key,
+        lesson_id=lesson_id,
+        command="grade_build",
+        row_cap=GRADE_ROW_CAP,
+        seeded=SAVE_SEEDED if save_seeded else lent,
+    )
     result = get_engine().submit(job, paths)
     relations = {t["name"].lower(): t for t in result.tables if t["schema"] == "main"}
     result.tables = []  # held once, in relations
-    return Build(key=key, seeds=seeds, paths=paths, result=result, relations=relations)
+    made = Build(key=key, seeds=seeds, paths=paths, result=result, relations=relations)
+    if save_seeded:
+        made.seeded_file = _keep_seeded(root, warehouse, result.seeded)
+    elif lent and result.seeded == lent:
+        _add_seed_results(result, seeded_from.result)
+    seeded_path(warehouse).unlink(missing_ok=True)
+    return made
+
+
+def build_inputs(source_project: Path, seed_dir: Path, overlay: dict[str, str] | None) -> str:
+    """A hash of everything a build is made from: the project's files as the build folder gets
+    them (the same walk and filter as _mirror), the overlay, and both seed states. The
+    server-owned files come from code, which does not change while the process lives."""
+    digest = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        digest.update(f"{label}\0{len(data)}\0".encode())
+        digest.update(data)
+
+    for name in COPIED_DIRS:
+        for directory, names, files in os.walk(source_project / name):
+            skipped = _not_copied(directory, names + files)
+            names[:] = sorted(n for n in names if n not in skipped)
+            for file in sorted(f for f in files if f not in skipped):
+                path = Path(directory) / file
+                add(f"project/{path.relative_to(source_project).as_posix()}", path.read_bytes())
+    for rel, text in sorted((overlay or {}).items()):
+        add(f"overlay/{rel}", text.encode())
+    for label, base in (("seeds", seed_dir), ("seeds_next", next_state(seed_dir))):
+        for path in sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []:
+            add(f"{label}/{path.relative_to(base).as_posix()}", path.read_bytes())
+    return digest.hexdigest()
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_size, found.st_mtime_ns
+
+
+class _Kept:
+    """The last learner builds, one per build folder, with the hash of what each was built from.
+
+    Checking again without a change (or checking another step on the same files) reads the
+    same builds instead of redoing them. A build is handed back only when its inputs hash the
+    same and its warehouse file is untouched since (size and time), so a changed file, seed
+    set or broken version always builds anew. Only builds that ran to their end are kept: a
+    timeout or a platform error is tried again. In memory, per process; the oldest go first
+    (a lesson's relations are small, and 32 builds cover 8 learners checking at once)."""
+
+    LIMIT = 32
+
+    def __init__(self):
+        self.builds: OrderedDict[Path, tuple[str, tuple[int, int] | None, Build]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, root: Path, inputs: str) -> Build | None:
+        with self.lock:
+            entry = self.builds.get(root)
+            if entry is None or entry[0] != inputs or entry[1] != _stat(entry[2].paths["warehouse"]):
+                return None
+            self.builds.move_to_end(root)
+            return entry[2]
+
+    def put(self, root: Path, inputs: str, made: Build) -> None:
+        with self.lock:
+            self.builds.pop(root, None)
+            if made.result.status in ("success", "failed"):
+                self.builds[root] = (inputs, _stat(made.paths["warehouse"]), made)
+            while len(self.builds) > self.LIMIT:
+                self.builds.popitem(last=False)
+
+
+_kept = _Kept()
+
+
+def _lend_seeded(reference: Build | None, warehouse: Path) -> str | None:
+    """Put a copy of the reference's seeded warehouse beside a build's; its fingerprint."""
+    if reference is None or reference.seeded_file is None or not reference.result.seeded:
+        return None
+    try:
+        shutil.copyfile(reference.seeded_file, seeded_path(warehouse))
+    except OSError:  # the lesson changed meanwhile and its reference kept a new one
+        return None
+    return reference.result.seeded
+
+
+def _keep_seeded(root: Path, warehouse: Path, fingerprint: str | None) -> Path | None:
+    """A reference's seeded warehouse, under a name of its own that is never rewritten (a
+    learner's build may be copying an older one)."""
+    fresh = seeded_path(warehouse)
+    if not fingerprint or not fresh.is_file():
+        return None
+    kept = root / f"seeded-{fingerprint}.duckdb"
+    os.replace(fresh, kept)
+    for old in root.glob("seeded-*.duckdb"):
+        if old != kept:
+            old.unlink(missing_ok=True)
+    return kept
+
+
+def _add_seed_results(result: JobResult, reference: JobResult) -> None:
+    """A build that started from the reference's seeded warehouse did not run `dbt seed`:
+    its seeds' results are the reference's (the same seeds, loaded the same way)."""
+    ran = {n.unique_id for n in result.nodes}
+    seeds = [copy.deepcopy(n) for n in reference.nodes if n.resource_type == "seed" and n.unique_id not in ran]
+    result.nodes = seeds + result.nodes
 
 
 def lesson_hash(lesson: Lesson, seed_dir: Path) -> str:
@@ -208,11 +355,13 @@ def reference_project(lesson: Lesson, dest: Path) -> Path:
 _reference_cache: dict[tuple[str, str, str, str], Build] = {}
 
 
+def _reference_key(lesson: Lesson, seeds: str) -> tuple[str, str, str, str]:
+    return (str(get_settings().data_dir), lesson.id, seeds, lesson_hash(lesson, lesson.dir / seeds))
+
+
 def reference_build(lesson: Lesson, seeds: str) -> Build:
     """The reference solution built on a seed set, shared and cached until the lesson changes."""
-    seed_dir = lesson.dir / seeds
-    fingerprint = lesson_hash(lesson, seed_dir)
-    cache_key = (str(get_settings().data_dir), lesson.id, seeds, fingerprint)
+    cache_key = _reference_key(lesson, seeds)
     with _locks_guard:
         lock = _reference_locks.setdefault((lesson.id, seeds), threading.Lock())
     with lock:
@@ -221,6 +370,15 @@ def reference_build(lesson: Lesson, seeds: str) -> Build:
             return cached
         root = get_settings().data_dir / "reference" / lesson.id / seeds
         source = reference_project(lesson, root / "source")
-        made = build(f"reference_{lesson.id}_{seeds}", lesson.id, root, source, seed_dir, seeds)
+        made = build(
+            f"reference_{lesson.id}_{seeds}", lesson.id, root, source, lesson.dir / seeds, seeds, save_seeded=True
+        )
         _reference_cache[cache_key] = made
         return made
+
+
+def built_reference(lesson: Lesson, seeds: str) -> Build | None:
+    """The reference on a seed set if it is already built for the lesson as it is now, without
+    waiting for it (a learner's build can start from its seeded warehouse)."""
+    cached = _reference_cache.get(_reference_key(lesson, seeds))
+    return cached if cached is not None and cached.built else None

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from decode_data.models import User
-from decode_data.services.grader.builds import MAIN_SEEDS, Build, build, reference_build
+from decode_data.services.grader.builds import MAIN_SEEDS, Build, build, built_reference, reference_build
 from decode_data.services.grader.checks import CHECKS
 from decode_data.services.grader.feedback import CheckOutcome, StepFeedback
 from decode_data.services.lessons import Lesson, Step
@@ -87,6 +87,8 @@ class _Grading:
             self.project,
             self.lesson.dir / seeds,
             seeds,
+            seeded_from=built_reference(self.lesson, seeds),
+            reuse=True,
         )
 
     def _reference_build(self, seeds: str) -> None:
@@ -111,6 +113,8 @@ class _Grading:
                 self.lesson.dir / seeds,
                 seeds,
                 overlay=files,
+                seeded_from=built_reference(self.lesson, seeds),
+                reuse=True,
             )
         return self.builds[name]
 

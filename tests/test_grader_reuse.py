@@ -1,0 +1,145 @@
+"""What the grader reuses to answer fast, and why it never hands back a stale verdict.
+
+- Checking again without a change reads the same builds; any changed file builds anew.
+- A learner's build starts from the reference's seeded warehouse only when its seeds load
+  exactly the same way; a learner who configures a seed gets their own `dbt seed`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from decode_data.services.engine import Engine
+from decode_data.services.grader import grade_step
+from decode_data.services.grader.grade import find_step, grade_with_builds
+from decode_data.services.workspace import ensure_workspace, save_file
+from tests.lesson_lab import write_lesson
+
+LESSON = {
+    "lesson.yml": """
+        id: reuse_lab
+        title: Reuse lab
+        editable: ["models/*.sql", "models/*.yml"]
+        steps:
+          - id: totals
+            title: Totals per customer
+            instructions: Sum the orders per customer.
+            checks:
+              - {kind: relation, model: customer_totals}
+              - {kind: tests_catch, model: customer_totals}
+    """,
+    "seeds/raw_orders.csv": "id,customer_id,amount\n1,1,10.10\n2,1,5.20\n3,2,7.00\n",
+    "seeds_variant/raw_orders.csv": "id,customer_id,amount\n1,4,3.30\n2,5,9.90\n3,5,0.10\n",
+    "seeds_bad/raw_orders.csv": "id,customer_id,amount\n1,1,10.10\n2,,5.20\n",
+    "starter/models/customer_totals.sql": "select 'replace me' as todo\n",
+    "starter/models/schema.yml": "version: 2\n",
+    "solution/models/customer_totals.sql": (
+        "select customer_id, sum(amount) as total\nfrom {{ ref('raw_orders') }}\ngroup by customer_id\n"
+    ),
+    "solution/models/schema.yml": """
+        version: 2
+        models:
+          - name: customer_totals
+            columns:
+              - name: customer_id
+                data_tests: [not_null]
+    """,
+}
+RIGHT = LESSON["solution/models/customer_totals.sql"]
+WRONG = "select customer_id, max(amount) as total\nfrom {{ ref('raw_orders') }}\ngroup by customer_id\n"
+SCHEMA = textwrap.dedent(LESSON["solution/models/schema.yml"]).lstrip()
+
+
+@pytest.fixture
+def lab(tmp_path):
+    return write_lesson(tmp_path / "lessons" / "reuse_lab", LESSON)
+
+
+@pytest.fixture
+def grade_builds(engine, monkeypatch):
+    """Counts the grade builds the engine runs (learners' and references')."""
+    ran: list[str] = []
+    submit = Engine.submit
+
+    def counting(self, job, *args, **kwargs):
+        if job.command == "grade_build":
+            ran.append(job.learner_key)
+        return submit(self, job, *args, **kwargs)
+
+    monkeypatch.setattr(Engine, "submit", counting)
+    return ran
+
+
+def save(db_session, learner, lab, files: dict[str, str]) -> None:
+    ensure_workspace(db_session, learner, lab)
+    for path, text in files.items():
+        save_file(db_session, learner, lab, path, text)
+
+
+def test_checking_again_reuses_the_builds_but_a_changed_file_is_built_anew(
+    engine, db_session, learner, lab, grade_builds
+):
+    save(db_session, learner, lab, {"models/customer_totals.sql": RIGHT, "models/schema.yml": SCHEMA})
+    assert grade_step(db_session, learner, lab, "totals").passed
+    first = len(grade_builds)
+    assert first == 6  # the learner's and the reference's, on three seed sets
+
+    assert grade_step(db_session, learner, lab, "totals").passed
+    assert len(grade_builds) == first  # nothing changed: nothing built
+
+    save(db_session, learner, lab, {"models/customer_totals.sql": WRONG})
+    feedback = grade_step(db_session, learner, lab, "totals")
+    assert not feedback.passed, "a verdict on the old files was handed back"
+    assert feedback.first_failure.kind == "relation"
+    assert len(grade_builds) == first + 3  # the learner's three builds, anew; the references are kept
+
+    save(db_session, learner, lab, {"models/customer_totals.sql": RIGHT})
+    assert grade_step(db_session, learner, lab, "totals").passed  # back to right: built again, passes
+    assert len(grade_builds) == first + 6
+
+
+def test_a_changed_test_or_seed_set_is_never_read_from_an_older_build(engine, db_session, learner, lab, grade_builds):
+    save(db_session, learner, lab, {"models/customer_totals.sql": RIGHT, "models/schema.yml": SCHEMA})
+    assert grade_step(db_session, learner, lab, "totals").passed
+
+    # The learner's test disappears: their tests no longer catch the bad rows.
+    save(db_session, learner, lab, {"models/schema.yml": "version: 2\n"})
+    failure = grade_step(db_session, learner, lab, "totals").first_failure
+    assert failure is not None and failure.kind == "tests_catch"
+
+    # The lesson's bad rows change under the same files: that seed set is built anew.
+    save(db_session, learner, lab, {"models/schema.yml": SCHEMA})
+    assert grade_step(db_session, learner, lab, "totals").passed
+    before = len(grade_builds)
+    (lab.dir / "seeds_bad" / "raw_orders.csv").write_text("id,customer_id,amount\n1,1,10.10\n")
+    failure = grade_step(db_session, learner, lab, "totals").first_failure
+    assert failure is not None and failure.kind == "tests_catch"  # no bad row left to catch
+    assert len(grade_builds) == before + 2  # the learner's and the reference's bad-data builds
+
+
+def test_seeds_come_from_the_reference_only_when_they_load_the_same_way(engine, db_session, learner, lab):
+    paths = ensure_workspace(db_session, learner, lab)
+    save(db_session, learner, lab, {"models/customer_totals.sql": RIGHT, "models/schema.yml": SCHEMA})
+    steps = [find_step(lab, "totals")]
+    grade_with_builds(learner.warehouse_key, lab, paths.root, paths.project, steps)  # the references now exist
+
+    save(db_session, learner, lab, {"models/customer_totals.sql": RIGHT + "-- changed\n"})
+    feedbacks, grading = grade_with_builds(learner.warehouse_key, lab, paths.root, paths.project, steps)
+    assert feedbacks[0].passed
+    for seeds, made in grading.builds.items():
+        reference = grading.references[seeds]
+        assert made.result.seeded == reference.result.seeded is not None, seeds  # no `dbt seed` of its own
+        seed_runs = [n for n in made.result.nodes if n.resource_type == "seed"]
+        assert [(n.name, n.status) for n in seed_runs] == [("raw_orders", "success")]
+        assert made.types("raw_orders")["amount"] == "DOUBLE"  # as `dbt seed` infers it
+
+    # Seed configs of their own (a column type): the learner's seeds load differently.
+    typed = SCHEMA + "seeds:\n  - name: raw_orders\n    config:\n      column_types: {amount: varchar}\n"
+    save(db_session, learner, lab, {"models/schema.yml": typed})
+    feedbacks, grading = grade_with_builds(learner.warehouse_key, lab, paths.root, paths.project, steps)
+    made = grading.builds["seeds"]
+    assert made.result.seeded is None
+    assert made.types("raw_orders")["amount"] == "VARCHAR"
+    assert [n.status for n in made.result.nodes if n.resource_type == "seed"] == ["success"]
