@@ -82,7 +82,8 @@ def test_every_figure_is_there_and_sane(figures):
 
     check = figures["check"]
     _timing(check, max(5, config["repeat"] // 2))
-    assert check["step"] == "tests"
+    _timing(check["unchanged"], max(5, config["repeat"] // 2))
+    assert check["step"] == "tests" and check["edited"] == "models/customers.sql"
 
     marks = {t["name"]: t for t in figures["targets"]}
     assert len(marks) == 8

@@ -275,10 +275,16 @@ def render_table(figures: dict) -> str:
     row("  same query, direct DuckDB here (no engine)", _ms(direct.get("p50_s")), _ms(direct.get("p95_s")))
     check = figures.get("check") or {}
     row(
-        f"Check my work, step {check.get('step', '?')} (n={check.get('n', 0)})",
+        f"Check my work, step {check.get('step', '?')}, after an edit (n={check.get('n', 0)})",
         _s(check.get("p50_s")),
         _s(check.get("p95_s")),
         "check p50",
+    )
+    again = check.get("unchanged") or {}
+    row(
+        f"  checking again, nothing changed (n={again.get('n', 0)})",
+        _s(again.get("p50_s")),
+        _s(again.get("p95_s")),
     )
     crowd = figures.get("learners") or {}
     row(
