@@ -143,3 +143,19 @@ def test_seeds_come_from_the_reference_only_when_they_load_the_same_way(engine, 
     assert made.result.seeded is None
     assert made.types("raw_orders")["amount"] == "VARCHAR"
     assert [n.status for n in made.result.nodes if n.resource_type == "seed"] == ["success"]
+
+
+def test_a_build_reads_back_what_the_checks_read_and_the_rest_when_asked(engine, db_session, learner, lab):
+    paths = ensure_workspace(db_session, learner, lab)
+    save(db_session, learner, lab, {"models/customer_totals.sql": RIGHT, "models/schema.yml": SCHEMA})
+    feedbacks, grading = grade_with_builds(learner.warehouse_key, lab, paths.root, paths.project, [lab.steps[0]])
+    assert feedbacks[0].passed
+    main, bad = grading.builds["seeds"], grading.builds["seeds_bad"]
+    assert not main.complete and set(main.relations) == {"customer_totals"}  # the relation check's model
+    assert not bad.complete and bad.relations == {}  # tests_catch reads no rows
+    assert grading.references["seeds"].complete  # a reference reads everything
+
+    # A check that asks for another relation still gets it, read once from the same build.
+    assert main.table("raw_orders").rows and main.complete
+    assert bad.types("raw_orders")["amount"] == "DOUBLE" and bad.complete
+    assert main.table("no_such_model") is None

@@ -86,7 +86,7 @@ def _built_relations(job: Job, warehouse: Path, lockdown: dict) -> list[dict]:
     from decode_data.services.engine.query_job import dump_relations
 
     close_duckdb()  # dbt-duckdb still holds the file open read-write
-    return dump_relations(job, warehouse, lockdown)
+    return dump_relations(job, warehouse, lockdown) if job.relations != [] else []
 
 
 def run_job_process(request: dict, config: dict, send) -> None:
@@ -132,6 +132,11 @@ def run_job_process(request: dict, config: dict, send) -> None:
             from decode_data.services.engine.query_job import list_tables
 
             result = list_tables(job, warehouse, lockdown_config(root, project, limits))
+        elif job.command == "relations":
+            from decode_data.services.engine.query_job import dump_relations
+
+            tables = dump_relations(job, warehouse, lockdown_config(root, project, limits))
+            result = JobResult(status="success", command=job.command, tables=tables)
         else:
             from decode_data.services.engine.dbt_job import run_dbt
 

@@ -10,7 +10,9 @@ from dataclasses import asdict, dataclass, field, fields
 
 DBT_COMMANDS = ("seed", "run", "test", "build", "compile", "show", "snapshot")
 QUERY_COMMANDS = ("query", "tables")
-GRADER_COMMANDS = ("grade_build",)  # seed, snapshot, run, test on one parse (the grader's build)
+# grade_build: seed, snapshot, run, test on one parse (the grader's build), then its relations
+# read back; relations: read back more relations of a build later.
+GRADER_COMMANDS = ("grade_build", "relations")
 COMMANDS = DBT_COMMANDS + QUERY_COMMANDS + GRADER_COMMANDS
 
 
@@ -31,6 +33,9 @@ class Job:
     # reference build); a seed fingerprint starts from the seeded.duckdb beside the warehouse
     # instead of `dbt seed`, when the project's seeds have that fingerprint.
     seeded: str | None = None
+    # grade_build and relations: the relations of the schema main to read back (lower-case
+    # names); None reads them all.
+    relations: list[str] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

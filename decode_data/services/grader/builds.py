@@ -44,6 +44,9 @@ class Build:
     relations: dict[str, dict] = field(default_factory=dict)  # lower-case name -> dumped relation
     answers: dict[str, Table | None] = field(default_factory=dict)  # expected_sql -> its rows
     seeded_file: Path | None = None  # a reference's warehouse right after `dbt seed`
+    complete: bool = True  # relations hold every relation (else the others are read when asked for)
+    asked: frozenset[str] = frozenset()  # what an incomplete build read back: absent ones do not exist
+    reading: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def built(self) -> bool:
@@ -67,20 +70,37 @@ class Build:
         found = self.node_result(unique_id)
         return found.status if found else None
 
+    def relation(self, name: str) -> dict | None:
+        """A built relation as dumped (columns, rows, types, or its read error); a build that
+        read back only some relations reads the others, once, the first time one is asked for."""
+        if name.lower() not in self.relations and name.lower() not in self.asked and not self.complete:
+            self._read_the_rest()
+        return self.relations.get(name.lower())
+
+    def _read_the_rest(self) -> None:
+        with self.reading:
+            if self.complete:
+                return
+            job = Job(learner_key=self.key, lesson_id="grading", command="relations", row_cap=GRADE_ROW_CAP)
+            found = get_engine().submit(job, self.paths)
+            if found.ok:  # else asked again next time
+                self.relations = {t["name"].lower(): t for t in found.tables if t["schema"] == "main"}
+                self.complete = True
+
     def table(self, name: str) -> Table | None:
-        entry = self.relations.get(name.lower())
+        entry = self.relation(name)
         if entry is None or entry.get("error"):
             return None
         return Table(columns=entry["columns"], rows=entry["rows"])
 
     def types(self, name: str) -> dict[str, str]:
         """Column name (lower-case) -> the database type of a built relation."""
-        entry = self.relations.get(name.lower()) or {}
+        entry = self.relation(name) or {}
         return {k.lower(): v for k, v in (entry.get("types") or {}).items()}
 
     def read_error(self, name: str) -> str | None:
         """The database's error when the relation exists but fails when read (a broken view)."""
-        return (self.relations.get(name.lower()) or {}).get("error")
+        return (self.relation(name) or {}).get("error")
 
     def expected(self, sql: str) -> Table | None:
         """What a step expects when its model changes again later: the author's SQL on this build
@@ -170,6 +190,7 @@ def build(
     seeded_from: Build | None = None,
     save_seeded: bool = False,
     reuse: bool = False,
+    relations: list[str] | None = None,
 ) -> Build:
     """Copy a project's sources next to a seed set and build it on a fresh warehouse.
 
@@ -179,11 +200,13 @@ def build(
     starts from a copy instead of `dbt seed` when the project's seeds load exactly the same
     way (same seed configs, CSV bytes and project macros), and runs `dbt seed` otherwise.
     `save_seeded` (a reference build) keeps such a warehouse. `reuse` hands back this
-    folder's last build when nothing it was built from has changed since (see _Kept)."""
+    folder's last build when nothing it was built from has changed since (see _Kept).
+    `relations` names the relations to read back with the build (None: all of them); any other
+    is read when a check asks for it."""
     inputs = build_inputs(source_project, seed_dir, overlay) if reuse else None
     if inputs is not None and (kept := _kept.get(root, inputs)) is not None:
         return kept
-    made = _build(key, lesson_id, root, source_project, seed_dir, seeds, overlay, seeded_from, save_seeded)
+    made = _build(key, lesson_id, root, source_project, seed_dir, seeds, overlay, seeded_from, save_seeded, relations)
     if inputs is not None:
         _kept.put(root, inputs, made)
     return made
@@ -199,6 +222,7 @@ def _build(
     overlay: dict[str, str] | None,
     seeded_from: Build | None,
     save_seeded: bool,
+    relations: list[str] | None,
 ) -> Build:
     project = root / "project"
     project.mkdir(parents=True, exist_ok=True)
@@ -219,11 +243,21 @@ def _build(
         command="grade_build",
         row_cap=GRADE_ROW_CAP,
         seeded=SAVE_SEEDED if save_seeded else lent,
+        relations=relations,
     )
     result = get_engine().submit(job, paths)
-    relations = {t["name"].lower(): t for t in result.tables if t["schema"] == "main"}
+    read = {t["name"].lower(): t for t in result.tables if t["schema"] == "main"}
     result.tables = []  # held once, in relations
-    made = Build(key=key, seeds=seeds, paths=paths, result=result, relations=relations)
+    ran = result.status in ("success", "failed")  # the job read its relations back
+    made = Build(
+        key=key,
+        seeds=seeds,
+        paths=paths,
+        result=result,
+        relations=read,
+        complete=relations is None,
+        asked=frozenset(n.lower() for n in relations or ()) if ran else frozenset(),
+    )
     if save_seeded:
         made.seeded_file = _keep_seeded(root, warehouse, result.seeded)
     elif lent and result.seeded == lent:

@@ -22,6 +22,7 @@ from decode_data.services.lessons import Lesson, Step
 from decode_data.services.workspace import ensure_workspace
 
 VARIANT_SEEDS, BAD_SEEDS = "seeds_variant", "seeds_bad"
+READS_RELATIONS = ("exists", "relation")  # check kinds that read a model's rows back
 VARIANT_NOTE = (
     "Your work gives the right answer on the lesson's data but not on another data set of "
     "the same shape, which the grader also uses. Did you hard-code a value or a row? "
@@ -62,13 +63,36 @@ def builds_needed(lesson: Lesson, steps: list[Step]) -> list[str]:
     return needed
 
 
-class _Grading:
-    """The builds of one grading request: every seed set built at once, on as many workers."""
+def relations_read(lesson: Lesson, steps: list[Step]) -> dict[str, list[str]]:
+    """Seed set -> the relations the steps' checks read there: a learner's build reads back only
+    those (any other is read if a check asks for it after all)."""
+    read: dict[str, list[str]] = {}
+    for step in steps:
+        for check in step.checks:
+            model = check.get("model")
+            if check["kind"] in READS_RELATIONS and isinstance(model, str):
+                own = check_seeds(check)
+                for seeds in [own] if own else seed_sets(lesson):
+                    read.setdefault(seeds, [])
+                    if model.lower() not in read[seeds]:
+                        read[seeds].append(model.lower())
+    return read
 
-    def __init__(self, key: str, lesson: Lesson, root: Path, project: Path):
+
+class _Grading:
+    """The builds of one grading request: every seed set built at once, on as many workers.
+
+    `relations` (seed set -> names) limits what a learner's build reads back; None reads all
+    (a lesson proof compares whole builds)."""
+
+    def __init__(self, key: str, lesson: Lesson, root: Path, project: Path, relations: dict | None = None):
         self.key, self.lesson, self.root, self.project = key, lesson, root, project
+        self.relations = relations
         self.builds: dict[str, Build] = {}
         self.references: dict[str, Build] = {}
+
+    def _reads(self, seeds: str | None) -> list[str] | None:
+        return None if self.relations is None else self.relations.get(seeds, [])
 
     def prepare(self, seed_names: list[str]) -> None:
         """Build the learner's project (and the reference, once per lesson) on every seed set in
@@ -89,6 +113,7 @@ class _Grading:
             seeds,
             seeded_from=built_reference(self.lesson, seeds),
             reuse=True,
+            relations=self._reads(seeds),
         )
 
     def _reference_build(self, seeds: str) -> None:
@@ -115,6 +140,7 @@ class _Grading:
                 overlay=files,
                 seeded_from=built_reference(self.lesson, seeds),
                 reuse=True,
+                relations=self._reads(None),
             )
         return self.builds[name]
 
@@ -190,7 +216,7 @@ def grade_with_builds(
     key: str, lesson: Lesson, root: Path, project: Path, steps: list[Step], eager: bool = True
 ) -> tuple[list[StepFeedback], _Grading]:
     """grade_project, also handing back the builds (a lesson proof compares them)."""
-    grading = _Grading(key, lesson, root, project)
+    grading = _Grading(key, lesson, root, project, relations_read(lesson, steps) if eager else None)
     if eager:
         grading.prepare(builds_needed(lesson, steps))
     return [_grade(step, grading) for step in steps], grading
