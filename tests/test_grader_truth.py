@@ -46,6 +46,11 @@ LESSON = {
             checks:
               - {kind: dbt_tests, model: stg_orders, column: status, tests: [accepted_values]}
               - {kind: tests_match, model: stg_orders, column: status, tests: [accepted_values], seeds: seeds_bad}
+          - id: all_pass
+            title: All pass
+            instructions: Every test passes.
+            checks:
+              - {kind: tests_pass, model: stg_orders}
     """,
     "seeds/raw_orders.csv": "order_id,customer_id,status,amount_cents\n1,1,placed,1250\n2,1,shipped,399\n"
     "3,2,placed,725\n4,3,returned,2000\n5,3,placed,110\n",
@@ -101,6 +106,15 @@ def test_a_test_that_errors_shows_its_own_error(engine, truth_lab):
     failure = _failure(truth_lab, "tested", {"models/schema.yml": typo})
     assert failure.kind == "dbt_tests" and "does not pass: the test itself fails to run" in failure.message
     assert "stauts" in failure.message and failure.path == "models/schema.yml"
+
+
+def test_tests_pass_says_why_the_first_failing_test_fails(engine, truth_lab):
+    """Not only the failing tests' names: the first one's own error, at its file and line."""
+    typo = TESTS % "config: {where: \"stauts <> 'x'\"}"
+    failure = _failure(truth_lab, "all_pass", {"models/schema.yml": typo})
+    assert failure.kind == "tests_pass" and failure.message.startswith("These tests do not pass: accepted_values_")
+    assert "the test itself fails to run" in failure.message and "stauts" in failure.message
+    assert failure.path == "models/schema.yml"
 
 
 def test_tests_match_names_the_config_that_differs(engine, truth_lab):

@@ -388,12 +388,26 @@ def check_tests_pass(check: dict, learner: Build, _reference: Build) -> CheckOut
         return _outcome(
             check, False, learner, stage="tests", message=check.get("message") or "There are no tests to run yet."
         )
-    failing = [n["name"] for uid, n in tests if learner.node_status(uid) not in PASSING_TEST]
+    failing = _failing_tests(learner, tests)
     if failing:
-        return _outcome(
-            check, False, learner, stage="tests", message=f"These tests do not pass: {', '.join(sorted(failing)[:5])}."
-        )
+        return _first_failing(check, learner, failing, "These tests do not pass")
     return _outcome(check, True, learner)
+
+
+def _failing_tests(learner: Build, tests: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    return sorted(
+        ((uid, n) for uid, n in tests if learner.node_status(uid) not in PASSING_TEST), key=lambda t: t[1]["name"]
+    )
+
+
+def _first_failing(check: dict, learner: Build, failing: list[tuple[str, dict]], lead: str) -> CheckOutcome:
+    """Name the failing tests, then say why the first one fails: its rows, or its own error
+    (a typo in its SQL, a column that does not exist) at its file and line."""
+    names = ", ".join(n["name"] for _, n in failing[:5])
+    uid, node = failing[0]
+    outcome = _failing_test(check, learner, uid, f"`{node['name']}`")
+    outcome.message = f"{lead}: {names}. {outcome.message}"
+    return outcome
 
 
 def check_tests_catch(check: dict, bad: Build, _reference: Build) -> CheckOutcome:
@@ -430,11 +444,9 @@ def check_unit_tests(check: dict, learner: Build, _reference: Build) -> CheckOut
             stage="tests",
             message=check.get("message") or f"Write a unit test for {name} (a `unit_tests:` entry in your YAML).",
         )
-    failing = [n["name"] for uid, n in tests if learner.node_status(uid) not in PASSING_TEST]
+    failing = _failing_tests(learner, tests)
     if failing:
-        return _outcome(
-            check, False, learner, stage="tests", message=f"These unit tests do not pass: {', '.join(sorted(failing))}."
-        )
+        return _first_failing(check, learner, failing, "These unit tests do not pass")
     return _outcome(check, True, learner)
 
 
