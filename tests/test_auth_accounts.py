@@ -169,6 +169,19 @@ def test_client_addresses_count_apart_and_unknown_logins_lock_too(db_session):
         authenticate(db_session, "ghost@example.com", PASSWORD, now=now)
 
 
+def test_typos_of_unknown_logins_do_not_pile_up(db_session):
+    """A failure that opens a new window drops the rows whose window and lock are over."""
+    t0 = utcnow()
+    for login in ("typo1", "typo2", "typo3"):
+        _fail(db_session, login, 1, t0)
+    _fail(db_session, "locked", 5, t0 + timedelta(minutes=10))  # locked until t0 + 25 min
+    _fail(db_session, "later", 1, t0 + timedelta(minutes=20))
+    keys = {row.key for row in db_session.exec(select(LoginAttempt))}
+    assert keys == {"login:locked", "login:later"}
+    _fail(db_session, "much-later", 1, t0 + timedelta(minutes=31))
+    assert {row.key for row in db_session.exec(select(LoginAttempt))} == {"login:later", "login:much-later"}
+
+
 def test_usernames_made_from_emails_are_valid_and_free(db_session):
     register(db_session, "ada.lovelace", "x@example.com", PASSWORD)
     assert unique_username(db_session, "Ada.Lovelace@example.com") == "ada.lovelace-2"

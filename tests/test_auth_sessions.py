@@ -79,3 +79,14 @@ def test_pruning_deletes_only_ended_sessions_and_users_take_theirs_along(db_sess
     db_session.delete(db_session.get(User, learner.id))
     db_session.commit()
     assert db_session.exec(select(UserSession)).all() == []
+
+
+def test_a_sign_in_drops_ended_sessions(db_session, learner):
+    """Nothing else has to prune: every sign-in deletes the sessions that can never be used again."""
+    t0 = utcnow()
+    signed_out = start_session(db_session, learner, now=t0)
+    end_session(db_session, signed_out)
+    start_session(db_session, learner, now=t0 - timedelta(days=30))  # expired long ago
+    live = start_session(db_session, learner, now=t0)
+    rows = db_session.exec(select(UserSession)).all()
+    assert len(rows) == 1 and user_for_session(db_session, live, now=t0) is not None

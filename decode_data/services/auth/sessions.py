@@ -36,6 +36,7 @@ def start_session(session: Session, user: User, user_agent: str | None = None, *
     )
     user.last_seen_at = now
     session.add(user)
+    session.exec(_ended_sessions(now))  # sign-ins keep the table to live sessions
     session.commit()
     return token
 
@@ -100,9 +101,10 @@ def list_sessions(session: Session, user: User, *, now: datetime | None = None) 
 
 def prune_sessions(session: Session, *, now: datetime | None = None) -> int:
     """Delete ended sessions (expired or signed out); they can never be used again. Commits."""
-    now = now or utcnow()
-    count = session.exec(
-        delete(UserSession).where(or_(UserSession.expires_at <= now, UserSession.revoked_at.is_not(None)))
-    ).rowcount
+    count = session.exec(_ended_sessions(now or utcnow())).rowcount
     session.commit()
     return count
+
+
+def _ended_sessions(now: datetime):
+    return delete(UserSession).where(or_(UserSession.expires_at <= now, UserSession.revoked_at.is_not(None)))

@@ -56,6 +56,8 @@ def record_failure(session: Session, key: str, now: datetime, max_failures: int 
     )
     session.exec(statement)
     row = session.get(LoginAttempt, key, populate_existing=True)
+    if row.failures == 1:  # a new window: a good moment to drop rows whose window and lock are over
+        session.exec(_stale_attempts(now))
     if row.failures >= max_failures:
         row.locked_until = now + LOCK
         session.add(row)
@@ -71,11 +73,13 @@ def clear_failures(session: Session, key: str) -> None:
 
 def prune_attempts(session: Session, now: datetime) -> int:
     """Delete rows whose window and lock are both over (typos of unknown logins pile up). Commits."""
-    result = session.exec(
-        delete(LoginAttempt).where(
-            LoginAttempt.first_failure_at <= now - WINDOW,
-            or_(LoginAttempt.locked_until.is_(None), LoginAttempt.locked_until <= now),
-        )
-    )
+    result = session.exec(_stale_attempts(now))
     session.commit()
     return result.rowcount
+
+
+def _stale_attempts(now: datetime):
+    return delete(LoginAttempt).where(
+        LoginAttempt.first_failure_at <= now - WINDOW,
+        or_(LoginAttempt.locked_until.is_(None), LoginAttempt.locked_until <= now),
+    )
