@@ -29,6 +29,11 @@ LESSON = {
             checks:
               - {kind: relation, model: customer_totals}
               - {kind: tests_catch, model: customer_totals}
+          - id: plain
+            title: Totals again
+            instructions: The same totals, read by a step that grades no test.
+            checks:
+              - {kind: relation, model: customer_totals}
     """,
     "seeds/raw_orders.csv": "id,customer_id,amount\n1,1,10.10\n2,1,5.20\n3,2,7.00\n",
     "seeds_variant/raw_orders.csv": "id,customer_id,amount\n1,4,3.30\n2,5,9.90\n3,5,0.10\n",
@@ -159,3 +164,28 @@ def test_a_build_reads_back_what_the_checks_read_and_the_rest_when_asked(engine,
     assert main.table("raw_orders").rows and main.complete
     assert bad.types("raw_orders")["amount"] == "DOUBLE" and bad.complete
     assert main.table("no_such_model") is None
+
+
+def test_a_step_that_reads_no_test_result_is_built_without_tests(engine, db_session, learner, lab, grade_builds):
+    paths = ensure_workspace(db_session, learner, lab)
+    save(db_session, learner, lab, {"models/customer_totals.sql": RIGHT, "models/schema.yml": SCHEMA})
+
+    def grade(step_id: str):
+        steps = [find_step(lab, step_id)]
+        feedbacks, grading = grade_with_builds(learner.warehouse_key, lab, paths.root, paths.project, steps)
+        assert feedbacks[0].passed, feedbacks[0].summary
+        return grading.builds["seeds"]
+
+    def tests_of(made) -> list[str]:
+        return [n.status for n in made.result.nodes if n.resource_type == "test"]
+
+    plain = grade("plain")
+    assert not plain.tested and tests_of(plain) == []  # the relation check reads no test result
+
+    # The same files for a step that reads the tests: the untested build cannot answer it.
+    tested = grade("totals")
+    assert tested is not plain and tested.tested and tests_of(tested) == ["pass"]
+
+    # A tested build answers a step that needs no tests: nothing is built again.
+    before = len(grade_builds)
+    assert grade("plain") is tested and len(grade_builds) == before

@@ -245,7 +245,8 @@ def _commands(job: Job, project: Path) -> list[Job | str]:
     versions, and incremental models run their incremental branch, as in real life."""
     if job.command != "grade_build":
         return [job]
-    steps = [Job(job.learner_key, job.lesson_id, command) for command in GRADE_SEQUENCE]
+    sequence = [c for c in GRADE_SEQUENCE if job.tests or c != "test"]
+    steps = [Job(job.learner_key, job.lesson_id, command) for command in sequence]
     if not (project / NEXT_SEEDS).is_dir():
         return steps
     first = [Job(job.learner_key, job.lesson_id, command) for command in ("seed", "snapshot", "run")]

@@ -36,6 +36,9 @@ class Job:
     # grade_build and relations: the relations of the schema main to read back (lower-case
     # names); None reads them all.
     relations: list[str] | None = None
+    # grade_build: also run the project's tests (and unit tests); a grading that reads no test
+    # result spares them.
+    tests: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -45,6 +45,7 @@ class Build:
     answers: dict[str, Table | None] = field(default_factory=dict)  # expected_sql -> its rows
     seeded_file: Path | None = None  # a reference's warehouse right after `dbt seed`
     complete: bool = True  # relations hold every relation (else the others are read when asked for)
+    tested: bool = True  # its tests ran (a grading that reads no test result spares them)
     asked: frozenset[str] = frozenset()  # what an incomplete build read back: absent ones do not exist
     reading: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -191,6 +192,7 @@ def build(
     save_seeded: bool = False,
     reuse: bool = False,
     relations: list[str] | None = None,
+    tests: bool = True,
 ) -> Build:
     """Copy a project's sources next to a seed set and build it on a fresh warehouse.
 
@@ -202,11 +204,13 @@ def build(
     `save_seeded` (a reference build) keeps such a warehouse. `reuse` hands back this
     folder's last build when nothing it was built from has changed since (see _Kept).
     `relations` names the relations to read back with the build (None: all of them); any other
-    is read when a check asks for it."""
+    is read when a check asks for it. `tests` False leaves the project's tests out."""
     inputs = build_inputs(source_project, seed_dir, overlay) if reuse else None
-    if inputs is not None and (kept := _kept.get(root, inputs)) is not None:
+    if inputs is not None and (kept := _kept.get(root, inputs)) is not None and (kept.tested or not tests):
         return kept
-    made = _build(key, lesson_id, root, source_project, seed_dir, seeds, overlay, seeded_from, save_seeded, relations)
+    made = _build(
+        key, lesson_id, root, source_project, seed_dir, seeds, overlay, seeded_from, save_seeded, relations, tests
+    )
     if inputs is not None:
         _kept.put(root, inputs, made)
     return made
@@ -223,6 +227,7 @@ def _build(
     seeded_from: Build | None,
     save_seeded: bool,
     relations: list[str] | None,
+    tests: bool,
 ) -> Build:
     project = root / "project"
     project.mkdir(parents=True, exist_ok=True)
@@ -244,6 +249,7 @@ def _build(
         row_cap=GRADE_ROW_CAP,
         seeded=SAVE_SEEDED if save_seeded else lent,
         relations=relations,
+        tests=tests,
     )
     result = get_engine().submit(job, paths)
     read = {t["name"].lower(): t for t in result.tables if t["schema"] == "main"}
@@ -256,6 +262,7 @@ def _build(
         result=result,
         relations=read,
         complete=relations is None,
+        tested=tests,
         asked=frozenset(n.lower() for n in relations or ()) if ran else frozenset(),
     )
     if save_seeded:

@@ -23,6 +23,7 @@ from decode_data.services.workspace import ensure_workspace
 
 VARIANT_SEEDS, BAD_SEEDS = "seeds_variant", "seeds_bad"
 READS_RELATIONS = ("exists", "relation")  # check kinds that read a model's rows back
+READS_TESTS = ("dbt_tests", "tests_pass", "tests_catch", "unit_tests", "tests_match")  # ... test results
 VARIANT_NOTE = (
     "Your work gives the right answer on the lesson's data but not on another data set of "
     "the same shape, which the grader also uses. Did you hard-code a value or a row? "
@@ -63,6 +64,12 @@ def builds_needed(lesson: Lesson, steps: list[Step]) -> list[str]:
     return needed
 
 
+def tests_read(steps: list[Step]) -> bool:
+    """Whether any check of the steps reads what the project's tests did: a build for steps that
+    read none leaves the tests out (they are often a third of a build)."""
+    return any(check["kind"] in READS_TESTS or check.get("broken") for step in steps for check in step.checks)
+
+
 def relations_read(lesson: Lesson, steps: list[Step]) -> dict[str, list[str]]:
     """Seed set -> the relations the steps' checks read there: a learner's build reads back only
     those (any other is read if a check asks for it after all)."""
@@ -83,11 +90,14 @@ class _Grading:
     """The builds of one grading request: every seed set built at once, on as many workers.
 
     `relations` (seed set -> names) limits what a learner's build reads back; None reads all
-    (a lesson proof compares whole builds)."""
+    (a lesson proof compares whole builds). `tests` False builds the learner's project without
+    its tests (no check reads them); the broken versions their tests must catch keep them."""
 
-    def __init__(self, key: str, lesson: Lesson, root: Path, project: Path, relations: dict | None = None):
+    def __init__(
+        self, key: str, lesson: Lesson, root: Path, project: Path, relations: dict | None = None, tests: bool = True
+    ):
         self.key, self.lesson, self.root, self.project = key, lesson, root, project
-        self.relations = relations
+        self.relations, self.tests = relations, tests
         self.builds: dict[str, Build] = {}
         self.references: dict[str, Build] = {}
 
@@ -114,6 +124,7 @@ class _Grading:
             seeded_from=built_reference(self.lesson, seeds),
             reuse=True,
             relations=self._reads(seeds),
+            tests=self.tests,
         )
 
     def _reference_build(self, seeds: str) -> None:
@@ -216,7 +227,7 @@ def grade_with_builds(
     key: str, lesson: Lesson, root: Path, project: Path, steps: list[Step], eager: bool = True
 ) -> tuple[list[StepFeedback], _Grading]:
     """grade_project, also handing back the builds (a lesson proof compares them)."""
-    grading = _Grading(key, lesson, root, project, relations_read(lesson, steps) if eager else None)
+    grading = _Grading(key, lesson, root, project, relations_read(lesson, steps) if eager else None, tests_read(steps))
     if eager:
         grading.prepare(builds_needed(lesson, steps))
     return [_grade(step, grading) for step in steps], grading
