@@ -15,10 +15,34 @@ from decode_data import settings as settings_module
 
 
 def pytest_collection_modifyitems(items):
-    """A test that reads a lesson file's real dbt builds (its module's `builds` fixture) is slow."""
+    """A test that reads a lesson file's real dbt builds (its module's `builds` fixture) is slow.
+
+    The groups that take longest run first (tests/xdist_modules.py shares them among processes)."""
+    from tests.xdist_modules import app_modules, rank
+
     for item in items:
         if "builds" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+    apps = app_modules()
+    items.sort(key=lambda item: rank(item.nodeid, apps))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from tests.xdist_modules import ModuleScheduling
+
+    return ModuleScheduling(config, log)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_data_dir(tmp_path_factory):
+    """A test that sets no data folder of its own still writes under this process's temporary
+    folder: never the developer's .data/, and never one that another pytest process shares."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DECODE_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    settings_module.reset_settings()
+    yield
+    patch.undo()
+    settings_module.reset_settings()
 
 
 @pytest.fixture

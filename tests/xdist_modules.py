@@ -1,0 +1,46 @@
+"""How pytest-xdist shares the suite among its processes (`scripts/test` runs `-n auto`).
+
+Each test module runs whole on one process, so its module-scoped fixtures (a lesson's real
+builds) are made once; every module that drives the live app runs on one process, since they
+share one app and one frontend build. pytest-xdist's own `loadgroup` cannot say this with the
+pytest in use (it renames test ids, which pytest 9 no longer reads), so the grouping is a
+scheduler of ours, by module, fed the collection order tests/conftest.py gives: the longest
+groups first, so that the last one to finish is a short one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xdist.scheduler import LoadScopeScheduling
+
+TESTS = Path(__file__).resolve().parent
+APP = "app"
+LONGEST_FIRST = (APP, "tests/test_lessons_check.py")
+
+
+def app_modules() -> frozenset[str]:
+    """Test modules (as test ids begin) with tests of the live app (marked `app`)."""
+    return frozenset(f"tests/{p.name}" for p in TESTS.glob("test_*.py") if "pytest.mark.app" in p.read_text())
+
+
+def group_of(nodeid: str, apps: frozenset[str]) -> str:
+    module = nodeid.split("::", 1)[0]
+    return APP if module in apps else module
+
+
+def rank(nodeid: str, apps: frozenset[str]) -> int:
+    group = group_of(nodeid, apps)
+    return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
+class ModuleScheduling(LoadScopeScheduling):
+    """LoadScopeScheduling with our groups, in collection order (never re-sorted by size)."""
+
+    def __init__(self, config, log=None):
+        super().__init__(config, log)
+        config.option.loadscopereorder = False
+        self.apps = app_modules()
+
+    def _split_scope(self, nodeid: str) -> str:
+        return group_of(nodeid, self.apps)
