@@ -88,6 +88,8 @@ def forward_to_backend(fallback_message: str, callback) -> EventSpec:
         + _backend_url("window.location.pathname + window.location.search")
         + "; if (target.origin === window.location.origin) return "
         + json.dumps(fallback_message)
-        + '; window.location.replace(target); return ""; })()'
+        # Once only: React mounts twice in --dev, and the provider's code can be used only once.
+        + "; if (!window.decodeDataForwarded) { window.decodeDataForwarded = true;"
+        + ' window.location.replace(target); } return ""; })()'
     )
     return rx.run_script(_script(code), callback=callback)
