@@ -92,6 +92,14 @@ def test_sign_up_and_sign_in_set_an_httponly_lax_cookie_that_signs_in(client):
     evil = _post(client, "/session/sign-in", {"login": "grace_h", "password": PASSWORD, "next": "//evil.example/"})
     assert evil.json()["next"] == "/dashboard"  # next= goes through safe_next
 
+    # Signing in again in a browser that holds a session ends that one: a planted or copied
+    # cookie does not outlive the sign-in.
+    again = _post(
+        client, "/session/sign-in", {"login": "grace_h", "password": PASSWORD}, cookie=f"{SESSION_COOKIE}={token}"
+    )
+    assert _user_of(_token(_set_cookies(again)[SESSION_COOKIE])) == "grace_h" and _user_of(token) is None
+    assert _user_of(second) == "grace_h"  # another browser's session is left alone
+
 
 def test_the_cookie_is_secure_when_the_public_url_is_https(client, monkeypatch):
     monkeypatch.setenv("PUBLIC_URL", "https://learn.example.org")

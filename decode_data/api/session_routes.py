@@ -87,7 +87,10 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 async def _signing_in(request: Request, work: Callable[[dict, str | None, str], tuple[str, str]]) -> Response:
-    """Check the request, run `work(body, client, user agent)` in a thread, set the cookie."""
+    """Check the request, run `work(body, client, user agent)` in a thread, set the cookie.
+
+    A session this browser held before is ended, so a cookie planted or copied earlier does
+    not outlive the sign-in."""
     if not from_own_page(request):
         return _error(403, NOT_FROM_THIS_SITE)
     try:
@@ -100,6 +103,8 @@ async def _signing_in(request: Request, work: Callable[[dict, str | None, str], 
     except Exception:
         log.exception("%s failed", request.url.path)
         return _error(500, "Something went wrong on the server; please try again.")
+    if previous := _cookie(request, SESSION_COOKIE):  # this browser's earlier sign-in ends here
+        await run_in_threadpool(browser_sign_in.sign_out, previous)
     response = JSONResponse({"next": safe_next(_text(body, "next")), "username": username})
     response.headers.append("set-cookie", session_cookie(token))
     return response
