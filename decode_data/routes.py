@@ -21,6 +21,11 @@ LESSON_QUERY = f"{LESSON}/query"
 PROGRESS = "/progress"
 SETTINGS = "/settings"
 API = "/api/v1"
+# HTTP endpoints of the backend (not pages) that set or clear the HttpOnly session cookie.
+SESSION_SIGN_IN = "/session/sign-in"
+SESSION_REGISTER = "/session/register"
+SESSION_SIGN_OUT = "/session/sign-out"
+OAUTH_START = "/session/oauth/[provider]"
 
 AFTER_SIGN_IN = DASHBOARD  # where sign-in and sign-up land without a ?next=
 
@@ -38,6 +43,16 @@ def lesson_query(lesson_id: Any) -> Any:
 def oauth_callback(provider: str) -> str:
     """/auth/callback/<provider>: what the provider sends the browser back to."""
     return OAUTH_CALLBACK.replace("[provider]", provider)
+
+
+def oauth_start(provider: str) -> str:
+    """/session/oauth/<provider>: the backend starts a provider sign-in there."""
+    return OAUTH_START.replace("[provider]", provider)
+
+
+def starlette_path(route: str) -> str:
+    """A route in Starlette's spelling: /auth/callback/[provider] -> /auth/callback/{provider}."""
+    return route.replace("[", "{").replace("]", "}")
 
 
 def lesson_id_from_path(path: str) -> str:

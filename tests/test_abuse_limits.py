@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 import warnings
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from argon2 import PasswordHasher
@@ -28,7 +27,6 @@ from decode_data.services.learners import get_or_create_learner
 from decode_data.services.rate_limits import RateLimited
 from decode_data.states import check as check_state
 from decode_data.states import runner as runner_state
-from decode_data.states.account_forms import AccountFormState
 
 PASSWORD = "correct horse battery"
 MODEL = "/api/v1/lessons/hello_dbt/files/models/stg_customers.sql"
@@ -80,15 +78,23 @@ def test_client_address_believes_forwarded_for_only_as_far_as_trusted_proxies():
     assert len(client_address("x" * 500, None, 0)) == 64
 
 
-def test_the_forms_take_the_address_through_the_trusted_proxy_setting(settings_env, monkeypatch):
-    def form(peer: str, forwarded: str):
-        headers = SimpleNamespace(raw_headers={"asgi-scope-client": peer, "x-forwarded-for": forwarded})
-        return SimpleNamespace(router=SimpleNamespace(headers=headers, session=SimpleNamespace(client_ip=forwarded)))
+def test_the_forms_take_the_address_through_the_trusted_proxy_setting(db_session, monkeypatch):
+    """The sign-up endpoint counts per client address: X-Forwarded-For only as far as proxies are trusted."""
+    _limits(monkeypatch, DECODE_DATA_SIGNUPS_PER_HOUR=1)
+    origin = {"Origin": "http://127.0.0.1:3000"}
 
-    # Default: a spoofed header changes nothing, and Reflex's own client_ip is not trusted either.
-    assert AccountFormState._client(form("10.0.0.2", "6.6.6.6")) == "10.0.0.2"
-    _limits(monkeypatch, DECODE_DATA_TRUSTED_PROXIES=1)
-    assert AccountFormState._client(form("10.0.0.2", "6.6.6.6, 198.51.100.7")) == "198.51.100.7"
+    def sign_up(client, name: str, forwarded: str) -> int:
+        body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD, "confirm": PASSWORD}
+        return client.post("/session/register", json=body, headers={**origin, "X-Forwarded-For": forwarded}).status_code
+
+    with TestClient(api_app) as client:
+        # Default: a spoofed header changes nothing, every request is the TCP peer's.
+        assert sign_up(client, "peer1", "6.6.6.6") == 200
+        assert sign_up(client, "peer2", "7.7.7.7") == 429
+        _limits(monkeypatch, DECODE_DATA_SIGNUPS_PER_HOUR=1, DECODE_DATA_TRUSTED_PROXIES=1)
+        assert sign_up(client, "proxied1", "6.6.6.6, 198.51.100.7") == 200
+        assert sign_up(client, "proxied2", "7.7.7.7, 198.51.100.7") == 429  # the same client, whatever it wrote
+        assert sign_up(client, "proxied3", "6.6.6.6, 198.51.100.8") == 200  # another client behind the proxy
 
 
 # -- rate limits -----------------------------------------------------------------------------------

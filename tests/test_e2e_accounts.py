@@ -18,6 +18,7 @@ from tests.e2e_steps import (
     register,
     replace_editor_text,
     sign_in,
+    sign_out,
     wait_saved,
 )
 
@@ -29,10 +30,9 @@ SECRET_SQL = "-- only ada may read this: 7f3a\nselect * from {{ ref('raw_custome
 def test_oauth_sign_in_with_an_openid_connect_provider(page, live_app):
     page.goto(f"{live_app.url}/signin")
     page.click("#oauth-oidc")  # "Continue with Test SSO": off to the provider and back
-    page.wait_for_url(re.compile(r".*/dashboard$"))
+    page.wait_for_url(re.compile(r".*/dashboard/?$"))
     expect(page.locator("header")).to_contain_text("grace.e2e")
-    page.click("#sign-out")
-    page.wait_for_url(re.compile(r"/$|/\?"))
+    sign_out(page, live_app.url)
     page.goto(f"{live_app.url}/dashboard")
     page.wait_for_url(re.compile(r".*/signin\?next=%2Fdashboard"))
 
@@ -40,12 +40,33 @@ def test_oauth_sign_in_with_an_openid_connect_provider(page, live_app):
 def test_wrong_password_is_a_clear_form_error(page, live_app):
     name = new_username("kay")
     register(page, live_app.url, name)
-    page.click("#sign-out")
+    sign_out(page, live_app.url)
     sign_in(page, live_app.url, name, "not the password at all")
     expect(page.get_by_role("alert")).to_contain_text("Wrong username/email or password.")
     page.fill("#password", PASSWORD)
     page.click("#signin-submit")
-    page.wait_for_url(re.compile(r".*/dashboard$"))
+    page.wait_for_url(re.compile(r".*/dashboard/?$"))
+
+
+def test_the_session_cookie_is_out_of_reach_of_scripts(page, live_app):
+    """The server sets the session cookie HttpOnly: no script, storage or websocket frame holds
+    the token or the password, and signing out ends it on the server, not just in the browser."""
+    frames: list[str] = []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda payload: frames.append(str(payload))))
+    register(page, live_app.url, new_username("eve"))
+    cookie = next(c for c in page.context.cookies() if c["name"] == "dd_session")
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"], cookie["secure"]) == (True, "Lax", "/", False)
+    readable = page.evaluate(
+        "() => [document.cookie, JSON.stringify(localStorage), JSON.stringify(sessionStorage)].join(' ')"
+    )
+    assert "dd_session" not in readable and cookie["value"] not in readable
+    assert frames and not any(PASSWORD in frame or cookie["value"] in frame for frame in frames)
+
+    sign_out(page, live_app.url)
+    assert not [c for c in page.context.cookies() if c["name"] == "dd_session"]
+    page.context.add_cookies([cookie])  # a copy kept from before the sign-out no longer works
+    page.goto(f"{live_app.url}/dashboard")
+    page.wait_for_url(re.compile(r".*/signin\?next=%2Fdashboard"))
 
 
 def test_pages_need_a_session(page, live_app):

@@ -9,11 +9,13 @@ import typing
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from reflex.istate.data import HeaderData, RouterData
 from reflex.state import State
 from reflex.utils.serializers import serialize
 
 from decode_data.services import history
 from decode_data.services.auth import create_token, revoke_token, start_session
+from decode_data.services.auth.cookies import SESSION_COOKIE
 from decode_data.services.engine import JobResult, LearnerError, Preview
 from decode_data.services.progress import ProgressView
 from decode_data.states import progress_models as pm
@@ -275,8 +277,12 @@ def test_pages_build_and_render():
 # ---------------------------------------------------------------- states
 
 
-def _state(cls):
-    return State(_reflex_internal_init=True).get_substate(cls.get_full_name().split(".")[1:])
+def _state(cls, token: str = ""):
+    """A state as a page's event sees it; `token`: the browser's session cookie (HttpOnly, in the Cookie header)."""
+    state = State(_reflex_internal_init=True).get_substate(cls.get_full_name().split(".")[1:])
+    if token:
+        state.router = RouterData(headers=HeaderData(cookie=f"{SESSION_COOKIE}={token}"))
+    return state
 
 
 def _signed_in(db_session, learner) -> str:
@@ -428,8 +434,7 @@ def test_progress_state_loads_lessons_activity_and_runs(db_session, learner):
 
     history.record(db_session, learner, "hello_dbt", "run", "seed", "success", 2.0)
     history.record(db_session, learner, "hello_dbt", "query", "query", "failed", 0.1)
-    state = _state(ProgressState)
-    state.session_token = _signed_in(db_session, learner)
+    state = _state(ProgressState, _signed_in(db_session, learner))
     assert run_coroutine(ProgressState.load.fn(state)) is None
     assert state.loaded and state.error == ""
     ids = [lesson.id for lesson in state.lessons]
@@ -451,8 +456,7 @@ def test_tokens_state_create_show_once_and_revoke(db_session, learner):
     from decode_data.states.auth import AuthState
     from decode_data.states.tokens import TokensState
 
-    state = _state(TokensState)
-    state.session_token = _signed_in(db_session, learner)
+    state = _state(TokensState, _signed_in(db_session, learner))
     run_coroutine(TokensState.load.fn(state))
     assert state.loaded and state.tokens == [] and state.public_url.startswith("http")
     assert state.curl.endswith('"Authorization: Bearer <token>" ' + state.public_url + "/api/v1/lessons")
@@ -493,8 +497,7 @@ def test_tokens_state_cannot_revoke_someone_elses_token(db_session, learner):
 
     other = get_or_create_learner(db_session, "grace")
     _, theirs = create_token(db_session, other, "theirs")
-    state = _state(TokensState)
-    state.session_token = _signed_in(db_session, learner)
+    state = _state(TokensState, _signed_in(db_session, learner))
     state.confirm_id = theirs.id  # as if the browser had sent another learner's id
     run_coroutine(TokensState.confirm_revoke.fn(state))
     assert state.list_error == "There is no such token."

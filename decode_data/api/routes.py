@@ -1,6 +1,8 @@
 """The JSON API for integrations (editors, CI, scripts): /api/v1/, personal API tokens.
 
-The Reflex app mounts it with ``rx.App(api_transformer=api_app)``. Each endpoint is a thin
+The Reflex app mounts it with ``rx.App(api_transformer=api_app)``; the same Starlette app also
+carries the browser's sign-in and sign-out endpoints (session_routes.py), which are not JSON API
+calls of an integration but need the backend's HTTP responses to set an HttpOnly cookie. Each endpoint is a thin
 call into the same services as the web UI and the CLI, so an integration saves through the
 same save policy and is graded by the same checks, and sees only its token owner's workspace.
 """
@@ -14,6 +16,7 @@ from starlette.requests import Request
 from starlette.routing import Mount, Route
 
 from decode_data import routes as app_routes
+from decode_data.api.session_routes import session_routes
 from decode_data.api.support import ApiError, call, http_error, lesson_or_404, step_or_404
 from decode_data.models import User
 from decode_data.services import checking, progress, rate_limits, workspace
@@ -121,7 +124,8 @@ api_app = Starlette(
                 Route("/lessons/{lesson_id}/files/{path:path}", file, methods=["GET", "PUT"]),
                 Route("/lessons/{lesson_id}/steps/{step_id}/check", check, methods=["POST"]),
             ],
-        )
+        ),
+        *session_routes,  # the browser's sign-in and sign-out: they set the HttpOnly session cookie
     ],
     exception_handlers={HTTPException: http_error},
 )

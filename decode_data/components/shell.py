@@ -9,7 +9,7 @@ import reflex as rx
 
 from decode_data import routes
 from decode_data.components import ui
-from decode_data.states.auth import AuthState
+from decode_data.states.auth import AuthState, sign_out_event
 
 PRODUCT_NAME = "Decode Data"
 PLACES = (("Lessons", routes.DASHBOARD), ("Progress", routes.PROGRESS), ("API tokens", routes.SETTINGS))
@@ -48,7 +48,7 @@ def _username() -> rx.Component:
 
 
 def _sign_out_button(**props) -> rx.Component:
-    return rx.button("Sign out", on_click=AuthState.sign_out, variant="outline", size="1", **props)
+    return rx.button("Sign out", on_click=sign_out_event(), variant="outline", size="1", **props)
 
 
 def _inline_nav() -> rx.Component:
@@ -72,7 +72,7 @@ def _phone_menu() -> rx.Component:
                 rx.box(ui.muted(AuthState.username, size="1"), padding_x="var(--space-3)", padding_y="var(--space-1)"),
                 *(rx.menu.item(label, on_select=rx.redirect(href)) for label, href in PLACES),
                 rx.menu.separator(),
-                rx.menu.item("Sign out", on_select=AuthState.sign_out, id="menu-sign-out"),
+                rx.menu.item("Sign out", on_select=sign_out_event(), id="menu-sign-out"),
                 align="end",
             ),
         ),

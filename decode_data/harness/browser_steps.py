@@ -23,7 +23,9 @@ def register(page: Page, base: str, username: str) -> None:
     page.fill("#password", PASSWORD)
     page.fill("#confirm", PASSWORD)
     page.click("#register-submit")
-    page.wait_for_url(re.compile(".*" + re.escape(routes.AFTER_SIGN_IN) + "$"))  # sign-up lands there
+    # Sign-up lands there, loading the page in full (its websocket carries the new cookie): the
+    # production server answers /dashboard with /dashboard/.
+    page.wait_for_url(re.compile(".*" + re.escape(routes.AFTER_SIGN_IN) + "/?$"))
 
 
 def sign_in(page: Page, base: str, login: str, password: str = PASSWORD) -> None:
@@ -31,6 +33,13 @@ def sign_in(page: Page, base: str, login: str, password: str = PASSWORD) -> None
     page.fill("#login", login)
     page.fill("#password", password)
     page.click("#signin-submit")
+
+
+def sign_out(page: Page, base: str) -> None:
+    """Click "Sign out" and wait until the home page loads afresh (the server ended the session)."""
+    page.click("#sign-out")
+    page.wait_for_url(re.compile("^" + re.escape(base) + r"/?(\?.*)?$"))
+    page.wait_for_load_state()
 
 
 def open_lesson(page: Page, base: str, lesson_id: str) -> None:

@@ -1,4 +1,7 @@
-"""Sign in, register, and the OAuth callback: small forms with the error next to its field."""
+"""Sign in, register, and the OAuth callback: small forms with the error next to its field.
+
+The forms post to the backend's HTTP endpoints from the page (states/backend_calls.py), which
+set the HttpOnly session cookie; their answer fills in the error under its field."""
 
 from __future__ import annotations
 
@@ -7,14 +10,13 @@ import reflex as rx
 from decode_data import routes
 from decode_data.components import ui
 from decode_data.components.shell import page_shell
-from decode_data.states.account_forms import AccountFormState, RegisterState, SignInState
+from decode_data.states import backend_calls
+from decode_data.states.account_forms import AccountFormState
 from decode_data.states.auth import AuthState
-from decode_data.states.oauth import OAuthState
+from decode_data.states.oauth import NOT_VALID, OAuthState
 
 
-def _field(
-    state: type[AccountFormState], name: str, label: str, kind: str = "text", autocomplete: str = "", hint: str = ""
-) -> rx.Component:
+def _field(name: str, label: str, kind: str = "text", autocomplete: str = "", hint: str = "") -> rx.Component:
     return rx.vstack(
         rx.el.label(label, html_for=name, font_weight="500", font_size="0.9em"),
         rx.input(
@@ -25,11 +27,11 @@ def _field(
             required=True,
             width="100%",
             size="3",
-            aria_invalid=rx.cond(state.field == name, "true", "false"),
+            aria_invalid=rx.cond(AccountFormState.field == name, "true", "false"),
         ),
         rx.cond(
-            state.field == name,
-            ui.field_error(state.error),
+            AccountFormState.field == name,
+            ui.field_error(AccountFormState.error),
             ui.muted(hint, size="1") if hint else rx.fragment(),
         ),
         spacing="1",
@@ -37,10 +39,10 @@ def _field(
     )
 
 
-def _form_error(state: type[AccountFormState]) -> rx.Component:
+def _form_error() -> rx.Component:
     return rx.cond(
-        (state.error != "") & (state.field == ""),
-        ui.error_callout(state.error, id="form-error"),
+        (AccountFormState.error != "") & (AccountFormState.field == ""),
+        ui.error_callout(AccountFormState.error, id="form-error"),
     )
 
 
@@ -60,14 +62,14 @@ def _oauth_buttons() -> rx.Component:
                 lambda p: rx.button(
                     "Continue with ",
                     p["label"],
-                    on_click=OAuthState.start(p["name"]),
+                    on_click=backend_calls.load_from_backend(routes.oauth_start(""), p["name"]),
                     variant="outline",
                     width="100%",
                     size="3",
                     id="oauth-" + p["name"],
                 ),
             ),
-            rx.cond(OAuthState.error != "", ui.error_callout(OAuthState.error)),
+            rx.cond(OAuthState.error != "", ui.error_callout(OAuthState.error, id="oauth-error")),
             width="100%",
             spacing=ui.GAP,
         ),
@@ -94,17 +96,21 @@ def signin_page() -> rx.Component:
         "Sign in",
         rx.form(
             rx.vstack(
-                _form_error(SignInState),
-                _field(SignInState, "login", "Username or email", autocomplete="username"),
-                _field(SignInState, "password", "Password", "password", autocomplete="current-password"),
+                _form_error(),
+                _field("login", "Username or email", autocomplete="username"),
+                _field("password", "Password", "password", autocomplete="current-password"),
                 rx.button(
-                    "Sign in", type="submit", size="3", width="100%", loading=SignInState.busy, id="signin-submit"
+                    "Sign in", type="submit", size="3", width="100%", loading=AccountFormState.busy, id="signin-submit"
                 ),
                 spacing=ui.STACK_GAP,
                 width="100%",
             ),
-            on_submit=SignInState.submit,
+            on_submit=[
+                AccountFormState.begin,
+                backend_calls.submit_form("signin-form", routes.SESSION_SIGN_IN, AccountFormState.show_result),
+            ],
             reset_on_submit=False,
+            id="signin-form",
             width="100%",
         ),
         _oauth_buttons(),
@@ -117,37 +123,39 @@ def register_page() -> rx.Component:
         "Create your account",
         rx.form(
             rx.vstack(
-                _form_error(RegisterState),
+                _form_error(),
                 _field(
-                    RegisterState,
                     "username",
                     "Username",
                     autocomplete="username",
                     hint="3–32 letters, digits, dots, dashes or underscores.",
                 ),
-                _field(RegisterState, "email", "Email", "email", autocomplete="email"),
+                _field("email", "Email", "email", autocomplete="email"),
                 _field(
-                    RegisterState,
                     "password",
                     "Password",
                     "password",
                     autocomplete="new-password",
                     hint="At least 10 characters.",
                 ),
-                _field(RegisterState, "confirm", "Password again", "password", autocomplete="new-password"),
+                _field("confirm", "Password again", "password", autocomplete="new-password"),
                 rx.button(
                     "Create account",
                     type="submit",
                     size="3",
                     width="100%",
-                    loading=RegisterState.busy,
+                    loading=AccountFormState.busy,
                     id="register-submit",
                 ),
                 spacing=ui.STACK_GAP,
                 width="100%",
             ),
-            on_submit=RegisterState.submit,
+            on_submit=[
+                AccountFormState.begin,
+                backend_calls.submit_form("register-form", routes.SESSION_REGISTER, AccountFormState.show_result),
+            ],
             reset_on_submit=False,
+            id="register-form",
             width="100%",
         ),
         _oauth_buttons(),
@@ -161,11 +169,13 @@ def oauth_callback_page() -> rx.Component:
         rx.cond(
             OAuthState.error != "",
             rx.vstack(
-                ui.error_callout(OAuthState.error, id="oauth-error"),
+                ui.error_callout(OAuthState.error, id="oauth-callback-error"),
                 rx.link("Back to sign in", href=routes.SIGN_IN),
             ),
             rx.spinner(size="3"),
         ),
+        # Met only in --dev (the backend answers this path itself on one port): on to the backend.
+        rx.fragment(on_mount=backend_calls.forward_to_backend(NOT_VALID, OAuthState.show_error)),
     )
 
 
@@ -174,6 +184,6 @@ def redirect_page() -> rx.Component:
     return page_shell(rx.center(rx.spinner(size="3"), padding="3em", width="100%"))
 
 
-SIGNIN_ON_LOAD = [AuthState.load_identity, OAuthState.load_providers]
+SIGNIN_ON_LOAD = [AuthState.load_identity, AccountFormState.clear, OAuthState.load_providers]
 LOGIN_ON_LOAD = [AuthState.to_sign_in]
-CALLBACK_ON_LOAD = [OAuthState.finish]
+CALLBACK_ON_LOAD = None

@@ -1,7 +1,10 @@
-"""Who is signed in: the session cookie, the page guard and signing out.
+"""Who is signed in: the session token from the request's cookie, the page guard, signing out.
 
-The cookie holds a random token whose hash is in the app database (services/auth/sessions.py),
-so signing out or expiry ends it on the server, not just in this browser.
+The browser holds the token in an HttpOnly cookie that only the server sets and clears
+(decode_data/api/session_routes.py); no script in the page can read it. The event websocket's
+handshake carries it, so states read it from the connection's Cookie header: no state var holds
+it. The token's hash is in the app database (services/auth/sessions.py), so signing out or
+expiry ends it on the server, not just in this browser.
 """
 
 from __future__ import annotations
@@ -13,21 +16,9 @@ import reflex as rx
 
 from decode_data import routes
 from decode_data.db import session_scope
-from decode_data.services.auth import end_session, user_for_session
-from decode_data.settings import get_settings
-
-SESSION_COOKIE = "dd_session"
-
-
-def _session_cookie() -> rx.Cookie:
-    settings = get_settings()
-    return rx.Cookie(
-        "",
-        name=SESSION_COOKIE,
-        max_age=settings.session_days * 86400,
-        same_site="lax",
-        secure=settings.public_url.startswith("https://"),
-    )
+from decode_data.services.auth import user_for_session
+from decode_data.services.auth.cookies import SESSION_COOKIE, read_cookie
+from decode_data.states import backend_calls
 
 
 def _username_for(token: str) -> str | None:
@@ -36,16 +27,21 @@ def _username_for(token: str) -> str | None:
         return user.username if user else None
 
 
-def _end(token: str) -> None:
-    with session_scope() as session:
-        end_session(session, token)
+def sign_out_event():
+    """The sign-out buttons: the server ends the session and clears the cookie, then the home
+    page loads afresh (the request runs in the page, see backend_calls)."""
+    return backend_calls.post(routes.SESSION_SIGN_OUT, AuthState.signed_out)
 
 
 class AuthState(rx.State):
-    """The session cookie and the name shown in the header; every page state derives from it."""
+    """The name shown in the header; every page state derives from it."""
 
-    session_token: str = _session_cookie()
     username: str = ""
+
+    @property
+    def session_token(self) -> str:
+        """This connection's session token (its Cookie header), or ""; never stored in the state."""
+        return read_cookie(self.router.headers.cookie, SESSION_COOKIE)
 
     @rx.var
     def signed_in(self) -> bool:
@@ -61,7 +57,6 @@ class AuthState(rx.State):
         username = await asyncio.to_thread(_username_for, self.session_token)
         if username is None:
             self.username = ""
-            self.session_token = ""
             return rx.redirect(f"{routes.SIGN_IN}?next={quote(self._here(), safe='')}")
         self.username = username
         return None
@@ -72,18 +67,15 @@ class AuthState(rx.State):
         self.username = await asyncio.to_thread(_username_for, self.session_token) or ""
 
     @rx.event
-    async def sign_out(self):
-        await asyncio.to_thread(_end, self.session_token)
-        self.session_token = ""
-        self.username = ""
-        return rx.redirect(routes.HOME)
+    def signed_out(self, result: dict):
+        """The sign-out endpoint's answer (sign_out_button); on success the home page is loading."""
+        if result.get("done"):
+            self.username = ""
+            return None
+        return rx.toast.error(f"Signing out did not work: {result.get('error', '')}", position="top-center")
 
     @rx.event
     def to_sign_in(self):
         """on_load of /login, a common guess: the sign-in page, keeping ?next= (no history entry)."""
         query = self.router.url.query
         return rx.redirect(routes.SIGN_IN + (f"?{query}" if query else ""), replace=True)
-
-    def _signed_in_as(self, token: str, username: str):
-        self.session_token = token
-        self.username = username
