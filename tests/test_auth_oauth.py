@@ -138,6 +138,23 @@ def test_a_new_user_gets_a_free_username(db_session, idp):
     assert sign_in(db_session).username == "alice-2"
 
 
+def test_new_accounts_through_a_provider_count_against_the_sign_up_limit(db_session, idp, monkeypatch):
+    """Throw-away identities at a provider buy no more accounts than the password form allows;
+    a returning identity signs in whatever the count."""
+    monkeypatch.setenv("DECODE_DATA_SIGNUPS_PER_HOUR", "2")
+    reset_settings()
+    for number in (1, 2):
+        idp.user.sub, idp.user.email = f"throwaway-{number}", f"throwaway{number}@example.org"
+        sign_in(db_session, client="203.0.113.9")
+    idp.user.sub, idp.user.email = "throwaway-3", "throwaway3@example.org"
+    with pytest.raises(OAuthLoginError, match="Too many sign-ups from your network: try again in"):
+        sign_in(db_session, client="203.0.113.9")
+    assert db_session.exec(select(User).where(User.email == "throwaway3@example.org")).first() is None
+    assert sign_in(db_session, client="198.51.100.4").email == "throwaway3@example.org"  # another network
+    idp.user.sub, idp.user.email = "throwaway-1", "throwaway1@example.org"
+    assert sign_in(db_session, client="203.0.113.9").email == "throwaway1@example.org"  # known: signs in
+
+
 def test_a_tampered_state_is_rejected_and_the_real_one_still_works(db_session, idp):
     url, _ = authorization_url(db_session, "oidc")
     params = browse(url)

@@ -189,6 +189,7 @@ async def oauth_callback(request: Request) -> Response:
             dict(request.query_params),
             _cookie(request, OAUTH_STATE_COOKIE),
             request.headers.get("user-agent", ""),
+            _client(request),
         )
     except AuthError as exc:
         return _back_to_sign_in(exc.message, next_path, pending_used=True)

@@ -39,10 +39,13 @@ def start_oauth(provider: str) -> tuple[str, str]:
         return url, pending.state
 
 
-def finish_oauth(provider: str, params: dict, browser_state: str, user_agent: str) -> tuple[str, str]:
-    """(new session token, username) for the provider's callback; OAuthLoginError says why not."""
+def finish_oauth(
+    provider: str, params: dict, browser_state: str, user_agent: str, client: str | None = None
+) -> tuple[str, str]:
+    """(new session token, username) for the provider's callback; OAuthLoginError says why not
+    (a new account past the sign-up limit of `client` among the reasons)."""
     with session_scope() as session:
-        user = complete_login(session, provider, params, browser_state=browser_state)
+        user = complete_login(session, provider, params, browser_state=browser_state, client=client or None)
         return start_session(session, user, user_agent), user.username
 
 

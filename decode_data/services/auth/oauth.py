@@ -29,6 +29,7 @@ from decode_data.services.auth.accounts import unique_username, user_by_email
 from decode_data.services.auth.errors import OAuthLoginError
 from decode_data.services.auth.oauth_identity import Identity, authorization_request, fetch_identity
 from decode_data.services.auth.oauth_providers import Provider, get_provider
+from decode_data.services.rate_limits import RateLimited, count_signup
 from decode_data.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -70,9 +71,13 @@ def complete_login(
     redirect_uri: str | None = None,
     *,
     browser_state: str | None = None,
+    client: str | None = None,
     now: datetime | None = None,
 ) -> User:
-    """The user this callback signs in. Raises OAuthLoginError with a message for the person."""
+    """The user this callback signs in. Raises OAuthLoginError with a message for the person.
+
+    `client` (the browser's address) counts a new account against the sign-up limit, as the
+    password form does: a provider that hands out throw-away identities buys no more accounts."""
     provider = get_provider(provider)
     now = now or utcnow()
     params = {k: (v[0] if isinstance(v, (list, tuple)) else v) for k, v in callback_params.items()}
@@ -89,7 +94,7 @@ def complete_login(
     if not params.get("code"):
         raise OAuthLoginError(f"{provider.label} sent no authorization code; please start again.")
     identity = fetch_identity(provider, params["code"], pending.code_verifier, pending.nonce, pending.redirect_uri)
-    return link_identity(session, provider, identity, now=now)
+    return link_identity(session, provider, identity, client=client, now=now)
 
 
 def _use_state(session: Session, provider: Provider, state: str, now: datetime) -> OAuthState:
@@ -106,7 +111,9 @@ def _use_state(session: Session, provider: Provider, state: str, now: datetime) 
     return pending
 
 
-def link_identity(session: Session, provider: Provider, identity: Identity, *, now: datetime | None = None) -> User:
+def link_identity(
+    session: Session, provider: Provider, identity: Identity, *, client: str | None = None, now: datetime | None = None
+) -> User:
     """The user for a provider identity: linked before, else by verified email, else new. Commits."""
     now = now or utcnow()
     for _attempt in range(3):
@@ -136,6 +143,10 @@ def link_identity(session: Session, provider: Provider, identity: Identity, *, n
                 "verified."
             )
         if user is None:
+            try:
+                count_signup(session, client, now)
+            except RateLimited as exc:
+                raise OAuthLoginError(exc.message) from exc
             user = User(username=unique_username(session, identity.email), email=identity.email)
             session.add(user)
             session.flush()
