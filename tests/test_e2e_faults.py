@@ -25,7 +25,7 @@ from tests.e2e_steps import new_username, open_file, open_lesson, register, repl
 from tests.live_app import LiveApp
 from tests.pg_server import pg_bin, running_postgres
 
-pytestmark = pytest.mark.app
+pytestmark = [pytest.mark.app, pytest.mark.faults]
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "dbt_template"
 STG_CUSTOMERS = "models/stg_customers.sql"

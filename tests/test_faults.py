@@ -31,6 +31,8 @@ from tests.coroutines import run_coroutine
 from tests.pg_server import pg_bin, running_postgres
 from tests.test_states_lesson import _state
 
+pytestmark = pytest.mark.faults
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STAGING = "models/staging/stg_orders.sql"
 SLOW_MODEL = (
