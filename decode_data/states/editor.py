@@ -24,7 +24,8 @@ from decode_data.states.view_models import FileItem, file_items, node_name_of, s
 
 AUTOSAVE_PAUSE_S = 0.8
 RETRY_FIRST_S = 1.0  # a save that met an outage (disk full, database away) is tried again,
-RETRY_MAX_S = 10.0  # waiting twice as long each time up to this
+RETRY_MAX_S = 10.0  # waiting twice as long each time up to this,
+RETRY_FOR_S = 900.0  # for this long (a closed tab must not retry forever); typing starts again
 
 
 def _read(session, user, lesson, path: str) -> str:
@@ -134,11 +135,14 @@ class EditorState(LessonState):
             async with self:
                 if time.monotonic() - self._last_edit >= AUTOSAVE_PAUSE_S:
                     break
-        wait_s = RETRY_FIRST_S
+        wait_s, give_up_at = RETRY_FIRST_S, time.monotonic() + RETRY_FOR_S
         while True:
             async with self:
                 try:
                     await self._save()
+                    if self.save_status == "retrying" and time.monotonic() > give_up_at:
+                        self.save_status = "error"  # still kept: the next edit or run tries again
+                        self.save_error = self.save_error.replace("we'll retry", "type or run to try again")
                     if self.save_status != "retrying":
                         self._saving = False
                         return
