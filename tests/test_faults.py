@@ -278,6 +278,40 @@ def test_a_full_disk_keeps_the_edit_in_the_editor_says_why_and_the_retry_saves_i
         assert workspace.read_file(learner, demo_catalog, STAGING) == mine
 
 
+def test_a_full_disk_under_the_default_sqlite_database_keeps_the_edit_too(monkeypatch, tmp_path, lesson_dir):
+    """One machine, defaults: the SQLite app database and the workspaces share the full disk.
+    The database refuses the write first; the editor says the disk is full and keeps the edit,
+    and the retry stores it once there is room."""
+    with _small_disk(tmp_path / "data", 4096) as disk:
+        monkeypatch.setenv("DECODE_DATA_DIR", str(disk))
+        monkeypatch.setenv("DECODE_DATA_ENV", "test")
+        monkeypatch.setenv("DECODE_DATA_TEMPLATE_DIR", str(lesson_dir.parent))
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+        settings_module.reset_settings()
+        try:
+            upgrade_database()
+            with session_scope() as session:
+                user = get_or_create_learner(session, "ada")
+                token = start_session(session, user, "pytest")
+            state = _editor(token, "demo_lesson", STAGING)
+            filler = _fill(disk)
+            mine = "select id from {{ ref('raw_orders') }}\n-- " + "y" * 20000 + "\n"
+            EditorState.edit.fn(state, mine)
+            run_coroutine(state._save())
+            assert (state.save_status, state._draft) == ("retrying", mine)
+            assert state.save_error.startswith("Couldn't save: the server's disk is full.")
+
+            filler.unlink()
+            run_coroutine(state._save())
+            assert state.save_status == "saved", state.save_error
+            with session_scope() as session:
+                user = get_or_create_learner(session, "ada")
+                assert workspace.read_file(user, get_lesson("demo_lesson"), STAGING) == mine
+        finally:
+            dispose_engines()
+            settings_module.reset_settings()
+
+
 def test_outage_reason_names_a_full_disk_and_a_lost_database():
     import errno
 
@@ -332,3 +366,15 @@ def test_the_app_database_away_keeps_the_edit_and_saves_it_when_it_is_back(outag
     with session_scope() as session:
         user = get_or_create_learner(session, "ada_pg")
         assert workspace.read_file(user, get_lesson("demo_lesson"), STAGING) == mine
+
+
+def test_an_event_that_meets_an_outage_says_what_it_is_not_something_went_wrong():
+    """Any handler (opening a page while PostgreSQL is down) gets the plain reason in its notice."""
+    from sqlalchemy import exc as sa_exc
+
+    from decode_data.decode_data import handle_backend_error
+
+    down = str(handle_backend_error(sa_exc.OperationalError("select 1", {}, Exception("connection refused"))))
+    assert "Sorry, the app database can" in down and "Your saved work is safe" in down
+    bug = str(handle_backend_error(ValueError("a bug")))
+    assert "Something went wrong on our side" in bug and "database" not in bug
