@@ -349,10 +349,12 @@ def reset_warehouse(user: User, lesson: Lesson) -> WorkspacePaths:
     """Drop the learner's DuckDB file (and its WAL and build record): the next dbt run builds a
     new one from the project. For a damaged file; the project files are not touched."""
     from decode_data.services.build_record import RECORD  # it imports this module
+    from decode_data.services.engine import get_engine
 
     paths = workspace_paths(user.warehouse_key, lesson.id)
-    for name in (paths.warehouse.name, paths.warehouse.name + ".wal", RECORD):
-        _discard(paths.root / name)
+    with get_engine().locks.hold(user.warehouse_key):  # never under a job of this learner
+        for name in (paths.warehouse.name, paths.warehouse.name + ".wal", RECORD):
+            _discard(paths.root / name)
     return paths
 
 

@@ -139,14 +139,17 @@ class RunnerState(PagedRows, LessonState):
         async with self:
             if self.running:
                 return
-            self.running, self.warehouse_damaged = True, False
+            self.running, self.command, self.warehouse_damaged = True, "Reset warehouse", False
         try:
             await self._job(_reset_warehouse)
-        finally:
+        except Exception as exc:
             async with self:
-                self._forget_runs()
-                self.running, self.outcome = False, "success"
-                self.outcome_message = "Your warehouse was reset. Your files are unchanged: run dbt build to fill it."
+                self._stopped(exc)
+            raise
+        async with self:
+            self._forget_runs()
+            self.running, self.outcome = False, "success"
+            self.outcome_message = "Your warehouse was reset. Your files are unchanged: run dbt build to fill it."
         return RunnerState.inspect
 
     def _take_graph(self, result: JobResult) -> None:
