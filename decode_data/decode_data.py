@@ -13,6 +13,7 @@ from decode_data.api import api_app
 from decode_data.components import ui
 from decode_data.pages import auth_pages, dashboard, lesson, progress, query, settings
 from decode_data.pages.landing import PITCH, PRODUCT_NAME, landing
+from decode_data.services.outages import outage_reason
 from decode_data.states.access import NotSignedIn
 from decode_data.states.auth import AuthState
 from decode_data.states.catalog import CatalogState
@@ -24,6 +25,13 @@ def handle_backend_error(exception: Exception):
     """A lost session goes to sign in; anything else is logged and shown in plain words."""
     if isinstance(exception, NotSignedIn):
         return AuthState.require_login  # to sign in, and back here afterwards
+    if reason := outage_reason(exception):  # passes on its own: no stack trace, say what it is
+        logger.warning("An event met an outage: %s (%s)", reason, exception)
+        return rx.toast.error(
+            f"Sorry, {reason} right now. Your saved work is safe; please try again in a moment.",
+            id="backend_error",
+            position="top-center",
+        )
     logger.error("Unhandled error in an event handler", exc_info=exception)
     return rx.toast.error(
         "Something went wrong on our side. Your saved work is safe; please try again.",

@@ -32,51 +32,73 @@ def _as_server_user(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--"] + cmd if os.geteuid() == 0 else cmd
 
 
-@contextmanager
-def postgres_server():
-    """Yield a SQLAlchemy URL of a fresh, empty database on a private server."""
-    bin_dir = pg_bin()
-    if bin_dir is None:
-        raise RuntimeError("PostgreSQL is not installed (Debian package `postgresql`)")
-    root = Path(tempfile.mkdtemp(prefix="decode-data-pg-"))
-    data, port = root / "data", _free_port()
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-    try:
-        subprocess.run(
-            _as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "decode", "--auth=trust", "-E", "UTF8"]),
-            check=True,
-            capture_output=True,
-        )
+class PostgresServer:
+    """A private server in a temporary folder; `stop` and `start` it to cut the app off."""
+
+    def __init__(self, bin_dir: Path):
+        self.bin_dir = bin_dir
+        self.root = Path(tempfile.mkdtemp(prefix="decode-data-pg-"))
+        self.data, self.port = self.root / "data", _free_port()
+        self.url = f"postgresql://decode@127.0.0.1:{self.port}/decode_data_test"
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres")
         subprocess.run(
             _as_server_user(
-                [
-                    str(bin_dir / "pg_ctl"),
-                    "-D",
-                    str(data),
-                    "-w",
-                    "-l",
-                    str(root / "server.log"),
-                    "-o",
-                    f"-h 127.0.0.1 -p {port} -k {root} -F",
-                    "start",
-                ]
+                [str(bin_dir / "initdb"), "-D", str(self.data), "-U", "decode", "--auth=trust", "-E", "UTF8"]
             ),
             check=True,
             capture_output=True,
         )
-        _wait(port)
+
+    def _ctl(self, *args: str, check: bool = True) -> None:
         subprocess.run(
-            [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "decode", "decode_data_test"],
+            _as_server_user([str(self.bin_dir / "pg_ctl"), "-D", str(self.data), *args]),
+            check=check,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.root} -F"
+        self._ctl("-w", "-l", str(self.root / "server.log"), "-o", options, "start")
+        _wait(self.port)
+
+    def stop(self) -> None:
+        """Stop at once, as a crash would: every open connection breaks."""
+        self._ctl("-m", "immediate", "-w", "stop", check=False)
+
+    def create_database(self) -> None:
+        subprocess.run(
+            [str(self.bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "decode"]
+            + ["decode_data_test"],
             check=True,
             capture_output=True,
         )
-        yield f"postgresql://decode@127.0.0.1:{port}/decode_data_test"
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextmanager
+def running_postgres():
+    """Yield a started PostgresServer holding a fresh, empty database; removed afterwards."""
+    bin_dir = pg_bin()
+    if bin_dir is None:
+        raise RuntimeError("PostgreSQL is not installed (Debian package `postgresql`)")
+    server = PostgresServer(bin_dir)
+    try:
+        server.start()
+        server.create_database()
+        yield server
     finally:
-        subprocess.run(
-            _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True
-        )
-        shutil.rmtree(root, ignore_errors=True)
+        server.remove()
+
+
+@contextmanager
+def postgres_server():
+    """Yield a SQLAlchemy URL of a fresh, empty database on a private server."""
+    with running_postgres() as server:
+        yield server.url
 
 
 def _wait(port: int, timeout: float = 30.0) -> None:

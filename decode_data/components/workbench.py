@@ -116,6 +116,15 @@ def _save_state() -> rx.Component:
         ("unsaved", rx.badge("Unsaved", color_scheme=ui.WARNING, variant="soft", id="save-status")),
         ("conflict", rx.badge("Changed elsewhere", color_scheme=ui.DANGER, id="save-status")),
         ("error", rx.badge("Not saved", color_scheme=ui.DANGER, id="save-status")),
+        (
+            "retrying",
+            rx.badge(
+                "Not saved yet",
+                color_scheme=ui.WARNING,
+                id="save-status",
+                on_mount=EditorState.keep_retrying,  # a retry loop runs while this shows
+            ),
+        ),
         rx.cond(
             EditorState.editable,
             rx.badge("Saved", color_scheme=ui.ACCENT, variant="soft", id="save-status"),
@@ -243,6 +252,16 @@ def run_status() -> rx.Component:
             ui.progress_bar(RunnerState.progress_value, "Run progress", id="run-progress"),
             rx.flex(rx.foreach(RunnerState.nodes, _node_chip), wrap="wrap", gap="1", id="node-statuses"),
             rx.foreach(RunnerState.errors, _error_row),
+            rx.cond(
+                RunnerState.warehouse_damaged & ~RunnerState.running,
+                rx.button(
+                    rx.icon("rotate_ccw", size=14),
+                    "Reset warehouse",
+                    on_click=RunnerState.reset_warehouse,
+                    color_scheme=ui.WARNING,
+                    id="reset-warehouse",
+                ),
+            ),
             spacing=ui.GAP,
             width="100%",
             id="run-status",

@@ -102,12 +102,20 @@ def stop_group(process: subprocess.Popen, grace_s: float = 20) -> None:
 class LiveApp:
     """A production `reflex run` whose environment is exactly what scripts/start gives it."""
 
-    def __init__(self, root: Path, template_dir: Path, port: int | None = None, oidc_issuer: str | None = None):
+    def __init__(
+        self,
+        root: Path,
+        template_dir: Path,
+        port: int | None = None,
+        oidc_issuer: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ):
+        """`extra_env` adds settings (DATABASE_URL for PostgreSQL, a longer job time...)."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = root / "data"
         self.log_path = root / "reflex.log"
-        self.env = self._env(template_dir, oidc_issuer)
+        self.env = {**self._env(template_dir, oidc_issuer), **(extra_env or {})}
         align_built_package_json(REPO_ROOT)  # the build must leave the tracked reflex.lock/ as it is
         subprocess.run(
             [sys.executable, "-m", "decode_data", "db", "upgrade"],

@@ -25,6 +25,20 @@ MOTHERDUCK_UNREACHABLE = (
 )
 
 
+WAREHOUSE_DAMAGED = (
+    "Your warehouse file is damaged, so dbt cannot open it. Reset warehouse rebuilds it from "
+    "your project: your files are kept; then run dbt build to fill it again."
+)
+# What DuckDB says when the file itself is broken (junk, cut short, a bad checksum or WAL).
+_DAMAGE_MARKERS = (
+    "not a valid duckdb database file",
+    "corrupt database file",
+    "does not match stored checksum",
+    "could not read enough bytes",
+    "failure while replaying wal",
+)
+
+
 def _paths(paths: WorkspacePaths) -> dict:
     return {"root": paths.root, "project": paths.project, "warehouse": paths.warehouse}
 
@@ -46,13 +60,29 @@ def explain_motherduck(result: JobResult) -> JobResult:
     return result
 
 
+def warehouse_damaged(result: JobResult) -> bool:
+    """True when the job failed because the learner's DuckDB file is damaged."""
+    return any(e.message == WAREHOUSE_DAMAGED for e in result.errors)
+
+
+def explain_damaged_warehouse(result: JobResult) -> JobResult:
+    """A damaged DuckDB file becomes one plain message with the way out, not an IO error that
+    names a server path."""
+    messages = [e.message for e in result.errors] + [n.error.message for n in result.nodes if n.error]
+    if any(marker in m.lower() for m in messages for marker in _DAMAGE_MARKERS):
+        result.status, result.nodes = "error", []
+        result.errors = [LearnerError(message=WAREHOUSE_DAMAGED)]
+        result.logs = [line for line in result.logs if "warehouse.duckdb" not in line]
+    return result
+
+
 def submit(
     session: Session, user: User, lesson: Lesson, job: Job, on_event=None, timeout_s: float | None = None
 ) -> JobResult:
     paths = ensure_workspace(session, user, lesson)
     md_db = _motherduck_db(user, lesson)
     result = get_engine().submit(job, _paths(paths), on_event=on_event, timeout_s=timeout_s, motherduck_db=md_db)
-    return explain_motherduck(result) if md_db else result
+    return explain_motherduck(result) if md_db else explain_damaged_warehouse(result)
 
 
 def run_dbt(

@@ -228,6 +228,35 @@ def save_file(session: Session, user: User, lesson: Lesson, rel_path: str, conte
     return path
 
 
+def sync_saved_edits(session: Session, user: User, lesson: Lesson) -> list[str]:
+    """Rewrite every file whose disk copy is not its saved edit; returns their paths.
+
+    A save commits to the database before it writes the file, so a server killed (or a disk
+    full) between the two leaves the database ahead of the disk. The lesson page calls this
+    when it opens, so the editor and dbt see what was saved, and a later save built on the
+    stale disk copy cannot overwrite the saved edit.
+    """
+    paths = ensure_workspace(session, user, lesson)
+    max_bytes = get_settings().max_file_bytes
+    rewritten = []
+    for edit in _edits(session, user, lesson.id):
+        if not is_savable_path(lesson, edit.path):
+            continue
+        data = content_bytes(edit.content)
+        try:
+            on_disk = read_nofollow(paths.project, check_path(edit.path), max_bytes)
+        except FileNotFoundError:
+            on_disk = None
+        except (PathRejected, OSError):
+            continue  # not a regular file: a rebuild restores it, as _replay_edits would
+        if on_disk != data:
+            write_nofollow(paths.project, check_path(edit.path), data)
+            rewritten.append(edit.path)
+    if any(path.startswith(FULL_PARSE_DIRS) for path in rewritten):
+        forget_partial_parse(paths.project)
+    return rewritten
+
+
 # dbt 1.11's partial parsing keeps stale nodes when a macro or a generic test changes (a
 # renamed test macro leaves the old tests in the manifest): such a change parses fully.
 FULL_PARSE_DIRS = ("macros/", "tests/")
@@ -314,6 +343,19 @@ def rebuild_workspace(session: Session, user: User, lesson: Lesson) -> Workspace
     """A fresh folder from the starter files plus the saved edits (warehouse rebuilt by dbt)."""
     _discard(workspace_paths(user.warehouse_key, lesson.id).root)
     return ensure_workspace(session, user, lesson)
+
+
+def reset_warehouse(user: User, lesson: Lesson) -> WorkspacePaths:
+    """Drop the learner's DuckDB file (and its WAL and build record): the next dbt run builds a
+    new one from the project. For a damaged file; the project files are not touched."""
+    from decode_data.services.build_record import RECORD  # it imports this module
+    from decode_data.services.engine import get_engine
+
+    paths = workspace_paths(user.warehouse_key, lesson.id)
+    with get_engine().locks.hold(user.warehouse_key):  # never under a job of this learner
+        for name in (paths.warehouse.name, paths.warehouse.name + ".wal", RECORD):
+            _discard(paths.root / name)
+    return paths
 
 
 def _last_used(root: Path) -> float:

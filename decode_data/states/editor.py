@@ -16,12 +16,16 @@ import time
 
 import reflex as rx
 
+from decode_data.services.outages import couldnt_save, outage_reason
 from decode_data.services.save_policy import PathRejected, SaveRejected
 from decode_data.services.workspace import list_files, read_file, save_file
 from decode_data.states.lesson import LessonState
 from decode_data.states.view_models import FileItem, file_items, node_name_of, step_file
 
 AUTOSAVE_PAUSE_S = 0.8
+RETRY_FIRST_S = 1.0  # a save that met an outage (disk full, database away) is tried again,
+RETRY_MAX_S = 10.0  # waiting twice as long each time up to this,
+RETRY_FOR_S = 900.0  # for this long (a closed tab must not retry forever); typing starts again
 
 
 def _read(session, user, lesson, path: str) -> str:
@@ -49,7 +53,7 @@ class EditorState(LessonState):
     editable: bool = False
     loaded_text: str = ""  # what the editor (re)mounts with; not updated while typing
     doc_key: str = ""
-    save_status: str = ""  # "", unsaved, saving, saved, conflict, error
+    save_status: str = ""  # "", unsaved, saving, saved, conflict, error, retrying
     save_error: str = ""
     error_line: int = 0
 
@@ -90,6 +94,8 @@ class EditorState(LessonState):
         if path == self.path and not self.error_line:
             return
         await self._flush()
+        if self.save_status == "retrying":
+            return  # an edit not stored yet stays open (and retried) rather than dropped
         try:
             await self._open(path)
         except (PathRejected, FileNotFoundError):
@@ -103,6 +109,8 @@ class EditorState(LessonState):
         """Show the learner's error where it is: open the file and mark the line."""
         if path and path != self.path:
             await self._flush()
+            if self.save_status == "retrying":
+                return
             await self._open(path, line)
         else:
             self.error_line = line
@@ -112,7 +120,7 @@ class EditorState(LessonState):
         if not self.editable:
             return None
         self._draft, self._last_edit, self.error_line = text, time.monotonic(), 0
-        if self.save_status != "conflict":
+        if self.save_status not in ("conflict", "retrying"):
             self.save_status = "unsaved"
         if not self._saving:
             self._saving = True
@@ -121,16 +129,37 @@ class EditorState(LessonState):
 
     @rx.event(background=True)
     async def autosave(self):
+        """Save once typing pauses; after an outage keep the edit and try again until it is stored."""
         while True:
             await asyncio.sleep(AUTOSAVE_PAUSE_S)
             async with self:
                 if time.monotonic() - self._last_edit >= AUTOSAVE_PAUSE_S:
                     break
-        async with self:
-            try:
-                await self._save()
-            finally:
-                self._saving = False  # a failed save must not stop the next autosave
+        wait_s, give_up_at = RETRY_FIRST_S, time.monotonic() + RETRY_FOR_S
+        while True:
+            async with self:
+                try:
+                    await self._save()
+                    if self.save_status == "retrying" and time.monotonic() > give_up_at:
+                        self.save_status = "error"  # still kept: the next edit or run tries again
+                        self.save_error = self.save_error.replace("we'll retry", "type or run to try again")
+                    if self.save_status != "retrying":
+                        self._saving = False
+                        return
+                except BaseException:
+                    self._saving = False  # a failed save must not stop the next autosave
+                    raise
+            await asyncio.sleep(wait_s)
+            wait_s = min(wait_s * 2, RETRY_MAX_S)
+
+    @rx.event
+    def keep_retrying(self):
+        """The page shows "we'll retry" (after a save that was not an autosave, e.g. before a run):
+        make sure a retry loop runs, without starting a second one."""
+        if self.save_status == "retrying" and not self._saving:
+            self._saving = True
+            return EditorState.autosave
+        return None
 
     async def _save(self, force: bool = False) -> None:
         if self.save_status in ("", "saved") or (self.save_status == "conflict" and not force):
@@ -142,6 +171,14 @@ class EditorState(LessonState):
         except (SaveRejected, PathRejected) as exc:
             self.save_status, self.save_error = "error", exc.reason
             return
+        except Exception as exc:
+            reason = outage_reason(exc)
+            if reason is None:
+                self.save_status = "error"
+                raise
+            # Nothing is lost: the text stays in the editor (and in _draft) and autosave retries.
+            self.save_status, self.save_error = "retrying", couldnt_save(reason)
+            return
         self.save_status, self.save_error = outcome, ""
         if outcome == "saved":
             self._base = text
@@ -150,7 +187,7 @@ class EditorState(LessonState):
 
     async def _flush(self) -> None:
         """Save pending typing now: before running dbt, switching files or checking work."""
-        if self.save_status in ("unsaved", "error"):
+        if self.save_status in ("unsaved", "error", "retrying"):
             await self._save()
 
     @rx.event

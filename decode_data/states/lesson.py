@@ -19,7 +19,7 @@ from decode_data.routes import lesson_id_from_path
 from decode_data.services import progress as progress_service
 from decode_data.services.grader.describe import describe_pass
 from decode_data.services.lessons import Lesson, LessonNotFound, get_lesson, next_lesson
-from decode_data.services.workspace import ensure_workspace, reset_workspace
+from decode_data.services.workspace import reset_workspace, sync_saved_edits
 from decode_data.states.access import learner_session
 from decode_data.states.auth import AuthState
 from decode_data.states.view_models import StepItem, step_items
@@ -121,7 +121,7 @@ class LessonState(AuthState):
         self.not_found = False
 
         def load(session, user, lesson):
-            ensure_workspace(session, user, lesson)
+            sync_saved_edits(session, user, lesson)  # a crash mid-save left the disk behind
             return progress_service.get_progress(session, user, lesson)
 
         view = await self._with_learner(load)

@@ -27,10 +27,11 @@ from decode_data.services.dbt_command import (
 )
 from decode_data.services.engine import JobResult, LearnerError, NodeResult
 from decode_data.services.lineage_view import layout_lineage, node_path
+from decode_data.services.outages import outage_reason
 from decode_data.services.rate_limits import RateLimited, count_job
-from decode_data.services.runs import inspect_project, run_request
+from decode_data.services.runs import inspect_project, run_request, warehouse_damaged
 from decode_data.services.warehouse import preview_relation, preview_sql
-from decode_data.services.workspace import workspace_paths
+from decode_data.services.workspace import reset_warehouse, workspace_paths
 from decode_data.settings import get_settings
 from decode_data.states.access import NotSignedIn
 from decode_data.states.editor import EditorState
@@ -82,6 +83,7 @@ class RunnerState(PagedRows, LessonState):
     pending: str = ""  # the line waiting for the learner's answer about them
     pending_with_parents: str = ""
     lineage_zoom: int = 0  # percent of the graph's natural size; 0 fits it to the pane
+    warehouse_damaged: bool = False  # the last job could not open the DuckDB file: offer a reset
 
     _lineage: dict = {}
     _inspecting: bool = False
@@ -130,6 +132,25 @@ class RunnerState(PagedRows, LessonState):
         async with self:
             call = self._bind(work, *args)
         return await asyncio.to_thread(call)
+
+    @rx.event(background=True)
+    async def reset_warehouse(self):
+        """The way out of a damaged DuckDB file: a new, empty one; the learner's files stay."""
+        async with self:
+            if self.running:
+                return
+            self.running, self.command, self.warehouse_damaged = True, "Reset warehouse", False
+        try:
+            await self._job(_reset_warehouse)
+        except Exception as exc:
+            async with self:
+                self._stopped(exc)
+            raise
+        async with self:
+            self._forget_runs()
+            self.running, self.outcome = False, "success"
+            self.outcome_message = "Your warehouse was reset. Your files are unchanged: run dbt build to fill it."
+        return RunnerState.inspect
 
     def _take_graph(self, result: JobResult) -> None:
         if result.lineage:
@@ -245,15 +266,17 @@ class RunnerState(PagedRows, LessonState):
         """After a reset: no rows, logs or statuses of a warehouse that is gone."""
         self.rows, self.columns, self.logs, self.nodes, self.errors = [], [], [], [], []
         self.outcome, self.outcome_message, self.preview_of, self._statuses = "", "", "", {}
+        self.warehouse_damaged = False
 
     def _stopped(self, exc: Exception) -> None:
         """The job never returned a result (signed out, engine down): unlock the buttons."""
         self.running, self.outcome = False, "error"
-        self.outcome_message = (
-            "Your session ended: sign in again to run dbt."
-            if isinstance(exc, NotSignedIn)
-            else f"{self.command} could not run. Your files are saved; please try again."
-        )
+        if isinstance(exc, NotSignedIn):
+            self.outcome_message = "Your session ended: sign in again to run dbt."
+        elif reason := outage_reason(exc):
+            self.outcome_message = f"{self.command} could not run: {reason}. Please try again in a moment."
+        else:
+            self.outcome_message = f"{self.command} could not run. Your files are saved; please try again."
 
     def _apply(self, events: collections.deque) -> None:
         logs = list(self.logs)
@@ -276,6 +299,7 @@ class RunnerState(PagedRows, LessonState):
     def _finish(self, result: JobResult, open_path: str) -> int:
         """Take the job's final figures; the line of `open_path` to mark (0: no error there)."""
         self.running, self.outcome = False, result.status
+        self.warehouse_damaged = warehouse_damaged(result)
         for node in result.nodes:
             self._statuses[node.unique_id] = node.status
         self.nodes = [
@@ -335,6 +359,10 @@ def _run(session, user, lesson, request: DbtRequest, on_event) -> JobResult:
     except RateLimited as exc:  # shown like any refused command
         return JobResult(status="rejected", command=request.command, errors=[LearnerError(message=exc.message)])
     return run_request(session, user, lesson, request, on_event)
+
+
+def _reset_warehouse(session, user, lesson) -> None:
+    reset_warehouse(user, lesson)
 
 
 def _stale_parents(session, user, lesson, select: str | None, lineage: dict) -> list[tuple[str, bool]]:

@@ -180,12 +180,14 @@ class Worker:
             self._child(request)
         started = time.monotonic()
         fd = os.pidfd_open(pid)
-        ready, _, _ = select.select([fd], [], [], timeout)
-        timed_out = not ready
-        if timed_out:
+        ended = _wait_for_job(fd, timeout)
+        timed_out = ended is False
+        if not ended:
             os.kill(pid, signal.SIGKILL)
         _, status, usage = os.wait4(pid, 0)
         os.close(fd)
+        if ended is None:  # the server is gone (killed): nobody will read a result, and the
+            os._exit(0)  # job must not keep the learner's DuckDB file locked for a new server
         self.out.write(b"\n")  # end any line a killed job left half-written
         self.send(
             {
@@ -210,6 +212,32 @@ class Worker:
                 self.send({"type": "crash", "message": f"{type(exc).__name__}: {exc}"})
         finally:
             os._exit(code)
+
+
+def _server_gone() -> bool:
+    """stdin is readable with nothing in it: the server's end of the pipe closed (it died)."""
+    import fcntl
+    import struct
+    import termios
+
+    waiting = fcntl.ioctl(0, termios.FIONREAD, struct.pack("i", 0))
+    return struct.unpack("i", waiting)[0] == 0
+
+
+def _wait_for_job(job_fd: int, timeout: float) -> bool | None:
+    """True when the job ended within `timeout`, False when it ran out of time, None when the
+    server died meanwhile (a `kill -9` of the app during a run)."""
+    deadline = time.monotonic() + timeout
+    watched = [job_fd, 0]
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select(watched, [], [], left)
+        if job_fd in ready:
+            return True
+        if 0 in ready:
+            if _server_gone():
+                return None
+            watched = [job_fd]  # a request waits in the pipe (a stop): read once this job is done
+    return False
 
 
 def main() -> None:
