@@ -1,0 +1,59 @@
+"""Which of a workspace's files a job may write, handed to the job's own user id before it runs.
+
+A job runs as an unprivileged user of its own (sandbox.job_uid), so file permissions decide
+what it can change, under Landlock. It gets only what dbt and DuckDB write: the warehouse
+files, its temp folder, dbt's target/ and logs/, and the seeds of a grade build (which swaps in
+the next seed state). The learner's sources, the server-owned project files and every folder
+above stay the server's, so even a job that got past Landlock could not rewrite them. The
+workspace root is the server's too, shared with the job's group and sticky: the job creates
+and replaces its own files there, never the server's (its project folder, the last-used mark).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+WAREHOUSE_SUFFIXES = ("", ".wal")
+SEEDED = "seeded.duckdb"  # a grade build's copy of the reference's seeded warehouse
+
+
+def hand_over(root: Path, project: Path, warehouse: Path, uid: int) -> None:
+    """Give the job's uid what it must write (run as root, before the job confines itself)."""
+    os.chown(root, 0, uid)
+    os.chmod(root, 0o1770)
+    writable = [root / "tmp", project / "target", project / "logs"]
+    if (project / "seeds_next").is_dir():
+        writable.append(project / "seeds")
+    for tree in writable:
+        _real_dir(tree)
+        _own_tree(tree, uid)
+    for path in [warehouse.with_name(warehouse.name + s) for s in WAREHOUSE_SUFFIXES] + [root / SEEDED]:
+        _own(path, uid)
+
+
+def _real_dir(path: Path) -> None:
+    """A folder of our own where a job (or a learner) may have planted a symlink or a file."""
+    if os.path.lexists(path) and not stat.S_ISDIR(os.lstat(path).st_mode):
+        path.unlink()
+    path.mkdir(exist_ok=True)
+
+
+def _own(path: Path, uid: int) -> None:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if st.st_uid != uid or st.st_gid != uid:
+        os.lchown(path, uid, uid)
+    if stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) != 0o700:
+        os.chmod(path, 0o700)
+
+
+def _own_tree(top: Path, uid: int) -> None:
+    """Own a folder and all below it; cheap when the job made them (nothing to change)."""
+    _own(top, uid)
+    for directory, dirs, files in os.walk(top):
+        for name in dirs + files:
+            _own(Path(directory) / name, uid)
