@@ -256,9 +256,13 @@ def _enter_view(c: Confinement) -> None:
 
 def _become(uid: int) -> None:
     """Leave root for the job's own user id (and a group of the same number, no others)."""
+    if not 0 < uid < 2**32 - 1:  # (uid_t)-1 would mean "leave it as it is": root
+        raise SandboxUnavailable(f"user id {uid} cannot be given to a job")
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (uid, uid, uid):
+        raise SandboxUnavailable(f"the job could not become user {uid}")
     # Changing ids made the process undumpable, which hides its own /proc files from it.
     if _libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0) != 0:
         _fail("prctl(dumpable)")
