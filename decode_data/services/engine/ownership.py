@@ -23,12 +23,15 @@ def hand_over(root: Path, project: Path, warehouse: Path, uid: int) -> None:
     """Give the job's uid what it must write (run as root, before the job confines itself)."""
     os.chown(root, 0, uid)
     os.chmod(root, 0o1770)
-    writable = [root / "tmp", project / "target", project / "logs"]
-    if (project / "seeds_next").is_dir():
-        writable.append(project / "seeds")
-    for tree in writable:
+    # Only jobs write below these once they are the job's (the server only deletes there):
+    # walked when they are not yet (a new or an older workspace), else a job costs one lstat.
+    for tree in (root / "tmp", project / "target", project / "logs"):
         _real_dir(tree)
-        _own_tree(tree, uid)
+        if os.lstat(tree).st_uid != uid:
+            _own_tree(tree, uid)
+    if (project / "seeds_next").is_dir():  # the server copies this build's seeds in anew
+        _real_dir(project / "seeds")
+        _own_tree(project / "seeds", uid)
     for path in [warehouse.with_name(warehouse.name + s) for s in WAREHOUSE_SUFFIXES] + [root / SEEDED]:
         _own(path, uid)
 
