@@ -82,3 +82,37 @@ def test_a_reset_during_a_run_waits_for_it(scene):
     assert run["result"].ok, result_text(run["result"])[:2000]
     assert reset_at >= run["at"], "the workspace was reset under a running job"
     assert not (ws.project / "models" / "slow.sql").exists()  # and the reset did happen
+
+
+def test_a_grade_copies_the_project_once_under_the_lock_and_builds_from_that_copy(
+    db_session, settings_env, lesson, learner, monkeypatch
+):
+    """Every build of one grade (seed sets, broken versions later) reads one snapshot, taken while
+    no save is halfway: a grade that starts during a save waits for it to finish."""
+    from decode_data.services.grader import grade as grade_module
+    from decode_data.services.learner_lock import learner_lock
+
+    seen = {}
+
+    def graded(key, lesson, root, project, steps):  # stands in for the builds: what would they copy?
+        seen["project"] = project
+        seen["files"] = {p.relative_to(project).as_posix(): p.read_text() for p in project.rglob("*.sql")}
+        return []
+
+    monkeypatch.setattr(grade_module, "grade_project", graded)
+    ws = ensure_workspace(db_session, learner, lesson)
+    done = threading.Event()
+    with learner_lock(learner.warehouse_key):  # a save (two files) is halfway
+        (ws.project / "models" / "staging" / "stg_orders.sql").write_text("select 2 as half\n")
+        grading = threading.Thread(target=lambda: (grade_module.grade_steps(db_session, learner, lesson), done.set()))
+        grading.start()
+        time.sleep(1.0)
+        assert not done.is_set(), "the grade copied the project while a save held the learner's lock"
+        (ws.project / "models" / "marts" / "orders_by_customer.sql").write_text("select 2 as whole\n")
+    grading.join(60)
+    assert done.is_set()
+    assert seen["project"] == ws.root / "grading" / "snapshot"
+    assert seen["files"]["models/staging/stg_orders.sql"] == "select 2 as half\n"
+    assert seen["files"]["models/marts/orders_by_customer.sql"] == "select 2 as whole\n"
+    (ws.project / "models" / "staging" / "stg_orders.sql").write_text("select 3 as later\n")
+    assert (seen["project"] / "models" / "staging" / "stg_orders.sql").read_text() == "select 2 as half\n"  # a copy
