@@ -44,19 +44,34 @@ def _real_dir(path: Path) -> None:
 
 
 def _own(path: Path, uid: int) -> None:
+    """Hand one entry to uid without following a symlink (a job may have planted one)."""
+    _own_at(str(path), uid, dir_fd=None)
+
+
+def _own_at(name: str, uid: int, dir_fd: int | None) -> None:
     try:
-        st = os.lstat(path)
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:
         return
-    if st.st_uid != uid or st.st_gid != uid:
-        os.lchown(path, uid, uid)
-    if stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) != 0o700:
-        os.chmod(path, 0o700)
+    if not stat.S_ISDIR(st.st_mode):
+        if st.st_uid != uid or st.st_gid != uid:
+            os.chown(name, uid, uid, dir_fd=dir_fd, follow_symlinks=False)
+        return
+    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    try:
+        st = os.fstat(fd)
+        if st.st_uid != uid or st.st_gid != uid:
+            os.fchown(fd, uid, uid)
+        if stat.S_IMODE(st.st_mode) != 0o700:
+            os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
 
 
 def _own_tree(top: Path, uid: int) -> None:
-    """Own a folder and all below it; cheap when the job made them (nothing to change)."""
+    """Own a folder and all below it, through directory descriptors: a symlink anywhere in it
+    is handed over itself, never followed."""
     _own(top, uid)
-    for directory, dirs, files in os.walk(top):
+    for _dir, dirs, files, dir_fd in os.fwalk(top, follow_symlinks=False):
         for name in dirs + files:
-            _own(Path(directory) / name, uid)
+            _own_at(name, uid, dir_fd)
