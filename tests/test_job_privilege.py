@@ -139,6 +139,30 @@ def test_a_job_is_an_unprivileged_user_and_permissions_alone_refuse_server_files
         assert (mine / "server_owned.yml").read_text() == "the server's"
 
 
+def test_handing_files_over_never_follows_a_planted_symlink():
+    """The server hands the job's files to its uid as root: a link a job left in its own folders
+    (to a server folder, say) is handed over itself, and what it points to stays root's."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp", prefix="dd-privilege-") as base:
+        root, server = Path(base) / "ws", Path(base) / "server"
+        project = root / "project"
+        (project / "target" / "compiled").mkdir(parents=True)
+        server.mkdir()
+        (server / "app.db").write_text("the server's")
+        os.symlink(server, project / "target" / "compiled" / "link")
+        os.symlink(server, root / "tmp")
+        os.symlink(server / "app.db", root / "warehouse.duckdb")
+        from decode_data.services.engine.ownership import hand_over
+
+        uid = sandbox.job_uid("u_mine")
+        hand_over(root, project, root / "warehouse.duckdb", uid)
+        assert os.lstat(project / "target" / "compiled" / "link").st_uid == uid
+        assert (root / "tmp").is_dir() and not (root / "tmp").is_symlink()  # a real folder again
+        for path in (server, server / "app.db"):
+            st = os.stat(path)
+            assert (st.st_uid, st.st_gid) == (0, 0), path
+        assert stat.S_IMODE(os.stat(server).st_mode) == 0o755
+
+
 def test_the_start_up_check_refuses_clearly_when_the_uid_mapping_fails(monkeypatch):
     sandbox.check_available()  # this machine: namespaces and the mapping work
     monkeypatch.setattr(sandbox, "job_uid", lambda _key: 2**32 - 1)  # (uid_t)-1: no such user
