@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from decode_data.services import runs
-from decode_data.services.engine import sandbox
+from decode_data.services.engine import identity, sandbox
 from decode_data.services.workspace import ensure_workspace, save_file
 from tests.attack_helpers import LESSON_ID, result_text, write_attack_lesson
 
@@ -54,7 +54,7 @@ def _in_job_identity(root: Path, uid: int, probe) -> dict:
 
 
 def probe_after_identity(root: Path, uid: int, probe) -> dict:
-    sandbox.enter_identity(sandbox.Confinement(str(root), (), 0, 0, 0, uid=uid))
+    identity.enter_identity(str(root), (), uid)
     return probe()
 
 
@@ -165,7 +165,7 @@ def test_handing_files_over_never_follows_a_planted_symlink():
 
 def test_the_start_up_check_refuses_clearly_when_the_uid_mapping_fails(monkeypatch):
     sandbox.check_available()  # this machine: namespaces and the mapping work
-    monkeypatch.setattr(sandbox, "job_uid", lambda _key: 2**32 - 1)  # (uid_t)-1: no such user
+    monkeypatch.setattr(identity, "job_uid", lambda _key: 2**32 - 1)  # (uid_t)-1: no such user
     with pytest.raises(sandbox.SandboxUnavailable) as refused:
         sandbox.check_available()
     message = str(refused.value)
