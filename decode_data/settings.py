@@ -59,6 +59,7 @@ class Settings:
     max_file_bytes: int
     max_workspace_files: int
     max_workspace_bytes: int
+    max_warehouse_bytes: int
     max_log_bytes: int
     query_timeout_s: float
     query_row_cap: int
@@ -142,6 +143,7 @@ def load_settings(env: dict | None = None) -> Settings:
         max_file_bytes=_int(env, "DECODE_DATA_MAX_FILE_BYTES", 100_000),
         max_workspace_files=_int(env, "DECODE_DATA_MAX_WORKSPACE_FILES", 200),
         max_workspace_bytes=_int(env, "DECODE_DATA_MAX_WORKSPACE_BYTES", 2_000_000),
+        max_warehouse_bytes=_int(env, "DECODE_DATA_MAX_WAREHOUSE_BYTES", 256_000_000),
         max_log_bytes=_int(env, "DECODE_DATA_MAX_LOG_BYTES", 200_000),
         query_timeout_s=_float(env, "DECODE_DATA_QUERY_TIMEOUT", 10.0),
         query_row_cap=_int(env, "DECODE_DATA_QUERY_ROW_CAP", 500),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from decode_data.models import User
-from decode_data.services import history, progress
+from decode_data.services import history, progress, warehouse_quota
 from decode_data.services.build_record import record_build
 from decode_data.services.dbt_command import DbtRequest
 from decode_data.services.engine import Job, JobResult, LearnerError, get_engine
@@ -81,8 +81,14 @@ def submit(
 ) -> JobResult:
     paths = ensure_workspace(session, user, lesson)
     md_db = _motherduck_db(user, lesson)
-    result = get_engine().submit(job, _paths(paths), on_event=on_event, timeout_s=timeout_s, motherduck_db=md_db)
-    return explain_motherduck(result) if md_db else explain_damaged_warehouse(result)
+    if md_db:
+        result = get_engine().submit(job, _paths(paths), on_event=on_event, timeout_s=timeout_s, motherduck_db=md_db)
+        return explain_motherduck(result)
+    refused = warehouse_quota.before_job(job, paths.warehouse)
+    if refused is not None:
+        return refused
+    result = get_engine().submit(job, _paths(paths), on_event=on_event, timeout_s=timeout_s)
+    return warehouse_quota.after_job(explain_damaged_warehouse(result), paths.warehouse)
 
 
 def run_dbt(

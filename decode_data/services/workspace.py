@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, delete, select
 
 from decode_data.models import WAREHOUSE_KEY_RE, ModelEdit, User, utcnow
+from decode_data.services.learner_lock import learner_lock
 from decode_data.services.lessons import Lesson
 from decode_data.services.save_policy import (
     SERVER_OWNED,
@@ -212,19 +213,22 @@ def save_file(session: Session, user: User, lesson: Lesson, rel_path: str, conte
     """
     path = check_save(lesson, rel_path, content, get_settings().max_file_bytes)
     data = content_bytes(content)
-    _check_quota(session, user, lesson.id, path, len(data))
-    paths = ensure_workspace(session, user, lesson)
-    _upsert_edit(session, user, lesson.id, path, data.decode("utf-8"))
-    session.commit()
-    try:
-        write_nofollow(paths.project, path, data)
-    except PathRejected as exc:
-        raise SaveRejected(
-            f"Your change is saved, but it could not be written to the workspace "
-            f"({exc.reason}). Rebuild the workspace to restore it."
-        ) from None
-    if path.startswith(FULL_PARSE_DIRS):
-        forget_partial_parse(paths.project)
+    # Under the learner's lock: a run or a grade sees the project before this save or after
+    # it (file and parse cache alike), never in between.
+    with learner_lock(user.warehouse_key):
+        _check_quota(session, user, lesson.id, path, len(data))
+        paths = ensure_workspace(session, user, lesson)
+        _upsert_edit(session, user, lesson.id, path, data.decode("utf-8"))
+        session.commit()
+        try:
+            write_nofollow(paths.project, path, data)
+        except PathRejected as exc:
+            raise SaveRejected(
+                f"Your change is saved, but it could not be written to the workspace "
+                f"({exc.reason}). Rebuild the workspace to restore it."
+            ) from None
+        if path.startswith(FULL_PARSE_DIRS):
+            forget_partial_parse(paths.project)
     return path
 
 
@@ -333,26 +337,27 @@ def _discard(path: Path) -> None:
 
 def reset_workspace(session: Session, user: User, lesson: Lesson) -> WorkspacePaths:
     """Back to the starter files: the folder (warehouse too) and the saved edits are deleted."""
-    session.exec(delete(ModelEdit).where(ModelEdit.user_id == user.id, ModelEdit.lesson_id == lesson.id))
-    session.commit()
-    _discard(workspace_paths(user.warehouse_key, lesson.id).root)
-    return ensure_workspace(session, user, lesson)
+    with learner_lock(user.warehouse_key):  # never under a running job
+        session.exec(delete(ModelEdit).where(ModelEdit.user_id == user.id, ModelEdit.lesson_id == lesson.id))
+        session.commit()
+        _discard(workspace_paths(user.warehouse_key, lesson.id).root)
+        return ensure_workspace(session, user, lesson)
 
 
 def rebuild_workspace(session: Session, user: User, lesson: Lesson) -> WorkspacePaths:
     """A fresh folder from the starter files plus the saved edits (warehouse rebuilt by dbt)."""
-    _discard(workspace_paths(user.warehouse_key, lesson.id).root)
-    return ensure_workspace(session, user, lesson)
+    with learner_lock(user.warehouse_key):
+        _discard(workspace_paths(user.warehouse_key, lesson.id).root)
+        return ensure_workspace(session, user, lesson)
 
 
 def reset_warehouse(user: User, lesson: Lesson) -> WorkspacePaths:
     """Drop the learner's DuckDB file (and its WAL and build record): the next dbt run builds a
     new one from the project. For a damaged file; the project files are not touched."""
     from decode_data.services.build_record import RECORD  # it imports this module
-    from decode_data.services.engine import get_engine
 
     paths = workspace_paths(user.warehouse_key, lesson.id)
-    with get_engine().locks.hold(user.warehouse_key):  # never under a job of this learner
+    with learner_lock(user.warehouse_key):  # never under a job of this learner
         for name in (paths.warehouse.name, paths.warehouse.name + ".wal", RECORD):
             _discard(paths.root / name)
     return paths

@@ -40,6 +40,16 @@ def pool_config_from_settings(settings=None, workers: int | None = None) -> Pool
     )
 
 
+def keep_data_private(data_dir) -> None:
+    """DECODE_DATA_DIR holds the app database and every learner's files: a server running as
+    root closes it to other users, so a job's uid cannot even pass through it by path."""
+    import os
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        os.chmod(data_dir, 0o700)
+
+
 def get_engine(workers: int | None = None) -> Engine:
     """The process-wide engine, started on first use."""
     global _engine
@@ -48,7 +58,9 @@ def get_engine(workers: int | None = None) -> Engine:
             from decode_data.services.engine.sandbox import check_available
 
             check_available()
-            _engine = Engine(pool_config_from_settings(workers=workers))
+            config = pool_config_from_settings(workers=workers)
+            keep_data_private(config.data_dir)
+            _engine = Engine(config)
             atexit.register(shutdown_engine)
         return _engine
 

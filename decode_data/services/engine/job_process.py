@@ -1,7 +1,8 @@
 """The life of one job process: prepare the workspace, confine itself, run, report.
 
 Runs in a fresh fork of a warm worker. Everything that needs the server's rights (writing the
-server-owned project files) happens before `confine`; everything learner-controlled after it.
+server-owned project files, handing the job's files to its uid) happens before `confine`;
+everything learner-controlled after it, where the workspace is at sandbox.JOB_ROOT.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from decode_data.services.engine import lockdown, sandbox
 from decode_data.services.engine.jobs import Job, JobRejected, JobResult, LearnerError
+from decode_data.services.engine.ownership import hand_over
 from decode_data.services.engine.project_files import JobLimits, lockdown_config, write_project_files
 from decode_data.services.engine.shrink import shrink_result
 
@@ -70,14 +72,20 @@ def _quiet_stdio() -> None:
         os.dup2(devnull, fd)
 
 
-def _confinement(root: Path, limits: JobLimits, config: dict) -> sandbox.Confinement:
+def _confinement(root: Path, uid: int | None, limits: JobLimits, config: dict) -> sandbox.Confinement:
     return sandbox.Confinement(
+        root=str(root),
         read_only=tuple(_python_paths()) + SYSTEM_READ_ONLY + (f"/proc/{os.getpid()}",),
-        read_write=(str(root),),
         memory_bytes=int(config["base_vm_bytes"]) + limits.memory_mb * 1024 * 1024,
         cpu_seconds=int(limits.timeout_s) + 5,
         max_file_bytes=int(config.get("max_file_mb", 512)) * 1024 * 1024,
+        uid=uid,
     )
+
+
+def _as_seen(root: Path, path: Path) -> Path:
+    """Where the confined job sees a path of its workspace (sandbox.JOB_ROOT stands for root)."""
+    return Path(sandbox.JOB_ROOT) / path.relative_to(root)
 
 
 def _built_relations(job: Job, warehouse: Path, lockdown: dict) -> list[dict]:
@@ -108,7 +116,19 @@ def run_job_process(request: dict, config: dict, send) -> None:
         return
     motherduck_db = request.get("motherduck_db")
     lockdown.MOTHERDUCK_TOKEN = config.get("motherduck_token") if motherduck_db else None
-    write_project_files(root=root, project=project, warehouse=warehouse, limits=limits, motherduck_db=motherduck_db)
+    write_project_files(
+        root=root,
+        project=project,
+        warehouse=warehouse,
+        limits=limits,
+        motherduck_db=motherduck_db,
+        seen_at=Path(sandbox.JOB_ROOT),
+    )
+    uid = sandbox.job_uid(job.learner_key)
+    if uid is not None:
+        hand_over(root, project, warehouse, uid)
+    confinement = _confinement(root, uid, limits, config)
+    root, project, warehouse = Path(sandbox.JOB_ROOT), _as_seen(root, project), _as_seen(root, warehouse)
     os.environ.clear()
     os.environ.update(
         {
@@ -119,10 +139,10 @@ def run_job_process(request: dict, config: dict, send) -> None:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
     )
-    os.chdir(project)
     _quiet_stdio()
-    sandbox.confine(_confinement(root, limits, config))
+    sandbox.confine(confinement)
     sandbox.die_with_parent(config["worker_pid"])
+    os.chdir(project)
     try:
         if job.command == "query":
             from decode_data.services.engine.query_job import run_query

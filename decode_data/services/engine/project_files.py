@@ -78,8 +78,17 @@ def profile(*, root: Path, project: Path, warehouse: Path, limits: JobLimits, mo
 
 
 def write_project_files(
-    *, root: Path, project: Path, warehouse: Path, limits: JobLimits, motherduck_db: str | None = None
+    *,
+    root: Path,
+    project: Path,
+    warehouse: Path,
+    limits: JobLimits,
+    motherduck_db: str | None = None,
+    seen_at: Path | None = None,
 ) -> None:
+    """Write the server-owned files into `project`. `seen_at` is where the job will see `root`
+    (sandbox.JOB_ROOT, in its own mount namespace): the paths written into profiles.yml are
+    those, so no server path reaches the job's dbt or DuckDB."""
     (root / "tmp").mkdir(exist_ok=True)
     for name in SERVER_OWNED[2:]:
         (project / name).unlink(missing_ok=True)
@@ -88,8 +97,15 @@ def write_project_files(
         (project / "dbt_packages").unlink()
     shutil.rmtree(project / "dbt_packages", ignore_errors=True)
     _write_if_changed(project / "dbt_project.yml", yaml.safe_dump(dbt_project(), sort_keys=False))
+    shown = root if seen_at is None else seen_at
     text = yaml.safe_dump(
-        profile(root=root, project=project, warehouse=warehouse, limits=limits, motherduck_db=motherduck_db),
+        profile(
+            root=shown,
+            project=shown / project.relative_to(root),
+            warehouse=shown / warehouse.relative_to(root),
+            limits=limits,
+            motherduck_db=motherduck_db,
+        ),
         sort_keys=False,
     )
     _write_if_changed(project / "profiles.yml", text)

@@ -1,13 +1,16 @@
 """OS-level confinement of one job process, applied right after it forks from a warm worker.
 
 Layers (each closes a way out that the DuckDB lockdown alone leaves open):
-- a new user + network namespace: no network at all, and no capability over host resources;
+- its own identity (identity.py): an unprivileged uid of its own when the server is root, user
+  1000 without capabilities in new user, mount, network and IPC namespaces (no network), and
+  its workspace shown at JOB_ROOT, so no server path reaches learner code;
 - Landlock: the filesystem is read-only where Python and dbt live, read-write only in the job's
   own workspace, invisible everywhere else (other learners, the app database, /etc secrets);
   signals and abstract sockets cannot leave the job;
 - rlimits: address space, file size, CPU seconds, no core dumps;
 - no_new_privs, so nothing exec'd can gain privileges back.
-Landlock needs Linux >= 5.13; ``check_available`` gives a clear error where it is missing.
+Landlock needs Linux >= 5.13; ``check_available`` gives a clear error where it is missing, and
+tries a job's identity (namespaces, uid mapping, the workspace view) once for real.
 """
 
 from __future__ import annotations
@@ -18,6 +21,17 @@ import resource
 import signal
 from dataclasses import dataclass
 
+from decode_data.services.engine import identity
+from decode_data.services.engine.identity import (  # noqa: F401 - the sandbox's public names
+    INSIDE_ID,
+    JOB_ROOT,
+    SandboxUnavailable,
+    enter_identity,
+    job_uid,
+    syscall_failed,
+    try_identity,
+)
+
 _libc = ctypes.CDLL(None, use_errno=True)
 
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
@@ -25,7 +39,6 @@ _CREATE_RULESET_VERSION = 1
 _RULE_PATH_BENEATH = 1
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_PDEATHSIG = 1
-_CLONE_NEWUSER, _CLONE_NEWNET, _CLONE_NEWIPC = 0x10000000, 0x40000000, 0x08000000
 
 # Filesystem access rights by Landlock ABI version.
 _EXECUTE, _WRITE_FILE, _READ_FILE, _READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
@@ -34,10 +47,6 @@ _REFER, _TRUNCATE, _IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
 _NET_BIND_TCP, _NET_CONNECT_TCP = 1, 2
 _SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1, 2
 _READ_ONLY = _EXECUTE | _READ_FILE | _READ_DIR
-
-
-class SandboxUnavailable(RuntimeError):
-    """The kernel lacks what the sandbox needs; jobs must not run unconfined."""
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -55,13 +64,18 @@ class _PathBeneathAttr(ctypes.Structure):
 
 @dataclass(frozen=True)
 class Confinement:
-    """What one job may touch."""
+    """What one job may touch, and who it is.
 
+    `root` is the job's workspace root on the server's disk: the job sees it at JOB_ROOT only,
+    and may write only there. `uid` is the outer user id it runs as (None: the server's own,
+    when the server is not root and cannot hand out another)."""
+
+    root: str
     read_only: tuple[str, ...]
-    read_write: tuple[str, ...]
     memory_bytes: int
     cpu_seconds: int
     max_file_bytes: int
+    uid: int | None = None
 
 
 def landlock_abi() -> int:
@@ -70,23 +84,21 @@ def landlock_abi() -> int:
 
 
 def check_available() -> None:
+    """Refuse, in one clear sentence, to run learner code where the sandbox cannot be built."""
     if landlock_abi() < 1:
         raise SandboxUnavailable(
             "Landlock is not available in this kernel (Linux >= 5.13 with the landlock LSM enabled "
             "is required); Decode Data refuses to run learner dbt code without its OS sandbox."
         )
-
-
-def _fail(what: str) -> None:
-    err = ctypes.get_errno()
-    raise SandboxUnavailable(f"{what} failed: {os.strerror(err)}")
-
-
-def _enter_namespaces() -> None:
-    # Unprivileged user namespace first: it lets us create the network namespace, and it leaves
-    # the process without any capability in the host's namespace.
-    if _libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET | _CLONE_NEWIPC) != 0:
-        _fail("unshare(user, net, ipc)")
+    problem = try_identity()
+    if problem:
+        raise SandboxUnavailable(
+            f"A dbt job could not take its own unprivileged identity ({problem}). Decode Data needs "
+            "user namespaces (and, when it runs as root, user ids from "
+            f"{identity.JOB_UID_BASE} to {identity.JOB_UID_BASE + identity.JOB_UID_COUNT - 1} mapped in "
+            "this container); it "
+            "refuses to run learner dbt code without them."
+        )
 
 
 def _set_limits(c: Confinement) -> None:
@@ -122,15 +134,15 @@ def _restrict_filesystem(c: Confinement) -> None:
     size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else (16 if abi >= 4 else 8)
     ruleset = _libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0)
     if ruleset < 0:
-        _fail("landlock_create_ruleset")
+        syscall_failed("landlock_create_ruleset")
     try:
-        for paths, rights in ((c.read_only, _READ_ONLY), (c.read_write, handled)):
+        for paths, rights in ((c.read_only, _READ_ONLY), ((JOB_ROOT,), handled)):
             for path in paths:
                 _allow(ruleset, path, rights)
         if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            _fail("prctl(no_new_privs)")
+            syscall_failed("prctl(no_new_privs)")
         if _libc.syscall(_SYS_RESTRICT_SELF, ruleset, 0) != 0:
-            _fail("landlock_restrict_self")
+            syscall_failed("landlock_restrict_self")
     finally:
         os.close(ruleset)
 
@@ -145,14 +157,14 @@ def _allow(ruleset: int, path: str, rights: int) -> None:
             rights &= _EXECUTE | _WRITE_FILE | _READ_FILE | _TRUNCATE | _IOCTL_DEV
         rule = _PathBeneathAttr(allowed_access=rights, parent_fd=fd)
         if _libc.syscall(_SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0) != 0:
-            _fail(f"landlock_add_rule({path})")
+            syscall_failed(f"landlock_add_rule({path})")
     finally:
         os.close(fd)
 
 
 def confine(c: Confinement) -> None:
     """Confine the calling (single-threaded, freshly forked) process for good."""
-    _enter_namespaces()
+    enter_identity(c.root, c.read_only, c.uid)
     _set_limits(c)
     _restrict_filesystem(c)
 
@@ -160,6 +172,6 @@ def confine(c: Confinement) -> None:
 def die_with_parent(parent_pid: int) -> None:
     """A job must never outlive its worker: it would hold the learner's DuckDB file."""
     if _libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0) != 0:
-        _fail("prctl(pdeathsig)")
+        syscall_failed("prctl(pdeathsig)")
     if os.getppid() != parent_pid:
         os._exit(1)

@@ -168,6 +168,14 @@ def _sync_tree(src: Path, dst: Path) -> None:
             forget_partial_parse(dst)
 
 
+def snapshot_project(project: Path, dest: Path) -> Path:
+    """The learner's sources as they are now, for every build of one grade (the caller holds
+    the learner's lock). Unchanged files keep their time, so the builds still parse partially."""
+    dest.mkdir(parents=True, exist_ok=True)
+    _sync_tree(project, dest)
+    return dest
+
+
 def next_state(seed_dir: Path) -> Path:
     """`seeds_next/` beside `seeds/`: the data of the day after, for snapshots and incrementals."""
     return seed_dir.with_name(seed_dir.name + "_next")

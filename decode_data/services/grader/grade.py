@@ -15,9 +15,17 @@ from pathlib import Path
 from sqlmodel import Session
 
 from decode_data.models import User
-from decode_data.services.grader.builds import MAIN_SEEDS, Build, build, built_reference, reference_build
+from decode_data.services.grader.builds import (
+    MAIN_SEEDS,
+    Build,
+    build,
+    built_reference,
+    reference_build,
+    snapshot_project,
+)
 from decode_data.services.grader.checks import CHECKS
 from decode_data.services.grader.feedback import CheckOutcome, StepFeedback
+from decode_data.services.learner_lock import learner_lock
 from decode_data.services.lessons import Lesson, Step
 from decode_data.services.workspace import ensure_workspace
 
@@ -210,7 +218,11 @@ def grade_steps(session: Session, user: User, lesson: Lesson, step_ids: list[str
     """Grade several steps on the same builds (the learner's files do not change in between)."""
     steps = [find_step(lesson, s) for s in step_ids] if step_ids else list(lesson.steps)
     paths = ensure_workspace(session, user, lesson)
-    return grade_project(user.warehouse_key, lesson, paths.root, paths.project, steps)
+    # The grade's builds (several seed sets, broken versions later) all copy one snapshot,
+    # taken under the learner's lock: a save meanwhile is graded next time, never half.
+    with learner_lock(user.warehouse_key):
+        source = snapshot_project(paths.project, paths.root / "grading" / "snapshot")
+    return grade_project(user.warehouse_key, lesson, paths.root, source, steps)
 
 
 def grade_project(
