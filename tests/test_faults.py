@@ -237,8 +237,7 @@ def _fill(disk: Path) -> Path:
 
 
 def _editor(token: str, lesson_id: str, path: str):
-    state = _state(EditorState, f"/lessons/{lesson_id}")
-    state.session_token = token
+    state = _state(EditorState, f"/lessons/{lesson_id}", token=token)
     run_coroutine(EditorState.load_lesson.fn(state))
     run_coroutine(state._reload_files())
     run_coroutine(EditorState.open_file.fn(state, path))
