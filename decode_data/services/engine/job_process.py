@@ -10,11 +10,13 @@ import os
 import site
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 from decode_data.services.engine import lockdown, sandbox
 from decode_data.services.engine.jobs import Job, JobRejected, JobResult, LearnerError
 from decode_data.services.engine.project_files import JobLimits, lockdown_config, write_project_files
+from decode_data.services.engine.run_preview import add_preview
 from decode_data.services.engine.shrink import shrink_result
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
@@ -90,6 +92,7 @@ def _built_relations(job: Job, warehouse: Path, lockdown: dict) -> list[dict]:
 
 
 def run_job_process(request: dict, config: dict, send) -> None:
+    started = time.monotonic()
     job = Job.from_dict(request["job"])
     root, project, warehouse = (Path(request["paths"][k]) for k in ("root", "project", "warehouse"))
     limits = JobLimits(memory_mb=int(request["memory_mb"]), timeout_s=float(request["timeout_s"]))
@@ -143,6 +146,9 @@ def run_job_process(request: dict, config: dict, send) -> None:
             result = run_dbt(job, project, emit, warehouse=None if motherduck_db else warehouse)
             if job.command == "grade_build":
                 result.tables = _built_relations(job, warehouse, lockdown_config(root, project, limits))
+            elif not motherduck_db:
+                left = limits.timeout_s - (time.monotonic() - started)
+                add_preview(job, result, warehouse, lockdown_config(root, project, limits), left)
     except JobRejected as exc:
         result = JobResult(status="rejected", command=job.command, errors=[LearnerError(message=str(exc))])
     except MemoryError:
