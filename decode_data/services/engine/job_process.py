@@ -82,6 +82,25 @@ def _confinement(root: Path, limits: JobLimits, config: dict) -> sandbox.Confine
     )
 
 
+def enter_sandbox(root: Path, cwd: Path, limits: JobLimits, config: dict) -> None:
+    """The fork's last steps under the server's rights: a clean environment, quiet stdio, then
+    every OS layer. Shared by dbt jobs and query processes (query_host), which are confined alike."""
+    os.environ.clear()
+    os.environ.update(
+        {
+            "HOME": str(root / "tmp"),
+            "TMPDIR": str(root / "tmp"),
+            "LANG": "C.UTF-8",
+            "PATH": "/usr/bin:/bin",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+    )
+    os.chdir(cwd)
+    _quiet_stdio()
+    sandbox.confine(_confinement(root, limits, config))
+    sandbox.die_with_parent(config["worker_pid"])
+
+
 def _built_relations(job: Job, warehouse: Path, lockdown: dict) -> list[dict]:
     """The grader reads every relation in the same job: no second job, no second fork."""
     from decode_data.services.engine.dbt_job import close_duckdb
@@ -112,20 +131,7 @@ def run_job_process(request: dict, config: dict, send) -> None:
     motherduck_db = request.get("motherduck_db")
     lockdown.MOTHERDUCK_TOKEN = config.get("motherduck_token") if motherduck_db else None
     write_project_files(root=root, project=project, warehouse=warehouse, limits=limits, motherduck_db=motherduck_db)
-    os.environ.clear()
-    os.environ.update(
-        {
-            "HOME": str(root / "tmp"),
-            "TMPDIR": str(root / "tmp"),
-            "LANG": "C.UTF-8",
-            "PATH": "/usr/bin:/bin",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
-    )
-    os.chdir(project)
-    _quiet_stdio()
-    sandbox.confine(_confinement(root, limits, config))
-    sandbox.die_with_parent(config["worker_pid"])
+    enter_sandbox(root, project, limits, config)
     try:
         if job.command == "query":
             from decode_data.services.engine.query_job import run_query
