@@ -3,6 +3,9 @@
 - one job per worker at a time, N workers (default: cores);
 - jobs of one learner strictly one after another (DuckDB allows one writer per file), others
   in parallel; the learner lock is also a file lock, so several backend processes agree;
+- a free worker goes to a short job (show, compile) first, then to the learner served longest
+  ago (fair_queue.py); queries and table listings never wait for a worker: they go to the
+  learner's query process (query_lane.py), which is shut before any other job of that learner;
 - a worker is recycled after K jobs and replaced when it dies; a job that runs past its time
   is killed by its worker, and a worker that stops answering is killed by the pool.
 """
@@ -24,6 +27,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from decode_data.services.engine.fair_queue import SHORT_COMMANDS, FairQueue
 from decode_data.services.engine.jobs import COMMANDS, QUERY_COMMANDS, Job, JobRejected, JobResult, LearnerError
 from decode_data.services.engine.query_lane import QueryLane
 from decode_data.services.engine.query_process import readers_lock_path
@@ -44,6 +48,7 @@ class PoolConfig:
     motherduck_token: str | None = None
     query_idle_s: float = 10.0  # a learner's query process stays open this long after a query
     query_processes: int = 64  # open query processes at most (the least recently used goes first)
+    short_reserve: int | None = None  # workers kept for short jobs (show, compile); None: 1 from 3 workers
 
 
 class WorkerDied(RuntimeError):
@@ -220,7 +225,8 @@ class Engine:
 
     def __init__(self, config: PoolConfig):
         self.config = config
-        self.idle: queue.Queue[WorkerProcess] = queue.Queue()
+        reserve = config.short_reserve if config.short_reserve is not None else int(config.workers >= 3)
+        self.idle = FairQueue(reserve=min(reserve, config.workers - 1))
         self.locks = LearnerLocks(config.data_dir / "locks")
         self.workers: set[WorkerProcess] = set()
         self.closed = False
@@ -298,7 +304,7 @@ class Engine:
     def _on_worker(self, job: Job, request: dict, on_event: OnEvent | None, timeout: float) -> JobResult:
         """Run a job on a warm worker (the caller holds the learner's locks)."""
         try:
-            worker = self.idle.get(timeout=WORKER_START_TIMEOUT_S)
+            worker = self.idle.get(job.learner_key, job.command in SHORT_COMMANDS, timeout=WORKER_START_TIMEOUT_S)
         except queue.Empty:
             return _failure(job.command, "All dbt workers are busy or starting; try again shortly.")
         try:

@@ -19,6 +19,7 @@ import os
 import resource
 from pathlib import Path
 
+from decode_data.services.engine.errors import clean_message
 from decode_data.services.engine.jobs import Job, JobRejected, JobResult, LearnerError
 from decode_data.services.engine.project_files import JobLimits, lockdown_config
 from decode_data.services.engine.shrink import shrink_result
@@ -70,6 +71,7 @@ def serve_queries(request: dict, from_host: int, to_host: int, config: dict) -> 
     limits = JobLimits(memory_mb=int(request["memory_mb"]), timeout_s=float(request["timeout_s"]))
     lockdown = lockdown_config(root, project, limits)
     _hold_readers_lock(Path(config["lock_dir"]), Job.from_dict(request["job"]).learner_key)
+    (root / "tmp").mkdir(exist_ok=True)  # HOME and DuckDB's temp directory, as for a job
     from decode_data.services.engine.job_process import enter_sandbox
 
     enter_sandbox(root, root, limits, config)
@@ -81,9 +83,15 @@ def serve_queries(request: dict, from_host: int, to_host: int, config: dict) -> 
     cpu_budget = (int(limits.timeout_s) + 5) * CPU_SHARE_BEFORE_RETIRE
     while request:
         job = Job.from_dict(request["job"])
-        if db is None and warehouse.exists():
-            db = connect(warehouse, lockdown)
-        result = shrink_result(_answer(job, warehouse, lockdown, db))
+        try:
+            if db is None and warehouse.exists():
+                db = connect(warehouse, lockdown)
+            result = _answer(job, warehouse, lockdown, db)
+        except Exception as exc:  # noqa: BLE001 - e.g. the file cannot be opened: say why, carry on
+            result = JobResult(
+                status="failed", command=job.command, errors=[LearnerError(message=clean_message(str(exc)))]
+            )
+        result = shrink_result(result)
         out.write(json.dumps({"type": "result", "result": result.to_dict()}, default=str).encode() + b"\n")
         if _cpu_used_s() > cpu_budget:
             return
