@@ -64,6 +64,7 @@ def test_every_figure_is_there_and_sane(figures):
     assert 0 < figures["query"]["in_job"]["p50_s"] <= figures["query"]["max_s"]
     _timing(figures["query"]["direct"], 2)
     _timing(figures["query"]["after_run"], 3)  # each after an untimed dbt run
+    _timing(figures["query"]["engine_only"], 2)
 
     cli = figures["cli"]
     _timing(cli, config["cli_repeat"])
@@ -121,6 +122,7 @@ def test_table_shows_figures_next_to_targets(figures):
         "dbt CLI",
         "warehouse query",
         "first query after a dbt run",
+        "straight to the engine",
         "query host RSS",
         "learners at once",
         "worker RSS",

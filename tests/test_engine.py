@@ -316,3 +316,21 @@ def test_a_query_process_is_shut_before_the_learners_next_job(small_engine, tmp_
     assert again.ok and again.preview.rows == [[2]], again.errors
     tables = engine.submit(Job("u_q", "l", "tables"), paths)
     assert {t["name"] for t in tables.tables} >= {"first", "second"}
+
+
+def test_a_dead_query_host_is_replaced(small_engine, tmp_path):
+    """The query host dies (killed with its query processes): the next query starts a new one."""
+    import duckdb
+
+    engine = small_engine(workers=1)
+    paths = make_project(tmp_path / "ws", {"one.sql": "select 1 as x\n"})
+    with duckdb.connect(str(paths["warehouse"])) as conn:
+        conn.execute("create table answers as select 42 as x")
+    query = Job("u_host", "l", "query", sql="select x from answers")
+    assert engine.submit(query, paths).preview.rows == [[42]]
+    host = engine.queries.proc
+    os.killpg(host.pid, signal.SIGKILL)
+    host.wait()
+    again = engine.submit(query, paths)
+    assert again.ok and again.preview.rows == [[42]], again.errors
+    assert engine.queries.proc.pid != host.pid

@@ -266,8 +266,27 @@ class Bench:
             "sql": QUERY_SQL,
             "in_job": summary(inside),
             "direct": summary(self._direct_queries()),
+            "engine_only": summary(self._engine_queries()),
             "after_run": summary(self._queries_after_runs()),
         }
+
+    def _engine_queries(self) -> list[float]:
+        """The same query handed straight to the engine (no app database bookkeeping): what the
+        engine adds on top of DuckDB's own time is this minus the query inside the job."""
+        from decode_data.services.engine import Job
+        from decode_data.services.workspace import workspace_paths
+
+        paths = workspace_paths(self.user.warehouse_key, self.lesson.id)
+        job_paths = {"root": paths.root, "project": paths.project, "warehouse": paths.warehouse}
+        job = Job(learner_key=self.user.warehouse_key, lesson_id=self.lesson.id, command="query", sql=QUERY_SQL)
+        walls = []
+        for i in range(self.repeat):
+            started = time.perf_counter()
+            result = self.engine.submit(job, job_paths)
+            wall = time.perf_counter() - started
+            if self._expect_ok(f"engine query #{i + 1}", result):
+                walls.append(wall)
+        return walls
 
     def _queries_after_runs(self) -> list[float]:
         """A query right after a dbt run: the run shut the learner's query process, so this one

@@ -273,6 +273,12 @@ def render_table(figures: dict) -> str:
     row("  of which the query inside the job", _ms((query.get("in_job") or {}).get("p50_s")))
     direct = query.get("direct") or {}
     row("  same query, direct DuckDB here (no engine)", _ms(direct.get("p50_s")), _ms(direct.get("p95_s")))
+    engine_only = query.get("engine_only") or {}
+    row(
+        f"  same query straight to the engine (no app database, n={engine_only.get('n', 0)})",
+        _ms(engine_only.get("p50_s")),
+        _ms(engine_only.get("p95_s")),
+    )
     after = query.get("after_run") or {}
     row(
         f"  first query after a dbt run (new query process, n={after.get('n', 0)})",

@@ -294,7 +294,6 @@ class Engine:
         }
         with self.locks.hold(job.learner_key):
             if job.command in QUERY_COMMANDS:
-                (self.config.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
                 result, exit_info, crash = self.queries.run(job.learner_key, request)
                 return self._finish(job, result, exit_info, [], crash, timeout)
             self.queries.close(job.learner_key)  # dbt needs the DuckDB file: no reader may hold it

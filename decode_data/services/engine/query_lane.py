@@ -23,7 +23,8 @@ CLOSE_TIMEOUT_S = 10.0
 
 
 class _Waiter:
-    def __init__(self):
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc  # the host asked: if it dies, only its waiters fail
         self.done = threading.Event()
         self.message: dict | None = None
 
@@ -51,6 +52,7 @@ class QueryLane:
         with self.started:
             if self.closed or (self.proc is not None and self.proc.poll() is None):
                 return
+            Path(self.config["scratch_dir"]).mkdir(parents=True, exist_ok=True)
             proc = subprocess.Popen(
                 [sys.executable, "-m", "decode_data.services.engine.query_host"],
                 cwd=str(self.repo_root),
@@ -91,17 +93,20 @@ class QueryLane:
             if waiter is not None:
                 waiter.message = message
                 waiter.done.set()
-        with self.lock:  # the host died: everything in flight fails, its processes are gone
-            waiters, self.waiting, self.live = list(self.waiting.values()), {}, {}
+        with self.lock:  # the host died: what it was asked fails, its query processes are gone
+            lost = [key for key, waiter in self.waiting.items() if waiter.proc is proc]
+            waiters = [self.waiting.pop(key) for key in lost]
+            if self.proc is proc:
+                self.live = {}
         for waiter in waiters:
             waiter.done.set()
 
     def _send(self, message: dict) -> _Waiter | None:
         """Send a message that gets an answer; None when the host is not running."""
-        waiter = _Waiter()
         with self.lock:
             if self.proc is None or self.proc.poll() is not None:
                 return None
+            waiter = _Waiter(self.proc)
             message["id"] = next(self.ids)
             self.waiting[message["id"]] = waiter
             try:
@@ -120,7 +125,10 @@ class QueryLane:
         if waiter is None:
             self.start()
             waiter = self._send({"type": "query", "learner": learner_key, "request": request})
-        if waiter is None or not waiter.done.wait(float(request["timeout_s"]) + WAIT_MARGIN_S):
+        if waiter is None:
+            return None, {}, "the query service could not start"
+        if not waiter.done.wait(float(request["timeout_s"]) + WAIT_MARGIN_S):
+            self._kill(waiter.proc)  # a host that stops answering is replaced by the next query
             return None, {}, "the query service stopped answering"
         message = waiter.message
         if message is None:
