@@ -210,8 +210,7 @@ class RunnerState(PagedRows, LessonState):
             editor = await self.get_state(EditorState)
             editor.error_line = self._finish(result, editor.path)
             self._relayout(editor.current_node)
-        if result.preview is not None:  # dbt show's rows, or those the run read for the page
-            async with self:
+            if result.preview is not None:  # dbt show's rows, or those the run read: in the same update
                 self._take_rows(result.preview, result.preview_of or request.select or "dbt show", run_number)
 
     def _ask_about(self, request: DbtRequest, stale: list[tuple[str, bool]]) -> None:
