@@ -48,6 +48,7 @@ class PoolConfig:
     motherduck_token: str | None = None
     query_idle_s: float = 10.0  # a learner's query process stays open this long after a query
     query_processes: int = 64  # open query processes at most (the least recently used goes first)
+    query_slots: int | None = None  # queries running at once across learners; None: as many as workers
     short_reserve: int | None = None  # workers kept for short jobs (show, compile); None: 1 from 3 workers
 
 
@@ -241,6 +242,7 @@ class Engine:
                 "max_processes": config.query_processes,
             },
             WORKER_START_TIMEOUT_S,
+            slots=config.query_slots or config.workers,
         )
         starters = [threading.Thread(target=self._add_worker, daemon=True) for _ in range(config.workers)]
         starters.append(threading.Thread(target=self._start_queries, daemon=True))

@@ -32,8 +32,11 @@ class _Waiter:
 class QueryLane:
     """Starts the query host, sends it queries and closes learners' query processes."""
 
-    def __init__(self, worker_env: dict, repo_root: Path, config: dict, start_timeout_s: float):
+    def __init__(self, worker_env: dict, repo_root: Path, config: dict, start_timeout_s: float, slots: int):
         self.worker_env, self.repo_root, self.config = worker_env, repo_root, config
+        # Queries running at once, across learners: each may use its memory limit, so many
+        # learners' heavy queries at the same moment must not all run together (others wait).
+        self.slots = threading.BoundedSemaphore(max(1, slots))
         self.start_timeout_s = start_timeout_s
         self.lock = threading.Lock()  # the host's stdin and the tables below
         self.started = threading.Lock()  # one start at a time
@@ -121,6 +124,14 @@ class QueryLane:
 
     def run(self, learner_key: str, request: dict) -> tuple[dict | None, dict, str | None]:
         """One query in the learner's query process: (result, exit info, crash message)."""
+        if not self.slots.acquire(timeout=float(request["timeout_s"]) + WAIT_MARGIN_S):
+            return None, {}, "too many queries are running right now"
+        try:
+            return self._run(learner_key, request)
+        finally:
+            self.slots.release()
+
+    def _run(self, learner_key: str, request: dict) -> tuple[dict | None, dict, str | None]:
         waiter = self._send({"type": "query", "learner": learner_key, "request": request})
         if waiter is None:
             self.start()
