@@ -334,3 +334,29 @@ def test_a_dead_query_host_is_replaced(small_engine, tmp_path):
     again = engine.submit(query, paths)
     assert again.ok and again.preview.rows == [[42]], again.errors
     assert engine.queries.proc.pid != host.pid
+
+
+def test_queries_running_at_once_are_capped(small_engine, tmp_path):
+    """With one query slot, a second learner's query waits until the first learner's long query
+    ends: many learners' heavy queries never all run (and take their memory) together."""
+    import duckdb
+
+    engine = small_engine(workers=1, query_slots=1)
+    spans: dict[str, list] = {"ann": [], "ben": []}
+    jobs = {}
+    for name in spans:
+        paths = make_project(tmp_path / name, {"one.sql": "select 1 as x\n"})
+        with duckdb.connect(str(paths["warehouse"])) as conn:
+            conn.execute("create table answers as select 42 as x")
+        jobs[name] = paths
+    long_query = "select count(*) from range(3000000000) t(i) where i % 7 = 3"
+    ann = threading.Thread(
+        target=timed_run, args=(engine, Job("u_ann", "l", "query", sql=long_query), jobs["ann"], spans["ann"])
+    )
+    ann.start()
+    _wait_until(lambda: engine.queries.is_open("u_ann") or not engine.queries.slots._value, "ann's query runs")
+    timed_run(engine, Job("u_ben", "l", "query", sql="select x from answers"), jobs["ben"], spans["ben"])
+    ann.join(60)
+    (_, ann_end, _), (_, ben_end, ben_result) = spans["ann"][0], spans["ben"][0]
+    assert ben_result.ok and ben_result.preview.rows == [[42]]
+    assert ben_end >= ann_end, "ben's query ran beside ann's although there is one slot"
