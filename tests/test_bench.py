@@ -63,6 +63,8 @@ def test_every_figure_is_there_and_sane(figures):
     assert figures["test"]["tests"] >= 1
     assert 0 < figures["query"]["in_job"]["p50_s"] <= figures["query"]["max_s"]
     _timing(figures["query"]["direct"], 2)
+    _timing(figures["query"]["after_run"], 3)  # each after an untimed dbt run
+    _timing(figures["query"]["engine_only"], 2)
 
     cli = figures["cli"]
     _timing(cli, config["cli_repeat"])
@@ -79,6 +81,7 @@ def test_every_figure_is_there_and_sane(figures):
     assert all(mb > 0 for mb in rss["worker_rss_mb"])
     assert rss["worker_rss_max_mb"] == max(rss["worker_rss_mb"])
     assert rss["job_max_rss_mb"] > 0
+    assert rss["query_host_rss_mb"] > 0
 
     check = figures["check"]
     _timing(check, max(5, config["repeat"] // 2))
@@ -118,6 +121,9 @@ def test_table_shows_figures_next_to_targets(figures):
         "dbt run, warm, engine",
         "dbt CLI",
         "warehouse query",
+        "first query after a dbt run",
+        "straight to the engine",
+        "query host RSS",
         "learners at once",
         "worker RSS",
         "Check my work",

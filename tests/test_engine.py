@@ -241,3 +241,122 @@ def test_show_previews_the_model_not_its_tests(engine, tmp_path):
     result = engine.submit(Job("u_show", "l", "show", select="numbers", row_cap=2), paths)
     assert result.ok, result.errors
     assert result.preview.columns == ["n"] and len(result.preview.rows) == 2
+
+
+def _wait_until(condition, what: str, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.01)
+
+
+def test_short_jobs_and_queries_do_not_wait_behind_long_builds(small_engine, tmp_path):
+    """One worker, busy with ada's long build; bob's build waits for it. Then cy's `dbt show`
+    (short) arrives: it gets the worker before bob's build, which came first. And dee's query
+    never needs the worker: it answers while ada's build still runs."""
+    import duckdb
+
+    engine = small_engine(workers=1)
+    long_build = "{{ config(materialized='table') }}\nselect count(*) as n from range(400000000) t(i) where i % 7 = 3\n"
+    ada = make_project(tmp_path / "ada", {"slow.sql": long_build})
+    bob = make_project(tmp_path / "bob", {"slow.sql": SLOW_MODEL})
+    cy = make_project(tmp_path / "cy", {"one.sql": "select 1 as x\n"})
+    dee = make_project(tmp_path / "dee", {"one.sql": "select 1 as x\n"})
+    with duckdb.connect(str(dee["warehouse"])) as conn:
+        conn.execute("create table answers as select 42 as x")
+    _wait_until(lambda: engine.idle.qsize() == 1, "the worker started")
+
+    spans: dict[str, list] = {name: [] for name in ("ada", "bob", "cy", "dee")}
+
+    def submit(name: str, job: Job, paths: dict) -> threading.Thread:
+        thread = threading.Thread(target=timed_run, args=(engine, job, paths, spans[name]))
+        thread.start()
+        return thread
+
+    first_node = threading.Event()
+    ada_thread = threading.Thread(
+        target=lambda: spans["ada"].append(
+            engine.submit(
+                Job("u_ada", "l", "run"),
+                ada,
+                on_event=lambda e: e.get("status") == "running" and first_node.set(),
+            )
+        )
+    )
+    ada_thread.start()
+    assert first_node.wait(120), "ada's build never started"
+    threads = [submit("bob", Job("u_bob", "l", "run"), bob)]
+    _wait_until(lambda: engine.idle.waiting_jobs() == 1, "bob's build waits for the worker")
+    threads.append(submit("cy", Job("u_cy", "l", "show", sql="select 1 as one"), cy))
+    _wait_until(lambda: engine.idle.waiting_jobs() == 2, "cy's show waits too")
+    dee_result = engine.submit(Job("u_dee", "l", "query", sql="select x from answers"), dee)
+    assert dee_result.ok and dee_result.preview.rows == [[42]], dee_result.errors
+    assert ada_thread.is_alive() and not spans["ada"], "the query waited for ada's build"
+    for thread in [ada_thread, *threads]:
+        thread.join(120)
+
+    assert spans["ada"][0].ok, spans["ada"][0].errors
+    (_, bob_end, bob_result), (_, cy_end, cy_result) = spans["bob"][0], spans["cy"][0]
+    assert bob_result.ok and cy_result.ok and cy_result.preview.rows == [[1]]
+    assert cy_end < bob_end, "the short show waited behind bob's build, which arrived first"
+
+
+def test_a_query_process_is_shut_before_the_learners_next_job(small_engine, tmp_path):
+    """The learner's query process keeps the warehouse open between queries; a dbt run of the
+    same learner shuts it first (dbt writes the file), and the next query sees the new table."""
+    engine = small_engine(workers=1)
+    paths = make_project(tmp_path / "ws", {"first.sql": "select 1 as x\n"})
+    assert engine.submit(Job("u_q", "l", "run"), paths).ok
+    assert engine.submit(Job("u_q", "l", "query", sql="select x from first"), paths).preview.rows == [[1]]
+    assert engine.queries.is_open("u_q")
+    (Path(paths["project"]) / "models" / "second.sql").write_text("select 2 as y\n")
+    assert engine.submit(Job("u_q", "l", "run"), paths).ok  # would fail on DuckDB's lock if still open
+    assert not engine.queries.is_open("u_q")
+    again = engine.submit(Job("u_q", "l", "query", sql="select y from second"), paths)
+    assert again.ok and again.preview.rows == [[2]], again.errors
+    tables = engine.submit(Job("u_q", "l", "tables"), paths)
+    assert {t["name"] for t in tables.tables} >= {"first", "second"}
+
+
+def test_a_dead_query_host_is_replaced(small_engine, tmp_path):
+    """The query host dies (killed with its query processes): the next query starts a new one."""
+    import duckdb
+
+    engine = small_engine(workers=1)
+    paths = make_project(tmp_path / "ws", {"one.sql": "select 1 as x\n"})
+    with duckdb.connect(str(paths["warehouse"])) as conn:
+        conn.execute("create table answers as select 42 as x")
+    query = Job("u_host", "l", "query", sql="select x from answers")
+    assert engine.submit(query, paths).preview.rows == [[42]]
+    host = engine.queries.proc
+    os.killpg(host.pid, signal.SIGKILL)
+    host.wait()
+    again = engine.submit(query, paths)
+    assert again.ok and again.preview.rows == [[42]], again.errors
+    assert engine.queries.proc.pid != host.pid
+
+
+def test_queries_running_at_once_are_capped(small_engine, tmp_path):
+    """With one query slot, a second learner's query waits until the first learner's long query
+    ends: many learners' heavy queries never all run (and take their memory) together."""
+    import duckdb
+
+    engine = small_engine(workers=1, query_slots=1)
+    spans: dict[str, list] = {"ann": [], "ben": []}
+    jobs = {}
+    for name in spans:
+        paths = make_project(tmp_path / name, {"one.sql": "select 1 as x\n"})
+        with duckdb.connect(str(paths["warehouse"])) as conn:
+            conn.execute("create table answers as select 42 as x")
+        jobs[name] = paths
+    long_query = "select count(*) from range(3000000000) t(i) where i % 7 = 3"
+    ann = threading.Thread(
+        target=timed_run, args=(engine, Job("u_ann", "l", "query", sql=long_query), jobs["ann"], spans["ann"])
+    )
+    ann.start()
+    _wait_until(lambda: engine.queries.is_open("u_ann") or not engine.queries.slots._value, "ann's query runs")
+    timed_run(engine, Job("u_ben", "l", "query", sql="select x from answers"), jobs["ben"], spans["ben"])
+    ann.join(60)
+    (_, ann_end, _), (_, ben_end, ben_result) = spans["ann"][0], spans["ben"][0]
+    assert ben_result.ok and ben_result.preview.rows == [[42]]
+    assert ben_end >= ann_end, "ben's query ran beside ann's although there is one slot"

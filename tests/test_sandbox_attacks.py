@@ -526,6 +526,94 @@ def test_query_page_attach_memory_is_harmless(scene):
     scene.others_can_query()
 
 
+def test_query_process_cannot_write_and_is_confined(scene, attack_engine):
+    """The query page's warehouse stays read-only, and the learner's query process (which lives
+    on between queries, query_process.py) is confined like a job: its own user and network
+    namespaces, no_new_privs."""
+    import duckdb
+
+    with duckdb.connect(str(scene.ws.warehouse)) as conn:
+        conn.execute("create table mine as select 1 as x")
+    target = scene.outside / "copied.csv"
+    for sql in ("create table stolen as select 1 as x", "insert into mine values (2)", "drop table mine"):
+        assert_refused(scene.query(sql), ("read-only",))
+    assert scene.query("select x from mine").preview.rows == [[1]]
+    assert_refused(scene.query(f"copy (select 42) to '{target}'"), FILE_REFUSED)
+    assert_nothing_at(target)
+    pid = attack_engine.queries.live[scene.attacker.warehouse_key]
+    status = Path(f"/proc/{pid}/status").read_text()
+    assert re.search(r"^NoNewPrivs:\s+1$", status, re.M), status
+    for ns in ("user", "net"):
+        assert os.readlink(f"/proc/{pid}/ns/{ns}") != os.readlink(f"/proc/self/ns/{ns}"), ns
+    scene.others_can_query()
+
+
+def test_query_process_contains_a_python_escape(scene, tmp_path):
+    """Were learner SQL ever to reach Python inside a query process (a DuckDB bug), the OS layers
+    that serve_queries puts on itself still hold: no other learner's warehouse or files, no app
+    database, nothing written outside the workspace, no network. Its own warehouse (positive
+    control) stays readable."""
+    import json
+    import socket
+
+    import duckdb
+
+    from decode_data.services.engine import query_process
+    from decode_data.services.engine.jobs import JobResult, LearnerError
+    from decode_data.services.engine.worker import _vm_bytes
+
+    duckdb.connect(str(scene.ws.warehouse)).close()
+    written = scene.outside / "written.txt"
+    attempts = {
+        "own warehouse": lambda: Path(scene.ws.warehouse).read_bytes(),
+        "victim warehouse": lambda: Path(scene.victim.warehouse).read_bytes(),
+        "victim csv": lambda: Path(scene.victim.root_csv).read_text(),
+        "app database": lambda: Path(scene.app_db).read_bytes(),
+        "passwd": lambda: Path("/etc/passwd").read_text(),
+        "write outside": lambda: written.write_text("x"),
+        "network": lambda: socket.create_connection(("127.0.0.1", 80), timeout=1),
+    }
+
+    def escape(job, warehouse, lockdown, db):
+        outcome = {}
+        for name, attempt in attempts.items():
+            try:
+                attempt()
+                outcome[name] = "allowed"
+            except OSError as exc:
+                outcome[name] = type(exc).__name__
+        return JobResult(status="success", command=job.command, errors=[LearnerError(message=json.dumps(outcome))])
+
+    request = {
+        "job": Job(scene.attacker.warehouse_key, LESSON_ID, "query", sql="select 1").to_dict(),
+        "paths": {k: str(v) for k, v in _job_paths(scene.ws).items()},
+        "timeout_s": 10,
+        "memory_mb": 512,
+    }
+    config = {"lock_dir": str(tmp_path / "locks"), "base_vm_bytes": _vm_bytes(), "worker_pid": os.getpid()}
+    to_child_r, to_child_w = os.pipe()
+    from_child_r, from_child_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the query process, as query_host forks it, with Python in the attacker's hands
+        try:
+            os.close(to_child_w)
+            os.close(from_child_r)
+            query_process._answer = escape
+            query_process.serve_queries(request, to_child_r, from_child_w, config)
+        finally:
+            os._exit(0)
+    os.close(to_child_r)
+    os.close(from_child_w)
+    with os.fdopen(from_child_r, "rb") as answers:
+        line = answers.readline()
+    os.close(to_child_w)  # the query process ends when its pipe closes
+    os.waitpid(pid, 0)
+    outcome = json.loads(json.loads(line)["result"]["errors"][0]["message"])
+    assert outcome.pop("own warehouse") == "allowed"
+    assert all(result != "allowed" for result in outcome.values()), outcome
+    assert_nothing_at(written)
+
+
 # --- 4. extensions and 5. DuckDB settings ------------------------------------------------------
 
 

@@ -787,7 +787,7 @@ def test_runner_streams_a_real_dbt_job_into_the_state(engine, demo_catalog, db_s
 
     events: collections.deque = collections.deque()
     state._start("dbt seed")
-    seeded = _bound(state, runner._run, DbtRequest(command="seed"), events.append)
+    seeded = _bound(state, runner._run, DbtRequest(command="seed"), events.append, "")
     state._apply(events)
     assert [(n.name, n.kind, n.status) for n in state.nodes] == [("raw_orders", "seed", "success")]
     assert state.done_count == 1 and state.logs
@@ -799,7 +799,7 @@ def test_runner_streams_a_real_dbt_job_into_the_state(engine, demo_catalog, db_s
     workspace.save_file(db_session, learner, lesson, path, broken)
     request = parse_command_line("dbt run -s stg_orders+", max_limit=100)
     state._start(request.describe())
-    failed = _bound(state, runner._run, request, events.append)
+    failed = _bound(state, runner._run, request, events.append, "stg_orders")
     state._apply(events)
     assert {n.name for n in state.nodes} <= {"stg_orders", "orders_by_customer"}
     line = state._finish(failed, path)
@@ -811,6 +811,59 @@ def test_runner_streams_a_real_dbt_job_into_the_state(engine, demo_catalog, db_s
     state._relayout(view_models.node_name_of(path))
     assert state.graph  # lineage from the job, laid out for the page
     assert progress.get_progress(db_session, learner, lesson).runs == 2
+
+
+def test_a_run_is_one_job_that_brings_the_rows_the_page_shows(
+    engine, demo_catalog, db_session, learner, token, monkeypatch
+):
+    """A Run submits one engine job, and its result already holds the rows the Results tab shows:
+    the open file's model when it was built, else the last built, a failing test's rows first."""
+    from decode_data.states.runner import RunnerState
+
+    monkeypatch.setenv("DECODE_DATA_QUERY_ROW_CAP", "2")
+    settings_module.reset_settings()
+    lesson = demo_catalog
+    state = _state(RunnerState, "/lessons/demo_lesson")
+    state.session_token, state.lesson_id = token, lesson.id
+    workspace.ensure_workspace(db_session, learner, lesson)
+    for rel in ("models/staging/stg_orders.sql", "models/marts/orders_by_customer.sql"):
+        workspace.save_file(db_session, learner, lesson, rel, (lesson.solution_dir / rel).read_text())
+    submitted = []
+    real_submit = engine.submit
+    monkeypatch.setattr(
+        engine, "submit", lambda job, *a, **k: submitted.append(job.command) or real_submit(job, *a, **k)
+    )
+
+    def run(line: str, open_node: str):
+        submitted.clear()
+        state._start(line)
+        result = _bound(state, runner._run, parse_command_line(line, max_limit=100), lambda _e: None, open_node)
+        assert submitted == [line.split()[1]], f"{line} made the jobs {submitted}"
+        return result
+
+    seeded = run("dbt seed", "stg_orders")  # the open model was not built: the last built node
+    assert (seeded.preview_of, seeded.preview.columns) == ("raw_orders", ["id", "customer_id", "amount"])
+    assert seeded.preview.rows == [[1, 1, 10], [2, 1, 5]] and seeded.preview.total_rows == 3  # capped at 2
+    built = run("dbt run", "stg_orders")
+    assert built.preview_of == "stg_orders" and built.preview.total_rows == 3
+    mart = run("dbt run", "")
+    assert mart.preview_of == "orders_by_customer" and sorted(mart.preview.rows) == [[1, 15], [2, 7]]
+
+    workspace.save_file(
+        db_session,
+        learner,
+        lesson,
+        "models/schema.yml",
+        "version: 2\nmodels:\n  - name: orders_by_customer\n    columns:\n      - name: total\n"
+        "        data_tests:\n          - accepted_values:\n              arguments: {values: [15]}\n",
+    )
+    tested = run("dbt test", "orders_by_customer")
+    assert tested.status == "failed" and tested.preview_of.startswith("rows failing accepted_values")
+    assert tested.preview.rows and all(7 in row for row in tested.preview.rows)
+
+    state._start("dbt run")
+    state._take_rows(built.preview, built.preview_of, state._runs)
+    assert (state.preview_of, state.total_rows, state.rows_current) == ("stg_orders", 3, True)
 
 
 def test_a_lesson_without_steps_yet_still_opens(demo_catalog, lesson_dir, token):

@@ -273,6 +273,18 @@ def render_table(figures: dict) -> str:
     row("  of which the query inside the job", _ms((query.get("in_job") or {}).get("p50_s")))
     direct = query.get("direct") or {}
     row("  same query, direct DuckDB here (no engine)", _ms(direct.get("p50_s")), _ms(direct.get("p95_s")))
+    engine_only = query.get("engine_only") or {}
+    row(
+        f"  same query straight to the engine (no app database, n={engine_only.get('n', 0)})",
+        _ms(engine_only.get("p50_s")),
+        _ms(engine_only.get("p95_s")),
+    )
+    after = query.get("after_run") or {}
+    row(
+        f"  first query after a dbt run (new query process, n={after.get('n', 0)})",
+        _ms(after.get("p50_s")),
+        _ms(after.get("p95_s")),
+    )
     check = figures.get("check") or {}
     row(
         f"Check my work, step {check.get('step', '?')}, after an edit (n={check.get('n', 0)})",
@@ -308,6 +320,10 @@ def render_table(figures: dict) -> str:
     row(
         "job process max RSS (incl. pages shared with its worker)",
         "n/a" if rss.get("job_max_rss_mb") is None else f"{rss['job_max_rss_mb']:.0f} MB",
+    )
+    row(
+        "query host RSS (forks the learners' query processes)",
+        "n/a" if rss.get("query_host_rss_mb") is None else f"{rss['query_host_rss_mb']:.0f} MB",
     )
 
     lines += _columns(rows)

@@ -102,8 +102,12 @@ def run_dbt(
     sql: str | None = None,
     on_event=None,
     row_cap: int | None = None,
+    preview_rows: bool = False,
+    open_node: str | None = None,
 ) -> JobResult:
-    """`dbt <command> [--select ...]` in the learner's workspace, streaming events to on_event."""
+    """`dbt <command> [--select ...]` in the learner's workspace, streaming events to on_event.
+
+    preview_rows: the same job also reads the rows the page shows after it (run_preview)."""
     job = Job(
         learner_key=user.warehouse_key,
         lesson_id=lesson.id,
@@ -112,6 +116,8 @@ def run_dbt(
         args=list(args),
         sql=sql,
         row_cap=row_cap or get_settings().query_row_cap,
+        preview_rows=preview_rows,
+        open_node=open_node,
     )
     result = submit(session, user, lesson, job, on_event=on_event)
     record_build(workspace_paths(user.warehouse_key, lesson.id), result)
@@ -121,7 +127,15 @@ def run_dbt(
     return result
 
 
-def run_request(session: Session, user: User, lesson: Lesson, request: DbtRequest, on_event=None) -> JobResult:
+def run_request(
+    session: Session,
+    user: User,
+    lesson: Lesson,
+    request: DbtRequest,
+    on_event=None,
+    preview_rows: bool = False,
+    open_node: str | None = None,
+) -> JobResult:
     """A dbt command line as the command bar or the CLI read it (services/dbt_command)."""
     return run_dbt(
         session,
@@ -133,6 +147,8 @@ def run_request(session: Session, user: User, lesson: Lesson, request: DbtReques
         sql=request.sql,
         row_cap=request.limit,
         on_event=on_event,
+        preview_rows=preview_rows,
+        open_node=open_node,
     )
 
 

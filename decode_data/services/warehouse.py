@@ -36,26 +36,3 @@ def list_tables(session: Session, user: User, lesson: Lesson) -> list[dict]:
     """Tables and views with their columns: [{schema, name, type, columns: [{name, type}]}]."""
     job = Job(learner_key=user.warehouse_key, lesson_id=lesson.id, command="tables")
     return submit(session, user, lesson, job, timeout_s=get_settings().query_timeout_s).tables
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def preview_relation(session: Session, user: User, lesson: Lesson, name: str, row_cap: int | None = None) -> JobResult:
-    """The rows of one model, seed or snapshot after a run: a look, not a counted query."""
-    return preview_sql(session, user, lesson, f"select * from {quote_identifier(name)}", row_cap)
-
-
-def preview_sql(session: Session, user: User, lesson: Lesson, sql: str, row_cap: int | None = None) -> JobResult:
-    """Rows the page shows on its own initiative (a model after a run, a failing test's rows):
-    read-only and capped like a query, but not counted as one of the learner's queries."""
-    settings = get_settings()
-    job = Job(
-        learner_key=user.warehouse_key,
-        lesson_id=lesson.id,
-        command="query",
-        sql=sql,
-        row_cap=min(row_cap or settings.query_row_cap, settings.query_row_cap),
-    )
-    return submit(session, user, lesson, job, timeout_s=settings.query_timeout_s)

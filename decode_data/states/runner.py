@@ -25,12 +25,11 @@ from decode_data.services.dbt_command import (
     selected_nodes,
     suggestions,
 )
-from decode_data.services.engine import JobResult, LearnerError, NodeResult
+from decode_data.services.engine import JobResult, LearnerError
 from decode_data.services.lineage_view import layout_lineage, node_path
 from decode_data.services.outages import outage_reason
 from decode_data.services.rate_limits import RateLimited, count_job
 from decode_data.services.runs import inspect_project, run_request, warehouse_damaged
-from decode_data.services.warehouse import preview_relation, preview_sql
 from decode_data.services.workspace import reset_warehouse, workspace_paths
 from decode_data.settings import get_settings
 from decode_data.states.access import NotSignedIn
@@ -41,7 +40,6 @@ from decode_data.states.view_models import grid_rows
 
 STREAM_EVERY_S = 0.15
 MAX_LOG_LINES = 400
-BUILT_BY = ("run", "build", "seed", "snapshot")
 ASKS_ABOUT_STALE_PARENTS = ("run", "build")  # they rebuild what they select, not what it reads
 FAILED = ("error", "fail", "runtime error")
 SELECTABLE = ("model", "seed", "snapshot")
@@ -214,8 +212,9 @@ class RunnerState(PagedRows, LessonState):
             editor.error_line = 0
             self._start(request.describe())
             run_number = self._runs
+            open_node = editor.current_node
         events: collections.deque = collections.deque()
-        job = asyncio.create_task(self._job(_run, request, events.append))
+        job = asyncio.create_task(self._job(_run, request, events.append, open_node))
         while not job.done():
             await asyncio.wait({job}, timeout=STREAM_EVERY_S)  # wakes at once when the job ends
             if events:
@@ -230,17 +229,10 @@ class RunnerState(PagedRows, LessonState):
         async with self:
             self._apply(events)
             editor = await self.get_state(EditorState)
-            node = editor.current_node
             editor.error_line = self._finish(result, editor.path)
-            self._relayout(node)
-        failing = _first_failing_test(result)
-        if result.preview is not None:
-            async with self:
-                self._take_rows(result.preview, request.select or "dbt show", run_number)
-        elif failing:
-            await self._failing_rows(failing, result.compiled.get(failing.unique_id, ""), run_number)
-        elif result.ok and request.command in BUILT_BY and (shown := _shown_after(result, node)):
-            await self._preview(shown, run_number)
+            self._relayout(editor.current_node)
+            if result.preview is not None:  # dbt show's rows, or those the run read: in the same update
+                self._take_rows(result.preview, result.preview_of or request.select or "dbt show", run_number)
 
     def _ask_about(self, request: DbtRequest, stale: list[tuple[str, bool]]) -> None:
         said = [f"{name} was never built" if never else f"{name} changed since it was built" for name, never in stale]
@@ -322,21 +314,6 @@ class RunnerState(PagedRows, LessonState):
         mine = next((e for e in self.errors if e.path and e.path == open_path and e.line), None)
         return mine.line if mine else 0
 
-    async def _preview(self, node: str, run_number: int) -> None:
-        result = await self._job(preview_relation, node)
-        async with self:
-            if result.ok and result.preview:
-                self._take_rows(result.preview, node, run_number)
-
-    async def _failing_rows(self, test: NodeResult, sql: str, run_number: int) -> None:
-        """A failing test's own query, capped: the rows it complains about, in the Results tab."""
-        if not sql:
-            return
-        result = await self._job(preview_sql, sql)
-        async with self:
-            if result.ok and result.preview:
-                self._take_rows(result.preview, f"rows failing {test.name}", run_number)
-
     def _take_rows(self, preview, of: str, run_number: int) -> None:
         """The grid's rows, unless a later command started meanwhile (its rows will come)."""
         if run_number != self._runs:
@@ -353,12 +330,14 @@ class RunnerState(PagedRows, LessonState):
         self._relayout(editor.current_node)
 
 
-def _run(session, user, lesson, request: DbtRequest, on_event) -> JobResult:
+def _run(session, user, lesson, request: DbtRequest, on_event, open_node: str) -> JobResult:
+    """The command in one job; it also reads the rows the page shows after it (a failing test's,
+    else the open file's model when built, else the last built: engine/run_preview.py)."""
     try:
         count_job(session, user)
     except RateLimited as exc:  # shown like any refused command
         return JobResult(status="rejected", command=request.command, errors=[LearnerError(message=exc.message)])
-    return run_request(session, user, lesson, request, on_event)
+    return run_request(session, user, lesson, request, on_event, preview_rows=True, open_node=open_node or None)
 
 
 def _reset_warehouse(session, user, lesson) -> None:
@@ -370,16 +349,6 @@ def _stale_parents(session, user, lesson, select: str | None, lineage: dict) -> 
     if chosen is None:  # a selector only dbt can resolve: no guess
         return []
     return stale_parents(workspace_paths(user.warehouse_key, lesson.id), lineage, chosen)
-
-
-def _first_failing_test(result: JobResult) -> NodeResult | None:
-    return next((n for n in result.nodes if n.resource_type == "test" and n.status in ("fail", "warn")), None)
-
-
-def _shown_after(result: JobResult, open_node: str) -> str:
-    """The rows to show after a build: the open file's model if it was built, else the last one."""
-    built = [n.name for n in result.nodes if n.resource_type in ("model", "seed", "snapshot") and n.status == "success"]
-    return open_node if open_node in built else (built[-1] if built else "")
 
 
 def _summary(result: JobResult, line: str = "") -> str:

@@ -11,12 +11,14 @@ import os
 import site
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 from decode_data.services.engine import lockdown, sandbox
 from decode_data.services.engine.jobs import Job, JobRejected, JobResult, LearnerError
 from decode_data.services.engine.ownership import hand_over
 from decode_data.services.engine.project_files import JobLimits, lockdown_config, write_project_files
+from decode_data.services.engine.run_preview import add_preview
 from decode_data.services.engine.shrink import shrink_result
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
@@ -88,6 +90,35 @@ def _as_seen(root: Path, path: Path) -> Path:
     return Path(sandbox.JOB_ROOT) / path.relative_to(root)
 
 
+def enter_sandbox(
+    key: str, root: Path, project: Path, warehouse: Path, limits: JobLimits, config: dict
+) -> tuple[Path, Path, Path]:
+    """The fork's last steps under the server's rights: the learner's own uid gets what a job
+    writes, a clean environment, quiet stdio, then every OS layer. Shared by dbt jobs and query
+    processes (query_host), which are confined alike. Returns root, project and warehouse as the
+    confined process sees them (under sandbox.JOB_ROOT: no server path reaches learner code)."""
+    uid = sandbox.job_uid(key)
+    if uid is not None:
+        hand_over(root, project, warehouse, uid)
+    confinement = _confinement(root, uid, limits, config)
+    seen = Path(sandbox.JOB_ROOT), _as_seen(root, project), _as_seen(root, warehouse)
+    os.environ.clear()
+    os.environ.update(
+        {
+            "HOME": str(seen[0] / "tmp"),
+            "TMPDIR": str(seen[0] / "tmp"),
+            "LANG": "C.UTF-8",
+            "PATH": "/usr/bin:/bin",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+    )
+    _quiet_stdio()
+    sandbox.confine(confinement)
+    sandbox.die_with_parent(config["worker_pid"])
+    os.chdir(seen[1])
+    return seen
+
+
 def _built_relations(job: Job, warehouse: Path, lockdown: dict) -> list[dict]:
     """The grader reads every relation in the same job: no second job, no second fork."""
     from decode_data.services.engine.dbt_job import close_duckdb
@@ -98,6 +129,7 @@ def _built_relations(job: Job, warehouse: Path, lockdown: dict) -> list[dict]:
 
 
 def run_job_process(request: dict, config: dict, send) -> None:
+    started = time.monotonic()
     job = Job.from_dict(request["job"])
     root, project, warehouse = (Path(request["paths"][k]) for k in ("root", "project", "warehouse"))
     limits = JobLimits(memory_mb=int(request["memory_mb"]), timeout_s=float(request["timeout_s"]))
@@ -124,25 +156,7 @@ def run_job_process(request: dict, config: dict, send) -> None:
         motherduck_db=motherduck_db,
         seen_at=Path(sandbox.JOB_ROOT),
     )
-    uid = sandbox.job_uid(job.learner_key)
-    if uid is not None:
-        hand_over(root, project, warehouse, uid)
-    confinement = _confinement(root, uid, limits, config)
-    root, project, warehouse = Path(sandbox.JOB_ROOT), _as_seen(root, project), _as_seen(root, warehouse)
-    os.environ.clear()
-    os.environ.update(
-        {
-            "HOME": str(root / "tmp"),
-            "TMPDIR": str(root / "tmp"),
-            "LANG": "C.UTF-8",
-            "PATH": "/usr/bin:/bin",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
-    )
-    _quiet_stdio()
-    sandbox.confine(confinement)
-    sandbox.die_with_parent(config["worker_pid"])
-    os.chdir(project)
+    root, project, warehouse = enter_sandbox(job.learner_key, root, project, warehouse, limits, config)
     try:
         if job.command == "query":
             from decode_data.services.engine.query_job import run_query
@@ -163,6 +177,9 @@ def run_job_process(request: dict, config: dict, send) -> None:
             result = run_dbt(job, project, emit, warehouse=None if motherduck_db else warehouse)
             if job.command == "grade_build":
                 result.tables = _built_relations(job, warehouse, lockdown_config(root, project, limits))
+            elif not motherduck_db:
+                left = limits.timeout_s - (time.monotonic() - started)
+                add_preview(job, result, warehouse, lockdown_config(root, project, limits), left)
     except JobRejected as exc:
         result = JobResult(status="rejected", command=job.command, errors=[LearnerError(message=str(exc))])
     except MemoryError:

@@ -39,6 +39,11 @@ class Job:
     # grade_build: also run the project's tests (and unit tests); a grading that reads no test
     # result spares them.
     tests: bool = True
+    # run, build, seed, snapshot and test: also read the rows the page shows after them, in this
+    # same job (a failing test's rows, else the open model's when it was built, else the last
+    # built node's), so a Run needs no second job. open_node: the model of the learner's open file.
+    preview_rows: bool = False
+    open_node: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -91,6 +96,7 @@ class JobResult:
     logs: list[str] = field(default_factory=list)
     logs_truncated: bool = False
     preview: Preview | None = None
+    preview_of: str = ""  # what the preview rows are of, when a run read them (Job.preview_rows)
     compiled: dict[str, str] = field(default_factory=dict)
     lineage: dict = field(default_factory=dict)
     tables: list[dict] = field(default_factory=list)

@@ -3,6 +3,9 @@
 - one job per worker at a time, N workers (default: cores);
 - jobs of one learner strictly one after another (DuckDB allows one writer per file), others
   in parallel; the learner lock is also a file lock, so several backend processes agree;
+- a free worker goes to a short job (show, compile) first, then to the learner served longest
+  ago (fair_queue.py); queries and table listings never wait for a worker: they go to the
+  learner's query process (query_lane.py), which is shut before any other job of that learner;
 - a worker is recycled after K jobs and replaced when it dies; a job that runs past its time
   is killed by its worker, and a worker that stops answering is killed by the pool.
 """
@@ -24,7 +27,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from decode_data.services.engine.jobs import COMMANDS, Job, JobRejected, JobResult, LearnerError
+from decode_data.services.engine.fair_queue import SHORT_COMMANDS, FairQueue
+from decode_data.services.engine.jobs import COMMANDS, QUERY_COMMANDS, Job, JobRejected, JobResult, LearnerError
+from decode_data.services.engine.query_lane import QueryLane
+from decode_data.services.engine.query_process import readers_lock_path
 
 OnEvent = Callable[[dict], None]
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -40,6 +46,10 @@ class PoolConfig:
     max_log_bytes: int
     data_dir: Path
     motherduck_token: str | None = None
+    query_idle_s: float = 10.0  # a learner's query process stays open this long after a query
+    query_processes: int = 64  # open query processes at most (the least recently used goes first)
+    query_slots: int | None = None  # queries running at once across learners; None: as many as workers
+    short_reserve: int | None = None  # workers kept for short jobs (show, compile); None: 1 from 3 workers
 
 
 class WorkerDied(RuntimeError):
@@ -175,6 +185,25 @@ class LearnerLocks:
         self.locks: dict[str, threading.Lock] = {}
 
     @contextmanager
+    def without_readers(self, learner_key: str, wait_s: float):
+        """Wait (up to wait_s) until no query process on this machine holds the learner's DuckDB
+        file open: each holds the readers lock shared while it lives (query_process.py)."""
+        fd = os.open(readers_lock_path(self.lock_dir, learner_key), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            deadline = time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        break  # DuckDB then names the lock in its error
+                    time.sleep(0.02)
+            yield
+        finally:
+            os.close(fd)
+
+    @contextmanager
     def hold(self, learner_key: str):
         with self.guard:
             lock = self.locks.setdefault(learner_key, threading.Lock())
@@ -197,14 +226,34 @@ class Engine:
 
     def __init__(self, config: PoolConfig):
         self.config = config
-        self.idle: queue.Queue[WorkerProcess] = queue.Queue()
+        reserve = config.short_reserve if config.short_reserve is not None else int(config.workers >= 3)
+        self.idle = FairQueue(reserve=min(reserve, config.workers - 1))
         self.locks = LearnerLocks(config.data_dir / "locks")
         self.workers: set[WorkerProcess] = set()
         self.closed = False
         self.last_rss_kb: deque[int] = deque(maxlen=1000)
+        self.queries = QueryLane(
+            _worker_env(config),
+            REPO_ROOT,
+            {
+                "scratch_dir": str(config.data_dir / "tmp"),
+                "lock_dir": str(self.locks.lock_dir),
+                "idle_s": config.query_idle_s,
+                "max_processes": config.query_processes,
+            },
+            WORKER_START_TIMEOUT_S,
+            slots=config.query_slots or config.workers,
+        )
         starters = [threading.Thread(target=self._add_worker, daemon=True) for _ in range(config.workers)]
+        starters.append(threading.Thread(target=self._start_queries, daemon=True))
         for t in starters:
             t.start()
+
+    def _start_queries(self) -> None:
+        try:
+            self.queries.start()
+        except Exception as exc:  # noqa: BLE001 - the first query starts it again
+            print(f"decode_data engine: the query host failed to start: {exc}", file=sys.stderr)
 
     def _add_worker(self) -> None:
         if self.closed:
@@ -246,20 +295,29 @@ class Engine:
             "motherduck_db": motherduck_db,
         }
         with self.locks.hold(job.learner_key):
-            try:
-                worker = self.idle.get(timeout=WORKER_START_TIMEOUT_S)
-            except queue.Empty:
-                return _failure(job.command, "All dbt workers are busy or starting; try again shortly.")
-            try:
-                result, exit_info, logs, crash = worker.run(request, on_event or (lambda _e: None))
-            except (WorkerDied, OSError) as exc:
-                self._retire(worker, kill=True)
-                return _failure(job.command, f"The job could not finish ({exc}); please run it again.")
-            self.last_rss_kb.append(exit_info.get("max_rss_kb", 0))
-            if not worker.alive() or worker.jobs_done >= self.config.worker_max_jobs:
-                self._retire(worker)
-            else:
-                self.idle.put(worker)
+            if job.command in QUERY_COMMANDS:
+                result, exit_info, crash = self.queries.run(job.learner_key, request)
+                return self._finish(job, result, exit_info, [], crash, timeout)
+            self.queries.close(job.learner_key)  # dbt needs the DuckDB file: no reader may hold it
+            with self.locks.without_readers(job.learner_key, self.config.query_idle_s + 5):
+                return self._on_worker(job, request, on_event, timeout)
+
+    def _on_worker(self, job: Job, request: dict, on_event: OnEvent | None, timeout: float) -> JobResult:
+        """Run a job on a warm worker (the caller holds the learner's locks)."""
+        try:
+            worker = self.idle.get(job.learner_key, job.command in SHORT_COMMANDS, timeout=WORKER_START_TIMEOUT_S)
+        except queue.Empty:
+            return _failure(job.command, "All dbt workers are busy or starting; try again shortly.")
+        try:
+            result, exit_info, logs, crash = worker.run(request, on_event or (lambda _e: None))
+        except (WorkerDied, OSError) as exc:
+            self._retire(worker, kill=True)
+            return _failure(job.command, f"The job could not finish ({exc}); please run it again.")
+        self.last_rss_kb.append(exit_info.get("max_rss_kb", 0))
+        if not worker.alive() or worker.jobs_done >= self.config.worker_max_jobs:
+            self._retire(worker)
+        else:
+            self.idle.put(worker)
         return self._finish(job, result, exit_info, logs, crash, timeout)
 
     def _finish(
@@ -292,6 +350,7 @@ class Engine:
     def close(self) -> None:
         """Stop every worker now: they hold no state, and a running job dies with its worker."""
         self.closed = True
+        self.queries.stop()
         for worker in list(self.workers):
             worker.kill()
         self.workers.clear()

@@ -6,7 +6,9 @@ do anything a dbt model could not.
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -31,6 +33,36 @@ def _connect(warehouse: Path, lockdown: dict):
     return conn
 
 
+def connect(warehouse: Path, lockdown: dict):
+    """A read-only, locked-down connection that a query process keeps open between queries."""
+    return _connect(warehouse, lockdown)
+
+
+@contextmanager
+def _session(warehouse: Path, lockdown: dict, db):
+    """A fresh DuckDB session per query: its own connection, or a new cursor on `db` (no file
+    open; nothing a query leaves behind, such as a temp table, a variable or an open
+    transaction, reaches the next one). A cursor does not inherit max_execution_time (a
+    session setting, and the locked configuration refuses to set it again), so a timer
+    interrupts it instead."""
+    if db is None:
+        conn = _connect(warehouse, lockdown)
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    conn = db.cursor()
+    timer = threading.Timer(int(lockdown["max_execution_ms"]) / 1000, conn.interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield conn
+    finally:
+        timer.cancel()
+        conn.close()
+
+
 def _no_warehouse(job: Job) -> JobResult:
     return JobResult(
         status="failed",
@@ -39,7 +71,7 @@ def _no_warehouse(job: Job) -> JobResult:
     )
 
 
-def run_query(job: Job, warehouse: Path, lockdown: dict) -> JobResult:
+def run_query(job: Job, warehouse: Path, lockdown: dict, db=None) -> JobResult:
     started = time.monotonic()
     if not warehouse.exists():
         return _no_warehouse(job)
@@ -47,15 +79,15 @@ def run_query(job: Job, warehouse: Path, lockdown: dict) -> JobResult:
         return JobResult(
             status="rejected", command=job.command, errors=[LearnerError(message="Write a SQL query first.")]
         )
-    conn = _connect(warehouse, lockdown)
     try:
-        cursor = conn.execute(job.sql)
-        columns = [d[0] for d in cursor.description or []]
-        rows = [json_row(r) for r in cursor.fetchmany(job.row_cap)] if columns else []
-        total = len(rows)
-        if columns and total == job.row_cap:
-            while batch := cursor.fetchmany(10_000):
-                total += len(batch)
+        with _session(warehouse, lockdown, db) as conn:
+            cursor = conn.execute(job.sql)
+            columns = [d[0] for d in cursor.description or []]
+            rows = [json_row(r) for r in cursor.fetchmany(job.row_cap)] if columns else []
+            total = len(rows)
+            if columns and total == job.row_cap:
+                while batch := cursor.fetchmany(10_000):
+                    total += len(batch)
         return JobResult(
             status="success",
             command=job.command,
@@ -66,33 +98,31 @@ def run_query(job: Job, warehouse: Path, lockdown: dict) -> JobResult:
         message = clean_message(str(exc))
         if "read-only" in message.lower():
             message = "The query page is read-only: change your warehouse through dbt models.\n" + message
+        elif isinstance(exc, duckdb.InterruptException):
+            limit = int(lockdown["max_execution_ms"]) / 1000
+            message = f"The query ran past its {limit:g} s and was stopped: add a filter, a limit or an aggregate."
         return JobResult(
             status="failed",
             command=job.command,
             elapsed_s=time.monotonic() - started,
             errors=[LearnerError(message=message)],
         )
-    finally:
-        conn.close()
 
 
-def list_tables(job: Job, warehouse: Path, lockdown: dict, conn=None) -> JobResult:
+def list_tables(job: Job, warehouse: Path, lockdown: dict, conn=None, db=None) -> JobResult:
     if not warehouse.exists():
         return JobResult(status="success", command=job.command)
-    owned = conn is None
-    conn = conn or _connect(warehouse, lockdown)
-    try:
-        tables: dict[tuple, dict] = {}
-        for schema, name, kind, column, dtype in conn.execute(_TABLES_SQL).fetchall():
-            entry = tables.setdefault(
-                (schema, name),
-                {"schema": schema, "name": name, "type": "view" if kind == "VIEW" else "table", "columns": []},
-            )
-            entry["columns"].append({"name": column, "type": dtype})
-        return JobResult(status="success", command=job.command, tables=list(tables.values()))
-    finally:
-        if owned:
-            conn.close()
+    if conn is None:
+        with _session(warehouse, lockdown, db) as session:
+            return list_tables(job, warehouse, lockdown, conn=session)
+    tables: dict[tuple, dict] = {}
+    for schema, name, kind, column, dtype in conn.execute(_TABLES_SQL).fetchall():
+        entry = tables.setdefault(
+            (schema, name),
+            {"schema": schema, "name": name, "type": "view" if kind == "VIEW" else "table", "columns": []},
+        )
+        entry["columns"].append({"name": column, "type": dtype})
+    return JobResult(status="success", command=job.command, tables=list(tables.values()))
 
 
 def dump_relations(job: Job, warehouse: Path, lockdown: dict) -> list[dict]:
