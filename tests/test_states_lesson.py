@@ -823,8 +823,8 @@ def test_a_run_is_one_job_that_brings_the_rows_the_page_shows(
     monkeypatch.setenv("DECODE_DATA_QUERY_ROW_CAP", "2")
     settings_module.reset_settings()
     lesson = demo_catalog
-    state = _state(RunnerState, "/lessons/demo_lesson")
-    state.session_token, state.lesson_id = token, lesson.id
+    state = _state(RunnerState, "/lessons/demo_lesson", token=token)
+    state.lesson_id = lesson.id
     workspace.ensure_workspace(db_session, learner, lesson)
     for rel in ("models/staging/stg_orders.sql", "models/marts/orders_by_customer.sql"):
         workspace.save_file(db_session, learner, lesson, rel, (lesson.solution_dir / rel).read_text())
