@@ -565,7 +565,6 @@ def test_query_process_contains_a_python_escape(scene, tmp_path):
     duckdb.connect(str(scene.ws.warehouse)).close()
     written = scene.outside / "written.txt"
     attempts = {
-        "own warehouse": lambda: Path(scene.ws.warehouse).read_bytes(),
         "victim warehouse": lambda: Path(scene.victim.warehouse).read_bytes(),
         "victim csv": lambda: Path(scene.victim.root_csv).read_text(),
         "app database": lambda: Path(scene.app_db).read_bytes(),
@@ -576,7 +575,8 @@ def test_query_process_contains_a_python_escape(scene, tmp_path):
 
     def escape(job, warehouse, lockdown, db):
         outcome = {}
-        for name, attempt in attempts.items():
+        own = {"own warehouse": lambda: Path(warehouse).read_bytes()}  # where the process sees it
+        for name, attempt in {**own, **attempts}.items():
             try:
                 attempt()
                 outcome[name] = "allowed"
