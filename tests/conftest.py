@@ -57,6 +57,23 @@ def settings_env(monkeypatch, tmp_path):
     settings_module.reset_settings()
 
 
+CHEAP_HASHER_ARGS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+@pytest.fixture
+def fast_hashing(monkeypatch):
+    """Real Argon2, cheap parameters: the default ones take ~0.35 s per hash on a test machine.
+    Modules that hash many passwords use it (`pytestmark = pytest.mark.usefixtures(...)`)."""
+    from argon2 import PasswordHasher
+
+    from decode_data.services.auth import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(**CHEAP_HASHER_ARGS))
+    passwords._dummy_hash.cache_clear()
+    yield
+    passwords._dummy_hash.cache_clear()
+
+
 @pytest.fixture
 def db_session(settings_env):
     """A sqlmodel Session on a fresh SQLite database migrated with `alembic upgrade head`."""

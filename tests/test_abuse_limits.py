@@ -8,7 +8,6 @@ import warnings
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from starlette.exceptions import StarletteDeprecationWarning
 
 with warnings.catch_warnings():  # starlette suggests httpx2, which is not a dependency here
@@ -19,7 +18,7 @@ from decode_data import settings as settings_module
 from decode_data.api import api_app
 from decode_data.models import utcnow
 from decode_data.services import rate_limits
-from decode_data.services.auth import AccountLocked, AuthError, authenticate, passwords, register
+from decode_data.services.auth import AccountLocked, AuthError, authenticate, register
 from decode_data.services.auth.api_tokens import create_token
 from decode_data.services.client_address import client_address
 from decode_data.services.dbt_command import parse_command_line
@@ -32,12 +31,7 @@ PASSWORD = "correct horse battery"
 MODEL = "/api/v1/lessons/hello_dbt/files/models/stg_customers.sql"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch):
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    passwords._dummy_hash.cache_clear()
-    yield
-    passwords._dummy_hash.cache_clear()
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
 def _limits(monkeypatch, **env):
@@ -138,7 +132,7 @@ def test_dbt_jobs_are_limited_per_learner_in_the_ui_and_the_api(db_session, monk
     rate_limits.count_job(db_session, ada)
     rate_limits.count_job(db_session, ada)  # the quota is used up: no dbt runs below
 
-    ran = runner_state._run(db_session, ada, lesson, parse_command_line("dbt run", 500), None)
+    ran = runner_state._run(db_session, ada, lesson, parse_command_line("dbt run", 500), None, "")
     assert ran.status == "rejected"
     assert ran.errors[0].message.startswith("Too many dbt runs and checks in a short time: try again in")
     checked = check_state._check(db_session, ada, lesson, "staging")

@@ -12,18 +12,13 @@ from decode_data.models import LoginAttempt, User, utcnow
 from decode_data.services.auth import AccountLocked, AuthError, authenticate, passwords, register
 from decode_data.services.auth.accounts import WRONG_CREDENTIALS, unique_username
 from decode_data.services.learners import get_or_create_learner
+from tests.conftest import CHEAP_HASHER_ARGS
 
 PASSWORD = "correct horse battery"
-CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+CHEAP = PasswordHasher(**CHEAP_HASHER_ARGS)  # what the fast_hashing fixture hashes with
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch):
-    """Real Argon2, cheap parameters: the default ones take ~0.35 s per hash on a test machine."""
-    monkeypatch.setattr(passwords, "_hasher", CHEAP)
-    passwords._dummy_hash.cache_clear()
-    yield
-    passwords._dummy_hash.cache_clear()
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
 def test_register_then_sign_in_by_username_or_email(db_session):

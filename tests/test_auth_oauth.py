@@ -15,7 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlmodel import select
@@ -29,7 +28,6 @@ from decode_data.services.auth import (
     complete_login,
     configured_providers,
     oauth_providers,
-    passwords,
     register,
 )
 from decode_data.services.auth.oauth_identity import validate_id_token
@@ -40,9 +38,7 @@ from tests.oidc_provider import OIDCProvider, ProviderUser
 CLIENT_ID, CLIENT_SECRET = "decode-data-test", "s3cret-for-tests-only"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch):
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from reflex.istate.data import HeaderData, ReflexURL, RouterData
 from reflex.state import State
 from starlette.exceptions import StarletteDeprecationWarning
@@ -24,7 +23,7 @@ with warnings.catch_warnings():  # starlette suggests httpx2, which is not a dep
 from decode_data import settings as settings_module
 from decode_data.api import api_app
 from decode_data.db import session_scope
-from decode_data.services.auth import callback_url, find_user, oauth_providers, passwords, user_for_session
+from decode_data.services.auth import callback_url, find_user, oauth_providers, user_for_session
 from decode_data.services.auth.cookies import OAUTH_NEXT_COOKIE, OAUTH_STATE_COOKIE, SESSION_COOKIE
 from decode_data.states.auth import AuthState
 from decode_data.states.oauth import OAuthState
@@ -36,12 +35,7 @@ OWN = {"Origin": "http://127.0.0.1:3000"}
 NEW_USER = {"username": "grace_h", "email": "grace@example.org", "password": PASSWORD, "confirm": PASSWORD}
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch):
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    passwords._dummy_hash.cache_clear()
-    yield
-    passwords._dummy_hash.cache_clear()
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
 @pytest.fixture
