@@ -240,12 +240,28 @@ def _wait_for_job(job_fd: int, timeout: float) -> bool | None:
     return False
 
 
+@contextlib.contextmanager
+def _quiet_stdout():
+    """dbt prints what the warm-up shows: not into the protocol pipe (stdout), which a server
+    that needed no worker yet (a CLI query) may already have closed."""
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def main() -> None:
     config = json.loads(sys.stdin.readline())
     _thread_locks_for_multiprocessing()
     _disable_python_models()
     _cheap_dbt_setup()
-    with tempfile.TemporaryDirectory(prefix="warmup-", dir=config.get("scratch_dir")) as scratch:
+    with tempfile.TemporaryDirectory(prefix="warmup-", dir=config.get("scratch_dir")) as scratch, _quiet_stdout():
         _warm_up(Path(scratch))
     # Everything loaded so far lives as long as the worker: keep it out of the collector, so a
     # job's gc.collect() (close_duckdb, before the grader reads relations) walks only what the
@@ -256,7 +272,10 @@ def main() -> None:
     worker = Worker(config)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
-    worker.serve()
+    try:
+        worker.serve()
+    except BrokenPipeError:  # the server is gone (it exited before needing a worker): no one to tell
+        os._exit(0)
 
 
 if __name__ == "__main__":
