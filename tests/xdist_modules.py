@@ -17,6 +17,10 @@ from xdist.scheduler import LoadScopeScheduling
 TESTS = Path(__file__).resolve().parent
 APP = "app"
 LONGEST_FIRST = (APP, "tests/test_lessons_check.py")
+# Modules that start apps of their own: each `reflex run --env prod` rebuilds the one frontend
+# build (.web), wired to its own port, under the session's live app. They run last in the app
+# group, once no test needs the session's live app any more.
+OWN_APPS = ("tests/test_e2e_faults.py",)
 
 
 def app_modules() -> frozenset[str]:
@@ -29,9 +33,10 @@ def group_of(nodeid: str, apps: frozenset[str]) -> str:
     return APP if module in apps else module
 
 
-def rank(nodeid: str, apps: frozenset[str]) -> int:
+def rank(nodeid: str, apps: frozenset[str]) -> tuple[int, bool]:
     group = group_of(nodeid, apps)
-    return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+    first = LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+    return first, nodeid.split("::", 1)[0] in OWN_APPS
 
 
 class ModuleScheduling(LoadScopeScheduling):
