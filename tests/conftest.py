@@ -141,6 +141,17 @@ def lesson(lesson_dir):
 
 
 @pytest.fixture
+def demo_catalog(db_session, lesson_dir, monkeypatch):
+    """The fake demo lesson as the whole catalog, so states find it by id through get_lesson."""
+    from decode_data.services.lessons import get_lesson
+
+    monkeypatch.setenv("DECODE_DATA_TEMPLATE_DIR", str(lesson_dir.parent))
+    settings_module.reset_settings()
+    yield get_lesson("demo_lesson")
+    settings_module.reset_settings()
+
+
+@pytest.fixture
 def learner(db_session):
     """A learner account (no password) in the test database."""
     from decode_data.services.learners import get_or_create_learner

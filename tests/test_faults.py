@@ -244,14 +244,6 @@ def _editor(token: str, lesson_id: str, path: str):
     return state
 
 
-@pytest.fixture
-def demo_catalog(db_session, lesson_dir, monkeypatch):
-    monkeypatch.setenv("DECODE_DATA_TEMPLATE_DIR", str(lesson_dir.parent))
-    settings_module.reset_settings()
-    yield get_lesson("demo_lesson")
-    settings_module.reset_settings()
-
-
 def test_a_full_disk_keeps_the_edit_in_the_editor_says_why_and_the_retry_saves_it(db_session, learner, demo_catalog):
     """The workspaces' disk fills up: the save fails with "the server's disk is full", the edit
     stays in the editor (and the file on disk stays whole), and once space is freed the retry

@@ -60,15 +60,6 @@ def _edits(user_id: int, lesson_id: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def demo_catalog(db_session, lesson_dir, monkeypatch):
-    """The fake demo lesson as the whole catalog, so states find it by id through get_lesson."""
-    monkeypatch.setenv("DECODE_DATA_TEMPLATE_DIR", str(lesson_dir.parent))
-    settings_module.reset_settings()
-    yield get_lesson("demo_lesson")
-    settings_module.reset_settings()
-
-
-@pytest.fixture
 def token(db_session, learner) -> str:
     return start_session(db_session, learner, "pytest")
 
