@@ -114,9 +114,15 @@ def test_a_server_killed_mid_save_never_truncates_a_file_and_the_saved_edit_wins
 
     assert workspace.read_file(learner, lesson, STAGING) == before  # whole, not truncated
     assert not any(f["path"].endswith(".tmp") for f in workspace.list_files(learner, lesson))
+    project = workspace.workspace_paths(learner.warehouse_key, lesson.id).project
+    (left,) = list(project.rglob("*.tmp"))  # the killed save's temp file, hidden
+    os.utime(left, (left.stat().st_atime - 120, left.stat().st_mtime - 120))  # the restart comes later
+    in_flight = left.with_name(".other.sql.0123abcd.tmp")  # another save, writing right now
+    in_flight.write_text("select 1")
     db_session.expire_all()
     assert workspace.sync_saved_edits(db_session, learner, lesson) == [STAGING]
     assert workspace.read_file(learner, lesson, STAGING) == saved
+    assert not left.exists() and in_flight.exists()  # opening the lesson removes the stale one only
 
 
 # --- kill -9 mid-run ----------------------------------------------------------------------

@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import stat
+import time
 from pathlib import Path, PurePosixPath
 
 SERVER_OWNED = frozenset({"dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"})
@@ -175,6 +176,27 @@ def write_nofollow(project: Path, path: str, data: bytes) -> None:
         raise
     finally:
         os.close(parent)
+
+
+TEMP_FILE = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")  # what write_nofollow writes before its rename
+STALE_TEMP_S = 60.0  # a save takes milliseconds: an older temp file was left by a killed save
+
+
+def remove_stale_temp_files(project: Path, now: float | None = None) -> list[str]:
+    """Delete the temp files of saves killed between their write and their rename (a server
+    `kill -9`, a power cut): hidden, never read by dbt, but nothing else would ever remove them.
+    Only regular files older than STALE_TEMP_S, so a save in flight keeps its own."""
+    now = time.time() if now is None else now
+    removed = []
+    for directory, dirs, files in os.walk(project):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(directory, d))]
+        for name in (f for f in files if TEMP_FILE.match(f)):
+            path = os.path.join(directory, name)
+            found = os.lstat(path)
+            if stat.S_ISREG(found.st_mode) and now - found.st_mtime > STALE_TEMP_S:
+                os.unlink(path)
+                removed.append(Path(path).relative_to(project).as_posix())
+    return removed
 
 
 def read_nofollow(project: Path, path: str, max_bytes: int) -> bytes:

@@ -37,6 +37,7 @@ from decode_data.services.save_policy import (
     content_bytes,
     is_savable_path,
     read_nofollow,
+    remove_stale_temp_files,
     write_nofollow,
 )
 from decode_data.settings import get_settings
@@ -241,6 +242,7 @@ def sync_saved_edits(session: Session, user: User, lesson: Lesson) -> list[str]:
     stale disk copy cannot overwrite the saved edit.
     """
     paths = ensure_workspace(session, user, lesson)
+    remove_stale_temp_files(paths.project)
     max_bytes = get_settings().max_file_bytes
     rewritten = []
     for edit in _edits(session, user, lesson.id):
