@@ -21,7 +21,7 @@ from decode_data.services.engine.values import json_row, json_value
 
 Emit = Callable[[dict], None]
 _SELECT_RE = re.compile(r"^[A-Za-z0-9_.,:+*@/ -]{1,300}$")
-_NODE_EVENTS = {"NodeStart": "running", "NodeFinished": None}
+NODE_EVENTS = {"NodeStart": "running", "NodeFinished": None}
 _LOG_LEVELS = {"info", "warn", "error"}
 _HIDDEN_EVENTS = {"Formatting", "ParsePerfInfoPath"}  # noise, or a server path
 # What the grader builds on a fresh warehouse: every later step sees the earlier ones' output,
@@ -97,9 +97,9 @@ class _Events:
 
     def __call__(self, msg) -> None:
         name = msg.info.name
-        if name in _NODE_EVENTS:
+        if name in NODE_EVENTS:
             info = msg.data.node_info
-            status = _NODE_EVENTS[name] or info.node_status
+            status = NODE_EVENTS[name] or info.node_status
             self.emit(
                 {
                     "type": "node",
@@ -349,6 +349,8 @@ def _save_seeded(warehouse: Path) -> None:
 def run_dbt(job: Job, project: Path, emit: Emit, warehouse: Path | None = None) -> JobResult:
     """Run a job's dbt commands on one parse. `warehouse` (a local DuckDB file) lets a grade
     build start from a seeded warehouse or leave one (Job.seeded)."""
+    if job.command != "grade_build":
+        return _run_one(job, project, emit)
     from dbt.cli.main import dbtRunner
 
     started = time.monotonic()
@@ -357,16 +359,13 @@ def run_dbt(job: Job, project: Path, emit: Emit, warehouse: Path | None = None) 
     parsed = dbtRunner(callbacks=callbacks).invoke(["parse"] + args[args.index("--project-dir") :])
     result = JobResult(status="failed", command=job.command)
     if not parsed.success:
-        exc = parsed.exception or RuntimeError("dbt could not parse the project")
-        result.errors.append(_exception_error(exc))
-        result.elapsed_s = time.monotonic() - started
-        return result
+        return _unparsed(result, parsed.exception, started)
     manifest = parsed.result
     result.lineage = _lineage(manifest)
     success = True
     has_snapshots = any(n.resource_type.value == "snapshot" for n in manifest.nodes.values())
     # Hashed before any command runs: running one fills in paths of the manifest's nodes.
-    fingerprint = seed_fingerprint(manifest, project) if job.command == "grade_build" and job.seeded else None
+    fingerprint = seed_fingerprint(manifest, project) if job.seeded else None
     seeded = _load_seeded(job, fingerprint, warehouse)
     if seeded:
         result.seeded = fingerprint
@@ -375,7 +374,7 @@ def run_dbt(job: Job, project: Path, emit: Emit, warehouse: Path | None = None) 
         if step == NEXT_SEEDS:
             _next_seed_state(project)
             continue
-        if job.command == "grade_build" and step.command == "snapshot" and not has_snapshots:
+        if step.command == "snapshot" and not has_snapshots:
             continue  # nothing to snapshot: spare the grader a dbt invocation
         first_seed = step.command == "seed" and not seeds_loaded
         seeds_loaded = seeds_loaded or step.command == "seed"
@@ -387,6 +386,35 @@ def run_dbt(job: Job, project: Path, emit: Emit, warehouse: Path | None = None) 
         if first_seed and outcome.success and job.seeded == SAVE_SEEDED and warehouse is not None:
             _save_seeded(warehouse)
             result.seeded = fingerprint
+    return _finished(result, success, started)
+
+
+def _run_one(job: Job, project: Path, emit: Emit) -> JobResult:
+    """One command, which parses the project itself (the worker remembers that manifest:
+    dbt_tuning), in one dbt invocation."""
+    from dbt.cli.main import dbtRunner
+
+    from decode_data.services.engine.dbt_tuning import take_parsed_manifest
+
+    started = time.monotonic()
+    take_parsed_manifest()  # none left from an earlier invocation in this process
+    outcome = dbtRunner(callbacks=[_Events(emit)]).invoke(dbt_args(job, project))
+    manifest = take_parsed_manifest()
+    result = JobResult(status="failed", command=job.command)
+    if manifest is None:
+        return _unparsed(result, outcome.exception, started)
+    result.lineage = _lineage(manifest)
+    _collect(result, job, outcome, manifest)
+    return _finished(result, outcome.success, started)
+
+
+def _unparsed(result: JobResult, exc: BaseException | None, started: float) -> JobResult:
+    result.errors.append(_exception_error(exc or RuntimeError("dbt could not parse the project")))
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+def _finished(result: JobResult, success: bool, started: float) -> JobResult:
     result.nodes = _latest(result.nodes)
     result.status = "success" if success else "failed"
     if not result.errors and not success:

@@ -20,57 +20,10 @@ import select
 import signal
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-
-def _thread_locks_for_multiprocessing() -> None:
-    # dbt asks multiprocessing for locks it only shares between threads. Process-shared locks
-    # need /dev/shm, which a confined job cannot touch, so hand out thread locks instead.
-    import multiprocessing.context as mp_context
-
-    mp_context.BaseContext.Lock = lambda self: threading.Lock()
-    mp_context.BaseContext.RLock = lambda self: threading.RLock()
-
-
-def _disable_python_models() -> None:
-    # A custom materialization can call statement(language='python'); refuse it in the adapter.
-    from dbt.adapters.duckdb import impl
-    from dbt_common.exceptions import DbtRuntimeError
-
-    def refuse(*_args, **_kwargs):
-        raise DbtRuntimeError("Python models are disabled on Decode Data: write your model in SQL.")
-
-    impl.DuckDBAdapter.submit_python_job = refuse
-    from dbt.adapters.duckdb import environments
-
-    environments.Environment.run_python_job = classmethod(refuse)
-
-
-def _cheap_dbt_setup() -> None:
-    """Two things dbt redoes on every invocation (a grade build makes four) that cost a job
-    more than its models: each adapter's behaviour flags walk the whole call stack with
-    `inspect.stack()` (it reads source files) only to name their caller, and every invocation
-    scans all of sys.path for `dbt_*` plugin modules. Name the caller from the frames alone
-    (the same module inspect would find); scan for plugins once, here: what is installed does
-    not change while the worker lives."""
-    from dbt.plugins.manager import PluginManager
-    from dbt_common import behavior_flags
-
-    def caller_module() -> str:
-        frame = sys._getframe(1)
-        while frame is not None:
-            name = frame.f_globals.get("__name__")
-            if name and name != behavior_flags.__name__:
-                return name
-            frame = frame.f_back
-        return "Unknown"
-
-    behavior_flags.BehaviorFlagRendered._default_source = staticmethod(caller_module)
-    plugins = PluginManager.get_prefixed_modules()
-    PluginManager.get_prefixed_modules = classmethod(lambda cls: dict(plugins))
-
+from decode_data.services.engine import dbt_tuning
 
 WARM_SCHEMA = """
 version: 2
@@ -258,9 +211,7 @@ def _quiet_stdout():
 
 def main() -> None:
     config = json.loads(sys.stdin.readline())
-    _thread_locks_for_multiprocessing()
-    _disable_python_models()
-    _cheap_dbt_setup()
+    dbt_tuning.apply()
     with tempfile.TemporaryDirectory(prefix="warmup-", dir=config.get("scratch_dir")) as scratch, _quiet_stdout():
         _warm_up(Path(scratch))
     # Everything loaded so far lives as long as the worker: keep it out of the collector, so a

@@ -1,0 +1,119 @@
+"""What the warm worker changes in dbt before it forks jobs, and why.
+
+Each change either keeps a confined job working (no /dev/shm, no Python models) or removes
+work dbt redoes on every invocation that no job of ours can observe. None changes what a
+model builds, what a test finds or what a learner reads.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from decode_data.services.engine.dbt_job import NODE_EVENTS  # the debug events a job forwards
+
+
+def apply() -> None:
+    _thread_locks_for_multiprocessing()
+    _disable_python_models()
+    _cheap_dbt_setup()
+    _skip_unread_debug_events()
+    _remember_parsed_manifests()
+
+
+def _thread_locks_for_multiprocessing() -> None:
+    # dbt asks multiprocessing for locks it only shares between threads. Process-shared locks
+    # need /dev/shm, which a confined job cannot touch, so hand out thread locks instead.
+    import multiprocessing.context as mp_context
+
+    mp_context.BaseContext.Lock = lambda self: threading.Lock()
+    mp_context.BaseContext.RLock = lambda self: threading.RLock()
+
+
+def _disable_python_models() -> None:
+    # A custom materialization can call statement(language='python'); refuse it in the adapter.
+    from dbt.adapters.duckdb import impl
+    from dbt_common.exceptions import DbtRuntimeError
+
+    def refuse(*_args, **_kwargs):
+        raise DbtRuntimeError("Python models are disabled on Decode Data: write your model in SQL.")
+
+    impl.DuckDBAdapter.submit_python_job = refuse
+    from dbt.adapters.duckdb import environments
+
+    environments.Environment.run_python_job = classmethod(refuse)
+
+
+def _cheap_dbt_setup() -> None:
+    """Two things dbt redoes on every invocation (a grade build makes four) that cost a job
+    more than its models: each adapter's behaviour flags walk the whole call stack with
+    `inspect.stack()` (it reads source files) only to name their caller, and every invocation
+    scans all of sys.path for `dbt_*` plugin modules. Name the caller from the frames alone
+    (the same module inspect would find); scan for plugins once, here: what is installed does
+    not change while the worker lives."""
+    from dbt.plugins.manager import PluginManager
+    from dbt_common import behavior_flags
+
+    def caller_module() -> str:
+        frame = sys._getframe(1)
+        while frame is not None:
+            name = frame.f_globals.get("__name__")
+            if name and name != behavior_flags.__name__:
+                return name
+            frame = frame.f_back
+        return "Unknown"
+
+    behavior_flags.BehaviorFlagRendered._default_source = staticmethod(caller_module)
+    plugins = PluginManager.get_prefixed_modules()
+    PluginManager.get_prefixed_modules = classmethod(lambda cls: dict(plugins))
+
+
+def _skip_unread_debug_events() -> None:
+    """A job runs dbt with --quiet and no log file, so no logger writes a debug event, and the
+    engine's callback reads only node progress among them. dbt still turns every event into a
+    protobuf message first (each SQL statement fires several): a tenth of a warm run. Drop
+    the debug events nobody reads before that; a logger that wants them (a --debug run
+    outside the engine) still gets every one."""
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager import EventManager
+
+    fire = EventManager.fire_event
+
+    def fire_event(self, e, level=None, node=None, force_warn_or_error_handling=False):
+        if (
+            (level or e.level_tag()) == EventLevel.DEBUG
+            and type(e).__name__ not in NODE_EVENTS
+            and not force_warn_or_error_handling
+            and all(logger.level != EventLevel.DEBUG for logger in self.loggers)
+        ):
+            return
+        fire(self, e, level=level, node=node, force_warn_or_error_handling=force_warn_or_error_handling)
+
+    EventManager.fire_event = fire_event
+
+
+_parsed: list = []  # the manifest this process's last dbt invocation parsed, if any
+
+
+def _remember_parsed_manifests() -> None:
+    """A job needs the manifest (lineage, error mapping) and runs one command. Parsing in an
+    invocation of its own (`dbt parse`, then the command on its manifest) pays dbt's set-up
+    (flags, project, profile, adapter) twice; the command's own parse, remembered here, is
+    the same manifest."""
+    from dbt.cli import requires
+
+    parse = requires.parse_manifest
+
+    def parse_manifest(*args, **kwargs):
+        manifest = parse(*args, **kwargs)
+        _parsed[:] = [manifest]
+        return manifest
+
+    requires.parse_manifest = parse_manifest
+
+
+def take_parsed_manifest():
+    """The manifest the last invocation parsed (None when it failed to parse), forgotten here."""
+    found = _parsed[0] if _parsed else None
+    _parsed.clear()
+    return found
