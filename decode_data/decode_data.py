@@ -10,6 +10,7 @@ import reflex as rx
 import decode_data.models  # noqa: F401
 from decode_data import routes
 from decode_data.api import api_app
+from decode_data.api.cache_headers import with_cache_headers
 from decode_data.components import ui
 from decode_data.pages import auth_pages, dashboard, lesson, progress, query, settings
 from decode_data.pages.landing import PITCH, PRODUCT_NAME, landing
@@ -51,7 +52,7 @@ async def warm_engine():
 
 
 app = rx.App(
-    api_transformer=api_app,
+    api_transformer=[api_app, with_cache_headers],  # the API mounted, then cache headers on the whole app
     backend_exception_handler=handle_backend_error,
     style={"breakpoints": ui.BREAKPOINTS},  # style props switch at Radix's widths, like component props
 )

@@ -21,6 +21,25 @@ def test_backend_and_built_frontend_answer_on_one_port(live_app):
     assert status == 401 and "error" in body  # the JSON API is mounted, and wants a token
 
 
+def test_built_assets_are_cached_and_pages_revalidated(live_app):
+    """The build's content-hashed files are kept by the browser (no 304 round trip per script
+    chunk on every visit); pages are always revalidated, so a new build is seen at once."""
+    import re
+    import urllib.request
+
+    def headers(path: str):
+        with urllib.request.urlopen(f"{live_app.url}{path}", timeout=10) as response:
+            return response.headers, response.read().decode("utf-8", "replace")
+
+    page_headers, html = headers("/signin")
+    assert page_headers["Cache-Control"] == "no-cache"
+    scripts = re.findall(r'(/assets/[^"]+\.js)"', html)
+    assert scripts, html[:500]
+    script_headers, _ = headers(scripts[0])
+    assert script_headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "Cache-Control" not in headers("/ping")[0]  # the backend's own answers are left alone
+
+
 def test_landing_page_lists_every_lesson_of_the_catalog(page, live_app, settings_env):
     page.goto(live_app.url)
     body = page.locator("body")

@@ -963,7 +963,7 @@ def test_the_lesson_page_opens_in_one_event(db_session, learner, token, hello_le
     editor, checker, quiz = (page.get_substate([cls.get_name()]) for cls in (EditorState, CheckState, QuizState))
     checker.summary = "left over from another lesson"
     quiz.questions = [QuizItem(index=0, question="left over?", choices=["yes"])]
-    assert run_coroutine(LessonState.open_page.fn(page)) == RunnerState.inspect
+    assert run_coroutine(LessonState.open_page.fn(page)) == RunnerState.inspect_after_paint
     assert page.step_id == "first_model" and editor.path == "models/stg_customers.sql"
     assert editor.loaded_text.startswith("-- STEP 1") and any(f.path == "models/schema.yml" for f in editor.files)
     assert checker.summary == "" and checker.hints == []

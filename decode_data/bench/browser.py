@@ -35,8 +35,9 @@ EDITOR_MARK = "raw_customers"  # in the editor once the learner's model has load
 EXPECTED_ROWS = 20  # seeds/raw_customers.csv
 VIEWPORT = {"width": 1366, "height": 860}
 WAIT_MS = 120_000
-# Pause between "lesson ready" and the click on Run: the page's on-load RunnerState.inspect asks for
-# a `dbt compile` (the lineage), and the engine runs one learner's jobs one at a time. It takes < 1 s.
+# Pause between "lesson ready" and the click on Run: after its first paint the page asks for
+# a `dbt compile` (the lineage, RunnerState.inspect_after_paint), and the engine runs one learner's jobs
+# one at a time. Both take < 1 s.
 SETTLE_MS = 2_000
 
 # Installed in every document of the browser context: notes when the lesson page is ready.

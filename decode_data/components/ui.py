@@ -120,12 +120,28 @@ def notice_callout(*children, color: str = WARNING, icon: str = "info", size: st
     return _callout(icon, color, children, size, props)
 
 
+def _lesson_code_block(code, **_language) -> rx.Component:
+    """A code block of lesson text, in the app's code font and unhighlighted: Reflex's
+    highlighter loads its core and each language as chunks of their own, one after another,
+    after the page has rendered once, and the lesson page waited for both."""
+    return rx.el.pre(
+        rx.el.code(code),
+        font_family=CODE_FONT,
+        font_size="var(--font-size-2)",
+        background="var(--gray-3)",
+        color="var(--gray-12)",
+        padding="0.6em 0.8em",
+        border_radius="var(--radius-2)",
+        margin_y="0.6em",
+    )
+
+
 def lesson_markdown(text, **props) -> rx.Component:
     """Lesson text (instructions, hints, explanations) as Markdown. Lessons can be imported from
     outside, so raw HTML in them is shown as text, never run; diagrams in code blocks keep their
     lines and scroll sideways in a narrow pane instead of wrapping."""
     return rx.box(
-        rx.markdown(text, use_raw=False),
+        rx.markdown(text, use_raw=False, component_map={"pre": _lesson_code_block}),
         width="100%",
         min_width="0",
         style={

@@ -94,7 +94,7 @@ class LessonState(AuthState):
     async def open_page(self):
         """on_load: everything the first paint needs, in one event and one delta: the lesson and
         the learner's place in it, the files with the step's file open, the step's hints, the
-        quiz. The lineage (a dbt compile) follows as a background task once this is stored."""
+        quiz. The lineage (a dbt compile) follows once the page has painted."""
         await self._load_lesson()
         if self.not_found:
             return None
@@ -104,7 +104,7 @@ class LessonState(AuthState):
         from decode_data.states.quiz import QuizState  # a sibling: it derives from this module
 
         await (await self.get_state(QuizState))._load()
-        return type(runner).inspect
+        return type(runner).inspect_after_paint
 
     @rx.event
     async def load_lesson(self):

@@ -39,6 +39,7 @@ from decode_data.states.paged_rows import PagedRows
 from decode_data.states.view_models import grid_rows
 
 STREAM_EVERY_S = 0.15
+AFTER_FIRST_PAINT_S = 0.6  # a lesson page paints in about half a second (bench --browser)
 MAX_LOG_LINES = 400
 ASKS_ABOUT_STALE_PARENTS = ("run", "build")  # they rebuild what they select, not what it reads
 FAILED = ("error", "fail", "runtime error")
@@ -109,8 +110,22 @@ class RunnerState(PagedRows, LessonState):
 
     @rx.event(background=True)
     async def inspect(self):
-        """Lineage and compiled SQL of the project as it is, before any run. One at a time: repeated
-        (or forged) events while one is in flight do not queue more compiles."""
+        """Lineage and compiled SQL of the project as it is, before any run."""
+        await self._inspect()
+
+    @rx.event(background=True)
+    async def inspect_after_paint(self):
+        """The page's follow-up to its first paint: the same, a moment later. Its dbt compile
+        takes a core for a fifth of a second, just when a small server and the browser render
+        the page; a Run started meanwhile brings the lineage itself."""
+        await asyncio.sleep(AFTER_FIRST_PAINT_S)
+        async with self:
+            if self.running:
+                return
+        await self._inspect()
+
+    async def _inspect(self) -> None:
+        """One at a time: repeated (or forged) events while one is in flight queue no more compiles."""
         async with self:
             if self.not_found or not self.lesson_id or self._inspecting:
                 return
@@ -199,7 +214,7 @@ class RunnerState(PagedRows, LessonState):
             editor = await self.get_state(EditorState)
             await editor._flush()
             lineage = self._lineage
-        if not anyway and request.command in ASKS_ABOUT_STALE_PARENTS:
+        if not anyway and request.select and request.command in ASKS_ABOUT_STALE_PARENTS:  # all: no parent left out
             stale = await self._job(_stale_parents, request.select, lineage)
             if stale:
                 async with self:
