@@ -12,6 +12,7 @@ from decode_data import routes
 from decode_data.api import api_app
 from decode_data.api.cache_headers import with_cache_headers
 from decode_data.components import ui
+from decode_data.components.route_preload import route_preload
 from decode_data.pages import auth_pages, dashboard, lesson, progress, query, settings
 from decode_data.pages.landing import PITCH, PRODUCT_NAME, landing
 from decode_data.services.outages import outage_reason
@@ -54,6 +55,7 @@ async def warm_engine():
 app = rx.App(
     api_transformer=[api_app, with_cache_headers],  # the API mounted, then cache headers on the whole app
     backend_exception_handler=handle_backend_error,
+    head_components=[route_preload()],  # a page's own chunks load with the app's
     style={"breakpoints": ui.BREAKPOINTS},  # style props switch at Radix's widths, like component props
 )
 app.register_lifespan_task(warm_engine)

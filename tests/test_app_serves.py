@@ -40,6 +40,21 @@ def test_built_assets_are_cached_and_pages_revalidated(live_app):
     assert "Cache-Control" not in headers("/ping")[0]  # the backend's own answers are left alone
 
 
+def test_a_page_with_a_path_parameter_preloads_its_own_chunks(page, live_app):
+    """/lessons/<id> is served from the shared fallback page, which names only the app's root
+    scripts: the head script preloads the lesson route's module and imports from React Router's
+    manifest as soon as it arrives (components/route_preload.py)."""
+    page.goto(f"{live_app.url}/lessons/hello_dbt")
+    page.wait_for_function("window.__reactRouterManifest !== undefined")
+    route = page.evaluate("Object.values(window.__reactRouterManifest.routes).find(r => r.path === 'lessons/:lesson')")
+    ours, every = (
+        page.evaluate(f"[...document.querySelectorAll('{links}')].map(l => l.getAttribute('href'))")
+        for links in ("link[data-route-preload]", "link[rel=modulepreload]")
+    )
+    assert route["module"] in ours and set(route["imports"]) <= set(every)  # the page's HTML had the root's
+    assert not page.errors
+
+
 def test_landing_page_lists_every_lesson_of_the_catalog(page, live_app, settings_env):
     page.goto(live_app.url)
     body = page.locator("body")
