@@ -18,7 +18,7 @@ import pytest
 from decode_data.bench.report import percentile, render_browser, render_table
 from decode_data.settings import REPO_ROOT
 
-ARGV = ["--json", "--repeat", "2", "--learners", "3"]
+ARGV = ["--json", "--repeat", "2", "--learners", "3", "--cli-repeat", "1"]
 
 
 @pytest.fixture(scope="module")
