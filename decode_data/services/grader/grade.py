@@ -97,8 +97,9 @@ def relations_read(lesson: Lesson, steps: list[Step]) -> dict[str, list[str]]:
 class _Grading:
     """The builds of one grading request: every seed set built at once, on as many workers.
 
-    `relations` (seed set -> names) limits what a learner's build reads back; None reads all
-    (a lesson proof compares whole builds). `tests` False builds the learner's project without
+    `relations` (seed set -> names) limits what a learner's build reads back; None reads all.
+    A lesson proof (a wrong answer, a mutant) reads the same few: the rest of a build is read
+    once, the first time something asks for it (Build.relation). `tests` False builds the learner's project without
     its tests (no check reads them); the broken versions their tests must catch keep them."""
 
     def __init__(
@@ -238,8 +239,8 @@ def grade_project(
 def grade_with_builds(
     key: str, lesson: Lesson, root: Path, project: Path, steps: list[Step], eager: bool = True
 ) -> tuple[list[StepFeedback], _Grading]:
-    """grade_project, also handing back the builds (a lesson proof compares them)."""
-    grading = _Grading(key, lesson, root, project, relations_read(lesson, steps) if eager else None, tests_read(steps))
+    """grade_project, also handing back the builds (a mutation score compares them)."""
+    grading = _Grading(key, lesson, root, project, relations_read(lesson, steps), tests_read(steps))
     if eager:
         grading.prepare(builds_needed(lesson, steps))
     return [_grade(step, grading) for step in steps], grading
