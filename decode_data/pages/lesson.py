@@ -74,25 +74,31 @@ def _title_bar() -> rx.Component:
     )
 
 
+def _lesson() -> rx.Component:
+    return rx.vstack(
+        _title_bar(),
+        rx.grid(
+            step_panel(),
+            workbench(),
+            columns=ui.side_by_side("minmax(280px, 34%)", SIDE_BY_SIDE_FROM),
+            spacing=ui.SECTION_GAP,
+            width="100%",
+            align_items="start",
+        ),
+        _confirm_reset(),
+        spacing=ui.STACK_GAP,
+        width="100%",
+    )
+
+
 def lesson_page() -> rx.Component:
+    """The lesson once its state has arrived: drawn before that, with nothing in it, the page
+    cost the browser a whole render and an editor it replaced a moment later."""
     return page_shell(
         rx.cond(
             LessonState.not_found,
             ui.error_callout("There is no such lesson. Pick one on the dashboard.", icon="circle_alert"),
-            rx.vstack(
-                _title_bar(),
-                rx.grid(
-                    step_panel(),
-                    workbench(),
-                    columns=ui.side_by_side("minmax(280px, 34%)", SIDE_BY_SIDE_FROM),
-                    spacing=ui.SECTION_GAP,
-                    width="100%",
-                    align_items="start",
-                ),
-                _confirm_reset(),
-                spacing=ui.STACK_GAP,
-                width="100%",
-            ),
+            rx.cond(LessonState.lesson_id, _lesson(), ui.muted("Opening the lesson…", id="lesson-opening")),
         ),
         wide=True,
     )
