@@ -37,6 +37,14 @@ RUN_STATUS_COLORS = {
 }
 
 CODE_FONT = "var(--code-font-family)"
+# How a block of code looks wherever it stands (lesson text, a command to copy).
+CODE_BLOCK = {
+    "font_family": CODE_FONT,
+    "background": "var(--gray-3)",
+    "color": "var(--gray-12)",
+    "padding": "0.6em 0.8em",
+    "border_radius": "var(--radius-2)",
+}
 
 # ---------------------------------------------------------------- spacing (Radix space steps)
 
@@ -124,16 +132,7 @@ def _lesson_code_block(code, **_language) -> rx.Component:
     """A code block of lesson text, in the app's code font and unhighlighted: Reflex's
     highlighter loads its core and each language as chunks of their own, one after another,
     after the page has rendered once, and the lesson page waited for both."""
-    return rx.el.pre(
-        rx.el.code(code),
-        font_family=CODE_FONT,
-        font_size="var(--font-size-2)",
-        background="var(--gray-3)",
-        color="var(--gray-12)",
-        padding="0.6em 0.8em",
-        border_radius="var(--radius-2)",
-        margin_y="0.6em",
-    )
+    return rx.el.pre(rx.el.code(code), **CODE_BLOCK, font_size="var(--font-size-2)", margin_y="0.6em")
 
 
 def lesson_markdown(text, **props) -> rx.Component:
@@ -177,12 +176,8 @@ def code_box(text, box_id: str | None = None, **props) -> rx.Component:
     return rx.el.pre(
         text,
         id=box_id,
-        font_family=CODE_FONT,
+        **CODE_BLOCK,
         font_size="var(--font-size-1)",
-        background="var(--gray-3)",
-        color="var(--gray-12)",
-        padding="0.6em 0.8em",
-        border_radius="var(--radius-2)",
         white_space="pre-wrap",
         word_break="break-all",
         margin="0",

@@ -97,21 +97,22 @@ def relations_read(lesson: Lesson, steps: list[Step]) -> dict[str, list[str]]:
 class _Grading:
     """The builds of one grading request: every seed set built at once, on as many workers.
 
-    `relations` (seed set -> names) limits what a learner's build reads back; None reads all.
-    A lesson proof (a wrong answer, a mutant) reads the same few: the rest of a build is read
-    once, the first time something asks for it (Build.relation). `tests` False builds the learner's project without
-    its tests (no check reads them); the broken versions their tests must catch keep them."""
+    `relations` (seed set -> names) is what a build reads back with itself: what the checks
+    read (relations_read). Anything else, for a learner or a lesson proof alike, is read once,
+    the first time something asks for it (Build.relation). `tests` False builds the learner's
+    project without its tests (no check reads them); the broken versions their tests must
+    catch keep them."""
 
     def __init__(
-        self, key: str, lesson: Lesson, root: Path, project: Path, relations: dict | None = None, tests: bool = True
+        self, key: str, lesson: Lesson, root: Path, project: Path, relations: dict[str, list[str]], tests: bool = True
     ):
         self.key, self.lesson, self.root, self.project = key, lesson, root, project
         self.relations, self.tests = relations, tests
         self.builds: dict[str, Build] = {}
         self.references: dict[str, Build] = {}
 
-    def _reads(self, seeds: str | None) -> list[str] | None:
-        return None if self.relations is None else self.relations.get(seeds, [])
+    def _reads(self, seeds: str | None) -> list[str]:
+        return self.relations.get(seeds, [])
 
     def prepare(self, seed_names: list[str]) -> None:
         """Build the learner's project (and the reference, once per lesson) on every seed set in
