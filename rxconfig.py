@@ -8,6 +8,7 @@ otherwise so a fresh install is never exposed on the network by accident.
 import reflex as rx
 from reflex.plugins import RadixThemesPlugin, SitemapPlugin
 
+from decode_data.frontend_build import reuse_unchanged_builds
 from decode_data.settings import get_settings
 
 settings = get_settings()
@@ -28,3 +29,6 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
 )
+
+# A restart serves the last production build of the frontend when nothing it is made from changed.
+reuse_unchanged_builds()

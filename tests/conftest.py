@@ -45,6 +45,20 @@ def own_data_dir(tmp_path_factory):
     settings_module.reset_settings()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_references(tmp_path_factory):
+    """Every test of this process grades against the same reference builds (real ones, made
+    once per lesson version): a reference depends on the lesson's files, not on the data folder
+    of the test that first asked for it."""
+    from decode_data.services.grader import builds
+
+    folder = tmp_path_factory.mktemp("reference")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(builds, "reference_root", lambda: folder)
+    yield folder
+    patch.undo()
+
+
 @pytest.fixture
 def settings_env(monkeypatch, tmp_path):
     """Settings for a test: data under tmp_path, test mode, SQLite, no inherited secrets."""

@@ -69,6 +69,8 @@ class FaultApp:
         self.app.process.wait(timeout=30)
         self.app.log_path.rename(self.root / f"reflex-{self.starts}.log")
         self.app = self._start(port=self.app.port)
+        # Same port, same pages: the restart serves the build the killed app served.
+        assert "unchanged since its last build" in self.app.log_tail(), self.app.log_tail()
         return workers
 
     def stop(self) -> None:

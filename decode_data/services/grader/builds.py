@@ -404,8 +404,24 @@ def reference_project(lesson: Lesson, dest: Path) -> Path:
 _reference_cache: dict[tuple[str, str, str, str], Build] = {}
 
 
+def reference_root() -> Path:
+    """Where the reference builds live (tests share one folder across data folders)."""
+    return get_settings().data_dir / "reference"
+
+
 def _reference_key(lesson: Lesson, seeds: str) -> tuple[str, str, str, str]:
-    return (str(get_settings().data_dir), lesson.id, seeds, lesson_hash(lesson, lesson.dir / seeds))
+    return (str(reference_root()), lesson.id, seeds, lesson_hash(lesson, lesson.dir / seeds))
+
+
+def _forget_other_versions(key: tuple[str, str, str, str]) -> None:
+    """A lesson that changed leaves its older reference builds behind: drop them and their
+    folders (a learner build still copying from one falls back to `dbt seed`)."""
+    root, lesson_id, seeds, current = key
+    for old in [k for k in _reference_cache if k[:3] == key[:3] and k[3] != current]:
+        del _reference_cache[old]
+    for folder in (Path(root) / lesson_id / seeds).glob("*"):
+        if folder.name != current:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def reference_build(lesson: Lesson, seeds: str) -> Build:
@@ -417,7 +433,9 @@ def reference_build(lesson: Lesson, seeds: str) -> Build:
         cached = _reference_cache.get(cache_key)
         if cached is not None and cached.built:
             return cached
-        root = get_settings().data_dir / "reference" / lesson.id / seeds
+        _forget_other_versions(cache_key)
+        # One folder per version of the lesson: a cached build never reads a newer one's files.
+        root = Path(cache_key[0]) / lesson.id / seeds / cache_key[3]
         source = reference_project(lesson, root / "source")
         made = build(
             f"reference_{lesson.id}_{seeds}", lesson.id, root, source, lesson.dir / seeds, seeds, save_seeded=True
