@@ -27,3 +27,13 @@ def test_no_page_renders_markdown_any_other_way():
             if markdown and (path.name != "ui.py" or not any(k.arg == "use_raw" for k in node.keywords)):
                 offenders.append(f"{path.relative_to(COMPONENTS)}:{node.lineno}")
     assert offenders == []
+
+
+def test_dollar_amounts_stay_text_and_no_tex_is_loaded():
+    """Lessons talk about money: with Reflex's default math plugins "$5 a month, $60 a year"
+    would turn into a formula (and every lesson page would load KaTeX for it)."""
+    default = str(rx.markdown("x"))
+    assert "remarkMath" in default and "rehypeKatex" in default
+    lesson = str(ui.lesson_markdown("$5 a month, $60 a year"))
+    assert "remarkMath" not in lesson and "rehypeKatex" not in lesson
+    assert "remarkGfm" in lesson  # tables and lists still render

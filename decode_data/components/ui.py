@@ -138,9 +138,10 @@ def _lesson_code_block(code, **_language) -> rx.Component:
 def lesson_markdown(text, **props) -> rx.Component:
     """Lesson text (instructions, hints, explanations) as Markdown. Lessons can be imported from
     outside, so raw HTML in them is shown as text, never run; diagrams in code blocks keep their
-    lines and scroll sideways in a narrow pane instead of wrapping."""
+    lines and scroll sideways in a narrow pane instead of wrapping. No TeX: a lesson about money
+    ("$5 a month, $60 a year") must not turn into a formula, and the page loads without KaTeX."""
     return rx.box(
-        rx.markdown(text, use_raw=False, component_map={"pre": _lesson_code_block}),
+        rx.markdown(text, use_raw=False, use_math=False, use_katex=False, component_map={"pre": _lesson_code_block}),
         width="100%",
         min_width="0",
         style={
