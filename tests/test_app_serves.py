@@ -54,6 +54,19 @@ def test_a_page_with_a_path_parameter_preloads_its_own_chunks(page, live_app):
     assert not page.errors
 
 
+def test_the_lesson_page_loads_one_highlighter_and_no_tex(page, live_app):
+    """What the lesson route's scripts leave out: KaTeX (lesson text renders without TeX) and a
+    second highlighter (read-only SQL uses the editor's CodeMirror, code_editor.code_view)."""
+    page.goto(f"{live_app.url}/lessons/hello_dbt")
+    page.wait_for_selector("#signin-submit")
+    manifest = page.evaluate("window.__reactRouterManifest")
+    route = next(r for r in manifest["routes"].values() if r.get("path") == "lessons/:lesson")
+    scripts = {path: http_get(f"{live_app.url}{path}")[2] for path in (route["module"], *route["imports"])}
+    assert any("@codemirror" in text or "cm-editor" in text for text in scripts.values())
+    for marker in ("katex", "refractor", "prism-"):
+        assert not [path for path, text in scripts.items() if marker in text.lower()], marker
+
+
 def test_landing_page_lists_every_lesson_of_the_catalog(page, live_app, settings_env):
     page.goto(live_app.url)
     body = page.locator("body")

@@ -104,6 +104,25 @@ def code_editor(
     )
 
 
+def code_view(value: Var, *, label: str = "SQL") -> rx.Component:
+    """Read-only SQL (a solution, the SQL dbt compiled) with the editor's own highlighting: one
+    highlighter on the lesson page instead of a second one (Prism and its themes) for these."""
+    return CodeMirror.create(
+        value=value,
+        read_only=True,
+        editable=False,
+        height="auto",
+        basic_setup={"lineNumbers": False, "foldGutter": False, "highlightActiveLine": False},
+        extensions=Var(_js_expr=_js_list(["sql()", "EditorView.lineWrapping"])),
+        aria_label=label,
+        width="100%",
+        font_size="0.8em",
+        border="1px solid var(--gray-a5)",
+        border_radius="var(--radius-2)",
+        overflow="hidden",
+    )
+
+
 def _js_list(items: list[str]) -> str:
     return "[" + ", ".join(items) + "]"
 

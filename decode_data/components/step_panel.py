@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from decode_data.components import ui
+from decode_data.components.code_editor import code_view
 from decode_data.components.data_grid import data_grid
 from decode_data.components.lesson_complete import lesson_complete
 from decode_data.components.quiz_panel import quiz_panel
@@ -174,7 +175,7 @@ def _solution() -> rx.Component:
                 CheckState.solution,
                 lambda f: rx.vstack(
                     ui.code_text(f["path"], color_scheme=ui.MUTED),
-                    rx.code_block(f["content"], language="sql", width="100%", font_size="0.8em"),
+                    code_view(f["content"], label=f["path"]),
                     spacing="1",
                     width="100%",
                 ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from decode_data.components import ui
-from decode_data.components.code_editor import code_editor, highlight_line_css
+from decode_data.components.code_editor import code_editor, code_view, highlight_line_css
 from decode_data.components.command_bar import command_bar
 from decode_data.components.data_grid import data_grid, pager
 from decode_data.components.lineage_graph import lineage_graph
@@ -340,7 +340,7 @@ def output_tabs() -> rx.Component:
         rx.tabs.content(
             rx.cond(
                 RunnerState.compiled_sql != "",
-                rx.code_block(RunnerState.compiled_sql, language="sql", width="100%", font_size="0.8em"),
+                code_view(RunnerState.compiled_sql, label="Compiled SQL"),
                 ui.muted("Compile or run the model to see the SQL dbt sends."),
             ),
             value="compiled",
