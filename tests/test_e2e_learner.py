@@ -37,6 +37,12 @@ def test_new_learner_completes_the_first_step(page, live_app):
     results = page.locator("#results")
     expect(results).to_contain_text("stg_customers: 20 rows")
     expect(results).to_contain_text("Lovelace")
+    # The SQL dbt ran, highlighted like the editor and read-only.
+    page.get_by_role("tab", name="Compiled SQL").click()
+    compiled = page.locator("#compiled .cm-content")
+    expect(compiled).to_contain_text('"raw_customers"')
+    expect(compiled).to_have_attribute("contenteditable", "false")
+    page.get_by_role("tab", name="Results").click()
 
     page.click("#check-work")
     feedback = page.locator("#check-feedback")
