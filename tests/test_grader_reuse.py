@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -63,8 +64,12 @@ def lab(tmp_path):
 
 
 @pytest.fixture
-def grade_builds(engine, monkeypatch):
-    """Counts the grade builds the engine runs (learners' and references')."""
+def grade_builds(engine, monkeypatch, tmp_path):
+    """Counts the grade builds the engine runs (learners' and references'), with references of
+    this test's own (the session shares them: another test may have built this lab's)."""
+    from decode_data.services.grader import builds
+
+    monkeypatch.setattr(builds, "reference_root", lambda: tmp_path / "reference")
     ran: list[str] = []
     submit = Engine.submit
 
@@ -189,3 +194,22 @@ def test_a_step_that_reads_no_test_result_is_built_without_tests(engine, db_sess
     # A tested build answers a step that needs no tests: nothing is built again.
     before = len(grade_builds)
     assert grade("plain") is tested and len(grade_builds) == before
+
+
+def test_a_changed_lesson_gets_a_reference_of_its_own_and_the_old_one_goes(engine, tmp_path, monkeypatch):
+    """A reference is built once per version of the lesson, in its own folder: a cached build
+    never reads the files of a newer version, and the older version's folder is removed."""
+    from decode_data.services.grader import builds
+
+    monkeypatch.setattr(builds, "reference_root", lambda: tmp_path / "reference")
+    lab = write_lesson(tmp_path / "lessons" / "reuse_lab", LESSON)
+    first = builds.reference_build(lab, "seeds")
+    assert first.built and builds.reference_build(lab, "seeds") is first
+    (tmp_path / "reference" / "reuse_lab" / "seeds" / "left-over.duckdb").write_bytes(b"")  # an older layout's file
+
+    (lab.solution_dir / "models" / "customer_totals.sql").write_text(RIGHT.replace("sum(amount)", "sum(amount) * 2"))
+    second = builds.reference_build(lab, "seeds")
+    assert second is not first and second.built
+    assert second.table("customer_totals").rows != first.table("customer_totals").rows
+    versions = sorted(p.name for p in (tmp_path / "reference" / "reuse_lab" / "seeds").iterdir())
+    assert versions == [Path(second.paths["root"]).name]

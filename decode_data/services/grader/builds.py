@@ -419,9 +419,13 @@ def _forget_other_versions(key: tuple[str, str, str, str]) -> None:
     root, lesson_id, seeds, current = key
     for old in [k for k in _reference_cache if k[:3] == key[:3] and k[3] != current]:
         del _reference_cache[old]
-    for folder in (Path(root) / lesson_id / seeds).glob("*"):
-        if folder.name != current:
-            shutil.rmtree(folder, ignore_errors=True)
+    for found in (Path(root) / lesson_id / seeds).glob("*"):
+        if found.name == current:
+            continue
+        if found.is_dir() and not found.is_symlink():
+            shutil.rmtree(found, ignore_errors=True)
+        else:  # a file of the layout before versions had folders of their own
+            found.unlink(missing_ok=True)
 
 
 def reference_build(lesson: Lesson, seeds: str) -> Build:
