@@ -250,9 +250,11 @@ class RunnerState(PagedRows, LessonState):
             self._apply(events)
             editor = await self.get_state(EditorState)
             editor.error_line = self._finish(result, editor.path)
-            self._relayout(editor.current_node)
             if result.preview is not None:  # dbt show's rows, or those the run read: in the same update
                 self._take_rows(result.preview, result.preview_of or request.select or "dbt show", run_number)
+            open_node = editor.current_node
+        async with self:  # the lineage tab after the outcome and rows: the learner waits for those
+            self._relayout(open_node)
 
     def _ask_about(self, request: DbtRequest, stale: list[tuple[str, bool]]) -> None:
         said = [f"{name} was never built" if never else f"{name} changed since it was built" for name, never in stale]
