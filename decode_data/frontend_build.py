@@ -65,7 +65,11 @@ def reuse_unchanged_builds() -> None:
 
     def build_unless_unchanged() -> None:
         web = prerequisites.get_web_dir()
-        wanted = inputs_digest(web)
+        try:
+            wanted = inputs_digest(web)
+        except (OSError, ValueError):  # an unreadable file or note: build as Reflex would, stamp nothing
+            build()
+            return
         if built_from(web) == wanted and (web / "build" / "client").is_dir():
             console.info("The frontend is unchanged since its last build: serving that build.")
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from decode_data.frontend_build import STAMP, built_from, inputs_digest
+from decode_data.frontend_build import STAMP, built_from, inputs_digest, reuse_unchanged_builds
 
 
 def _web(tmp_path):
@@ -57,3 +57,24 @@ def test_only_a_finished_build_has_a_stamp(tmp_path):
     assert built_from(web) is None
     (web / "build" / STAMP).write_text("abc\n")
     assert built_from(web) == "abc"
+
+
+def test_reflex_builds_once_then_only_after_a_change_or_when_an_input_cannot_be_read(tmp_path, monkeypatch):
+    """The wrapper around Reflex's build step, with a stand-in for the Vite build it runs."""
+    from reflex.utils import build as reflex_build
+    from reflex.utils import prerequisites
+
+    web, builds = _web(tmp_path), []
+    monkeypatch.setattr(reflex_build, "build", lambda: builds.append("vite"))
+    monkeypatch.setattr(prerequisites, "get_web_dir", lambda: web)
+    reuse_unchanged_builds()
+    for _ in range(3):
+        reflex_build.build()
+    assert len(builds) == 1 and built_from(web) == inputs_digest(web)
+    (web / "app/routes/index.jsx").write_text("export default function Index() { return 2 }\n")
+    reflex_build.build()
+    assert len(builds) == 2
+    (web / "reflex.json").write_text("{not json")  # a note it cannot read: build as Reflex would
+    reflex_build.build()
+    reflex_build.build()
+    assert len(builds) == 4
