@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 STAMP = ".decode-data-inputs"
@@ -55,7 +56,11 @@ def built_from(web: Path) -> str | None:
 
 
 def reuse_unchanged_builds() -> None:
-    """Wrap Reflex's production build so that an unchanged frontend is not built again."""
+    """Wrap Reflex's production build so that an unchanged frontend is not built again. Only the
+    `reflex` command line builds: every other process that reads rxconfig (the app's server
+    workers, our CLI, tests) is spared importing the build machinery."""
+    if "reflex.reflex" not in sys.modules:
+        return
     from reflex.utils import build as reflex_build
     from reflex.utils import console, prerequisites
 

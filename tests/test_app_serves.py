@@ -40,14 +40,19 @@ def test_built_assets_are_cached_and_pages_revalidated(live_app):
     assert "Cache-Control" not in headers("/ping")[0]  # the backend's own answers are left alone
 
 
+def _lesson_route(page, live_app) -> tuple[dict, dict]:
+    """React Router's manifest as a visitor of /lessons/hello_dbt gets it, and the lesson route's entry."""
+    page.goto(f"{live_app.url}/lessons/hello_dbt")
+    page.wait_for_selector("#signin-submit")  # not signed in: the app took over and redirected
+    manifest = page.evaluate("window.__reactRouterManifest")
+    return manifest, next(r for r in manifest["routes"].values() if r.get("path") == "lessons/:lesson")
+
+
 def test_a_page_with_a_path_parameter_preloads_its_own_chunks(page, live_app):
     """/lessons/<id> is served from the shared fallback page, which names only the app's root
     scripts: the head script preloads the lesson route's module and imports from React Router's
     manifest as soon as it arrives (components/route_preload.py)."""
-    page.goto(f"{live_app.url}/lessons/hello_dbt")
-    page.wait_for_selector("#signin-submit")  # not signed in: the app took over and redirected
-    manifest = page.evaluate("window.__reactRouterManifest")
-    route = next(r for r in manifest["routes"].values() if r.get("path") == "lessons/:lesson")
+    manifest, route = _lesson_route(page, live_app)
     in_the_html = {manifest["entry"]["module"], *manifest["entry"]["imports"], *manifest["routes"]["root"]["imports"]}
     ours = page.evaluate("[...document.querySelectorAll('link[data-route-preload]')].map(l => l.getAttribute('href'))")
     assert route["module"] in ours and set(route["imports"]) <= set(ours) | in_the_html
@@ -57,10 +62,7 @@ def test_a_page_with_a_path_parameter_preloads_its_own_chunks(page, live_app):
 def test_the_lesson_page_loads_one_highlighter_and_no_tex(page, live_app):
     """What the lesson route's scripts leave out: KaTeX (lesson text renders without TeX) and a
     second highlighter (read-only SQL uses the editor's CodeMirror, code_editor.code_view)."""
-    page.goto(f"{live_app.url}/lessons/hello_dbt")
-    page.wait_for_selector("#signin-submit")
-    manifest = page.evaluate("window.__reactRouterManifest")
-    route = next(r for r in manifest["routes"].values() if r.get("path") == "lessons/:lesson")
+    _manifest, route = _lesson_route(page, live_app)
     scripts = {path: http_get(f"{live_app.url}{path}")[2] for path in (route["module"], *route["imports"])}
     assert any("@codemirror" in text or "cm-editor" in text for text in scripts.values())
     for marker in ("katex", "refractor", "prism-"):

@@ -61,6 +61,7 @@ def test_only_a_finished_build_has_a_stamp(tmp_path):
 
 def test_reflex_builds_once_then_only_after_a_change_or_when_an_input_cannot_be_read(tmp_path, monkeypatch):
     """The wrapper around Reflex's build step, with a stand-in for the Vite build it runs."""
+    import reflex.reflex  # noqa: F401 - the command line that builds, where the wrapper goes in
     from reflex.utils import build as reflex_build
     from reflex.utils import prerequisites
 

@@ -64,12 +64,17 @@ def lab(tmp_path):
 
 
 @pytest.fixture
-def grade_builds(engine, monkeypatch, tmp_path):
-    """Counts the grade builds the engine runs (learners' and references'), with references of
-    this test's own (the session shares them: another test may have built this lab's)."""
+def own_references(monkeypatch, tmp_path):
+    """References of this test's own (the session shares them: another test may have built this lab's)."""
     from decode_data.services.grader import builds
 
     monkeypatch.setattr(builds, "reference_root", lambda: tmp_path / "reference")
+    return tmp_path / "reference"
+
+
+@pytest.fixture
+def grade_builds(engine, monkeypatch, own_references):
+    """Counts the grade builds the engine runs (learners' and references')."""
     ran: list[str] = []
     submit = Engine.submit
 
@@ -196,20 +201,19 @@ def test_a_step_that_reads_no_test_result_is_built_without_tests(engine, db_sess
     assert grade("plain") is tested and len(grade_builds) == before
 
 
-def test_a_changed_lesson_gets_a_reference_of_its_own_and_the_old_one_goes(engine, tmp_path, monkeypatch):
+def test_a_changed_lesson_gets_a_reference_of_its_own_and_the_old_one_goes(engine, tmp_path, own_references):
     """A reference is built once per version of the lesson, in its own folder: a cached build
     never reads the files of a newer version, and the older version's folder is removed."""
     from decode_data.services.grader import builds
 
-    monkeypatch.setattr(builds, "reference_root", lambda: tmp_path / "reference")
     lab = write_lesson(tmp_path / "lessons" / "reuse_lab", LESSON)
     first = builds.reference_build(lab, "seeds")
     assert first.built and builds.reference_build(lab, "seeds") is first
-    (tmp_path / "reference" / "reuse_lab" / "seeds" / "left-over.duckdb").write_bytes(b"")  # an older layout's file
+    (own_references / "reuse_lab" / "seeds" / "left-over.duckdb").write_bytes(b"")  # an older layout's file
 
     (lab.solution_dir / "models" / "customer_totals.sql").write_text(RIGHT.replace("sum(amount)", "sum(amount) * 2"))
     second = builds.reference_build(lab, "seeds")
     assert second is not first and second.built
     assert second.table("customer_totals").rows != first.table("customer_totals").rows
-    versions = sorted(p.name for p in (tmp_path / "reference" / "reuse_lab" / "seeds").iterdir())
+    versions = sorted(p.name for p in (own_references / "reuse_lab" / "seeds").iterdir())
     assert versions == [Path(second.paths["root"]).name]
