@@ -89,6 +89,10 @@ def test_one_learner_in_order_and_others_in_parallel(engine, tmp_path):
     assert b_start < a1_end and b_end > a1
 
 
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 def test_worker_is_recycled_after_k_jobs(small_engine, tmp_path):
     engine = small_engine(worker_max_jobs=2)
     paths = make_project(tmp_path / "ws", {"one.sql": "select 1 as x\n"})
@@ -97,6 +101,50 @@ def test_worker_is_recycled_after_k_jobs(small_engine, tmp_path):
         assert engine.submit(Job("u_k", "l", "run"), paths).ok
     assert _job_pid(engine) != first
     assert engine.submit(Job("u_k", "l", "run"), paths).ok
+
+
+def test_every_worker_is_forked_from_one_warm_host(small_engine, tmp_path):
+    """Two workers and the one that replaces a recycled worker all come from the same warm
+    host: no worker but the host imports and warms up dbt."""
+    engine = small_engine(workers=2, worker_max_jobs=1)
+    paths = make_project(tmp_path / "ws", {"one.sql": "select 1 as x\n"})
+    _wait_until(lambda: len(engine.workers) == 2, "both workers started")
+    host = engine.host.proc.pid
+    assert {_parent(w.pid) for w in engine.workers} == {host}
+    first = {w.pid for w in engine.workers}
+    assert engine.submit(Job("u_f", "l", "run"), paths).ok
+    _wait_until(lambda: len(engine.workers) == 2 and {w.pid for w in engine.workers} != first, "a new worker")
+    assert {_parent(w.pid) for w in engine.workers} == {host}
+    assert engine.submit(Job("u_f", "l", "run"), paths).ok
+
+
+def test_a_killed_host_is_started_again_and_its_workers_carry_on(small_engine, tmp_path):
+    engine = small_engine(workers=1, worker_max_jobs=1)
+    paths = make_project(tmp_path / "ws", {"one.sql": "select 1 as x\n"})
+    worker = _job_pid(engine)
+    old_host = engine.host.proc.pid
+    os.killpg(old_host, signal.SIGKILL)
+    # The worker forked before the host died still runs jobs; recycled after it, it is
+    # replaced by a worker of a new host.
+    assert engine.submit(Job("u_h", "l", "run"), paths).ok
+    _wait_until(lambda: engine.workers and next(iter(engine.workers)).pid != worker, "a new worker")
+    new_host = engine.host.proc.pid
+    assert new_host != old_host
+    assert _parent(next(iter(engine.workers)).pid) == new_host
+    assert engine.submit(Job("u_h", "l", "run"), paths).ok
+
+
+def test_without_a_host_a_worker_starts_on_its_own(small_engine, tmp_path, monkeypatch):
+    from decode_data.services.engine.worker_host_client import HostUnavailable, WorkerHost
+
+    def unavailable(self):
+        raise HostUnavailable("no host in this test")
+
+    monkeypatch.setattr(WorkerHost, "spawn", unavailable)
+    engine = small_engine()
+    paths = make_project(tmp_path / "ws", {"one.sql": "select 1 as x\n"})
+    assert _parent(_job_pid(engine)) == os.getpid()
+    assert engine.submit(Job("u_o", "l", "run"), paths).ok
 
 
 def test_killed_worker_is_replaced_and_workspace_survives(small_engine, tmp_path):

@@ -31,6 +31,7 @@ from decode_data.services.engine.fair_queue import SHORT_COMMANDS, FairQueue
 from decode_data.services.engine.jobs import COMMANDS, QUERY_COMMANDS, Job, JobRejected, JobResult, LearnerError
 from decode_data.services.engine.query_lane import QueryLane
 from decode_data.services.engine.query_process import readers_lock_path
+from decode_data.services.engine.worker_host_client import ForkedProcess, HostUnavailable, WorkerHost
 
 OnEvent = Callable[[dict], None]
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -115,26 +116,48 @@ def _worker_env(config: PoolConfig) -> dict:
     }
 
 
+def worker_config(config: PoolConfig) -> dict:
+    """What a worker is told at its start (the host is told it once, for all its workers)."""
+    return {"scratch_dir": str(config.data_dir / "tmp"), "motherduck_token": config.motherduck_token}
+
+
 class WorkerProcess:
-    def __init__(self, config: PoolConfig):
+    """One warm worker: forked by the engine's worker host, or started on its own when there
+    is no host (or it cannot fork one)."""
+
+    def __init__(self, config: PoolConfig, host: WorkerHost | None = None):
         self.config = config
         self.jobs_done = 0
         scratch = config.data_dir / "tmp"
         scratch.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "decode_data.services.engine.worker"],
-            cwd=str(REPO_ROOT),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=_worker_env(config),
-            start_new_session=True,
-        )
-        self.reader = _LineReader(self.proc.stdout)
-        self._write({"scratch_dir": str(scratch), "motherduck_token": config.motherduck_token})
+        self.proc = self._forked(host)
+        if self.proc is None:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "decode_data.services.engine.worker"],
+                cwd=str(REPO_ROOT),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=_worker_env(config),
+                start_new_session=True,
+            )
+            self.reader = _LineReader(self.proc.stdout)
+            self._write(worker_config(config))
+        else:
+            self.reader = _LineReader(self.proc.stdout)
         ready = self.reader.read(time.monotonic() + WORKER_START_TIMEOUT_S)
         if ready.get("type") != "ready":
             raise WorkerDied(f"worker failed to start: {ready}")
         self.pid = ready["pid"]
+
+    @staticmethod
+    def _forked(host: WorkerHost | None) -> ForkedProcess | None:
+        if host is None:
+            return None
+        try:
+            return host.spawn()
+        except HostUnavailable as exc:
+            print(f"decode_data engine: starting a worker on its own: {exc}", file=sys.stderr)
+            return None
 
     def _write(self, message: dict) -> None:
         self.proc.stdin.write(json.dumps(message).encode() + b"\n")
@@ -171,8 +194,11 @@ class WorkerProcess:
             self.kill()
 
     def kill(self) -> None:
-        with suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, 9)
+        if isinstance(self.proc, ForkedProcess):
+            self.proc.kill_group()
+        else:
+            with suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, 9)
         self.proc.wait()
 
 
@@ -244,6 +270,8 @@ class Engine:
             WORKER_START_TIMEOUT_S,
             slots=config.query_slots or config.workers,
         )
+        (config.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
+        self.host = WorkerHost(_worker_env(config), REPO_ROOT, worker_config(config), WORKER_START_TIMEOUT_S)
         starters = [threading.Thread(target=self._add_worker, daemon=True) for _ in range(config.workers)]
         starters.append(threading.Thread(target=self._start_queries, daemon=True))
         for t in starters:
@@ -259,7 +287,7 @@ class Engine:
         if self.closed:
             return
         try:
-            worker = WorkerProcess(self.config)
+            worker = WorkerProcess(self.config, self.host)
         except Exception as exc:  # noqa: BLE001 - keep the pool alive; log and retry later
             print(f"decode_data engine: worker failed to start: {exc}", file=sys.stderr)
             time.sleep(2)
@@ -351,6 +379,7 @@ class Engine:
         """Stop every worker now: they hold no state, and a running job dies with its worker."""
         self.closed = True
         self.queries.stop()
+        self.host.close()
         for worker in list(self.workers):
             worker.kill()
         self.workers.clear()

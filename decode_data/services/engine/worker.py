@@ -209,8 +209,9 @@ def _quiet_stdout():
         os.close(devnull)
 
 
-def main() -> None:
-    config = json.loads(sys.stdin.readline())
+def prepare(config: dict) -> None:
+    """Everything a worker does once: tune dbt, warm it up, and keep what it loaded out of
+    the collector. The worker host (worker_host.py) does this once for all the workers it forks."""
     dbt_tuning.apply()
     with tempfile.TemporaryDirectory(prefix="warmup-", dir=config.get("scratch_dir")) as scratch, _quiet_stdout():
         _warm_up(Path(scratch))
@@ -219,14 +220,25 @@ def main() -> None:
     # job made, not all of dbt (it was a fifth of a grade build).
     gc.collect()
     gc.freeze()
+
+
+def serve(config: dict) -> None:
+    """Answer jobs on stdin until told to stop or the server's end of the pipe closes."""
     # Nothing a job prints may corrupt the protocol: stdout now goes nowhere, events use a dup.
     worker = Worker(config)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
+    os.close(devnull)
     try:
         worker.serve()
     except BrokenPipeError:  # the server is gone (it exited before needing a worker): no one to tell
         os._exit(0)
+
+
+def main() -> None:
+    config = json.loads(sys.stdin.readline())
+    prepare(config)
+    serve(config)
 
 
 if __name__ == "__main__":
