@@ -17,7 +17,6 @@ import threading
 from contextlib import suppress
 from pathlib import Path
 
-
 MAX_MESSAGE = 1 << 16  # one control message between the engine and the host (JSON, small)
 
 
