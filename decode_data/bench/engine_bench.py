@@ -183,6 +183,12 @@ class Bench:
         engine = getattr(self, "engine", None)
         return [w.proc.pid for w in list(engine.workers)] if engine else []
 
+    def engine_pids(self) -> list[int]:
+        """The workers and the host that forked them (it reaps them: their CPU adds up there)."""
+        engine = getattr(self, "engine", None)
+        host = engine.host.proc if engine and engine.host.proc else None
+        return self.worker_pids() + ([host.pid] if host else [])
+
     def dbt(self, command: str, user=None, session=None, **kwargs):
         from decode_data.services import runs
 
@@ -513,7 +519,7 @@ def run_bench(repeat: int = 20, learners: int = 20, rounds: int = 3, cli_repeat:
             _progress(f"data dir {tmp}; migrating, creating a learner with the {LESSON_ID} solution")
             bench.setup()
             figures["config"]["models"] = bench.models
-            meter = CpuMeter(bench.worker_pids)
+            meter = CpuMeter(bench.engine_pids)
             stages = [
                 ("pool start", "starting the engine", bench.start_engine),
                 ("warm-up", "warm-up seed + run", bench.warm_up),

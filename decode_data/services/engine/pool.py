@@ -379,7 +379,7 @@ class Engine:
         """Stop every worker now: they hold no state, and a running job dies with its worker."""
         self.closed = True
         self.queries.stop()
-        self.host.close()
         for worker in list(self.workers):
             worker.kill()
         self.workers.clear()
+        self.host.close()

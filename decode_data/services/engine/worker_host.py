@@ -24,6 +24,24 @@ from decode_data.services.engine import worker
 from decode_data.services.engine.worker_host_client import MAX_MESSAGE
 
 
+def _reap(_signal, _frame) -> None:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:  # none left
+        pass
+
+
+def _wait_for_workers() -> None:
+    """Reap every worker before exiting: each ends once the engine's end of its pipe closes."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    try:
+        while True:
+            os.wait()
+    except ChildProcessError:
+        pass
+
+
 def _become_worker(control: socket.socket, stdin_fd: int, stdout_fd: int, config: dict) -> None:
     """In the forked child: own session and pipes, nothing of the host's socket, then serve."""
     code = 1
@@ -58,16 +76,18 @@ def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     config = json.loads(control.recv(MAX_MESSAGE))
     worker.prepare(config)
-    # The host never waits for its workers: the kernel reaps them, the engine watches each one
-    # through a pidfd of its own.
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    # The engine watches each worker through a pidfd of its own; the host only reaps them (so
+    # their CPU time adds up in the host's, as a worker's jobs add up in the worker's).
+    signal.signal(signal.SIGCHLD, _reap)
     control.send(json.dumps({"type": "ready", "pid": os.getpid()}).encode())
     while True:
         try:
             message, fds, _flags, _address = socket.recv_fds(control, MAX_MESSAGE, 2)
         except OSError:
+            _wait_for_workers()
             return
-        if not message:  # the engine is gone
+        if not message:  # the engine is gone (or stopped its workers and closed)
+            _wait_for_workers()
             return
         control.send(json.dumps(_spawn(control, fds, config)).encode())
 

@@ -44,7 +44,7 @@ class ForkedProcess:
         if not select.select([self._pidfd], [], [], timeout)[0]:
             return False
         os.close(self._pidfd)
-        self._pidfd, self.returncode = None, -1  # the host reaped it: its status is not ours to read
+        self._pidfd, self.returncode = None, -1  # the host reaps it: its status is not ours to read
         return True
 
     def poll(self) -> int | None:
@@ -139,21 +139,31 @@ class WorkerHost:
             raise HostUnavailable(f"the worker host could not fork: {answer}")
         return ForkedProcess(int(answer["pid"]), stdin_w, stdout_r)
 
-    def _stop_host(self) -> None:
+    def _stop_host(self, wait_s: float = 0.0) -> None:
+        """Close the socket; the host then reaps what is left of its workers and exits (given
+        `wait_s`), or is killed."""
         if self.control is not None:
             self.control.close()
             self.control = None
         if self.proc is not None:
-            with suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, 9)
-            self.proc.wait()
+            try:
+                self.proc.wait(timeout=wait_s)
+            except subprocess.TimeoutExpired:
+                with suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, 9)
+                self.proc.wait()
             self.proc = None
 
     def close(self) -> None:
+        """Stop the host (the engine has stopped its workers first)."""
         self.closed = True
-        starting = self.proc
-        if starting is not None:  # a host still warming up holds the lock: end it first
-            with suppress(ProcessLookupError):
-                os.killpg(starting.pid, 9)
-        with self.lock:
-            self._stop_host()
+        if not self.lock.acquire(timeout=0.2):  # a host still warming up holds the lock
+            starting = self.proc
+            if starting is not None:
+                with suppress(ProcessLookupError):
+                    os.killpg(starting.pid, 9)
+            self.lock.acquire()
+        try:
+            self._stop_host(wait_s=5.0)
+        finally:
+            self.lock.release()
