@@ -86,6 +86,9 @@ def _warm_up(scratch: Path) -> None:
 
     close_duckdb()
     del os.environ["DBT_STATIC_PARSER"]
+    # The job process's own code (sandbox, ownership, preview): imported once here, not in
+    # every job's fork (~15 ms a job).
+    import decode_data.services.engine.job_process  # noqa: F401
     run_query(
         Job("warmup", "warmup", "query", sql="select 1"),
         scratch / "warehouse.duckdb",
