@@ -235,6 +235,24 @@ def test_unknown_ref_points_at_the_line(engine, tmp_path):
     assert "no model or seed" in error.message
 
 
+def test_a_project_that_does_not_parse_leaves_no_warehouse_behind_and_an_existing_one_intact(engine, tmp_path):
+    """A job opens an existing warehouse while dbt parses, never a missing one: a failed parse
+    on a fresh workspace leaves no empty warehouse, and on a built one the tables stay."""
+    paths = make_project(tmp_path / "ws", {"uses_missing.sql": "select *\nfrom {{ ref('no_such_model') }}\n"})
+    assert engine.submit(Job("u_early", "l", "run"), paths).status == "failed"
+    assert not Path(paths["warehouse"]).exists()
+    model = Path(paths["project"]) / "models" / "uses_missing.sql"
+    model.write_text("select 1 as x\n")
+    assert engine.submit(Job("u_early", "l", "run"), paths).ok
+    model.write_text("select *\nfrom {{ ref('no_such_model') }}\n")
+    assert engine.submit(Job("u_early", "l", "run"), paths).status == "failed"
+    again = engine.submit(Job("u_early", "l", "query", sql="select x from uses_missing"), paths)
+    assert again.ok and again.preview.rows == [[1]]
+    model.write_text("select 2 as x\n")
+    ran = engine.submit(Job("u_early", "l", "run", preview_rows=True), paths)
+    assert ran.ok and ran.preview.rows == [[2]]
+
+
 def test_a_missing_table_error_names_its_fix(engine, tmp_path):
     """Forgetting `dbt seed`, running a model before its parent, or typing a name wrong: each
     error says what to do, at the learner's line, without DuckDB's guess among system tables."""

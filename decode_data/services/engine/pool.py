@@ -156,6 +156,8 @@ class WorkerProcess:
         try:
             return host.spawn()
         except HostUnavailable as exc:
+            if host.closed:  # the engine closed meanwhile: no worker at all
+                raise WorkerDied("the engine is closing") from exc
             print(f"decode_data engine: starting a worker on its own: {exc}", file=sys.stderr)
             return None
 
@@ -289,6 +291,8 @@ class Engine:
         try:
             worker = WorkerProcess(self.config, self.host)
         except Exception as exc:  # noqa: BLE001 - keep the pool alive; log and retry later
+            if self.closed:
+                return
             print(f"decode_data engine: worker failed to start: {exc}", file=sys.stderr)
             time.sleep(2)
             return self._add_worker()

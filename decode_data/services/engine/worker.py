@@ -89,6 +89,7 @@ def _warm_up(scratch: Path) -> None:
     # The job process's own code (sandbox, ownership, preview): imported once here, not in
     # every job's fork (~15 ms a job).
     import decode_data.services.engine.job_process  # noqa: F401
+
     run_query(
         Job("warmup", "warmup", "query", sql="select 1"),
         scratch / "warehouse.duckdb",
@@ -239,7 +240,10 @@ def serve(config: dict) -> None:
 
 
 def main() -> None:
-    config = json.loads(sys.stdin.readline())
+    first = sys.stdin.readline()
+    if not first:  # the server exited before it needed this worker
+        return
+    config = json.loads(first)
     prepare(config)
     serve(config)
 

@@ -74,22 +74,24 @@ def _spawn(control: socket.socket, fds: list[int], config: dict) -> dict:
 
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
-    config = json.loads(control.recv(MAX_MESSAGE))
+    first = control.recv(MAX_MESSAGE)
+    if not first:  # the engine closed before it needed a worker
+        return
+    config = json.loads(first)
     worker.prepare(config)
     # The engine watches each worker through a pidfd of its own; the host only reaps them (so
     # their CPU time adds up in the host's, as a worker's jobs add up in the worker's).
     signal.signal(signal.SIGCHLD, _reap)
-    control.send(json.dumps({"type": "ready", "pid": os.getpid()}).encode())
-    while True:
-        try:
+    try:
+        control.send(json.dumps({"type": "ready", "pid": os.getpid()}).encode())
+        while True:
             message, fds, _flags, _address = socket.recv_fds(control, MAX_MESSAGE, 2)
-        except OSError:
-            _wait_for_workers()
-            return
-        if not message:  # the engine is gone (or stopped its workers and closed)
-            _wait_for_workers()
-            return
-        control.send(json.dumps(_spawn(control, fds, config)).encode())
+            if not message:  # the engine is gone (or stopped its workers and closed)
+                break
+            control.send(json.dumps(_spawn(control, fds, config)).encode())
+    except OSError:  # the engine went away while the host warmed up or forked
+        pass
+    _wait_for_workers()
 
 
 if __name__ == "__main__":
