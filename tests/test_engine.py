@@ -236,8 +236,8 @@ def test_unknown_ref_points_at_the_line(engine, tmp_path):
 
 
 def test_a_project_that_does_not_parse_leaves_no_warehouse_behind_and_an_existing_one_intact(engine, tmp_path):
-    """A job opens an existing warehouse while dbt parses, never a missing one: a failed parse
-    on a fresh workspace leaves no empty warehouse, and on a built one the tables stay."""
+    """A failed parse on a fresh workspace leaves no empty warehouse (the query page then says
+    to run dbt first), and on a built one the tables stay; the next run shows its rows."""
     paths = make_project(tmp_path / "ws", {"uses_missing.sql": "select *\nfrom {{ ref('no_such_model') }}\n"})
     assert engine.submit(Job("u_early", "l", "run"), paths).status == "failed"
     assert not Path(paths["warehouse"]).exists()

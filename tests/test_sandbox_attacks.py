@@ -672,24 +672,6 @@ def test_models_cannot_load_extensions_or_change_settings(scene):
     scene.others_carry_on()
 
 
-def test_a_warehouse_opened_while_dbt_parses_is_locked_down_too(scene):
-    """A job opens an existing warehouse while dbt parses (engine/early_open.py), and dbt's
-    connection shares that database: the lockdown must still hold before any learner SQL."""
-    scene.save("models/first.sql", "select 1 as x")
-    assert scene.run().ok
-    assert scene.ws.warehouse.is_file()  # so this run opens it early
-    scene.save("models/read_passwd.sql", "{{ config(materialized='table') }}\nselect * from read_csv('/etc/passwd')")
-    for name in ("external_access", "unlock", "memory_limit"):
-        scene.save(f"models/set_{name}.sql", hook_model(SETTINGS[name]))
-    result = scene.run()
-    assert_refused(result, FILE_REFUSED, node="read_passwd")
-    for name in ("external_access", "unlock", "memory_limit"):
-        assert_refused(result, LOCKED, node=f"set_{name}")
-    scene.no_leak(result, PASSWD_MARKS)
-    assert next(n for n in result.nodes if n.name == "first").status == "success"
-    scene.others_carry_on()
-
-
 @pytest.mark.parametrize("name", ["install_from_repo", "load", "load_file", "autoinstall", "repository"])
 def test_query_page_cannot_load_extensions(scene, name):
     result = scene.query(_extensions(scene)[name])

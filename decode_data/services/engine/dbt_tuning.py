@@ -19,7 +19,6 @@ def apply() -> None:
     _cheap_dbt_setup()
     _skip_unread_debug_events()
     _remember_parsed_manifests()
-    _connect_to_early_opened_files()
 
 
 def _thread_locks_for_multiprocessing() -> None:
@@ -91,27 +90,6 @@ def _skip_unread_debug_events() -> None:
         fire(self, e, level=level, node=node, force_warn_or_error_handling=force_warn_or_error_handling)
 
     EventManager.fire_event = fire_event
-
-
-def _connect_to_early_opened_files() -> None:
-    """dbt-duckdb connects to the job's warehouse through DuckDB's one database per file: when
-    the job opened it early (early_open.py), close that connection once dbt's own is made, so
-    dbt then holds the file alone, as if it had opened it itself."""
-    from dbt.adapters.duckdb.environments import Environment
-
-    from decode_data.services.engine import early_open
-
-    initialize = Environment.initialize_db.__func__
-
-    def initialize_db(cls, creds, plugins=None):
-        early = early_open.take(str(creds.path))
-        try:
-            return initialize(cls, creds, plugins)
-        finally:
-            if early is not None:
-                early.close()
-
-    Environment.initialize_db = classmethod(initialize_db)
 
 
 _parsed: list = []  # the manifest this process's last dbt invocation parsed, if any

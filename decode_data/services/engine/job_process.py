@@ -14,8 +14,8 @@ import sysconfig
 import time
 from pathlib import Path
 
-from decode_data.services.engine import early_open, lockdown, sandbox
-from decode_data.services.engine.jobs import DBT_COMMANDS, Job, JobRejected, JobResult, LearnerError
+from decode_data.services.engine import lockdown, sandbox
+from decode_data.services.engine.jobs import Job, JobRejected, JobResult, LearnerError
 from decode_data.services.engine.ownership import hand_over
 from decode_data.services.engine.project_files import JobLimits, lockdown_config, write_project_files
 from decode_data.services.engine.run_preview import add_preview
@@ -174,14 +174,7 @@ def run_job_process(request: dict, config: dict, send) -> None:
         else:
             from decode_data.services.engine.dbt_job import run_dbt
 
-            # A learner's commands open the warehouse while dbt parses; not a grade build, which
-            # may swap its warehouse file for a seeded copy before dbt connects.
-            if not motherduck_db and job.command in DBT_COMMANDS:
-                early_open.start(warehouse)
-            try:
-                result = run_dbt(job, project, emit, warehouse=None if motherduck_db else warehouse)
-            finally:
-                early_open.discard()
+            result = run_dbt(job, project, emit, warehouse=None if motherduck_db else warehouse)
             if job.command == "grade_build":
                 result.tables = _built_relations(job, warehouse, lockdown_config(root, project, limits))
             elif not motherduck_db:
