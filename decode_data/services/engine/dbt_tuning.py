@@ -19,6 +19,7 @@ def apply() -> None:
     _cheap_dbt_setup()
     _skip_unread_debug_events()
     _remember_parsed_manifests()
+    _one_empty_table()
 
 
 def _thread_locks_for_multiprocessing() -> None:
@@ -90,6 +91,17 @@ def _skip_unread_debug_events() -> None:
         fire(self, e, level=level, node=node, force_warn_or_error_handling=force_warn_or_error_handling)
 
     EventManager.fire_event = fire_event
+
+
+def _one_empty_table() -> None:
+    """Every SQL statement that fetches nothing (most of what a materialization runs) gets an
+    empty agate table, and agate builds a type tester with date parsers for each one. Tables
+    are immutable: one empty table serves them all."""
+    import agate
+    from dbt_common.clients import agate_helper
+
+    empty = agate.Table(rows=[])
+    agate_helper.empty_table = lambda: empty
 
 
 _parsed: list = []  # the manifest this process's last dbt invocation parsed, if any
