@@ -128,26 +128,27 @@ class WorkerProcess:
     def __init__(self, config: PoolConfig, host: WorkerHost | None = None):
         self.config = config
         self.jobs_done = 0
-        scratch = config.data_dir / "tmp"
-        scratch.mkdir(parents=True, exist_ok=True)
-        self.proc = self._forked(host)
-        if self.proc is None:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "decode_data.services.engine.worker"],
-                cwd=str(REPO_ROOT),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=_worker_env(config),
-                start_new_session=True,
-            )
-            self.reader = _LineReader(self.proc.stdout)
-            self._write(worker_config(config))
-        else:
-            self.reader = _LineReader(self.proc.stdout)
+        (config.data_dir / "tmp").mkdir(parents=True, exist_ok=True)  # the warm-up's scratch
+        self.proc = self._forked(host) or self._started(config)
+        self.reader = _LineReader(self.proc.stdout)
         ready = self.reader.read(time.monotonic() + WORKER_START_TIMEOUT_S)
         if ready.get("type") != "ready":
             raise WorkerDied(f"worker failed to start: {ready}")
         self.pid = ready["pid"]
+
+    def _started(self, config: PoolConfig) -> subprocess.Popen:
+        """A worker of its own: it imports and warms up dbt itself."""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "decode_data.services.engine.worker"],
+            cwd=str(REPO_ROOT),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=_worker_env(config),
+            start_new_session=True,
+        )
+        proc.stdin.write(json.dumps(worker_config(config)).encode() + b"\n")
+        proc.stdin.flush()
+        return proc
 
     @staticmethod
     def _forked(host: WorkerHost | None) -> ForkedProcess | None:
@@ -272,7 +273,6 @@ class Engine:
             WORKER_START_TIMEOUT_S,
             slots=config.query_slots or config.workers,
         )
-        (config.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
         self.host = WorkerHost(_worker_env(config), REPO_ROOT, worker_config(config), WORKER_START_TIMEOUT_S)
         starters = [threading.Thread(target=self._add_worker, daemon=True) for _ in range(config.workers)]
         starters.append(threading.Thread(target=self._start_queries, daemon=True))

@@ -93,6 +93,7 @@ class WorkerHost:
         ours.send(json.dumps(self.config).encode())
         ready = self._answer()
         if ready.get("type") != "ready":
+            self._stop_host()
             raise HostUnavailable(f"the worker host failed to start: {ready}")
 
     def _answer(self) -> dict:
