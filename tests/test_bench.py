@@ -56,6 +56,7 @@ def test_every_figure_is_there_and_sane(figures):
     assert config["models"] == 5 and config["repeat"] == 2 and config["learners"] == 3
     assert config["workers"] >= 1
     assert figures["pool_start_s"] > 0
+    assert 0 < figures["new_worker_s"] < figures["pool_start_s"]  # forked warm, not warmed up again
     for stage in ("run", "show", "test", "query"):
         _timing(figures[stage], 2)
     assert 0 < figures["run"]["in_job"]["p50_s"] <= figures["run"]["max_s"]
@@ -81,7 +82,7 @@ def test_every_figure_is_there_and_sane(figures):
     assert all(mb > 0 for mb in rss["worker_rss_mb"])
     assert rss["worker_rss_max_mb"] == max(rss["worker_rss_mb"])
     assert rss["job_max_rss_mb"] > 0
-    assert rss["query_host_rss_mb"] > 0
+    assert rss["query_host_rss_mb"] > 0 and rss["worker_host_rss_mb"] > 0
 
     check = figures["check"]
     _timing(check, max(5, config["repeat"] // 2))

@@ -178,6 +178,18 @@ class Bench:
             time.sleep(0.02)
         self.figures["pool_start_s"] = round(time.perf_counter() - started, 3)
         self.figures["config"]["workers"] = wanted
+        self.figures["new_worker_s"] = self._new_worker_s()
+
+    def _new_worker_s(self) -> float:
+        """What recycling or replacing a worker costs: one more worker from the warm host,
+        ready for a job (then stopped; the pool is left as it was)."""
+        from decode_data.services.engine.pool import WorkerProcess
+
+        started = time.perf_counter()
+        worker = WorkerProcess(self.engine.config, self.engine.host)
+        ready = time.perf_counter() - started
+        worker.stop()
+        return round(ready, 4)
 
     def worker_pids(self) -> list[int]:
         engine = getattr(self, "engine", None)
@@ -472,8 +484,12 @@ class Bench:
         workers = [round(vm_rss_kb(pid) / 1024, 1) for pid in self.worker_pids()]
         jobs = [kb for kb in self.engine.last_rss_kb if kb]
         host = self.engine.queries.proc
+        worker_host = self.engine.host.proc
         self.figures["rss"] = {
             "query_host_rss_mb": round(vm_rss_kb(host.pid) / 1024, 1) if host and host.poll() is None else None,
+            "worker_host_rss_mb": round(vm_rss_kb(worker_host.pid) / 1024, 1)
+            if worker_host and worker_host.poll() is None
+            else None,
             "worker_rss_mb": workers,
             "worker_rss_max_mb": max(workers) if workers else None,
             "job_max_rss_mb": round(max(jobs) / 1024, 1) if jobs else None,

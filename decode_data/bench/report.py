@@ -245,6 +245,7 @@ def render_table(figures: dict) -> str:
         rows.append((label, p50, p95, c.target if c else extra, _mark(c.ok) if c else ""))
 
     row("engine pool start (all workers ready)", _s(figures.get("pool_start_s")))
+    row("  a new worker, forked from the warm host (recycle, replace)", _ms(figures.get("new_worker_s")))
     run = figures.get("run") or {}
     row(f"dbt run, warm, engine (n={run.get('n', 0)})", _s(run.get("p50_s")), _s(run.get("p95_s")), "warm run p50")
     inside = run.get("in_job") or {}
@@ -320,6 +321,10 @@ def render_table(figures: dict) -> str:
     row(
         "job process max RSS (incl. pages shared with its worker)",
         "n/a" if rss.get("job_max_rss_mb") is None else f"{rss['job_max_rss_mb']:.0f} MB",
+    )
+    row(
+        "worker host RSS (forks the workers; pages shared with them)",
+        "n/a" if rss.get("worker_host_rss_mb") is None else f"{rss['worker_host_rss_mb']:.0f} MB",
     )
     row(
         "query host RSS (forks the learners' query processes)",

@@ -20,6 +20,7 @@ def apply() -> None:
     _skip_unread_debug_events()
     _remember_parsed_manifests()
     _one_empty_table()
+    _read_dbts_own_files_once()
 
 
 def _thread_locks_for_multiprocessing() -> None:
@@ -102,6 +103,46 @@ def _one_empty_table() -> None:
 
     empty = agate.Table(rows=[])
     agate_helper.empty_table = lambda: empty
+
+
+def _read_dbts_own_files_once() -> None:
+    """Every invocation reads and hashes the ~170 macro files of dbt and of the adapter, only
+    to find them unchanged (partial parsing compares them): they cannot change while the
+    worker lives. Read them once; each invocation gets fresh SourceFile objects of the same
+    bytes. A project of the learner (or anything else outside dbt's own folder) is read as
+    always, and so is any internal file that is not a plain SourceFile."""
+    import copy
+    import os
+
+    import dbt.include
+    from dbt.contracts.files import SourceFile
+    from dbt.parser.read_files import ReadFilesFromFileSystem
+
+    own = tuple(os.path.realpath(p) + os.sep for p in dbt.include.__path__)
+    read = ReadFilesFromFileSystem.read_files_for_project
+    kept: dict[tuple[str, str], tuple[dict, list]] = {}
+
+    def read_files_for_project(self, project, file_types):
+        key = (os.path.realpath(project.project_root) + os.sep, project.project_name)
+        if not key[0].startswith(own):
+            return read(self, project, file_types)
+        if key not in kept:
+            before = set(self.files)
+            read(self, project, file_types)
+            new = [self.files[file_id] for file_id in self.files if file_id not in before]
+            if all(type(sf) is SourceFile for sf in new):
+                parsers = copy.deepcopy(self.project_parser_files[project.project_name])
+                kept[key] = (parsers, [(sf.path, sf.checksum, sf.contents, sf.parse_file_type) for sf in new])
+            return None
+        parsers, files = kept[key]
+        self.project_parser_files[project.project_name] = copy.deepcopy(parsers)
+        for path, checksum, contents, parse_file_type in files:
+            fresh = SourceFile(path=path, checksum=checksum, parse_file_type=parse_file_type, project_name=key[1])
+            fresh.contents = contents
+            self.files[fresh.file_id] = fresh
+        return None
+
+    ReadFilesFromFileSystem.read_files_for_project = read_files_for_project
 
 
 _parsed: list = []  # the manifest this process's last dbt invocation parsed, if any
