@@ -21,6 +21,7 @@ def apply() -> None:
     _remember_parsed_manifests()
     _one_empty_table()
     _read_dbts_own_files_once()
+    _flatten_macro_namespaces_by_layer()
 
 
 def _thread_locks_for_multiprocessing() -> None:
@@ -143,6 +144,36 @@ def _read_dbts_own_files_once() -> None:
         return None
 
     ReadFilesFromFileSystem.read_files_for_project = read_files_for_project
+
+
+def flattened(namespace) -> dict:
+    """A dbt MacroNamespace as the dict its Mapping protocol gives (each name's value from the
+    first layer that has it), made by copying its layers from last to first."""
+    flat: dict = {}
+    for layer in reversed(list(namespace._search_order())):
+        flat.update(layer)
+    return flat
+
+
+def _flatten_macro_namespaces_by_layer() -> None:
+    """Each Jinja context (several per model: every adapter macro builds one) copies the ~500
+    macros of its namespace into a dict through the Mapping protocol: a set of every name,
+    then one lookup per name that walks the layers (local, root, packages, dbt, internal) and
+    builds a dict on each walk. `flattened` gives the same dict with plain dict updates."""
+    from dbt.context.configured import ConfiguredContext
+    from dbt.context.macros import MacroNamespace
+    from dbt.context.manifest import ManifestContext
+
+    to_dict = ManifestContext.to_dict
+
+    def layered_to_dict(self):
+        if type(self.namespace) is not MacroNamespace:
+            return to_dict(self)
+        context = ConfiguredContext.to_dict(self)  # the dict every macro of this context holds
+        context.update(flattened(self.namespace))
+        return context
+
+    ManifestContext.to_dict = layered_to_dict
 
 
 _parsed: list = []  # the manifest this process's last dbt invocation parsed, if any
