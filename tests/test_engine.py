@@ -127,10 +127,10 @@ def test_a_killed_host_is_started_again_and_its_workers_carry_on(small_engine, t
     # The worker forked before the host died still runs jobs; recycled after it, it is
     # replaced by a worker of a new host.
     assert engine.submit(Job("u_h", "l", "run"), paths).ok
-    _wait_until(lambda: engine.workers and next(iter(engine.workers)).pid != worker, "a new worker")
+    _wait_until(lambda: any(w.pid != worker for w in list(engine.workers)), "a new worker")
     new_host = engine.host.proc.pid
     assert new_host != old_host
-    assert _parent(next(iter(engine.workers)).pid) == new_host
+    assert [_parent(w.pid) for w in list(engine.workers)] == [new_host]
     assert engine.submit(Job("u_h", "l", "run"), paths).ok
 
 
@@ -239,17 +239,17 @@ def test_a_project_that_does_not_parse_leaves_no_warehouse_behind_and_an_existin
     """A failed parse on a fresh workspace leaves no empty warehouse (the query page then says
     to run dbt first), and on a built one the tables stay; the next run shows its rows."""
     paths = make_project(tmp_path / "ws", {"uses_missing.sql": "select *\nfrom {{ ref('no_such_model') }}\n"})
-    assert engine.submit(Job("u_early", "l", "run"), paths).status == "failed"
+    assert engine.submit(Job("u_parse", "l", "run"), paths).status == "failed"
     assert not Path(paths["warehouse"]).exists()
     model = Path(paths["project"]) / "models" / "uses_missing.sql"
     model.write_text("select 1 as x\n")
-    assert engine.submit(Job("u_early", "l", "run"), paths).ok
+    assert engine.submit(Job("u_parse", "l", "run"), paths).ok
     model.write_text("select *\nfrom {{ ref('no_such_model') }}\n")
-    assert engine.submit(Job("u_early", "l", "run"), paths).status == "failed"
-    again = engine.submit(Job("u_early", "l", "query", sql="select x from uses_missing"), paths)
+    assert engine.submit(Job("u_parse", "l", "run"), paths).status == "failed"
+    again = engine.submit(Job("u_parse", "l", "query", sql="select x from uses_missing"), paths)
     assert again.ok and again.preview.rows == [[1]]
     model.write_text("select 2 as x\n")
-    ran = engine.submit(Job("u_early", "l", "run", preview_rows=True), paths)
+    ran = engine.submit(Job("u_parse", "l", "run", preview_rows=True), paths)
     assert ran.ok and ran.preview.rows == [[2]]
 
 
