@@ -30,8 +30,8 @@ LONGEST_FIRST = (
     "tests/test_lesson_energy_smart.py",
 )
 # Modules that start apps of their own: each start on a new port rebuilds the one frontend
-# build (.web), wired to that port, under the session's live app (a restart on the same port reuses it). They run last in the app
-# group, once no test needs the session's live app any more.
+# build (.web), wired to that port, under the session's live app (a restart on the same port
+# reuses it). They run last in the app group, once no test needs the session's live app any more.
 OWN_APPS = ("tests/test_e2e_faults.py",)
 
 

@@ -112,7 +112,6 @@ def _read_dbts_own_files_once() -> None:
     worker lives. Read them once; each invocation gets fresh SourceFile objects of the same
     bytes. A project of the learner (or anything else outside dbt's own folder) is read as
     always, and so is any internal file that is not a plain SourceFile."""
-    import copy
     import os
 
     import dbt.include
@@ -132,11 +131,11 @@ def _read_dbts_own_files_once() -> None:
             read(self, project, file_types)
             new = [self.files[file_id] for file_id in self.files if file_id not in before]
             if all(type(sf) is SourceFile for sf in new):
-                parsers = copy.deepcopy(self.project_parser_files[project.project_name])
+                parsers = {parser: list(ids) for parser, ids in self.project_parser_files[project.project_name].items()}
                 kept[key] = (parsers, [(sf.path, sf.checksum, sf.contents, sf.parse_file_type) for sf in new])
             return None
         parsers, files = kept[key]
-        self.project_parser_files[project.project_name] = copy.deepcopy(parsers)
+        self.project_parser_files[project.project_name] = {parser: list(ids) for parser, ids in parsers.items()}
         for path, checksum, contents, parse_file_type in files:
             fresh = SourceFile(path=path, checksum=checksum, parse_file_type=parse_file_type, project_name=key[1])
             fresh.contents = contents
