@@ -7,6 +7,7 @@ cd "$ROOT"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 BUN_VERSION="1.4.4"
+UV_VERSION="0.13.8"  # the Python package installer scripts/install uses (pip if it fails)
 BUN_DIR="$ROOT/.tools/bun"
 
 # Reflex must use our project-local bun and never reach for the internet on its own.
