@@ -217,3 +217,30 @@ def test_a_changed_lesson_gets_a_reference_of_its_own_and_the_old_one_goes(engin
     assert second.table("customer_totals").rows != first.table("customer_totals").rows
     versions = sorted(p.name for p in (own_references / "reuse_lab" / "seeds").iterdir())
     assert versions == [Path(second.paths["root"]).name]
+
+
+def test_a_proof_stops_at_the_first_failure_and_spares_what_only_later_checks_need(
+    engine, db_session, learner, lab, grade_builds, tmp_path
+):
+    """A lesson proof reads the verdict and the first failure: the same as a learner's grading
+    gives, without the bad-data builds that only the step's later check (tests_catch) needs."""
+    paths = ensure_workspace(db_session, learner, lab)
+    save(db_session, learner, lab, {"models/customer_totals.sql": WRONG, "models/schema.yml": SCHEMA})
+    steps = [find_step(lab, "totals")]
+    full, graded = grade_with_builds(learner.warehouse_key, lab, paths.root, paths.project, steps, eager=False)
+    assert [c.kind for c in full[0].checks] == ["relation", "tests_catch"] and "seeds_bad" in graded.builds
+    before = len(grade_builds)
+
+    proof, proved = grade_with_builds(
+        learner.warehouse_key, lab, tmp_path / "proof", paths.project, steps, eager=False, first_failure_only=True
+    )
+    assert not proof[0].passed and proof[0].checks == full[0].checks[:1]
+    assert proof[0].summary == full[0].summary and full[0].first_failure.kind == "relation"
+    assert set(proved.builds) == {"seeds"} and len(grade_builds) == before + 1  # its own main build only
+
+    # A step whose checks all pass is graded whole either way.
+    save(db_session, learner, lab, {"models/customer_totals.sql": RIGHT})
+    right, _ = grade_with_builds(
+        learner.warehouse_key, lab, tmp_path / "proof", paths.project, steps, eager=False, first_failure_only=True
+    )
+    assert right[0].passed and [c.kind for c in right[0].checks] == ["relation", "tests_catch"]

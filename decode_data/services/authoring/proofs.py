@@ -83,11 +83,13 @@ def slot_root(lesson: Lesson) -> Path:
 
 
 def grade_with_files(lesson: Lesson, step_ids: list[str], files: dict[str, str]):
-    """Grade the reference project with `files` laid over it; (feedbacks, grading)."""
+    """Grade the reference project with `files` laid over it; (feedbacks, grading). A proof
+    reads a step's first failure, so the feedback stops there (grade_with_builds)."""
     root = slot_root(lesson)
     project = project_with(lesson, files, root)
+    steps = [find_step(lesson, s) for s in step_ids]
     return grade_with_builds(
-        f"proof_{lesson.id}_{root.name}", lesson, root, project, [find_step(lesson, s) for s in step_ids], eager=False
+        f"proof_{lesson.id}_{root.name}", lesson, root, project, steps, eager=False, first_failure_only=True
     )
 
 

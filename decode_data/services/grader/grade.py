@@ -101,13 +101,21 @@ class _Grading:
     read (relations_read). Anything else, for a learner or a lesson proof alike, is read once,
     the first time something asks for it (Build.relation). `tests` False builds the learner's
     project without its tests (no check reads them); the broken versions their tests must
-    catch keep them."""
+    catch keep them. `first_failure_only` stops a step's checks at the first that fails (a
+    proof reads only that one; a learner sees every check)."""
 
     def __init__(
-        self, key: str, lesson: Lesson, root: Path, project: Path, relations: dict[str, list[str]], tests: bool = True
+        self,
+        key: str,
+        lesson: Lesson,
+        root: Path,
+        project: Path,
+        relations: dict[str, list[str]],
+        tests: bool = True,
+        first_failure_only: bool = False,
     ):
         self.key, self.lesson, self.root, self.project = key, lesson, root, project
-        self.relations, self.tests = relations, tests
+        self.relations, self.tests, self.first_failure_only = relations, tests, first_failure_only
         self.builds: dict[str, Build] = {}
         self.references: dict[str, Build] = {}
 
@@ -194,6 +202,8 @@ def _evaluate(step: Step, grading: _Grading, seeds: str) -> dict[int, CheckOutco
         outcomes[index] = kind(check, grading.learner(on), grading.reference(on))
         if check.get("broken") and outcomes[index].passed:
             outcomes[index] = _catches_broken(check, grading, kind)
+        if grading.first_failure_only and not outcomes[index].passed:
+            break
     return outcomes
 
 
@@ -238,10 +248,20 @@ def grade_project(
 
 
 def grade_with_builds(
-    key: str, lesson: Lesson, root: Path, project: Path, steps: list[Step], eager: bool = True
+    key: str,
+    lesson: Lesson,
+    root: Path,
+    project: Path,
+    steps: list[Step],
+    eager: bool = True,
+    first_failure_only: bool = False,
 ) -> tuple[list[StepFeedback], _Grading]:
-    """grade_project, also handing back the builds (a mutation score compares them)."""
-    grading = _Grading(key, lesson, root, project, relations_read(lesson, steps), tests_read(steps))
+    """grade_project, also handing back the builds (a mutation score compares them).
+
+    first_failure_only (a lesson proof) ends a step's feedback at its first failing check:
+    whether the step passes, and what a learner reads first, are the same; the checks after
+    it, and the builds only they need (a bad seed set's), are spared."""
+    grading = _Grading(key, lesson, root, project, relations_read(lesson, steps), tests_read(steps), first_failure_only)
     if eager:
         grading.prepare(builds_needed(lesson, steps))
     return [_grade(step, grading) for step in steps], grading
