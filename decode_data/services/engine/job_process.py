@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 from decode_data.services.engine import lockdown, sandbox
-from decode_data.services.engine.gc_by_growth import collect_by_growth
 from decode_data.services.engine.jobs import Job, JobRejected, JobResult, LearnerError
 from decode_data.services.engine.ownership import hand_over
 from decode_data.services.engine.project_files import JobLimits, lockdown_config, write_project_files
@@ -175,7 +174,6 @@ def run_job_process(request: dict, config: dict, send) -> None:
         else:
             from decode_data.services.engine.dbt_job import run_dbt
 
-            collect_by_growth()
             result = run_dbt(job, project, emit, warehouse=None if motherduck_db else warehouse)
             if job.command == "grade_build":
                 result.tables = _built_relations(job, warehouse, lockdown_config(root, project, limits))
