@@ -286,6 +286,13 @@ def _collect(result: JobResult, job: Job, outcome, manifest) -> None:
             )
 
 
+def open_duckdb():
+    """dbt-duckdb's process-wide connection when it is open (None otherwise)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    return getattr(DuckDBConnectionManager._ENV, "conn", None)
+
+
 def close_duckdb() -> None:
     """Close dbt-duckdb's process-wide connection: it must not cross a fork (its threads do
     not, and the child would crash), and it holds the warehouse file until closed."""

@@ -119,13 +119,19 @@ def enter_sandbox(
     return seen
 
 
-def _built_relations(job: Job, warehouse: Path, lockdown: dict) -> list[dict]:
-    """The grader reads every relation in the same job: no second job, no second fork."""
-    from decode_data.services.engine.dbt_job import close_duckdb
+def _built_relations(job: Job, warehouse: Path, lockdown: dict, local: bool) -> list[dict]:
+    """The grader reads every relation in the same job: no second job, no second fork, and no
+    second database either: a session on the one dbt built the local warehouse with (it has
+    the same lockdown; opening DuckDB again cost ~15 ms of CPU and a file read per build)."""
+    from decode_data.services.engine.dbt_job import close_duckdb, open_duckdb
     from decode_data.services.engine.query_job import dump_relations
 
-    close_duckdb()  # dbt-duckdb still holds the file open read-write
-    return dump_relations(job, warehouse, lockdown) if job.relations != [] else []
+    try:
+        if job.relations == []:
+            return []
+        return dump_relations(job, warehouse, lockdown, db=open_duckdb() if local else None)
+    finally:
+        close_duckdb()  # DuckDB writes everything to the file on close, for whoever reads it next
 
 
 def run_job_process(request: dict, config: dict, send) -> None:
@@ -176,7 +182,8 @@ def run_job_process(request: dict, config: dict, send) -> None:
 
             result = run_dbt(job, project, emit, warehouse=None if motherduck_db else warehouse)
             if job.command == "grade_build":
-                result.tables = _built_relations(job, warehouse, lockdown_config(root, project, limits))
+                config = lockdown_config(root, project, limits)
+                result.tables = _built_relations(job, warehouse, config, local=not motherduck_db)
             elif not motherduck_db:
                 left = limits.timeout_s - (time.monotonic() - started)
                 add_preview(job, result, warehouse, lockdown_config(root, project, limits), left)

@@ -125,17 +125,17 @@ def list_tables(job: Job, warehouse: Path, lockdown: dict, conn=None, db=None) -
     return JobResult(status="success", command=job.command, tables=list(tables.values()))
 
 
-def dump_relations(job: Job, warehouse: Path, lockdown: dict) -> list[dict]:
+def dump_relations(job: Job, warehouse: Path, lockdown: dict, db=None) -> list[dict]:
     """The relations of the schema `main` with their rows (capped), for the grader, in one pass:
-    every one, or those `job.relations` names.
+    every one, or those `job.relations` names. `db`: a locked-down database already open on
+    the warehouse (the one dbt just built it with), read through a session of its own.
 
     A view that fails when read (a cast or a date parse that errors at query time) keeps the
     database's error instead of its rows, so the grader can show it rather than "missing".
     """
     if not warehouse.exists():
         return []
-    conn = _connect(warehouse, lockdown)
-    try:
+    with _session(warehouse, lockdown, db) as conn:
         listed = list_tables(job, warehouse, lockdown, conn=conn).tables
         wanted = None if job.relations is None else {name.lower() for name in job.relations}
         listed = [t for t in listed if t["schema"] == "main" and (wanted is None or t["name"].lower() in wanted)]
@@ -149,5 +149,3 @@ def dump_relations(job: Job, warehouse: Path, lockdown: dict) -> list[dict]:
             except duckdb.Error as exc:
                 entry["rows"], entry["error"] = [], clean_message(str(exc))
         return listed
-    finally:
-        conn.close()
