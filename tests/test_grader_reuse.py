@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from decode_data.services.engine import Engine
-from decode_data.services.grader import grade_step
+from decode_data.services.grader import grade_step, grade_steps
 from decode_data.services.grader.grade import find_step, grade_with_builds
 from decode_data.services.workspace import ensure_workspace, save_file
 from tests.lesson_lab import write_lesson
@@ -244,3 +244,17 @@ def test_a_proof_stops_at_the_first_failure_and_spares_what_only_later_checks_ne
         learner.warehouse_key, lab, tmp_path / "proof", paths.project, steps, eager=False, first_failure_only=True
     )
     assert right[0].passed and [c.kind for c in right[0].checks] == ["relation", "tests_catch"]
+
+
+def test_verdicts_only_grading_gives_the_same_verdicts_from_fewer_builds(
+    engine, db_session, learner, lab, grade_builds
+):
+    """What `lessons check` grades a starter with: whether each step passes, and what the
+    learner reads first, the same as a full grading; only the builds the first failures read."""
+    save(db_session, learner, lab, {"models/customer_totals.sql": WRONG, "models/schema.yml": SCHEMA})
+    quick = grade_steps(db_session, learner, lab, verdicts_only=True)
+    assert len(grade_builds) == 2  # the learner's and the reference's on seeds/: both steps fail there
+    full = grade_steps(db_session, learner, lab)
+    assert [f.passed for f in quick] == [f.passed for f in full] == [False, False]
+    assert [f.summary for f in quick] == [f.summary for f in full]
+    assert len(grade_builds) == 2 + 4  # the full grading also builds seeds_variant/ and seeds_bad/

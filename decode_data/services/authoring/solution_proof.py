@@ -42,18 +42,21 @@ def solution_files(lesson: Lesson) -> dict[str, str]:
     }
 
 
-def _grade_as(session: Session, username: str, lesson: Lesson, files: dict[str, str]) -> list[StepFeedback]:
+def _grade_as(
+    session: Session, username: str, lesson: Lesson, files: dict[str, str], verdicts_only: bool = False
+) -> list[StepFeedback]:
     learner = get_or_create_learner(session, username)
     reset_workspace(session, learner, lesson)
     for path, text in files.items():
         save_file(session, learner, lesson, path, text)
-    return grade_steps(session, learner, lesson)
+    return grade_steps(session, learner, lesson, verdicts_only=verdicts_only)
 
 
 def check_lesson(session: Session, lesson: Lesson) -> list[StepCheck]:
     try:
         solved = _grade_as(session, f"check_solution_{lesson.id}", lesson, solution_files(lesson))
-        started = _grade_as(session, f"check_starter_{lesson.id}", lesson, {})
+        # Only whether the starter fails each step matters: its checks stop at the first failure.
+        started = _grade_as(session, f"check_starter_{lesson.id}", lesson, {}, verdicts_only=True)
     except (LessonError, ValueError, OSError) as exc:
         return [StepCheck(lesson.id, "-", None, None, error=str(exc))]
     return [

@@ -226,14 +226,23 @@ def grade_step(session: Session, user: User, lesson: Lesson, step_id: str) -> St
     return grade_steps(session, user, lesson, [step_id])[0]
 
 
-def grade_steps(session: Session, user: User, lesson: Lesson, step_ids: list[str] | None = None) -> list[StepFeedback]:
-    """Grade several steps on the same builds (the learner's files do not change in between)."""
+def grade_steps(
+    session: Session, user: User, lesson: Lesson, step_ids: list[str] | None = None, verdicts_only: bool = False
+) -> list[StepFeedback]:
+    """Grade several steps on the same builds (the learner's files do not change in between).
+
+    verdicts_only (a lesson proof that a starter fails) stops each step at its first failing
+    check and builds a seed set only when a check needs it (grade_with_builds)."""
     steps = [find_step(lesson, s) for s in step_ids] if step_ids else list(lesson.steps)
     paths = ensure_workspace(session, user, lesson)
     # The grade's builds (several seed sets, broken versions later) all copy one snapshot,
     # taken under the learner's lock: a save meanwhile is graded next time, never half.
     with learner_lock(user.warehouse_key):
         source = snapshot_project(paths.project, paths.root / "grading" / "snapshot")
+    if verdicts_only:
+        return grade_with_builds(
+            user.warehouse_key, lesson, paths.root, source, steps, eager=False, first_failure_only=True
+        )[0]
     return grade_project(user.warehouse_key, lesson, paths.root, source, steps)
 
 
