@@ -96,43 +96,36 @@ def _skip_unread_debug_events() -> None:
     EventManager.fire_event = fire_event
 
 
-def event_message(event):
-    """An event's protobuf message, parsed from its fields the first time anything reads it."""
-    found = event.__dict__.get("pb_msg")
-    if found is None:
-        from google.protobuf.json_format import ParseDict
-
-        fields = event.__dict__.get("_fields")
-        if fields is None:  # a bare object (a copy being made): no message yet, as in dbt
-            raise AttributeError("pb_msg")
-        try:
-            found = ParseDict(fields, getattr(event.PROTO_TYPES_MODULE, type(event).__name__)())
-        except Exception:  # noqa: BLE001 - dbt's own constructor reports a bad field its way
-            _construct_event(event, **fields)
-            return event.__dict__["pb_msg"]
-        event.__dict__["pb_msg"] = found
-    return found
-
-
-_construct_event = None  # dbt's own BaseEvent.__init__, kept for the error path above
-
-
 def _build_event_messages_when_read() -> None:
     """Each event dbt fires (several per SQL statement) parses its fields into a protobuf
     message as it is made, with protobuf's generic JSON parser: ~6 % of a grade build. Most
     are debug events that _skip_unread_debug_events drops unread. An event now keeps its
     fields and parses them the first time something reads the message (a callback, a
     logger): the same message, only for the events someone reads."""
-    global _construct_event
     from dbt_common.events.base_types import BaseEvent
 
-    _construct_event = BaseEvent.__init__
+    construct = BaseEvent.__init__  # dbt's own: positional fields and bad fields fail its way
+
+    def message(event):
+        found = event.__dict__.get("pb_msg")
+        if found is not None:
+            return found
+        fields = event.__dict__.get("_fields")
+        if fields is None:  # a bare object (a copy being made): no message yet, as in dbt
+            raise AttributeError("pb_msg")
+        from google.protobuf.json_format import ParseDict
+
+        try:
+            event.__dict__["pb_msg"] = ParseDict(fields, getattr(event.PROTO_TYPES_MODULE, type(event).__name__)())
+        except Exception:  # noqa: BLE001 - dbt's own constructor reports a bad field its way
+            construct(event, **fields)
+        return event.__dict__["pb_msg"]
 
     def __init__(self, *args, **kwargs):
         if type(self).__name__ == "Formatting" and len(args) == 1:
             kwargs["msg"], args = args[0], ()
-        if args:  # dbt refuses positional fields: let it say so
-            _construct_event(self, *args, **kwargs)
+        if args:
+            construct(self, *args, **kwargs)
             return
         for text in ("base_msg", "msg"):
             if text in kwargs:
@@ -140,14 +133,13 @@ def _build_event_messages_when_read() -> None:
         self.__dict__["_fields"] = kwargs
 
     def __getattr__(self, key):
-        message = event_message(self)
-        return message if key == "pb_msg" else getattr(message, key)
+        return message(self) if key == "pb_msg" else getattr(message(self), key)
 
     def __setattr__(self, key, value):
         if key == "pb_msg":
             self.__dict__["pb_msg"] = value
         else:
-            setattr(event_message(self), key, value)
+            setattr(message(self), key, value)
 
     BaseEvent.__init__ = __init__
     BaseEvent.__getattr__ = __getattr__

@@ -239,21 +239,24 @@ def grade_steps(
     # taken under the learner's lock: a save meanwhile is graded next time, never half.
     with learner_lock(user.warehouse_key):
         source = snapshot_project(paths.project, paths.root / "grading" / "snapshot")
-    if verdicts_only:
-        return grade_with_builds(
-            user.warehouse_key, lesson, paths.root, source, steps, eager=False, first_failure_only=True
-        )[0]
-    return grade_project(user.warehouse_key, lesson, paths.root, source, steps)
+    key, root = user.warehouse_key, paths.root
+    return grade_project(key, lesson, root, source, steps, eager=not verdicts_only, first_failure_only=verdicts_only)
 
 
 def grade_project(
-    key: str, lesson: Lesson, root: Path, project: Path, steps: list[Step], eager: bool = True
+    key: str,
+    lesson: Lesson,
+    root: Path,
+    project: Path,
+    steps: list[Step],
+    eager: bool = True,
+    first_failure_only: bool = False,
 ) -> list[StepFeedback]:
     """Grade steps of any project folder (a learner's, or a wrong answer a lesson proves).
 
     eager builds every seed set at once (a learner waits for one build, not three); a lesson
     proof grades many answers side by side instead, and builds a set only when it is needed."""
-    return grade_with_builds(key, lesson, root, project, steps, eager)[0]
+    return grade_with_builds(key, lesson, root, project, steps, eager, first_failure_only)[0]
 
 
 def grade_with_builds(
