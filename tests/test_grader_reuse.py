@@ -14,7 +14,7 @@ import pytest
 
 from decode_data.services.engine import Engine
 from decode_data.services.grader import grade_step, grade_steps
-from decode_data.services.grader.grade import find_step, grade_with_builds
+from decode_data.services.grader.grade import VERDICT_PROOF, Mode, find_step, grade_with_builds
 from decode_data.services.workspace import ensure_workspace, save_file
 from tests.lesson_lab import write_lesson
 
@@ -227,12 +227,12 @@ def test_a_proof_stops_at_the_first_failure_and_spares_what_only_later_checks_ne
     paths = ensure_workspace(db_session, learner, lab)
     save(db_session, learner, lab, {"models/customer_totals.sql": WRONG, "models/schema.yml": SCHEMA})
     steps = [find_step(lab, "totals")]
-    full, graded = grade_with_builds(learner.warehouse_key, lab, paths.root, paths.project, steps, eager=False)
+    full, graded = grade_with_builds(learner.warehouse_key, lab, paths.root, paths.project, steps, Mode(eager=False))
     assert [c.kind for c in full[0].checks] == ["relation", "tests_catch"] and "seeds_bad" in graded.builds
     before = len(grade_builds)
 
     proof, proved = grade_with_builds(
-        learner.warehouse_key, lab, tmp_path / "proof", paths.project, steps, eager=False, first_failure_only=True
+        learner.warehouse_key, lab, tmp_path / "proof", paths.project, steps, Mode(eager=False, first_failure_only=True)
     )
     assert not proof[0].passed and proof[0].checks == full[0].checks[:1]
     assert proof[0].summary == full[0].summary and full[0].first_failure.kind == "relation"
@@ -241,7 +241,7 @@ def test_a_proof_stops_at_the_first_failure_and_spares_what_only_later_checks_ne
     # A step whose checks all pass is graded whole either way.
     save(db_session, learner, lab, {"models/customer_totals.sql": RIGHT})
     right, _ = grade_with_builds(
-        learner.warehouse_key, lab, tmp_path / "proof", paths.project, steps, eager=False, first_failure_only=True
+        learner.warehouse_key, lab, tmp_path / "proof", paths.project, steps, Mode(eager=False, first_failure_only=True)
     )
     assert right[0].passed and [c.kind for c in right[0].checks] == ["relation", "tests_catch"]
 
@@ -252,9 +252,64 @@ def test_verdicts_only_grading_gives_the_same_verdicts_from_fewer_builds(
     """What `lessons check` grades a starter with: whether each step passes, and what the
     learner reads first, the same as a full grading; only the builds the first failures read."""
     save(db_session, learner, lab, {"models/customer_totals.sql": WRONG, "models/schema.yml": SCHEMA})
-    quick = grade_steps(db_session, learner, lab, verdicts_only=True)
+    quick = grade_steps(db_session, learner, lab, mode=VERDICT_PROOF)
     assert len(grade_builds) == 2  # the learner's and the reference's on seeds/: both steps fail there
     full = grade_steps(db_session, learner, lab)
     assert [f.passed for f in quick] == [f.passed for f in full] == [False, False]
     assert [f.summary for f in quick] == [f.summary for f in full]
     assert len(grade_builds) == 2 + 4  # the full grading also builds seeds_variant/ and seeds_bad/
+
+
+FULL_PARSE = "Unable to do partial parsing"  # what dbt logs when it parses a project from scratch
+
+
+def test_a_proof_build_starts_from_the_references_parse_and_builds_the_same(engine, lab, own_references, tmp_path):
+    """A fresh proof folder takes the reference's parse (half of a small build's CPU): dbt reads
+    again only what differs (a model, a YAML file, an added model, another seed set) and the
+    build is the one a full parse gives. A project with a macro of its own parses in full."""
+    from decode_data.services.grader.builds import build, reference_build, reference_project
+
+    reference = reference_build(lab, "seeds")
+    assert reference.built and any(FULL_PARSE in line for line in reference.result.logs)
+    source = reference_project(lab, tmp_path / "source")
+    (source / "models" / "customer_totals.sql").write_text(WRONG)
+    (source / "models" / "schema.yml").write_text(SCHEMA.replace("[not_null]", "[unique, not_null]"))
+    (source / "models" / "big_orders.sql").write_text("select * from {{ ref('raw_orders') }} where amount > 5\n")
+
+    def made(folder: str):
+        donor = None if folder.startswith("full") else reference.paths["project"]
+        return build(
+            "proof_lab",
+            lab.id,
+            tmp_path / folder,
+            source,
+            lab.dir / "seeds_variant",
+            "seeds_variant",
+            None,
+            parse_from=donor,
+        )
+
+    lent, full = made("lent"), made("full")
+    assert not any(FULL_PARSE in line for line in lent.result.logs) and any(
+        FULL_PARSE in line for line in full.result.logs
+    )
+    assert lent.result.lineage == full.result.lineage and "model.lesson.big_orders" in lent.result.lineage["nodes"]
+    outcome = [(n.unique_id, n.status, n.failures) for n in lent.result.nodes]
+    assert outcome == [(n.unique_id, n.status, n.failures) for n in full.result.nodes]
+    assert any(uid.startswith("test.lesson.unique_customer_totals") for uid, _, _ in outcome)
+    assert lent.relations == full.relations and lent.relations["customer_totals"]["rows"]
+
+    (source / "macros").mkdir()
+    (source / "macros" / "cents.sql").write_text("{% macro cents(x) %}({{ x }} * 100){% endmacro %}\n")
+    assert any(FULL_PARSE in line for line in made("own_macro").result.logs)
+
+
+def test_a_learners_build_never_starts_from_the_references_parse(engine, db_session, learner, lab, own_references):
+    """The reference's parse holds the solution's code: a learner's build parses on its own."""
+    from decode_data.services.grader.builds import reference_build
+
+    assert reference_build(lab, "seeds").built
+    save(db_session, learner, lab, {"models/customer_totals.sql": RIGHT, "models/schema.yml": SCHEMA})
+    paths = ensure_workspace(db_session, learner, lab)
+    _feedbacks, grading = grade_with_builds(learner.warehouse_key, lab, paths.root, paths.project, [lab.steps[1]])
+    assert grading.builds["seeds"].built and any(FULL_PARSE in line for line in grading.builds["seeds"].result.logs)

@@ -112,7 +112,7 @@ def score_step(lesson: Lesson, step: Step) -> StepScore:
     score = StepScore(step.id)
     accepted = _accepted(lesson)
     mutants = step_mutants(lesson, step)
-    verdicts = in_parallel(mutants, lambda mutant: _grade_mutant(lesson, step, mutant))
+    verdicts = in_parallel(lesson, mutants, lambda mutant: _grade_mutant(lesson, step, mutant))
     for mutant, verdict in zip(mutants, verdicts, strict=False):
         label = f"{mutant.path}: {mutant.description}"
         if verdict == "survived" and (step.id, mutant.description) in accepted:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from decode_data.services.authoring.wrong_answers import WrongAnswer, feedback_text, wrong_answers
-from decode_data.services.grader.builds import reference_project
+from decode_data.services.grader.builds import MAIN_SEEDS, reference_build, reference_project
 from decode_data.services.grader.feedback import StepFeedback
-from decode_data.services.grader.grade import find_step, grade_with_builds
+from decode_data.services.grader.grade import VERDICT_PROOF, find_step, grade_with_builds
 from decode_data.services.lessons import Lesson
 from decode_data.settings import get_settings
 
@@ -84,21 +84,22 @@ def slot_root(lesson: Lesson) -> Path:
 
 def grade_with_files(lesson: Lesson, step_ids: list[str], files: dict[str, str]):
     """Grade the reference project with `files` laid over it; (feedbacks, grading). A proof
-    reads a step's first failure, so the feedback stops there (grade_with_builds)."""
+    reads a step's first failure, so the feedback stops there (VERDICT_PROOF)."""
     root = slot_root(lesson)
     project = project_with(lesson, files, root)
     steps = [find_step(lesson, s) for s in step_ids]
-    return grade_with_builds(
-        f"proof_{lesson.id}_{root.name}", lesson, root, project, steps, eager=False, first_failure_only=True
-    )
+    return grade_with_builds(f"proof_{lesson.id}_{root.name}", lesson, root, project, steps, VERDICT_PROOF)
 
 
 def grade_files(lesson: Lesson, step_ids: list[str], files: dict[str, str]) -> list[StepFeedback]:
     return grade_with_files(lesson, step_ids, files)[0]
 
 
-def in_parallel(items: list, work) -> list:
-    """One grading per warm worker at a time: proofs are many small, independent gradings."""
+def in_parallel(lesson: Lesson, items: list, work) -> list:
+    """One grading per warm worker at a time: proofs are many small, independent gradings. The
+    reference on the main seeds is built first: every proof's first build starts from its
+    seeded warehouse and its parse instead of doing both itself."""
+    reference_build(lesson, MAIN_SEEDS)
     with ThreadPoolExecutor(max_workers=max(1, get_settings().workers)) as pool:
         return list(pool.map(work, items))
 
@@ -112,4 +113,4 @@ def prove_wrong_answers(lesson: Lesson) -> list[WrongAnswerProof]:
         except Exception as exc:  # noqa: BLE001 - one broken answer must not hide the others
             return WrongAnswerProof(answer, None, error=f"{answer.source}: {exc}")
 
-    return in_parallel(list(enumerate(wrong_answers(lesson))), prove)
+    return in_parallel(lesson, list(enumerate(wrong_answers(lesson))), prove)

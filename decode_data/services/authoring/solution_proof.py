@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from decode_data.services.grader import LessonError, StepFeedback, grade_steps
+from decode_data.services.grader.builds import MAIN_SEEDS, reference_build
+from decode_data.services.grader.grade import SOLUTION_PROOF, VERDICT_PROOF, Mode
 from decode_data.services.learners import get_or_create_learner
 from decode_data.services.lessons import Lesson
 from decode_data.services.workspace import reset_workspace, save_file
@@ -42,21 +44,20 @@ def solution_files(lesson: Lesson) -> dict[str, str]:
     }
 
 
-def _grade_as(
-    session: Session, username: str, lesson: Lesson, files: dict[str, str], verdicts_only: bool = False
-) -> list[StepFeedback]:
+def _grade_as(session: Session, username: str, lesson: Lesson, files: dict[str, str], mode: Mode) -> list[StepFeedback]:
     learner = get_or_create_learner(session, username)
     reset_workspace(session, learner, lesson)
     for path, text in files.items():
         save_file(session, learner, lesson, path, text)
-    return grade_steps(session, learner, lesson, verdicts_only=verdicts_only)
+    return grade_steps(session, learner, lesson, mode=mode)
 
 
 def check_lesson(session: Session, lesson: Lesson) -> list[StepCheck]:
     try:
-        solved = _grade_as(session, f"check_solution_{lesson.id}", lesson, solution_files(lesson))
+        reference_build(lesson, MAIN_SEEDS)  # first: the other builds start from its parse
+        solved = _grade_as(session, f"check_solution_{lesson.id}", lesson, solution_files(lesson), SOLUTION_PROOF)
         # Only whether the starter fails each step matters: its checks stop at the first failure.
-        started = _grade_as(session, f"check_starter_{lesson.id}", lesson, {}, verdicts_only=True)
+        started = _grade_as(session, f"check_starter_{lesson.id}", lesson, {}, VERDICT_PROOF)
     except (LessonError, ValueError, OSError) as exc:
         return [StepCheck(lesson.id, "-", None, None, error=str(exc))]
     return [

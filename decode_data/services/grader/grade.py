@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import Session
@@ -21,6 +22,7 @@ from decode_data.services.grader.builds import (
     build,
     built_reference,
     reference_build,
+    reference_parse,
     snapshot_project,
 )
 from decode_data.services.grader.checks import CHECKS
@@ -94,6 +96,28 @@ def relations_read(lesson: Lesson, steps: list[Step]) -> dict[str, list[str]]:
     return read
 
 
+@dataclass(frozen=True)
+class Mode:
+    """How a grading runs.
+
+    eager builds every seed set at once (a learner waits for one build, not three); a proof
+    grades many answers side by side instead, and builds a set only when a check needs it.
+    first_failure_only ends a step's checks at the first that fails: whether it passes, and
+    what a learner reads first, are the same; the checks after it, and the builds only they
+    need (a bad seed set's), are spared. lesson_files_only (the project holds the lesson's own
+    files) lets the builds start from the reference's parse; a learner's job never gets that
+    state, which holds the solution's code."""
+
+    eager: bool = True
+    first_failure_only: bool = False
+    lesson_files_only: bool = False
+
+
+LEARNER = Mode()  # every check, every seed set built at once
+SOLUTION_PROOF = Mode(lesson_files_only=True)  # `lessons check`: the solution graded as a learner is
+VERDICT_PROOF = Mode(eager=False, first_failure_only=True, lesson_files_only=True)  # wrong answers, starters
+
+
 class _Grading:
     """The builds of one grading request: every seed set built at once, on as many workers.
 
@@ -101,8 +125,7 @@ class _Grading:
     read (relations_read). Anything else, for a learner or a lesson proof alike, is read once,
     the first time something asks for it (Build.relation). `tests` False builds the learner's
     project without its tests (no check reads them); the broken versions their tests must
-    catch keep them. `first_failure_only` stops a step's checks at the first that fails (a
-    proof reads only that one; a learner sees every check)."""
+    catch keep them."""
 
     def __init__(
         self,
@@ -112,15 +135,18 @@ class _Grading:
         project: Path,
         relations: dict[str, list[str]],
         tests: bool = True,
-        first_failure_only: bool = False,
+        mode: Mode = LEARNER,
     ):
         self.key, self.lesson, self.root, self.project = key, lesson, root, project
-        self.relations, self.tests, self.first_failure_only = relations, tests, first_failure_only
+        self.relations, self.tests, self.mode = relations, tests, mode
         self.builds: dict[str, Build] = {}
         self.references: dict[str, Build] = {}
 
     def _reads(self, seeds: str | None) -> list[str]:
         return self.relations.get(seeds, [])
+
+    def _parse_from(self) -> Path | None:
+        return reference_parse(self.lesson) if self.mode.lesson_files_only else None
 
     def prepare(self, seed_names: list[str]) -> None:
         """Build the learner's project (and the reference, once per lesson) on every seed set in
@@ -143,6 +169,7 @@ class _Grading:
             reuse=True,
             relations=self._reads(seeds),
             tests=self.tests,
+            parse_from=self._parse_from(),
         )
 
     def _reference_build(self, seeds: str) -> None:
@@ -170,6 +197,7 @@ class _Grading:
                 seeded_from=built_reference(self.lesson, seeds),
                 reuse=True,
                 relations=self._reads(None),
+                parse_from=self._parse_from(),
             )
         return self.builds[name]
 
@@ -202,7 +230,7 @@ def _evaluate(step: Step, grading: _Grading, seeds: str) -> dict[int, CheckOutco
         outcomes[index] = kind(check, grading.learner(on), grading.reference(on))
         if check.get("broken") and outcomes[index].passed:
             outcomes[index] = _catches_broken(check, grading, kind)
-        if grading.first_failure_only and not outcomes[index].passed:
+        if grading.mode.first_failure_only and not outcomes[index].passed:
             break
     return outcomes
 
@@ -227,54 +255,31 @@ def grade_step(session: Session, user: User, lesson: Lesson, step_id: str) -> St
 
 
 def grade_steps(
-    session: Session, user: User, lesson: Lesson, step_ids: list[str] | None = None, verdicts_only: bool = False
+    session: Session, user: User, lesson: Lesson, step_ids: list[str] | None = None, mode: Mode = LEARNER
 ) -> list[StepFeedback]:
-    """Grade several steps on the same builds (the learner's files do not change in between).
-
-    verdicts_only (a lesson proof that a starter fails) stops each step at its first failing
-    check and builds a seed set only when a check needs it (grade_with_builds)."""
+    """Grade several steps on the same builds (the learner's files do not change in between)."""
     steps = [find_step(lesson, s) for s in step_ids] if step_ids else list(lesson.steps)
     paths = ensure_workspace(session, user, lesson)
     # The grade's builds (several seed sets, broken versions later) all copy one snapshot,
     # taken under the learner's lock: a save meanwhile is graded next time, never half.
     with learner_lock(user.warehouse_key):
         source = snapshot_project(paths.project, paths.root / "grading" / "snapshot")
-    key, root = user.warehouse_key, paths.root
-    return grade_project(key, lesson, root, source, steps, eager=not verdicts_only, first_failure_only=verdicts_only)
+    return grade_project(user.warehouse_key, lesson, paths.root, source, steps, mode=mode)
 
 
 def grade_project(
-    key: str,
-    lesson: Lesson,
-    root: Path,
-    project: Path,
-    steps: list[Step],
-    eager: bool = True,
-    first_failure_only: bool = False,
+    key: str, lesson: Lesson, root: Path, project: Path, steps: list[Step], mode: Mode = LEARNER
 ) -> list[StepFeedback]:
-    """Grade steps of any project folder (a learner's, or a wrong answer a lesson proves).
-
-    eager builds every seed set at once (a learner waits for one build, not three); a lesson
-    proof grades many answers side by side instead, and builds a set only when it is needed."""
-    return grade_with_builds(key, lesson, root, project, steps, eager, first_failure_only)[0]
+    """Grade steps of any project folder (a learner's, or a wrong answer a lesson proves)."""
+    return grade_with_builds(key, lesson, root, project, steps, mode)[0]
 
 
 def grade_with_builds(
-    key: str,
-    lesson: Lesson,
-    root: Path,
-    project: Path,
-    steps: list[Step],
-    eager: bool = True,
-    first_failure_only: bool = False,
+    key: str, lesson: Lesson, root: Path, project: Path, steps: list[Step], mode: Mode = LEARNER
 ) -> tuple[list[StepFeedback], _Grading]:
-    """grade_project, also handing back the builds (a mutation score compares them).
-
-    first_failure_only (a lesson proof) ends a step's feedback at its first failing check:
-    whether the step passes, and what a learner reads first, are the same; the checks after
-    it, and the builds only they need (a bad seed set's), are spared."""
-    grading = _Grading(key, lesson, root, project, relations_read(lesson, steps), tests_read(steps), first_failure_only)
-    if eager:
+    """grade_project, also handing back the builds (a mutation score compares them)."""
+    grading = _Grading(key, lesson, root, project, relations_read(lesson, steps), tests_read(steps), mode)
+    if mode.eager:
         grading.prepare(builds_needed(lesson, steps))
     return [_grade(step, grading) for step in steps], grading
 
