@@ -22,6 +22,7 @@ STARTER = REPO_ROOT / "dbt_template" / LESSON / "starter"
 SOLUTION_STG_ORDERS = (REPO_ROOT / "dbt_template" / LESSON / "solution/models/stg_orders.sql").read_text()
 # A missing column on line 3 of the learner's file: the error must point there.
 BROKEN_STG_ORDERS = "select\n    id as order_id,\n    no_such_column\nfrom {{ ref('raw_orders') }}\n"
+SLOW_MODEL = "{{ config(materialized='table') }}\nselect count(*) as n from range(300000000) t(i) where i % 7 = 3\n"  # ~1 s of DuckDB
 
 HELP_COMMANDS = [
     [],
@@ -200,21 +201,21 @@ def test_reset_restores_the_starter_and_prune_removes_the_folder(tmp_path):
 @pytest.mark.slow
 def test_run_streams_then_maps_errors_to_the_learners_line(tmp_path):
     user_args = ("workspace", "run", "--user", "ada", "--lesson", LESSON, "--")
-    code, lines = streamed(tmp_path, *user_args, "seed")
+    seeded = ws(tmp_path, "run", "--", "seed")
+    assert seeded.returncode == 0, seeded.stdout
+    for seed in ("raw_customers", "raw_orders"):
+        assert f"[success]   seed {seed}" in seeded.stdout
+        assert f"OK loaded seed file main.{seed}" in seeded.stdout
+
+    assert ws(tmp_path, "save", "--path", "models/slow_count.sql", stdin=SLOW_MODEL).returncode == 0
+    code, lines = streamed(tmp_path, *user_args, "run")
     text = "\n".join(line for _t, line in lines)
     assert code == 0, text
-    for seed in ("raw_customers", "raw_orders"):
-        assert f"[success]   seed {seed}" in text
-        assert f"OK loaded seed file main.{seed}" in text
-    # Streamed as it happens: dbt's first line arrives before the full parse of the project
-    # (seconds), not together with the summary at exit.
-    assert _at(lines, "dbt seed: success") - _at(lines, "Running with dbt") > 0.5, lines
-
-    ran = ws(tmp_path, "run", "--", "run")
-    assert ran.returncode == 0, ran.stdout
     for model in ("stg_customers", "stg_orders", "customer_orders", "customers", "revenue_by_country"):
-        assert f"[running]   model {model}" in ran.stdout and f"[success]   model {model}" in ran.stdout
-        assert f"models/{model}.sql" in ran.stdout.split("dbt run: success")[1]  # the summary table
+        assert f"[running]   model {model}" in text and f"[success]   model {model}" in text
+        assert f"models/{model}.sql" in text.split("dbt run: success")[1]  # the summary table
+    # Streamed as it happens: a model's start arrives while it runs, not with the summary at exit.
+    assert _at(lines, "[success]   model slow_count") - _at(lines, "[running]   model slow_count") > 0.3, lines
 
     assert ws(tmp_path, "save", "--path", "models/stg_orders.sql", stdin=BROKEN_STG_ORDERS).returncode == 0
     broken = ws(tmp_path, "run", "--", "run", "--select", "stg_orders")

@@ -64,3 +64,74 @@ def test_an_event_parses_its_message_when_read_and_it_is_dbts_own(monkeypatch):
     assert ours["query"].pb_msg.sql == "select 2"
     assert copy.copy(ours["result"]).to_dict() == dbts_own["result"].to_dict()
     assert copy.copy(LogModelResult(**fields)).to_dict() == LogModelResult(**fields).to_dict()
+
+
+def _parse(root, files: dict[str, str]):
+    """dbt's full parse of a small project, in this process: its manifest."""
+    from dbt.cli.main import dbtRunner
+
+    from decode_data.services.engine.project_files import JobLimits, write_project_files
+
+    project = root / "project"
+    for rel, text in files.items():
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text(text)
+    write_project_files(root=root, project=project, warehouse=root / "w.duckdb", limits=JobLimits(512, 60))
+    args = ["--project-dir", str(project), "--profiles-dir", str(project), "--no-partial-parse", "--quiet"]
+    parsed = dbtRunner().invoke(["parse", *args, "--target-path", str(project / "target")])
+    assert parsed.success, parsed.exception
+    return parsed.result
+
+
+def _macros(manifest) -> dict:
+    return {
+        uid: (m.macro_sql, m.original_file_path, m.package_name, sorted(m.depends_on.macros))
+        for uid, m in manifest.macros.items()
+    }
+
+
+LEARNER_PROJECT = {
+    "models/orders.sql": "select {{ cents('amount') }} as amount_cents from (select 1 as amount) t\n",
+    "models/schema.yml": "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: amount_cents\n"
+    "        data_tests: [not_null, {accepted_range: {min_value: 0}}]\n",
+    "macros/cents.sql": "{% macro cents(x) %}({{ x }} * 100){% endmacro %}\n",
+    # a learner's macro named like dbt's: dbt's macros that call it must find theirs as before
+    "macros/overrides.sql": "{% macro generate_alias_name(custom_alias_name=none, node=none) %}"
+    "{{ node.name }}{% endmacro %}\n",
+    "tests/generic/accepted_range.sql": "{% test accepted_range(model, column_name, min_value) %}"
+    "select * from {{ model }} where {{ column_name }} < {{ min_value }}{% endtest %}\n",
+}
+
+
+def test_a_full_parse_with_dbts_macros_parsed_once_is_dbts_own(tmp_path, monkeypatch):
+    """The worker parses dbt's and the adapter's ~1,000 macros once; every later full parse
+    gets the same macros (with the same calls found in them) and the project's own are parsed
+    as always: the same manifest as dbt's own full parse, without reading dbt's macros again."""
+    from dbt.parser.macros import MacroParser
+    from dbt.parser.manifest import ManifestLoader
+
+    from decode_data.services.engine import dbt_tuning
+
+    parsed_paths: list[str] = []
+    parse_file = MacroParser.parse_file
+    monkeypatch.setattr(
+        MacroParser,
+        "parse_file",
+        lambda self, block: parsed_paths.append(block.path.original_file_path) or parse_file(self, block),
+    )
+    monkeypatch.setattr(ManifestLoader, "load_and_parse_macros", ManifestLoader.load_and_parse_macros)
+    dbts_own = _parse(tmp_path / "plain", LEARNER_PROJECT)
+    assert len(parsed_paths) > 100
+
+    dbt_tuning._parse_dbts_own_macros_once()
+    _parse(tmp_path / "warm", {"models/one.sql": "select 1 as id\n"})  # the warm-up: dbt's macros parsed here
+    parsed_paths.clear()
+    ours = _parse(tmp_path / "learner", LEARNER_PROJECT)
+    assert sorted(parsed_paths) == ["macros/cents.sql", "macros/overrides.sql"]  # the project's own only
+    assert _macros(ours) == _macros(dbts_own)
+    assert {f: sorted(s.macros) for f, s in ours.files.items() if hasattr(s, "macros")} == {
+        f: sorted(s.macros) for f, s in dbts_own.files.items() if hasattr(s, "macros")
+    }
+    nodes = {uid: (n.depends_on.macros, n.depends_on.nodes, n.alias) for uid, n in ours.nodes.items()}
+    assert nodes == {uid: (n.depends_on.macros, n.depends_on.nodes, n.alias) for uid, n in dbts_own.nodes.items()}
+    assert any("accepted_range" in uid for uid in nodes)
