@@ -26,7 +26,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, delete, select
 
 from decode_data.models import WAREHOUSE_KEY_RE, ModelEdit, User, utcnow
-from decode_data.services.engine.project_files import PARSE_STATE
 from decode_data.services.learner_lock import learner_lock
 from decode_data.services.lessons import Lesson
 from decode_data.services.save_policy import (
@@ -270,7 +269,7 @@ FULL_PARSE_DIRS = ("macros/", "tests/")
 
 
 def forget_partial_parse(project: Path) -> None:
-    (project / PARSE_STATE).unlink(missing_ok=True)
+    (project / "target" / "partial_parse.msgpack").unlink(missing_ok=True)
 
 
 def _visible_path(rel_path: str) -> str:

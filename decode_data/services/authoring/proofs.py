@@ -98,7 +98,7 @@ def grade_files(lesson: Lesson, step_ids: list[str], files: dict[str, str]) -> l
 def in_parallel(lesson: Lesson, items: list, work) -> list:
     """One grading per warm worker at a time: proofs are many small, independent gradings. The
     reference on the main seeds is built first: every proof's first build starts from its
-    seeded warehouse and its parse instead of doing both itself."""
+    seeded warehouse instead of running `dbt seed` itself."""
     reference_build(lesson, MAIN_SEEDS)
     with ThreadPoolExecutor(max_workers=max(1, get_settings().workers)) as pool:
         return list(pool.map(work, items))

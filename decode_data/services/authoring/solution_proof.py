@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from decode_data.services.grader import LessonError, StepFeedback, grade_steps
-from decode_data.services.grader.builds import MAIN_SEEDS, reference_build
-from decode_data.services.grader.grade import SOLUTION_PROOF, VERDICT_PROOF, Mode
+from decode_data.services.grader.grade import LEARNER, VERDICT_PROOF, Mode
 from decode_data.services.learners import get_or_create_learner
 from decode_data.services.lessons import Lesson
 from decode_data.services.workspace import reset_workspace, save_file
@@ -54,8 +53,7 @@ def _grade_as(session: Session, username: str, lesson: Lesson, files: dict[str, 
 
 def check_lesson(session: Session, lesson: Lesson) -> list[StepCheck]:
     try:
-        reference_build(lesson, MAIN_SEEDS)  # first: the other builds start from its parse
-        solved = _grade_as(session, f"check_solution_{lesson.id}", lesson, solution_files(lesson), SOLUTION_PROOF)
+        solved = _grade_as(session, f"check_solution_{lesson.id}", lesson, solution_files(lesson), LEARNER)
         # Only whether the starter fails each step matters: its checks stop at the first failure.
         started = _grade_as(session, f"check_starter_{lesson.id}", lesson, {}, VERDICT_PROOF)
     except (LessonError, ValueError, OSError) as exc:

@@ -15,8 +15,6 @@ import os
 import stat
 from pathlib import Path
 
-from decode_data.services.engine.project_files import PARSE_STATE
-
 WAREHOUSE_SUFFIXES = ("", ".wal")
 SEEDED = "seeded.duckdb"  # a grade build's copy of the reference's seeded warehouse
 
@@ -31,7 +29,6 @@ def hand_over(root: Path, project: Path, warehouse: Path, uid: int) -> None:
         _real_dir(tree)
         if os.lstat(tree).st_uid != uid:
             _own_tree(tree, uid)
-    _own(project / PARSE_STATE, uid)  # the server may have lent it a parse (grader/builds.py)
     if (project / "seeds_next").is_dir():  # the server copies this build's seeds in anew
         _real_dir(project / "seeds")
         _own_tree(project / "seeds", uid)

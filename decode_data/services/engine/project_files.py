@@ -16,7 +16,6 @@ import yaml
 
 PROFILE_NAME = "lesson"
 SERVER_OWNED = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
-PARSE_STATE = "target/partial_parse.msgpack"  # dbt's saved manifest: what it parses partially from
 MOTHERDUCK_DB_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from decode_data.services.engine import Job, JobResult, get_engine
 from decode_data.services.engine.dbt_job import SAVE_SEEDED, seeded_path
 from decode_data.services.engine.jobs import NodeResult
-from decode_data.services.engine.project_files import PARSE_STATE, SERVER_OWNED
+from decode_data.services.engine.project_files import SERVER_OWNED
 from decode_data.services.grader.compare import Table
 from decode_data.services.lessons import Lesson
 from decode_data.services.workspace import FULL_PARSE_DIRS, forget_partial_parse
@@ -201,7 +201,6 @@ def build(
     reuse: bool = False,
     relations: list[str] | None = None,
     tests: bool = True,
-    parse_from: Path | None = None,
 ) -> Build:
     """Copy a project's sources next to a seed set and build it on a fresh warehouse.
 
@@ -213,24 +212,12 @@ def build(
     `save_seeded` (a reference build) keeps such a warehouse. `reuse` hands back this
     folder's last build when nothing it was built from has changed since (see _Kept).
     `relations` names the relations to read back with the build (None: all of them); any other
-    is read when a check asks for it. `tests` False leaves the project's tests out.
-    `parse_from` (a reference's project) lends its parse to a folder that has none (_lend_parse)."""
+    is read when a check asks for it. `tests` False leaves the project's tests out."""
     inputs = build_inputs(source_project, seed_dir, overlay) if reuse else None
     if inputs is not None and (kept := _kept.get(root, inputs)) is not None and (kept.tested or not tests):
         return kept
     made = _build(
-        key,
-        lesson_id,
-        root,
-        source_project,
-        seed_dir,
-        seeds,
-        overlay,
-        seeded_from,
-        save_seeded,
-        relations,
-        tests,
-        parse_from,
+        key, lesson_id, root, source_project, seed_dir, seeds, overlay, seeded_from, save_seeded, relations, tests
     )
     if inputs is not None:
         _kept.put(root, inputs, made)
@@ -249,7 +236,6 @@ def _build(
     save_seeded: bool,
     relations: list[str] | None,
     tests: bool,
-    parse_from: Path | None,
 ) -> Build:
     project = root / "project"
     project.mkdir(parents=True, exist_ok=True)
@@ -258,7 +244,6 @@ def _build(
         target = project / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    _lend_parse(parse_from, project)
     _place_seeds(seed_dir, project)
     warehouse = root / "warehouse.duckdb"
     for stale in (warehouse, root / "warehouse.duckdb.wal", seeded_path(warehouse)):
@@ -294,37 +279,6 @@ def _build(
         _add_seed_results(result, seeded_from.result)
     seeded_path(warehouse).unlink(missing_ok=True)
     return made
-
-
-def _lend_parse(donor: Path | None, project: Path) -> None:
-    """Give a build folder without a parse of its own the donor project's (dbt's saved manifest).
-
-    A full parse is half of a small build's CPU (~0.6 of 1.1 s); from a sibling's parse dbt
-    re-reads only the files whose bytes differ, for the same manifest. dbt trusts that state as
-    its own, so only a parse of trusted files is lent (a reference's, to builds of the lesson's
-    own files), and only when the macros and tests match byte for byte: dbt 1.11 keeps stale
-    nodes when those change (FULL_PARSE_DIRS). Changed YAML is re-read because its time differs
-    (each build writes its files anew)."""
-    mine = project / PARSE_STATE
-    if donor is None or mine.exists() or _files(donor, FULL_PARSE_DIRS) != _files(project, FULL_PARSE_DIRS):
-        return
-    try:
-        mine.parent.mkdir(exist_ok=True)
-        shutil.copyfile(donor / PARSE_STATE, mine)
-    except OSError:  # nothing to lend (the donor's lesson changed meanwhile): a full parse
-        mine.unlink(missing_ok=True)
-
-
-def _files(project: Path, folders: tuple[str, ...]) -> dict[str, bytes]:
-    """Path -> bytes of a project's files in some folders (symlinks are never read)."""
-    found = {}
-    for folder in folders:
-        for directory, _names, files in os.walk(project / folder):
-            for name in files:
-                path = Path(directory) / name
-                if not path.is_symlink():
-                    found[path.relative_to(project).as_posix()] = path.read_bytes()
-    return found
 
 
 def build_inputs(source_project: Path, seed_dir: Path, overlay: dict[str, str] | None) -> str:
@@ -488,24 +442,10 @@ def reference_build(lesson: Lesson, seeds: str) -> Build:
         root = Path(cache_key[0]) / lesson.id / seeds / cache_key[3]
         source = reference_project(lesson, root / "source")
         made = build(
-            f"reference_{lesson.id}_{seeds}",
-            lesson.id,
-            root,
-            source,
-            lesson.dir / seeds,
-            seeds,
-            save_seeded=True,
-            parse_from=reference_parse(lesson),
+            f"reference_{lesson.id}_{seeds}", lesson.id, root, source, lesson.dir / seeds, seeds, save_seeded=True
         )
         _reference_cache[cache_key] = made
         return made
-
-
-def reference_parse(lesson: Lesson) -> Path | None:
-    """The project of the lesson's reference on its main seeds, once built: its parse is lent to
-    the lesson's other reference builds and to proofs (_lend_parse), never to a learner's."""
-    made = built_reference(lesson, MAIN_SEEDS)
-    return made.paths["project"] if made else None
 
 
 def built_reference(lesson: Lesson, seeds: str) -> Build | None:

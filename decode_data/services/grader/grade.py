@@ -22,7 +22,6 @@ from decode_data.services.grader.builds import (
     build,
     built_reference,
     reference_build,
-    reference_parse,
     snapshot_project,
 )
 from decode_data.services.grader.checks import CHECKS
@@ -104,18 +103,14 @@ class Mode:
     grades many answers side by side instead, and builds a set only when a check needs it.
     first_failure_only ends a step's checks at the first that fails: whether it passes, and
     what a learner reads first, are the same; the checks after it, and the builds only they
-    need (a bad seed set's), are spared. lesson_files_only (the project holds the lesson's own
-    files) lets the builds start from the reference's parse; a learner's job never gets that
-    state, which holds the solution's code."""
+    need (a bad seed set's), are spared."""
 
     eager: bool = True
     first_failure_only: bool = False
-    lesson_files_only: bool = False
 
 
 LEARNER = Mode()  # every check, every seed set built at once
-SOLUTION_PROOF = Mode(lesson_files_only=True)  # `lessons check`: the solution graded as a learner is
-VERDICT_PROOF = Mode(eager=False, first_failure_only=True, lesson_files_only=True)  # wrong answers, starters
+VERDICT_PROOF = Mode(eager=False, first_failure_only=True)  # `lessons check`: wrong answers, starters
 
 
 class _Grading:
@@ -145,9 +140,6 @@ class _Grading:
     def _reads(self, seeds: str | None) -> list[str]:
         return self.relations.get(seeds, [])
 
-    def _parse_from(self) -> Path | None:
-        return reference_parse(self.lesson) if self.mode.lesson_files_only else None
-
     def prepare(self, seed_names: list[str]) -> None:
         """Build the learner's project (and the reference, once per lesson) on every seed set in
         parallel: a check answers in the time of one build, not of three."""
@@ -169,7 +161,6 @@ class _Grading:
             reuse=True,
             relations=self._reads(seeds),
             tests=self.tests,
-            parse_from=self._parse_from(),
         )
 
     def _reference_build(self, seeds: str) -> None:
@@ -197,7 +188,6 @@ class _Grading:
                 seeded_from=built_reference(self.lesson, seeds),
                 reuse=True,
                 relations=self._reads(None),
-                parse_from=self._parse_from(),
             )
         return self.builds[name]
 
