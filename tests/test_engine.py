@@ -60,6 +60,26 @@ def small_engine(tmp_path):
         engine.close()
 
 
+@pytest.fixture(scope="module")
+def one_worker_engine(tmp_path_factory):
+    """One worker and one query slot, shared by the tests that need no engine of their own: a
+    warm-up costs seconds of CPU. Tests that kill its worker or its query host leave it to
+    replace them, which is what those tests prove."""
+    engine = Engine(
+        PoolConfig(
+            workers=1,
+            job_timeout_s=20,
+            job_memory_mb=768,
+            worker_max_jobs=50,
+            max_log_bytes=20_000,
+            query_slots=1,
+            data_dir=tmp_path_factory.mktemp("engine-data"),
+        )
+    )
+    yield engine
+    engine.close()
+
+
 def _job_pid(engine: Engine) -> int:
     worker = engine.idle.get(timeout=120)
     engine.idle.put(worker)
@@ -147,8 +167,8 @@ def test_without_a_host_a_worker_starts_on_its_own(small_engine, tmp_path, monke
     assert engine.submit(Job("u_o", "l", "run"), paths).ok
 
 
-def test_killed_worker_is_replaced_and_workspace_survives(small_engine, tmp_path):
-    engine = small_engine()
+def test_killed_worker_is_replaced_and_workspace_survives(one_worker_engine, tmp_path):
+    engine = one_worker_engine
     big_table = "{{ config(materialized='table') }}\nselect i, i * 2 as j from range(300000000) t(i)\n"
     paths = make_project(tmp_path / "ws", {"slow.sql": big_table, "fast.sql": "select 1 as x\n"})
     assert engine.submit(Job("u_kill", "l", "run", select="fast"), paths).ok
@@ -163,8 +183,8 @@ def test_killed_worker_is_replaced_and_workspace_survives(small_engine, tmp_path
     assert _job_pid(engine) != pid
 
 
-def test_timeout_kills_only_the_job(small_engine, tmp_path):
-    engine = small_engine(job_timeout_s=3)
+def test_timeout_kills_only_the_job(one_worker_engine, tmp_path):
+    engine = one_worker_engine
     paths = make_project(
         tmp_path / "ws",
         {
@@ -174,7 +194,7 @@ def test_timeout_kills_only_the_job(small_engine, tmp_path):
         },
     )
     pid = _job_pid(engine)
-    result = engine.submit(Job("u_t", "l", "run", select="loop"), paths)
+    result = engine.submit(Job("u_t", "l", "run", select="loop"), paths, timeout_s=3)
     assert result.status == "timeout"
     assert "stopped after 3 s" in result.errors[0].message
     assert _job_pid(engine) == pid  # the warm worker carries on
@@ -317,13 +337,13 @@ def _wait_until(condition, what: str, timeout_s: float = 120.0) -> None:
         time.sleep(0.01)
 
 
-def test_short_jobs_and_queries_do_not_wait_behind_long_builds(small_engine, tmp_path):
+def test_short_jobs_and_queries_do_not_wait_behind_long_builds(one_worker_engine, tmp_path):
     """One worker, busy with ada's long build; bob's build waits for it. Then cy's `dbt show`
     (short) arrives: it gets the worker before bob's build, which came first. And dee's query
     never needs the worker: it answers while ada's build still runs."""
     import duckdb
 
-    engine = small_engine(workers=1)
+    engine = one_worker_engine
     long_build = "{{ config(materialized='table') }}\nselect count(*) as n from range(400000000) t(i) where i % 7 = 3\n"
     ada = make_project(tmp_path / "ada", {"slow.sql": long_build})
     bob = make_project(tmp_path / "bob", {"slow.sql": SLOW_MODEL})
@@ -368,10 +388,10 @@ def test_short_jobs_and_queries_do_not_wait_behind_long_builds(small_engine, tmp
     assert cy_end < bob_end, "the short show waited behind bob's build, which arrived first"
 
 
-def test_a_query_process_is_shut_before_the_learners_next_job(small_engine, tmp_path):
+def test_a_query_process_is_shut_before_the_learners_next_job(one_worker_engine, tmp_path):
     """The learner's query process keeps the warehouse open between queries; a dbt run of the
     same learner shuts it first (dbt writes the file), and the next query sees the new table."""
-    engine = small_engine(workers=1)
+    engine = one_worker_engine
     paths = make_project(tmp_path / "ws", {"first.sql": "select 1 as x\n"})
     assert engine.submit(Job("u_q", "l", "run"), paths).ok
     assert engine.submit(Job("u_q", "l", "query", sql="select x from first"), paths).preview.rows == [[1]]
@@ -385,11 +405,11 @@ def test_a_query_process_is_shut_before_the_learners_next_job(small_engine, tmp_
     assert {t["name"] for t in tables.tables} >= {"first", "second"}
 
 
-def test_a_dead_query_host_is_replaced(small_engine, tmp_path):
+def test_a_dead_query_host_is_replaced(one_worker_engine, tmp_path):
     """The query host dies (killed with its query processes): the next query starts a new one."""
     import duckdb
 
-    engine = small_engine(workers=1)
+    engine = one_worker_engine
     paths = make_project(tmp_path / "ws", {"one.sql": "select 1 as x\n"})
     with duckdb.connect(str(paths["warehouse"])) as conn:
         conn.execute("create table answers as select 42 as x")
@@ -403,12 +423,12 @@ def test_a_dead_query_host_is_replaced(small_engine, tmp_path):
     assert engine.queries.proc.pid != host.pid
 
 
-def test_queries_running_at_once_are_capped(small_engine, tmp_path):
+def test_queries_running_at_once_are_capped(one_worker_engine, tmp_path):
     """With one query slot, a second learner's query waits until the first learner's long query
     ends: many learners' heavy queries never all run (and take their memory) together."""
     import duckdb
 
-    engine = small_engine(workers=1, query_slots=1)
+    engine = one_worker_engine
     spans: dict[str, list] = {"ann": [], "ben": []}
     jobs = {}
     for name in spans:
