@@ -37,21 +37,17 @@ def timed_run(engine: Engine, job: Job, paths: dict, spans: list) -> None:
     spans.append((started, time.monotonic(), result))
 
 
+# One worker (so one query slot too), a short timeout: what the engine tests build on.
+SMALL = {"workers": 1, "job_timeout_s": 20, "job_memory_mb": 768, "worker_max_jobs": 50, "max_log_bytes": 20_000}
+
+
 @pytest.fixture
 def small_engine(tmp_path):
+    """Engines of a test's own, for what changes an engine's setup (its host, recycling)."""
     engines = []
 
     def build(**overrides) -> Engine:
-        config = {
-            "workers": 1,
-            "job_timeout_s": 20,
-            "job_memory_mb": 768,
-            "worker_max_jobs": 50,
-            "max_log_bytes": 20_000,
-            "data_dir": tmp_path / "engine-data",
-        }
-        config.update(overrides)
-        engine = Engine(PoolConfig(**config))
+        engine = Engine(PoolConfig(**{**SMALL, "data_dir": tmp_path / "engine-data", **overrides}))
         engines.append(engine)
         return engine
 
@@ -62,20 +58,10 @@ def small_engine(tmp_path):
 
 @pytest.fixture(scope="module")
 def one_worker_engine(tmp_path_factory):
-    """One worker and one query slot, shared by the tests that need no engine of their own: a
-    warm-up costs seconds of CPU. Tests that kill its worker or its query host leave it to
-    replace them, which is what those tests prove."""
-    engine = Engine(
-        PoolConfig(
-            workers=1,
-            job_timeout_s=20,
-            job_memory_mb=768,
-            worker_max_jobs=50,
-            max_log_bytes=20_000,
-            query_slots=1,
-            data_dir=tmp_path_factory.mktemp("engine-data"),
-        )
-    )
+    """A SMALL engine shared by the tests that need no engine of their own: a warm-up costs
+    seconds of CPU. Tests that kill its worker or its query host leave it to replace them,
+    which is what those tests prove."""
+    engine = Engine(PoolConfig(**SMALL, data_dir=tmp_path_factory.mktemp("engine-data")))
     yield engine
     engine.close()
 

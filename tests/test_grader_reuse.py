@@ -232,7 +232,7 @@ def test_a_proof_stops_at_the_first_failure_and_spares_what_only_later_checks_ne
     before = len(grade_builds)
 
     proof, proved = grade_with_builds(
-        learner.warehouse_key, lab, tmp_path / "proof", paths.project, steps, Mode(eager=False, first_failure_only=True)
+        learner.warehouse_key, lab, tmp_path / "proof", paths.project, steps, VERDICT_PROOF
     )
     assert not proof[0].passed and proof[0].checks == full[0].checks[:1]
     assert proof[0].summary == full[0].summary and full[0].first_failure.kind == "relation"
@@ -240,9 +240,7 @@ def test_a_proof_stops_at_the_first_failure_and_spares_what_only_later_checks_ne
 
     # A step whose checks all pass is graded whole either way.
     save(db_session, learner, lab, {"models/customer_totals.sql": RIGHT})
-    right, _ = grade_with_builds(
-        learner.warehouse_key, lab, tmp_path / "proof", paths.project, steps, Mode(eager=False, first_failure_only=True)
-    )
+    right, _ = grade_with_builds(learner.warehouse_key, lab, tmp_path / "proof", paths.project, steps, VERDICT_PROOF)
     assert right[0].passed and [c.kind for c in right[0].checks] == ["relation", "tests_catch"]
 
 
