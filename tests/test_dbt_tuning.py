@@ -3,9 +3,15 @@ dbt's own behaviour (the engine tests run every job through all of them)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 from dbt.context.macros import MacroNamespace
 
 from decode_data.services.engine.dbt_tuning import flattened
+from decode_data.settings import REPO_ROOT
 
 
 def test_a_flattened_macro_namespace_is_what_its_mapping_gives():
@@ -135,3 +141,42 @@ def test_a_full_parse_with_dbts_macros_parsed_once_is_dbts_own(tmp_path, monkeyp
     nodes = {uid: (n.depends_on.macros, n.depends_on.nodes, n.alias) for uid, n in ours.nodes.items()}
     assert nodes == {uid: (n.depends_on.macros, n.depends_on.nodes, n.alias) for uid, n in dbts_own.nodes.items()}
     assert any("accepted_range" in uid for uid in nodes)
+
+
+WARM_UP_RECORDED = """
+import json
+from decode_data.services.engine import dbt_job, worker
+results = []
+run_dbt = dbt_job.run_dbt
+def recorded(*args, **kwargs):
+    results.append(run_dbt(*args, **kwargs))
+    return results[-1]
+dbt_job.run_dbt = recorded
+worker.prepare({})
+print(json.dumps([r.to_dict() for r in results]))
+"""
+
+
+def test_the_warm_up_runs_green_on_every_kind_of_file_it_warms():
+    """A warm-up command that fails leaves its code paths cold in every job forked after it
+    (the worker only warns): in a worker process of its own, each command succeeds, on a project
+    with a source, an incremental model, a docs block and a custom generic test."""
+    done = subprocess.run(
+        [sys.executable, "-c", WARM_UP_RECORDED],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DECODE_DATA_ENV": "test"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout.splitlines()[-1])
+    assert [(r["command"], r["status"], r["errors"]) for r in results] == [
+        (command, "success", []) for command in ("build", "show", "compile", "run", "test", "seed")
+    ]
+    nodes = results[0]["lineage"]["nodes"].values()
+    kinds = {(n["resource_type"], n.get("materialized")) for n in nodes}
+    assert {("source", None), ("model", "incremental"), ("model", "table")} <= kinds, kinds
+    tests = {n["unique_id"].split(".")[2] for n in results[0]["nodes"] if n["resource_type"] == "test"}
+    assert any(t.startswith("warm_not_negative") for t in tests), tests
+    assert any(t.startswith("source_not_null") for t in tests), tests

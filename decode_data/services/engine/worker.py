@@ -25,15 +25,40 @@ from pathlib import Path
 
 from decode_data.services.engine import dbt_tuning
 
-WARM_SCHEMA = """
+# The kinds of file the lessons use: a job pays, in its own fork, for whatever the warm-up left
+# cold (sources alone generate serializers and JSON schemas on first use: ~7 % of a grade
+# build's CPU when the warm-up had none). Not unit tests or YAML snapshots: parsing them starts
+# dbt's Rust extractor whatever DBT_STATIC_PARSER says, and a job forked after that hangs in it.
+WARM_PROJECT = {
+    "seeds/warm_seed.csv": "id,name\n1,a\n2,b\n",
+    "models/warm_model.sql": "select * from {{ ref('warm_seed') }}\n",
+    "models/warm_table.sql": (
+        "{{ config(materialized='table') }}\nselect {{ warm_double('count(*)') }} as n, 1 as id\n"
+        "from {{ ref('warm_model') }}\n"
+    ),
+    "models/warm_from_source.sql": "select * from {{ source('warm_source', 'warm_seed') }}\n",
+    "models/warm_incremental.sql": (
+        "{{ config(materialized='incremental', unique_key='id') }}\nselect id, name from {{ ref('warm_model') }}\n"
+        "{% if is_incremental() %}where id >= (select max(id) from {{ this }}){% endif %}\n"
+    ),
+    "models/warm_docs.md": "{% docs warm_doc %}A model with the usual generic tests.{% enddocs %}\n",
+    "models/schema.yml": """
 version: 2
+sources:
+  - name: warm_source
+    schema: main
+    tables:
+      - name: warm_seed
+        columns:
+          - name: id
+            data_tests: [not_null]
 models:
   - name: warm_model
-    description: A model with the usual generic tests, so their loaders are warm.
+    description: "{{ doc('warm_doc') }}"
     columns:
       - name: id
         description: key
-        data_tests: [unique, not_null]
+        data_tests: [unique, not_null, warm_not_negative]
       - name: name
         data_tests:
           - accepted_values:
@@ -42,7 +67,14 @@ models:
               arguments: {to: ref('warm_model'), field: name}
   - name: warm_table
     config: {materialized: table}
-"""
+""",
+    "macros/warm_double.sql": "{% macro warm_double(x) %}({{ x }} * 2){% endmacro %}\n",
+    "tests/generic/warm_not_negative.sql": (
+        "{% test warm_not_negative(model, column_name) %}\n"
+        "select * from {{ model }} where {{ column_name }} < 0\n{% endtest %}\n"
+    ),
+    "tests/warm_singular.sql": "select * from {{ ref('warm_table') }} where n < 0\n",
+}
 
 
 def _warm_up(scratch: Path) -> None:
@@ -53,19 +85,9 @@ def _warm_up(scratch: Path) -> None:
     from decode_data.services.engine.query_job import run_query
 
     project = scratch / "project"
-    (project / "models").mkdir(parents=True, exist_ok=True)
-    (project / "seeds").mkdir(exist_ok=True)
-    (project / "seeds" / "warm_seed.csv").write_text("id,name\n1,a\n2,b\n")
-    (project / "models" / "warm_model.sql").write_text("select * from {{ ref('warm_seed') }}\n")
-    (project / "models" / "warm_table.sql").write_text(
-        "{{ config(materialized='table') }}\nselect {{ warm_double('count(*)') }} as n, 1 as id\n"
-        "from {{ ref('warm_model') }}\n"
-    )
-    (project / "models" / "schema.yml").write_text(WARM_SCHEMA)
-    (project / "macros").mkdir(exist_ok=True)
-    (project / "macros" / "warm_double.sql").write_text("{% macro warm_double(x) %}({{ x }} * 2){% endmacro %}\n")
-    (project / "tests").mkdir(exist_ok=True)
-    (project / "tests" / "warm_singular.sql").write_text("select * from {{ ref('warm_table') }} where n < 0\n")
+    for rel, text in WARM_PROJECT.items():
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text(text)
     # dbt's static parser (Rust) keeps threads and locks that do not survive a fork: leave it
     # unstarted here so each job process starts its own.
     os.environ["DBT_STATIC_PARSER"] = "false"
@@ -75,13 +97,16 @@ def _warm_up(scratch: Path) -> None:
         warehouse=scratch / "warehouse.duckdb",
         limits=JobLimits(memory_mb=512, timeout_s=60),
     )
-    # Twice: the second pass takes the partial-parse path, whose loaders are generated lazily.
+    # After the first (full) parse, every command takes the partial-parse path, whose loaders
+    # are generated lazily; `run` after `build` takes the incremental model's incremental branch.
     for command in ("build", "show", "compile", "run", "test", "seed"):
-        run_dbt(
+        done = run_dbt(
             Job("warmup", "warmup", command, select="warm_model" if command == "show" else None),
             project,
             lambda _e: None,
         )
+        if not done.ok:  # the worker still serves jobs, but each pays for what stayed cold
+            print(f"decode_data worker: warm-up `dbt {command}` failed: {done.errors}", file=sys.stderr)
     from decode_data.services.engine.dbt_job import close_duckdb
 
     close_duckdb()
