@@ -160,7 +160,7 @@ print(json.dumps([r.to_dict() for r in results]))
 def test_the_warm_up_runs_green_on_every_kind_of_file_it_warms():
     """A warm-up command that fails leaves its code paths cold in every job forked after it
     (the worker only warns): in a worker process of its own, each command succeeds, on a project
-    with a source, an incremental model, a docs block and a custom generic test."""
+    with a source, an incremental model, a snapshot, a docs block and a custom generic test."""
     done = subprocess.run(
         [sys.executable, "-c", WARM_UP_RECORDED],
         cwd=REPO_ROOT,
@@ -172,11 +172,11 @@ def test_the_warm_up_runs_green_on_every_kind_of_file_it_warms():
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(done.stdout.splitlines()[-1])
     assert [(r["command"], r["status"], r["errors"]) for r in results] == [
-        (command, "success", []) for command in ("build", "show", "compile", "run", "test", "seed")
+        (command, "success", []) for command in ("build", "show", "compile", "run", "test", "seed", "snapshot")
     ]
     nodes = results[0]["lineage"]["nodes"].values()
     kinds = {(n["resource_type"], n.get("materialized")) for n in nodes}
-    assert {("source", None), ("model", "incremental"), ("model", "table")} <= kinds, kinds
+    assert {("source", None), ("model", "incremental"), ("model", "table"), ("snapshot", "snapshot")} <= kinds, kinds
     tests = {n["unique_id"].split(".")[2] for n in results[0]["nodes"] if n["resource_type"] == "test"}
     assert any(t.startswith("warm_not_negative") for t in tests), tests
     assert any(t.startswith("source_not_null") for t in tests), tests

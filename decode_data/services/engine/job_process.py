@@ -131,7 +131,7 @@ def _built_relations(job: Job, warehouse: Path, lockdown: dict, local: bool) -> 
             return []
         return dump_relations(job, warehouse, lockdown, db=open_duckdb() if local else None)
     finally:
-        close_duckdb()  # DuckDB writes everything to the file on close, for whoever reads it next
+        close_duckdb(collect=False)  # DuckDB writes everything to the file on close, for whoever reads it next
 
 
 def run_job_process(request: dict, config: dict, send) -> None:

@@ -27,8 +27,9 @@ from decode_data.services.engine import dbt_tuning
 
 # The kinds of file the lessons use: a job pays, in its own fork, for whatever the warm-up left
 # cold (sources alone generate serializers and JSON schemas on first use: ~7 % of a grade
-# build's CPU when the warm-up had none). Not unit tests or YAML snapshots: parsing them starts
-# dbt's Rust extractor whatever DBT_STATIC_PARSER says, and a job forked after that hangs in it.
+# build's CPU when the warm-up had none; snapshots a quarter). Not unit tests or YAML snapshots:
+# parsing them starts dbt's Rust extractor whatever DBT_STATIC_PARSER says, and a job forked
+# after that hangs in it.
 WARM_PROJECT = {
     "seeds/warm_seed.csv": "id,name\n1,a\n2,b\n",
     "models/warm_model.sql": "select * from {{ ref('warm_seed') }}\n",
@@ -68,6 +69,11 @@ models:
   - name: warm_table
     config: {materialized: table}
 """,
+    # A snapshot block, not YAML (see above): the same snapshot config and node to generate.
+    "snapshots/warm_snapshot.sql": (
+        "{% snapshot warm_snapshot %}\n{{ config(unique_key='id', strategy='check', check_cols='all') }}\n"
+        "select * from {{ ref('warm_seed') }}\n{% endsnapshot %}\n"
+    ),
     "macros/warm_double.sql": "{% macro warm_double(x) %}({{ x }} * 2){% endmacro %}\n",
     "tests/generic/warm_not_negative.sql": (
         "{% test warm_not_negative(model, column_name) %}\n"
@@ -99,7 +105,7 @@ def _warm_up(scratch: Path) -> None:
     )
     # After the first (full) parse, every command takes the partial-parse path, whose loaders
     # are generated lazily; `run` after `build` takes the incremental model's incremental branch.
-    for command in ("build", "show", "compile", "run", "test", "seed"):
+    for command in ("build", "show", "compile", "run", "test", "seed", "snapshot"):
         done = run_dbt(
             Job("warmup", "warmup", command, select="warm_model" if command == "show" else None),
             project,
