@@ -298,17 +298,19 @@ def close_duckdb(collect: bool = True) -> None:
     not, and the child would crash), and it holds the warehouse file until closed.
 
     `collect` also frees what still refers to it: a DuckDB opened again in this process must
-    not be handed the same database. A job's last close needs none (the process ends next; a
-    collection walks everything the job made: ~8 % of a grade build's CPU)."""
+    not be handed the same database. A collection walks everything the job made (~8 % of a
+    grade build's CPU): none when nothing was open (a grade build after its parse), nor at a
+    job's last close (the process ends next)."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
-    if DuckDBConnectionManager._ENV is not None:
+    was_open = DuckDBConnectionManager._ENV is not None
+    if was_open:
         DuckDBConnectionManager._ENV.close()
         DuckDBConnectionManager._ENV = None
     from dbt.adapters.factory import reset_adapters
 
     reset_adapters()
-    if collect:
+    if collect and was_open:
         import gc
 
         gc.collect()
