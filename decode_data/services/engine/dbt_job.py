@@ -293,14 +293,13 @@ def open_duckdb():
     return getattr(DuckDBConnectionManager._ENV, "conn", None)
 
 
-def close_duckdb(collect: bool = True) -> None:
+def close_duckdb() -> None:
     """Close dbt-duckdb's process-wide connection: it must not cross a fork (its threads do
     not, and the child would crash), and it holds the warehouse file until closed.
 
-    `collect` also frees what still refers to it: a DuckDB opened again in this process must
-    not be handed the same database. A collection walks everything the job made (~8 % of a
-    grade build's CPU): none when nothing was open (a grade build after its parse), nor at a
-    job's last close (the process ends next)."""
+    A collection then frees what still refers to it (a DuckDB opened again in this process
+    must not be handed the same database). It walks everything the job made (~8 % of a grade
+    build's CPU): none when nothing was open (a grade build after its parse)."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
     was_open = DuckDBConnectionManager._ENV is not None
@@ -310,7 +309,7 @@ def close_duckdb(collect: bool = True) -> None:
     from dbt.adapters.factory import reset_adapters
 
     reset_adapters()
-    if collect and was_open:
+    if was_open:
         import gc
 
         gc.collect()
