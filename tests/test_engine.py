@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 import time
@@ -17,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from decode_data.services.engine import Engine, Job, PoolConfig
+from decode_data.services.lessons import load_lesson
+from decode_data.settings import REPO_ROOT
 
 SLOW_MODEL = "select count(*) as n from range(60000000) t(i) where i % 7 = 3\n"
 
@@ -151,6 +154,23 @@ def test_without_a_host_a_worker_starts_on_its_own(small_engine, tmp_path, monke
     paths = make_project(tmp_path / "ws", {"one.sql": "select 1 as x\n"})
     assert _parent(_job_pid(engine)) == os.getpid()
     assert engine.submit(Job("u_o", "l", "run"), paths).ok
+
+
+def test_an_engine_that_skips_the_warm_up_gives_a_grade_build_the_same_memory(small_engine, tmp_path):
+    """`workspace run` starts its engine cold (PoolConfig.warm_up): its one job loads what the
+    warm-up would have, under the job's own memory limit. The heaviest job there is, a grade
+    build of a whole lesson (parse, seed, run, test, every relation read back), still gets its
+    full memory: cold, hello_dbt's ran out of it before the limit counted that load in."""
+    from decode_data.services.grader.builds import reference_project
+
+    lesson_dir = REPO_ROOT / "dbt_template" / "hello_dbt"
+    engine = small_engine(warm_up=False, job_memory_mb=1024)
+    paths = {"root": tmp_path, "project": tmp_path / "project", "warehouse": tmp_path / "warehouse.duckdb"}
+    reference_project(load_lesson(lesson_dir), paths["project"])
+    shutil.copytree(lesson_dir / "seeds", paths["project"] / "seeds")
+    done = engine.submit(Job("u_c", "hello_dbt", "grade_build"), paths)
+    assert done.status == "success", done.errors
+    assert {"stg_customers", "customers"} <= {t["name"] for t in done.tables if not t.get("error")}
 
 
 def test_killed_worker_is_replaced_and_workspace_survives(one_worker_engine, tmp_path):

@@ -56,20 +56,21 @@ def find_lesson(lesson_id: str):
 
 
 @contextmanager
-def learner_workspace(args, start_engine: bool = False) -> Iterator[tuple]:
+def learner_workspace(args, one_job: bool = False) -> Iterator[tuple]:
     """(session, user, lesson) for --user/--lesson; the learner is created if missing.
 
-    ``start_engine`` starts the dbt workers first, so they warm up (seconds) while the
-    database is migrated and the workspace is prepared.
+    ``one_job`` (a command that runs one dbt job or query, then exits) starts the dbt workers
+    first, so they start while the database is migrated and the workspace is prepared, and
+    without the warm-up: it costs more CPU than one job saves from it.
     """
     from decode_data.db import session_scope
     from decode_data.services.learners import get_or_create_learner
 
     lesson = find_lesson(args.lesson)
-    if start_engine:
+    if one_job:
         from decode_data.services.engine import get_engine
 
-        get_engine()
+        get_engine(warm_up=False)
     migrate()
     with session_scope() as session:
         try:
@@ -112,7 +113,7 @@ def run(args) -> int:
     except DbtUsageError as exc:
         raise CliError(str(exc)) from None
     title = request.describe()
-    with learner_workspace(args, start_engine=True) as (session, user, lesson):
+    with learner_workspace(args, one_job=True) as (session, user, lesson):
         if not args.json:
             out(f"==> {title}  (learner {user.username}, lesson {lesson.id})")
         try:
@@ -137,7 +138,7 @@ def query(args) -> int:
     sql = _read_stdin("the SQL").decode("utf-8", errors="replace") if args.sql == "-" else args.sql
     if not sql.strip():
         raise CliError('write a SQL query: --sql "select ..." (or --sql - to read it from stdin)')
-    with learner_workspace(args, start_engine=True) as (session, user, lesson):
+    with learner_workspace(args, one_job=True) as (session, user, lesson):
         try:
             result = run_query(session, user, lesson, sql, row_cap=args.limit)
         except JobRejected as exc:

@@ -25,7 +25,7 @@ _engine: Engine | None = None
 _engine_lock = threading.Lock()
 
 
-def pool_config_from_settings(settings=None, workers: int | None = None) -> PoolConfig:
+def pool_config_from_settings(settings=None, workers: int | None = None, warm_up: bool = True) -> PoolConfig:
     from decode_data.settings import get_settings
 
     s = settings or get_settings()
@@ -37,6 +37,7 @@ def pool_config_from_settings(settings=None, workers: int | None = None) -> Pool
         max_log_bytes=s.max_log_bytes,
         data_dir=s.data_dir,
         motherduck_token=s.motherduck_token,
+        warm_up=warm_up,
     )
 
 
@@ -50,15 +51,16 @@ def keep_data_private(data_dir) -> None:
         os.chmod(data_dir, 0o700)
 
 
-def get_engine(workers: int | None = None) -> Engine:
-    """The process-wide engine, started on first use."""
+def get_engine(workers: int | None = None, warm_up: bool = True) -> Engine:
+    """The process-wide engine, started on first use (the first call's arguments count).
+    `warm_up=False` for a process that runs a job or two and exits (PoolConfig.warm_up)."""
     global _engine
     with _engine_lock:
         if _engine is None:
             from decode_data.services.engine.sandbox import check_available
 
             check_available()
-            config = pool_config_from_settings(workers=workers)
+            config = pool_config_from_settings(workers=workers, warm_up=warm_up)
             keep_data_private(config.data_dir)
             _engine = Engine(config)
             atexit.register(shutdown_engine)

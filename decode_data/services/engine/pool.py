@@ -51,6 +51,9 @@ class PoolConfig:
     query_processes: int = 64  # open query processes at most (the least recently used goes first)
     query_slots: int | None = None  # queries running at once across learners; None: as many as workers
     short_reserve: int | None = None  # workers kept for short jobs (show, compile); None: 1 from 3 workers
+    # The warm-up (~7 CPU-s) makes every later job cheaper: worth it for a server or a
+    # `lessons check`, not for a process that runs one job and exits (`workspace run`).
+    warm_up: bool = True
 
 
 class WorkerDied(RuntimeError):
@@ -118,7 +121,11 @@ def _worker_env(config: PoolConfig) -> dict:
 
 def worker_config(config: PoolConfig) -> dict:
     """What a worker is told at its start (the host is told it once, for all its workers)."""
-    return {"scratch_dir": str(config.data_dir / "tmp"), "motherduck_token": config.motherduck_token}
+    return {
+        "scratch_dir": str(config.data_dir / "tmp"),
+        "motherduck_token": config.motherduck_token,
+        "warm_up": config.warm_up,
+    }
 
 
 class WorkerProcess:
