@@ -165,7 +165,8 @@ def test_an_engine_that_skips_the_warm_up_gives_a_grade_build_the_same_memory(sm
 
     lesson_dir = REPO_ROOT / "dbt_template" / "hello_dbt"
     engine = small_engine(warm_up=False, job_memory_mb=1024)
-    paths = {"root": tmp_path, "project": tmp_path / "project", "warehouse": tmp_path / "warehouse.duckdb"}
+    root = tmp_path / "ws"
+    paths = {"root": root, "project": root / "project", "warehouse": root / "warehouse.duckdb"}
     reference_project(load_lesson(lesson_dir), paths["project"])
     shutil.copytree(lesson_dir / "seeds", paths["project"] / "seeds")
     done = engine.submit(Job("u_c", "hello_dbt", "grade_build"), paths)
