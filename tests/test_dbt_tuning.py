@@ -143,6 +143,53 @@ def test_a_full_parse_with_dbts_macros_parsed_once_is_dbts_own(tmp_path, monkeyp
     assert any("accepted_range" in uid for uid in nodes)
 
 
+def test_a_macro_namespace_built_directly_is_dbts_own(tmp_path, monkeypatch):
+    """The same layers, names, order and generators (macro, context, node, call stack) as
+    dbt's own builder, on a real manifest whose project overrides a dbt macro: for a node of
+    the project (its macros are local) and for one of dbt's (the project's are global)."""
+    from dbt.adapters.factory import get_adapter_package_names
+    from dbt.clients.jinja import MacroStack
+    from dbt.context.macros import MacroNamespaceBuilder
+
+    from decode_data.services.engine import dbt_tuning
+
+    manifest = _parse(tmp_path / "p", LEARNER_PROJECT)
+    root = manifest.metadata.project_name
+    monkeypatch.setattr(MacroNamespaceBuilder, "build_namespace", MacroNamespaceBuilder.build_namespace)
+    dbts_own = MacroNamespaceBuilder.build_namespace
+    dbt_tuning._build_macro_namespaces_directly()
+    ours = MacroNamespaceBuilder.build_namespace
+    assert ours is not dbts_own
+
+    def layers(build, search_package: str, node, ctx: dict, stack) -> list:
+        builder = MacroNamespaceBuilder(root, search_package, stack, get_adapter_package_names("duckdb"), node)
+        built = build(builder, manifest.get_macros_by_package(), ctx)
+
+        def made(funcs: dict) -> list:
+            return [
+                (name, type(f), f.macro.unique_id, f.context is ctx, f.node is node, f.stack is stack)
+                for name, f in funcs.items()
+            ]
+
+        packages = {name: made(funcs) for name, funcs in built.packages.items()}
+        return [
+            made(built.local_namespace),
+            made(built.global_namespace),
+            made(built.global_project_namespace),
+            packages,
+        ]
+
+    node = manifest.nodes[next(uid for uid in manifest.nodes if uid.endswith(".orders"))]
+    for search_package, on in ((root, node), ("dbt", None)):
+        ctx, stack = {}, MacroStack()
+        expected = layers(dbts_own, search_package, on, ctx, stack)
+        assert layers(ours, search_package, on, ctx, stack) == expected
+        local, global_, internal, packages = expected
+        project_layer = local if search_package == root else global_
+        assert "generate_alias_name" in [name for name, *_ in project_layer]
+        assert len(internal) > 500 and root in packages
+
+
 WARM_UP_RECORDED = """
 import json
 from decode_data.services.engine import dbt_job, worker
