@@ -26,7 +26,7 @@ def test_profile_points_at_a_per_learner_database_without_the_token(tmp_path):
     )
     target = out["lesson"]["outputs"]["dev"]
     assert target["path"] == "md:dd_u_0123abcd_hello_dbt"
-    assert target["plugins"][0]["module"] == "decode_data.services.engine.lockdown"
+    assert target["plugins"][0]["module"] == "decode_data.services.engine.lockdown_plugin"
     assert TOKEN not in yaml.safe_dump(out)
 
 

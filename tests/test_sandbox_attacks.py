@@ -434,7 +434,7 @@ def test_planted_server_owned_files_are_replaced_before_the_job(scene):
     project_yml = (scene.ws.project / "dbt_project.yml").read_text()
     profiles_yml = (scene.ws.project / "profiles.yml").read_text()
     assert "on-run" not in project_yml and "COPY" not in project_yml
-    assert "decode_data.services.engine.lockdown" in profiles_yml
+    assert "decode_data.services.engine.lockdown_plugin" in profiles_yml
     assert f"{JOB_ROOT}/warehouse.duckdb" in profiles_yml and str(scene.victim.warehouse) not in profiles_yml
     scene.no_leak(result, [scene.victim.secret])
     scene.others_carry_on()

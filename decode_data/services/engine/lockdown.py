@@ -5,15 +5,14 @@ another learner's file and extension loading all work. The order matters: direct
 must stay readable are allowed first, then external access is switched off, then the whole
 configuration is locked so learner SQL cannot switch it back on.
 
-Used as a dbt-duckdb plugin (`configure_connection`) rather than the profile's `settings:`
-key, because dbt-duckdb re-SETs those on every cursor, which fails once the config is locked.
+dbt's connections get it from a dbt-duckdb plugin (lockdown_plugin.py) rather than the
+profile's `settings:` key, because dbt-duckdb re-SETs those on every cursor, which fails once
+the config is locked. This module imports no dbt: the query host loads it without dbt.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from dbt.adapters.duckdb.plugins import BasePlugin
 
 # Options that DuckDB only accepts before the database starts.
 CONNECT_CONFIG = {
@@ -53,20 +52,3 @@ def lockdown_statements(
 def apply_lockdown(conn, config: dict[str, Any]) -> None:
     for statement in lockdown_statements(**config):
         conn.execute(statement)
-
-
-class Plugin(BasePlugin):
-    """dbt-duckdb plugin: `plugins: [{module: decode_data.services.engine.lockdown, config: ...}]`."""
-
-    def initialize(self, plugin_config: dict[str, Any]):
-        self.lockdown = {
-            k: plugin_config[k] for k in ("readable_dirs", "temp_dir", "memory_mb", "max_temp_mb", "max_execution_ms")
-        }
-
-    def update_connection_config(self, creds, config: dict[str, Any]):
-        config.update(CONNECT_CONFIG)
-        if MOTHERDUCK_TOKEN and str(creds.path).startswith("md:"):
-            config["motherduck_token"] = MOTHERDUCK_TOKEN
-
-    def configure_connection(self, conn):
-        apply_lockdown(conn, self.lockdown)

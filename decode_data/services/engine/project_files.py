@@ -72,7 +72,7 @@ def profile(*, root: Path, project: Path, warehouse: Path, limits: JobLimits, mo
         "path": f"md:{motherduck_db}" if motherduck_db else str(warehouse),
         "schema": "main",
         "threads": 1,
-        "plugins": [{"module": "decode_data.services.engine.lockdown", "config": lockdown}],
+        "plugins": [{"module": "decode_data.services.engine.lockdown_plugin", "config": lockdown}],
     }
     return {PROFILE_NAME: {"target": "dev", "outputs": {"dev": output}}}
 
