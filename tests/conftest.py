@@ -6,7 +6,6 @@ touch a developer's .data/ and can run in parallel.
 
 from __future__ import annotations
 
-import contextlib
 import textwrap
 from pathlib import Path
 
@@ -279,39 +278,18 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="session")
-def browser_profile(browser):
-    """One browser profile for the session's `page` tests, so the app's scripts are fetched and
-    compiled once: a fresh profile per test paid ~1.2 CPU-s of Chromium for each page load
-    (~1.8 against ~0.6 with a warm cache). `page` hands each test a signed-out profile."""
-    context = browser.new_context(viewport={"width": 1366, "height": 860}, accept_downloads=True)
-    context.set_default_timeout(60_000)
-    yield context
-    context.close()
-
-
 @pytest.fixture
-def page(browser_profile, live_app):
-    """A new tab, signed out (no cookies, empty storage), at laptop size; its console errors
-    fail loudly. Only the browser's cache of the app's files carries over from earlier tests."""
+def page(browser, live_app):
+    """A fresh browser profile (no cookies) at laptop size; its console errors fail loudly."""
     from playwright.sync_api import expect
 
     # Playwright's assertions wait 5 s by default: a busy 2-core CI box can take longer to
     # stream a result into the page, so they wait as long as actions do (a pass is still instant).
     expect.set_options(timeout=30_000)
-    _sign_out_everywhere(browser_profile)
-    tab = browser_profile.new_page()
+    context = browser.new_context(viewport={"width": 1366, "height": 860}, accept_downloads=True)
+    context.set_default_timeout(60_000)
+    tab = context.new_page()
     tab.errors = []
     tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
     yield tab
-    _sign_out_everywhere(browser_profile)
-
-
-def _sign_out_everywhere(context) -> None:
-    """Close every tab (after wiping what the app's origins stored) and drop every cookie."""
-    for tab in context.pages:
-        with contextlib.suppress(Exception):  # a tab on an error page or a closed app
-            tab.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
-        tab.close()
-    context.clear_cookies()
-    context.clear_permissions()
+    context.close()

@@ -75,16 +75,21 @@ def test_no_screen_scrolls_sideways_on_a_phone(phone, live_app):
 
 
 @pytest.mark.parametrize("viewport", [PHONE, {"width": 1366, "height": 768}], ids=["phone", "laptop"])
-def test_check_feedback_is_in_view_after_the_click(page, live_app, viewport):
-    page.set_viewport_size(viewport)
-    register(page, live_app.url, new_username("verdict"))
-    open_lesson(page, live_app.url, "hello_dbt")
-    button = page.locator("#check-work")
-    button.scroll_into_view_if_needed()  # where a learner clicks it, below the step's instructions
-    button.click()
-    feedback = page.locator("#check-feedback")
-    expect(feedback).to_be_visible(timeout=CHECK_TIMEOUT_MS)
-    expect(feedback).to_be_in_viewport()
+def test_check_feedback_is_in_view_after_the_click(browser, live_app, viewport):
+    context = browser.new_context(viewport=viewport)
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    try:
+        register(page, live_app.url, new_username("verdict"))
+        open_lesson(page, live_app.url, "hello_dbt")
+        button = page.locator("#check-work")
+        button.scroll_into_view_if_needed()  # where a learner clicks it, below the step's instructions
+        button.click()
+        feedback = page.locator("#check-feedback")
+        expect(feedback).to_be_visible(timeout=CHECK_TIMEOUT_MS)
+        expect(feedback).to_be_in_viewport()
+    finally:
+        context.close()
 
 
 def test_results_say_when_they_are_from_an_earlier_run(page, live_app):
