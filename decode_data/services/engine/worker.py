@@ -154,6 +154,7 @@ def _vm_bytes() -> int:
 class Worker:
     def __init__(self, config: dict):
         self.config = config
+        self.cold_allowance = 0 if config.get("warm_up", True) else COLD_BASE_ALLOWANCE_BYTES
         self.out = os.fdopen(os.dup(1), "wb", buffering=0)
 
     def send(self, message: dict) -> None:
@@ -169,8 +170,7 @@ class Worker:
 
     def run(self, request: dict) -> None:
         timeout = float(request["timeout_s"])
-        cold = 0 if self.config.get("warm_up", True) else COLD_BASE_ALLOWANCE_BYTES
-        self.config["base_vm_bytes"] = _vm_bytes() + cold
+        self.config["base_vm_bytes"] = _vm_bytes() + self.cold_allowance
         self.config["worker_pid"] = os.getpid()
         pid = os.fork()
         if pid == 0:
