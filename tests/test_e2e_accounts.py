@@ -108,3 +108,26 @@ def test_a_second_learner_cannot_reach_the_first_learners_work(browser, live_app
     finally:
         ada_context.close()
         bob_context.close()
+
+
+def test_a_form_sent_before_the_page_is_live_never_puts_a_password_in_a_url(browser, live_app):
+    """The forms are in the page's HTML before its scripts run. Until they do, the browser would
+    send a form itself, as a GET: the password in the address bar, the history and server logs.
+    So the submit buttons wait for the live page, and the forms say POST."""
+    context = browser.new_context(java_script_enabled=False)  # the page as it is before hydration
+    try:
+        page = context.new_page()
+        for path, form, fields in (
+            ("/register", "#register-form", ("#username", "#email", "#password", "#confirm")),
+            ("/signin", "#signin-form", ("#login", "#password")),
+        ):
+            page.goto(live_app.url + path)
+            for field in fields:
+                page.fill(field, "secret.user@example.org" if field == "#email" else PASSWORD)
+            expect(page.locator(f"{form} button[type=submit]")).to_be_disabled()
+            assert page.get_attribute(form, "method") == "post"
+            page.press(fields[-1], "Enter")  # implicit submission: nothing happens
+            page.wait_for_load_state()
+            assert "passphrase" not in page.url and page.url.rstrip("/").endswith(path), page.url
+    finally:
+        context.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from decode_data.components import ui
 from decode_data.states.check import CheckState
 from decode_data.states.command_bar import INPUT_ID, CommandState
 from decode_data.states.runner import RunnerState
@@ -76,14 +77,13 @@ def _stale_prompt() -> rx.Component:
 
 def command_bar() -> rx.Component:
     return rx.vstack(
-        rx.form(
+        ui.form(
             rx.hstack(
                 rx.text("$", font_family="monospace", color_scheme="gray", aria_hidden="true"),
                 _input(),
-                rx.button(
+                ui.submit_button(
                     rx.icon("terminal", size=14),
                     "Run command",
-                    type="submit",
                     size="2",
                     disabled=RunnerState.running | CheckState.checking,
                     id="run-command",
@@ -96,7 +96,6 @@ def command_bar() -> rx.Component:
                 rx.foreach(RunnerState.suggestions, lambda line: rx.el.option(value=line)), id=SUGGESTIONS_ID
             ),
             on_submit=CommandState.submit,
-            reset_on_submit=False,
             width="100%",
         ),
         rx.cond(

@@ -202,6 +202,23 @@ def status_badge(status, *children, **props) -> rx.Component:
     return rx.badge(*children or (status,), color_scheme=color_for(status, RUN_STATUS_COLORS), variant="soft", **props)
 
 
+# ---------------------------------------------------------------- forms
+
+
+def form(*children, **props) -> rx.Component:
+    """A form the page sends itself. It is in the page's HTML before the page's scripts run; it
+    says POST, so even a browser that sent it then would never put a field in a URL."""
+    return rx.form(*children, method="post", reset_on_submit=False, **props)
+
+
+def submit_button(*children, disabled=None, **props) -> rx.Component:
+    """A form's submit button, enabled once the page is live (hydrated, its on_load done). Before,
+    a click or Enter would make the browser send the form itself, as a GET with every field,
+    a password too, in the address bar, the history and the server's logs."""
+    not_live = ~rx.State.is_hydrated
+    return rx.button(*children, type="submit", disabled=not_live if disabled is None else not_live | disabled, **props)
+
+
 # ---------------------------------------------------------------- dialogs
 
 

@@ -94,14 +94,12 @@ def _card(title: str, *children: rx.Component) -> rx.Component:
 def signin_page() -> rx.Component:
     return _card(
         "Sign in",
-        rx.form(
+        ui.form(
             rx.vstack(
                 _form_error(),
                 _field("login", "Username or email", autocomplete="username"),
                 _field("password", "Password", "password", autocomplete="current-password"),
-                rx.button(
-                    "Sign in", type="submit", size="3", width="100%", loading=AccountFormState.busy, id="signin-submit"
-                ),
+                ui.submit_button("Sign in", size="3", width="100%", loading=AccountFormState.busy, id="signin-submit"),
                 spacing=ui.STACK_GAP,
                 width="100%",
             ),
@@ -109,7 +107,6 @@ def signin_page() -> rx.Component:
                 AccountFormState.begin,
                 backend_calls.submit_form("signin-form", routes.SESSION_SIGN_IN, AccountFormState.show_result),
             ],
-            reset_on_submit=False,
             id="signin-form",
             width="100%",
         ),
@@ -121,7 +118,7 @@ def signin_page() -> rx.Component:
 def register_page() -> rx.Component:
     return _card(
         "Create your account",
-        rx.form(
+        ui.form(
             rx.vstack(
                 _form_error(),
                 _field(
@@ -139,9 +136,8 @@ def register_page() -> rx.Component:
                     hint="At least 10 characters.",
                 ),
                 _field("confirm", "Password again", "password", autocomplete="new-password"),
-                rx.button(
+                ui.submit_button(
                     "Create account",
-                    type="submit",
                     size="3",
                     width="100%",
                     loading=AccountFormState.busy,
@@ -154,7 +150,6 @@ def register_page() -> rx.Component:
                 AccountFormState.begin,
                 backend_calls.submit_form("register-form", routes.SESSION_REGISTER, AccountFormState.show_result),
             ],
-            reset_on_submit=False,
             id="register-form",
             width="100%",
         ),

@@ -60,7 +60,7 @@ def _new_token() -> rx.Component:
 
 def _create_form() -> rx.Component:
     return rx.card(
-        rx.form(
+        ui.form(
             rx.vstack(
                 ui.section_title("Create a token"),
                 rx.el.label("Token name", html_for="token-name", font_size="var(--font-size-2)", font_weight="500"),
@@ -78,9 +78,8 @@ def _create_form() -> rx.Component:
                         width="22em",
                         max_width="100%",
                     ),
-                    rx.button(
+                    ui.submit_button(
                         "Create token",
-                        type="submit",
                         loading=TokensState.busy,
                         disabled=TokensState.busy,
                         id="token-create",
@@ -100,7 +99,6 @@ def _create_form() -> rx.Component:
                 width="100%",
             ),
             on_submit=TokensState.create,
-            reset_on_submit=False,
         ),
         width="100%",
     )
