@@ -227,3 +227,32 @@ def test_the_warm_up_runs_green_on_every_kind_of_file_it_warms():
     tests = {n["unique_id"].split(".")[2] for n in results[0]["nodes"] if n["resource_type"] == "test"}
     assert any(t.startswith("warm_not_negative") for t in tests), tests
     assert any(t.startswith("source_not_null") for t in tests), tests
+
+
+def test_a_config_validated_once_is_still_refused_when_it_is_wrong(monkeypatch):
+    """dbt's schema check of the project config, remembered for a config that passed: the same
+    config passes without a second check, and a wrong one (or one changed after it passed) is
+    refused every time, with dbt's own error."""
+    from dbt.contracts.project import Project as ProjectContract
+    from dbt_common.dataclass_schema import ValidationError, dbtClassMixin
+
+    from decode_data.services.engine import dbt_tuning
+
+    monkeypatch.setattr(dbtClassMixin, "validate", dbtClassMixin.validate)
+    dbt_tuning._validate_each_config_once()
+    checks = []
+    real_validator = __import__("jsonschema").Draft7Validator
+    monkeypatch.setattr("jsonschema.Draft7Validator", lambda schema: checks.append(1) or real_validator(schema))
+
+    good = {"name": "shop", "version": "1.0", "config-version": 2, "profile": "shop", "model-paths": ["models"]}
+    ProjectContract.validate(good)
+    ProjectContract.validate(dict(good))
+    assert len(checks) == 1  # the same config, checked once
+    for wrong in ({**good, "model-paths": "models"}, {**good, "config-version": "two"}):
+        for _ in range(2):
+            try:
+                ProjectContract.validate(wrong)
+            except ValidationError:
+                continue
+            raise AssertionError(f"{wrong} passed")
+    assert len(checks) == 5
