@@ -234,33 +234,72 @@ def pg_url():
 # --- the real app in a real browser (tests marked `app`) --------------------------------------
 
 
+class SessionApp:
+    """The session's one app. A module that starts apps of its own (tests/test_e2e_faults.py)
+    borrows its port: an app on the same port serves the same frontend build instead of
+    building it again (~10-15 s of both cores). A test that asks for the app after that gets
+    it started again on its port, with its data."""
+
+    def __init__(self, start, port: int):
+        self.start, self.port = start, port  # start() serves the app on `port`
+        self.app = start()
+
+    def serving(self):
+        if self.app is None:
+            self.app = self.start()
+        return self.app
+
+    def lend_port(self) -> int:
+        if self.app is not None:
+            self.app.stop()
+            self.app = None
+        return self.port
+
+    def stop(self) -> None:
+        if self.app is not None:
+            self.app.stop()
+
+
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
+def session_app(tmp_path_factory):
     """The production build of the app on 127.0.0.1 with the real lessons and a real OpenID
     Connect provider (auto-approving its one user) configured as "Test SSO"."""
     from tests.live_app import OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, LiveApp, free_port
     from tests.oidc_provider import OIDCProvider, ProviderUser
 
     port = free_port()
+    root = tmp_path_factory.mktemp("live-app")
     provider = OIDCProvider(
         OIDC_CLIENT_ID,
         OIDC_CLIENT_SECRET,
         [f"http://127.0.0.1:{port}/auth/callback/oidc"],
         ProviderUser(sub="grace-e2e", email="Grace.E2E@example.org"),
     )
-    with provider.running():
+
+    def start():
         app = LiveApp(
-            tmp_path_factory.mktemp("live-app"),
-            Path(__file__).resolve().parent.parent / "dbt_template",
-            port=port,
-            oidc_issuer=provider.issuer,
+            root, Path(__file__).resolve().parent.parent / "dbt_template", port=port, oidc_issuer=provider.issuer
         )
         try:
             app.startup_s = app.wait_until_serving()
-            app.oidc = provider
+        except BaseException:
+            app.stop()
+            raise
+        app.oidc = provider
+        return app
+
+    with provider.running():
+        app = SessionApp(start, port)
+        try:
             yield app
         finally:
             app.stop()
+
+
+@pytest.fixture
+def live_app(session_app):
+    """The session's app, serving (see SessionApp)."""
+    return session_app.serving()
 
 
 @pytest.fixture(scope="session")
@@ -279,7 +318,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_app):
+def page(browser):
     """A fresh browser profile (no cookies) at laptop size; its console errors fail loudly."""
     from playwright.sync_api import expect
 

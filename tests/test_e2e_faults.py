@@ -40,11 +40,11 @@ WORKSPACES_DISK_KB = 96 * 1024
 class FaultApp:
     """The app under test, which a test may kill and start again on the same port and data."""
 
-    def __init__(self, root: Path, pg):
+    def __init__(self, root: Path, pg, port: int):
         self.root, self.pg, self.starts = root, pg, 0
-        self.app = self._start(port=None)
+        self.app = self._start(port=port)
 
-    def _start(self, port: int | None) -> LiveApp:
+    def _start(self, port: int) -> LiveApp:
         self.starts += 1
         app = LiveApp(
             self.root,
@@ -99,7 +99,9 @@ def running(pid: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def fault_app(tmp_path_factory):
+def fault_app(tmp_path_factory, session_app):
+    """An app of the module's own, on PostgreSQL with a small disk, on the port of the session's
+    app (conftest SessionApp), whose frontend build it serves."""
     if pg_bin() is None:
         if os.environ.get("CI"):
             pytest.fail("CI must test against PostgreSQL: install the `postgresql` package")
@@ -114,7 +116,7 @@ def fault_app(tmp_path_factory):
         pytest.skip("needs root to mount a small tmpfs for the workspaces")
     try:
         with running_postgres() as pg:
-            app = FaultApp(root, pg)
+            app = FaultApp(root, pg, session_app.lend_port())
             try:
                 yield app
             finally:

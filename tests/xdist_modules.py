@@ -29,9 +29,10 @@ LONGEST_FIRST = (
     "tests/test_grader_reuse.py",
     "tests/test_lesson_energy_smart.py",
 )
-# Modules that start apps of their own: each start on a new port rebuilds the one frontend
-# build (.web), wired to that port, under the session's live app (a restart on the same port
-# reuses it). They run last in the app group, once no test needs the session's live app any more.
+# Modules that start apps of their own, on the port the session's app lends them (conftest
+# SessionApp): an app on the same port serves the same frontend build (.web, wired to its port)
+# instead of building it again. They run last in the app group, once no test needs the
+# session's app any more (one that did would start it again).
 OWN_APPS = ("tests/test_e2e_faults.py",)
 
 
