@@ -233,16 +233,17 @@ def test_a_config_validated_once_is_still_refused_when_it_is_wrong(monkeypatch):
     """dbt's schema check of the project config, remembered for a config that passed: the same
     config passes without a second check, and a wrong one (or one changed after it passed) is
     refused every time, with dbt's own error."""
+    import jsonschema
     from dbt.contracts.project import Project as ProjectContract
     from dbt_common.dataclass_schema import ValidationError, dbtClassMixin
 
     from decode_data.services.engine import dbt_tuning
 
-    monkeypatch.setattr(dbtClassMixin, "validate", dbtClassMixin.validate)
+    monkeypatch.setattr(dbtClassMixin, "validate", dbtClassMixin.validate)  # put back after the test
     dbt_tuning._validate_each_config_once()
     checks = []
-    real_validator = __import__("jsonschema").Draft7Validator
-    monkeypatch.setattr("jsonschema.Draft7Validator", lambda schema: checks.append(1) or real_validator(schema))
+    real_validator = jsonschema.Draft7Validator
+    monkeypatch.setattr(jsonschema, "Draft7Validator", lambda schema: checks.append(1) or real_validator(schema))
 
     good = {"name": "shop", "version": "1.0", "config-version": 2, "profile": "shop", "model-paths": ["models"]}
     ProjectContract.validate(good)
