@@ -250,14 +250,13 @@ class SessionApp:
         return self.app
 
     def lend_port(self) -> int:
-        if self.app is not None:
-            self.app.stop()
-            self.app = None
+        self.stop()
         return self.port
 
     def stop(self) -> None:
         if self.app is not None:
             self.app.stop()
+            self.app = None
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ class PoolConfig:
     query_processes: int = 64  # open query processes at most (the least recently used goes first)
     query_slots: int | None = None  # queries running at once across learners; None: as many as workers
     short_reserve: int | None = None  # workers kept for short jobs (show, compile); None: 1 from 3 workers
-    # The warm-up (~7 CPU-s) makes every later job cheaper: worth it for a server or a
+    # The warm-up (seconds of CPU) makes every later job cheaper: worth it for a server or a
     # `lessons check`, not for a process that runs one job and exits (`workspace run`).
     warm_up: bool = True
 
