@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 from decode_data.cli.output import EXIT_FAILED, EXIT_OK, out, print_json, table
 from decode_data.cli.workspace import CliError, find_lesson, learner_workspace, migrate
@@ -82,41 +83,54 @@ def _proof_row(proof) -> list:
 
 
 def _check_all(lessons, mutants: bool = False) -> tuple[list[list], list[str], list]:
-    from decode_data.db import session_scope
-    from decode_data.services.authoring.proofs import prove_wrong_answers
-    from decode_data.services.authoring.solution_proof import check_lesson, describe
+    """Every lesson proved side by side, reported in catalog order. A lesson alone leaves
+    workers idle while it waits on one build (its reference, then a solution's grading);
+    the other lessons' jobs fill them."""
     from decode_data.services.engine import get_engine
 
     get_engine()
+    with ThreadPoolExecutor(max_workers=max(1, len(lessons))) as pool:
+        checked = list(pool.map(lambda lesson: _check_lesson(lesson, mutants), lessons))
     rows, problems, every_proof = [], [], []
-    with session_scope() as session:
-        for lesson in lessons:
-            proofs = prove_wrong_answers(lesson)
-            every_proof += proofs
-            problems += [f"{lesson.id}: {p.describe()}" for p in proofs if not p.ok]
-            scores = _mutation_scores(lesson) if mutants else {}
-            for step in check_lesson(session, lesson):
-                mine = [p for p in proofs if p.answer.step_id == step.step_id]
-                wrong = f"{sum(p.ok for p in mine)}/{len(mine)} rejected" if mine else "none"
-                result = describe(step)
-                if result == "ok" and any(not p.ok for p in mine):
-                    result = "a wrong answer slips through (below)"
-                score = scores.get(step.step_id)
-                if score is not None and result == "ok" and not score.ok:
-                    result = f"mutation score {score.percent:.0f}% < {score.target:.0f}% (below)"
-                    problems += [f"{lesson.id}/{step.step_id}: survivor: {m}" for m in score.survivors]
-                rows.append(
-                    [
-                        step.lesson_id,
-                        step.step_id,
-                        _mark(step.solution),
-                        _mark(step.starter),
-                        wrong,
-                        score.label if score else "-",
-                        result,
-                    ]
-                )
+    for lesson_rows, lesson_problems, proofs in checked:
+        rows += lesson_rows
+        problems += lesson_problems
+        every_proof += proofs
     return rows, problems, every_proof
+
+
+def _check_lesson(lesson, mutants: bool) -> tuple[list[list], list[str], list]:
+    from decode_data.db import session_scope
+    from decode_data.services.authoring.proofs import prove_wrong_answers
+    from decode_data.services.authoring.solution_proof import check_lesson, describe
+
+    proofs = prove_wrong_answers(lesson)
+    problems = [f"{lesson.id}: {p.describe()}" for p in proofs if not p.ok]
+    scores = _mutation_scores(lesson) if mutants else {}
+    rows = []
+    with session_scope() as session:
+        for step in check_lesson(session, lesson):
+            mine = [p for p in proofs if p.answer.step_id == step.step_id]
+            wrong = f"{sum(p.ok for p in mine)}/{len(mine)} rejected" if mine else "none"
+            result = describe(step)
+            if result == "ok" and any(not p.ok for p in mine):
+                result = "a wrong answer slips through (below)"
+            score = scores.get(step.step_id)
+            if score is not None and result == "ok" and not score.ok:
+                result = f"mutation score {score.percent:.0f}% < {score.target:.0f}% (below)"
+                problems += [f"{lesson.id}/{step.step_id}: survivor: {m}" for m in score.survivors]
+            rows.append(
+                [
+                    step.lesson_id,
+                    step.step_id,
+                    _mark(step.solution),
+                    _mark(step.starter),
+                    wrong,
+                    score.label if score else "-",
+                    result,
+                ]
+            )
+    return rows, problems, proofs
 
 
 def _mutation_scores(lesson) -> dict:
