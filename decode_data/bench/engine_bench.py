@@ -107,6 +107,7 @@ class Bench:
 
     def __init__(self, repeat: int, learners: int, rounds: int, cli_repeat: int):
         self.repeat, self.learners, self.rounds, self.cli_repeat = repeat, learners, rounds, cli_repeat
+        self.check_repeat = max(1, repeat // 2)  # a check builds every seed set anew: half as many as runs
         self.figures: dict = {"errors": []}
         self.failed_jobs = 0
 
@@ -347,10 +348,10 @@ class Bench:
             return wall
 
         edited, unchanged = [], []
-        for i in range(max(5, self.repeat // 2)):
+        for i in range(self.check_repeat):
             save_file(self.session, self.user, self.lesson, CHECK_EDITED, f"{original}\n-- edit {i + 1}\n")
             edited.append(timed(i, "check"))
-        for i in range(max(5, self.repeat // 2)):
+        for i in range(self.check_repeat):
             unchanged.append(timed(i, "check again"))
         self.figures["check"] = {
             **summary([w for w in edited if w is not None]),
