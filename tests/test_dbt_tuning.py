@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from dbt.context.macros import MacroNamespace
 
@@ -257,3 +258,65 @@ def test_a_config_validated_once_is_still_refused_when_it_is_wrong(monkeypatch):
                 continue
             raise AssertionError(f"{wrong} passed")
     assert len(checks) == 5
+
+
+SCHEMA_USER = """
+import json, sys
+from dataclasses import dataclass
+from pathlib import Path
+from dbt_common.dataclass_schema import ValidationError, dbtClassMixin
+from decode_data.services.engine import dbt_schemas
+
+@dataclass
+class Sample(dbtClassMixin):
+    name: str
+
+path = Path(sys.argv[1])
+dbt_schemas.use_kept_schemas(path)
+verdicts = {}
+for label, data in (("text", {"name": "x"}), ("number", {"name": 3})):
+    try:
+        Sample.validate(data)
+        verdicts[label] = "passes"
+    except ValidationError:
+        verdicts[label] = "refused"
+dbt_schemas.keep_schemas(path)
+print(json.dumps({"verdicts": verdicts, "built": sorted(dbt_schemas._built)}))
+"""
+
+
+def _schema_user(path) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", SCHEMA_USER, str(path)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_json_schemas_kept_with_the_install_are_the_ones_dbt_checks_with(tmp_path):
+    """The first process builds a class's schema and keeps it; the next one checks with the
+    kept schema (a changed file changes its verdicts) instead of building it; a broken file is
+    ignored, and the schema is built again."""
+    path = tmp_path / "schemas.json"
+    first = _schema_user(path)
+    assert first == {"verdicts": {"text": "passes", "number": "refused"}, "built": ["__main__.Sample"]}
+    kept = json.loads(path.read_text())
+    assert kept["__main__.Sample"]["properties"]["name"]["type"] == "string"
+
+    kept["__main__.Sample"]["properties"]["name"]["type"] = "integer"
+    path.write_text(json.dumps(kept))
+    assert _schema_user(path) == {"verdicts": {"text": "refused", "number": "passes"}, "built": []}
+
+    path.write_text("{not json")
+    assert _schema_user(path) == {"verdicts": {"text": "passes", "number": "refused"}, "built": ["__main__.Sample"]}
+    assert json.loads(path.read_text())["__main__.Sample"]["properties"]["name"]["type"] == "string"
+
+
+def test_the_schema_file_is_named_after_what_shapes_the_schemas(monkeypatch):
+    from decode_data.services.engine import dbt_schemas
+
+    now = dbt_schemas.schema_file()
+    assert now.parent == Path(sys.prefix) / "var" / "decode_data"
+    real = dbt_schemas.metadata.version
+    monkeypatch.setattr(dbt_schemas.metadata, "version", lambda name: "0.0.1" if name == "mashumaro" else real(name))
+    assert dbt_schemas.schema_file() != now

@@ -402,6 +402,19 @@ def test_models_cannot_write_outside_the_workspace(scene):
     scene.others_carry_on()
 
 
+def test_models_cannot_rewrite_the_json_schemas_the_warm_worker_trusts(scene):
+    """dbt_schemas: every worker reads dbt's JSON schemas from a file in the virtualenv."""
+    from decode_data.services.engine.dbt_schemas import schema_file
+
+    kept = schema_file()
+    before = kept.read_bytes() if kept.exists() else None
+    scene.save("models/poison_schemas.sql", hook_model(f"COPY (select 1 as a) TO '{kept}'"))
+    result = scene.run()
+    assert_refused(result, FILE_REFUSED, node="poison_schemas")
+    assert (kept.read_bytes() if kept.exists() else None) == before
+    scene.others_carry_on()
+
+
 def test_planted_server_owned_files_are_replaced_before_the_job(scene):
     """dbt_project.yml hooks, a profiles.yml without the lockdown plugin, packages.yml."""
     hook_target = scene.outside / "on_run_end.csv"

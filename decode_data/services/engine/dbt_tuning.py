@@ -10,10 +10,12 @@ from __future__ import annotations
 import sys
 import threading
 
+from decode_data.services.engine import dbt_schemas
 from decode_data.services.engine.dbt_job import NODE_EVENTS  # the debug events a job forwards
 
 
 def apply() -> None:
+    dbt_schemas.use_kept_schemas()
     _thread_locks_for_multiprocessing()
     _disable_python_models()
     _cheap_dbt_setup()

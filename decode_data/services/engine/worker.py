@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from decode_data.services.engine import dbt_tuning
+from decode_data.services.engine import dbt_schemas, dbt_tuning
 
 # The kinds of file the lessons use: a job pays, in its own fork, for whatever the warm-up left
 # cold (sources alone generate serializers and JSON schemas on first use: ~7 % of a grade
@@ -261,6 +261,7 @@ def prepare(config: dict) -> None:
     if config.get("warm_up", True):
         with tempfile.TemporaryDirectory(prefix="warmup-", dir=config.get("scratch_dir")) as scratch, _quiet_stdout():
             _warm_up(Path(scratch))
+        dbt_schemas.keep_schemas()  # the next worker reads the JSON schemas this one built
     # Everything loaded so far lives as long as the worker: keep it out of the collector, so a
     # job's gc.collect() (close_duckdb, before the grader reads relations) walks only what the
     # job made, not all of dbt (it was a fifth of a grade build).
