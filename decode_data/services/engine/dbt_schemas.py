@@ -3,8 +3,7 @@
 dbt checks configs and nodes against JSON schemas that mashumaro builds from their classes,
 once per process and class: ~1.2 of the ~3.9 CPU-s of a worker's warm-up, and again in every
 job of a worker that skips the warm-up (a CLI command). A schema depends only on the installed
-code:
-the warm worker writes the ones it built into the virtualenv, in a file named after the
+code: the warm worker writes the ones it built into the virtualenv, in a file named after the
 versions of everything that shapes them, and the next process reads them from there. A file
 that is missing, unreadable or from other versions is ignored, and a class it lacks is built
 as before. Jobs never write it: they run confined to their own folder.
