@@ -144,6 +144,65 @@ def test_a_full_parse_with_dbts_macros_parsed_once_is_dbts_own(tmp_path, monkeyp
     assert any("accepted_range" in uid for uid in nodes)
 
 
+OWN_MACROS_KEPT = """
+import json, sys, tempfile
+from pathlib import Path
+from dbt.parser.macros import MacroParser
+from decode_data.services.engine import dbt_tuning
+from tests.test_dbt_tuning import LEARNER_PROJECT, _macros, _parse
+
+path, scratch = Path(sys.argv[2]), Path(tempfile.mkdtemp())
+if sys.argv[1] == "keep":  # a worker's warm-up parses dbt's macros and keeps them
+    dbt_tuning._parse_dbts_own_macros_once()
+    _parse(scratch / "warm", {"models/one.sql": "select 1 as id"})
+    dbt_tuning.keep_own_macros(path)
+    print(json.dumps({}))
+else:  # the next worker: dbt's own parse, then one that starts from the kept macros
+    dbts_own = _parse(scratch / "plain", LEARNER_PROJECT)
+    dbt_tuning._parse_dbts_own_macros_once()
+    dbt_tuning._load_kept_own_macros(path)
+    parsed = []
+    parse_file = MacroParser.parse_file
+    MacroParser.parse_file = lambda self, block: parsed.append(block.path.original_file_path) or parse_file(self, block)
+    ours = _parse(scratch / "learner", LEARNER_PROJECT)
+    nodes = lambda m: {uid: (n.depends_on.macros, n.depends_on.nodes) for uid, n in m.nodes.items()}
+    print(json.dumps({
+        "parsed": sorted(parsed) if len(parsed) < 10 else len(parsed),
+        "same_macros": _macros(ours) == _macros(dbts_own),
+        "same_nodes": nodes(ours) == nodes(dbts_own),
+    }))
+"""
+
+
+def _own_macros(step: str, path) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", OWN_MACROS_KEPT, step, str(path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_dbts_macros_kept_with_the_install_give_the_next_worker_dbts_own_parse(tmp_path):
+    """A worker keeps dbt's macros as its warm-up parsed them; the next worker's full parse
+    starts from that file (it parses only the project's own macros) and gives the manifest of
+    dbt's own full parse. A broken file is ignored: dbt's macros are parsed again."""
+    path = tmp_path / "own-macros.json"
+    _own_macros("keep", path)
+    assert path.stat().st_size > 100_000
+    assert _own_macros("use", path) == {
+        "parsed": ["macros/cents.sql", "macros/overrides.sql"],
+        "same_macros": True,
+        "same_nodes": True,
+    }
+    path.write_text('{"dbt": {"broken": {}}}')
+    again = _own_macros("use", path)
+    assert again["parsed"] > 100 and again["same_macros"] and again["same_nodes"]
+
+
 def test_a_macro_namespace_built_directly_is_dbts_own(tmp_path, monkeypatch):
     """The same layers, names, order and generators (macro, context, node, call stack) as
     dbt's own builder, on a real manifest whose project overrides a dbt macro: for a node of
@@ -313,10 +372,10 @@ def test_json_schemas_kept_with_the_install_are_the_ones_dbt_checks_with(tmp_pat
 
 
 def test_the_schema_file_is_named_after_what_shapes_the_schemas(monkeypatch):
-    from decode_data.services.engine import dbt_schemas
+    from decode_data.services.engine import dbt_schemas, install_cache
 
     now = dbt_schemas.schema_file()
     assert now.parent == Path(sys.prefix) / "var" / "decode_data"
-    real = dbt_schemas.metadata.version
-    monkeypatch.setattr(dbt_schemas.metadata, "version", lambda name: "0.0.1" if name == "mashumaro" else real(name))
+    real = install_cache.metadata.version
+    monkeypatch.setattr(install_cache.metadata, "version", lambda name: "0.0.1" if name == "mashumaro" else real(name))
     assert dbt_schemas.schema_file() != now

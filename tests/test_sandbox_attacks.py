@@ -402,15 +402,17 @@ def test_models_cannot_write_outside_the_workspace(scene):
     scene.others_carry_on()
 
 
-def test_models_cannot_rewrite_the_json_schemas_the_warm_worker_trusts(scene):
-    """dbt_schemas: every worker reads dbt's JSON schemas from a file in the virtualenv."""
-    from decode_data.services.engine.dbt_schemas import schema_file
+@pytest.mark.parametrize("kind", ["json-schemas", "own-macros"])
+def test_models_cannot_rewrite_what_the_warm_worker_reads_from_the_install(scene, kind):
+    """install_cache: every worker reads dbt's JSON schemas and its own parsed macros from files
+    in the virtualenv."""
+    from decode_data.services.engine.install_cache import cache_file
 
-    kept = schema_file()
+    kept = cache_file(kind)
     before = kept.read_bytes() if kept.exists() else None
-    scene.save("models/poison_schemas.sql", hook_model(f"COPY (select 1 as a) TO '{kept}'"))
+    scene.save("models/poison_install.sql", hook_model(f"COPY (select 1 as a) TO '{kept}'"))
     result = scene.run()
-    assert_refused(result, FILE_REFUSED, node="poison_schemas")
+    assert_refused(result, FILE_REFUSED, node="poison_install")
     assert (kept.read_bytes() if kept.exists() else None) == before
     scene.others_carry_on()
 

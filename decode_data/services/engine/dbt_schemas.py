@@ -12,29 +12,24 @@ as before. Jobs never write it: they run confined to their own folder.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
-import os
-import sys
-from importlib import metadata
 from pathlib import Path
 
-SHAPED_BY = ("dbt-core", "dbt-common", "dbt-adapters", "dbt-duckdb", "mashumaro")
+from decode_data.services.engine import install_cache
+
 _kept: dict[str, dict] = {}  # class path -> schema, read from the file
 _built: dict[str, dict] = {}  # class path -> schema this process built
 _patched = False
 
 
 def schema_file() -> Path:
-    stamp = [sys.version] + [f"{name}=={metadata.version(name)}" for name in SHAPED_BY]
-    key = hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]
-    return Path(sys.prefix) / "var" / "decode_data" / f"dbt-json-schemas-{key}.json"
+    return install_cache.cache_file("json-schemas")
 
 
 def use_kept_schemas(path: Path | None = None) -> None:
     """Answer dbt's schema requests from the file when it has the class (once per process)."""
     global _patched
-    _kept.update(_read(path or schema_file()))
+    found = install_cache.read(path or schema_file())
+    _kept.update({name: schema for name, schema in found.items() if isinstance(schema, dict)})
     if _patched:
         return
     from dbt_common.dataclass_schema import dbtClassMixin
@@ -54,25 +49,6 @@ def use_kept_schemas(path: Path | None = None) -> None:
 
 
 def keep_schemas(path: Path | None = None) -> None:
-    """Write what this process built, with what it read, for the next process (best effort:
-    a read-only install just builds them each time)."""
-    if not _built:
-        return
-    path = path or schema_file()
-    scratch = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        scratch.write_text(json.dumps({**_kept, **_built}, sort_keys=True), encoding="utf-8")
-        os.replace(scratch, path)
-    except OSError:
-        scratch.unlink(missing_ok=True)
-
-
-def _read(path: Path) -> dict[str, dict]:
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(found, dict):
-        return {}
-    return {name: schema for name, schema in found.items() if isinstance(schema, dict)}
+    """Write what this process built, with what it read, for the next process."""
+    if _built:
+        install_cache.write(path or schema_file(), {**_kept, **_built})

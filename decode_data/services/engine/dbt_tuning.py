@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
 
-from decode_data.services.engine import dbt_schemas
+from decode_data.services.engine import dbt_schemas, install_cache
 from decode_data.services.engine.dbt_job import NODE_EVENTS  # the debug events a job forwards
 
 
@@ -26,6 +27,7 @@ def apply() -> None:
     _one_empty_table()
     _read_dbts_own_files_once()
     _parse_dbts_own_macros_once()
+    _load_kept_own_macros()
     _flatten_macro_namespaces_by_layer()
     _build_macro_namespaces_directly()
 
@@ -250,13 +252,20 @@ def _dbts_own_folders() -> tuple[str, ...]:
     return tuple(os.path.realpath(p) + os.sep for p in dbt.include.__path__)
 
 
+_OWN_MACROS: dict[str, dict[str, tuple]] = {}  # project name -> file id -> (checksum, macros)
+_OWN_MACROS_PARSED: set[str] = set()  # the projects whose macros this process parsed itself
+_OWN_MACROS_KIND = "own-macros"
+_MACRO_PARSERS = ("MacroParser", "GenericTestParser")
+
+
 def _parse_dbts_own_macros_once() -> None:
     """A full parse (a new workspace, a fresh build folder) parses the ~1,000 macros of dbt and
     of the adapter again and extracts the calls in each: ~0.6 s of a 0.9 s parse, for macros
     that cannot change while the worker lives. Parse them once (the warm-up does), then give
     every later parse copies of the same macros while their files hash the same. The
     project's own macros are parsed every time, and the calls of its macros are found as
-    always (dbt looks only at macros made by this parse)."""
+    always (dbt looks only at macros made by this parse). The macros the warm-up parsed are
+    kept with the install too (keep_own_macros): the next worker starts with them."""
     import copy
     import os
 
@@ -264,8 +273,7 @@ def _parse_dbts_own_macros_once() -> None:
 
     own = _dbts_own_folders()
     parse = ManifestLoader.load_and_parse_macros
-    kept: dict[str, dict[str, tuple]] = {}  # project name -> file id -> (checksum, macros)
-    parsers = ("MacroParser", "GenericTestParser")
+    kept = _OWN_MACROS
 
     def own_copy(macro):
         """A macro no other manifest shares (only its calls, depends_on, are ever changed)."""
@@ -274,7 +282,7 @@ def _parse_dbts_own_macros_once() -> None:
         return fresh
 
     def file_ids(project_files: dict) -> list[str]:
-        return [file_id for parser in parsers for file_id in project_files.get(parser, [])]
+        return [file_id for parser in _MACRO_PARSERS for file_id in project_files.get(parser, [])]
 
     def reusable(name: str, project_files: dict, files) -> bool:
         found = kept.get(name)
@@ -298,12 +306,47 @@ def _parse_dbts_own_macros_once() -> None:
         parse(self, {name: files for name, files in project_parser_files.items() if name not in reused})
         for name in ours - reused:
             files = self.manifest.files
+            _OWN_MACROS_PARSED.add(name)
             kept[name] = {
                 file_id: (files[file_id].checksum, [own_copy(self.manifest.macros[m]) for m in files[file_id].macros])
                 for file_id in file_ids(project_parser_files[name])
             }
 
     ManifestLoader.load_and_parse_macros = load_and_parse_macros
+
+
+def _load_kept_own_macros(path: Path | None = None) -> None:
+    """dbt's own macros as an earlier worker of this install parsed them (used only while
+    their files hash the same: _parse_dbts_own_macros_once checks)."""
+    from dbt.contracts.files import FileHash
+    from dbt.contracts.graph.nodes import Macro
+
+    for name, files in install_cache.read(path or install_cache.cache_file(_OWN_MACROS_KIND)).items():
+        if name in _OWN_MACROS or not isinstance(files, dict):
+            continue
+        try:
+            _OWN_MACROS[name] = {
+                file_id: (FileHash.from_dict(kept["checksum"]), [Macro.from_dict(m) for m in kept["macros"]])
+                for file_id, kept in files.items()
+            }
+        except (KeyError, TypeError, ValueError):  # written by other code: parse them again
+            _OWN_MACROS.pop(name, None)
+
+
+def keep_own_macros(path: Path | None = None) -> None:
+    """Write dbt's own macros as this worker parsed them, for the next worker of this install."""
+    if not _OWN_MACROS_PARSED:
+        return
+    install_cache.write(
+        path or install_cache.cache_file(_OWN_MACROS_KIND),
+        {
+            name: {
+                file_id: {"checksum": checksum.to_dict(), "macros": [m.to_dict() for m in macros]}
+                for file_id, (checksum, macros) in files.items()
+            }
+            for name, files in _OWN_MACROS.items()
+        },
+    )
 
 
 def flattened(namespace) -> dict:

@@ -261,7 +261,9 @@ def prepare(config: dict) -> None:
     if config.get("warm_up", True):
         with tempfile.TemporaryDirectory(prefix="warmup-", dir=config.get("scratch_dir")) as scratch, _quiet_stdout():
             _warm_up(Path(scratch))
-        dbt_schemas.keep_schemas()  # the next worker reads the JSON schemas this one built
+        # The next worker of this install reads what this warm-up built from dbt alone.
+        dbt_schemas.keep_schemas()
+        dbt_tuning.keep_own_macros()
     # Everything loaded so far lives as long as the worker: keep it out of the collector, so a
     # job's gc.collect() (close_duckdb, before the grader reads relations) walks only what the
     # job made, not all of dbt (it was a fifth of a grade build).
