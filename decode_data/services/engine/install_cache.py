@@ -35,8 +35,9 @@ def read(path: Path) -> dict:
 def write(path: Path, data: dict) -> None:
     scratch = path.with_name(f".{path.name}.{os.getpid()}")
     try:
+        text = json.dumps(data, sort_keys=True)
         path.parent.mkdir(parents=True, exist_ok=True)
-        scratch.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        scratch.write_text(text, encoding="utf-8")
         os.replace(scratch, path)
-    except OSError:
+    except (OSError, TypeError, ValueError):  # a worker starts all the same, keeping nothing
         scratch.unlink(missing_ok=True)
