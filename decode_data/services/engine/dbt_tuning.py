@@ -333,6 +333,13 @@ def _load_kept_own_macros(path: Path | None = None) -> None:
             _OWN_MACROS.pop(name, None)
 
 
+def keep_for_the_next_worker() -> None:
+    """After a warm-up: what it built from dbt alone (JSON schemas, dbt's own macros), written
+    for the next worker of this install (install_cache)."""
+    dbt_schemas.keep_schemas()
+    keep_own_macros()
+
+
 def keep_own_macros(path: Path | None = None) -> None:
     """Write dbt's own macros as this worker parsed them, for the next worker of this install."""
     if not _OWN_MACROS_PARSED:

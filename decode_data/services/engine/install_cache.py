@@ -8,6 +8,7 @@ worker writes, after its warm-up: jobs run confined to their own folder and cann
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -19,9 +20,14 @@ SHAPED_BY = ("dbt-core", "dbt-common", "dbt-adapters", "dbt-duckdb", "mashumaro"
 
 
 def cache_file(kind: str) -> Path:
+    return Path(sys.prefix) / "var" / "decode_data" / f"dbt-{kind}-{_install_key()}.json"
+
+
+@functools.cache
+def _install_key() -> str:
+    """The installed versions, read once per process (each lookup scans the package metadata)."""
     stamp = [sys.version] + [f"{name}=={metadata.version(name)}" for name in SHAPED_BY]
-    key = hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]
-    return Path(sys.prefix) / "var" / "decode_data" / f"dbt-{kind}-{key}.json"
+    return hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]
 
 
 def read(path: Path) -> dict:

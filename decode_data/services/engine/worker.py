@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from decode_data.services.engine import dbt_schemas, dbt_tuning
+from decode_data.services.engine import dbt_tuning
 
 # The kinds of file the lessons use: a job pays, in its own fork, for whatever the warm-up left
 # cold (sources alone generate serializers and JSON schemas on first use: ~7 % of a grade
@@ -261,9 +261,7 @@ def prepare(config: dict) -> None:
     if config.get("warm_up", True):
         with tempfile.TemporaryDirectory(prefix="warmup-", dir=config.get("scratch_dir")) as scratch, _quiet_stdout():
             _warm_up(Path(scratch))
-        # The next worker of this install reads what this warm-up built from dbt alone.
-        dbt_schemas.keep_schemas()
-        dbt_tuning.keep_own_macros()
+        dbt_tuning.keep_for_the_next_worker()
     # Everything loaded so far lives as long as the worker: keep it out of the collector, so a
     # job's gc.collect() (close_duckdb, before the grader reads relations) walks only what the
     # job made, not all of dbt (it was a fifth of a grade build).
