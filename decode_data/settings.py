@@ -64,6 +64,7 @@ class Settings:
     query_timeout_s: float
     query_row_cap: int
     template_dir: Path
+    reference_dir: Path  # the lessons' reference builds, shared by every process that points here
     # Accounts and OAuth sign-in. Secrets stay out of repr so they never reach a log.
     public_url: str = "http://127.0.0.1:3000"  # base of OAuth redirect URIs (the browser's view)
     session_days: int = 14
@@ -148,6 +149,7 @@ def load_settings(env: dict | None = None) -> Settings:
         query_timeout_s=_float(env, "DECODE_DATA_QUERY_TIMEOUT", 10.0),
         query_row_cap=_int(env, "DECODE_DATA_QUERY_ROW_CAP", 500),
         template_dir=Path(env.get("DECODE_DATA_TEMPLATE_DIR") or REPO_ROOT / "dbt_template").resolve(),
+        reference_dir=Path(env.get("DECODE_DATA_REFERENCE_DIR") or data_dir / "reference").expanduser().resolve(),
         session_days=_int(env, "SESSION_DAYS", 14),
         trusted_proxies=_int(env, "DECODE_DATA_TRUSTED_PROXIES", 0, minimum=0),
         signups_per_hour=_int(env, "DECODE_DATA_SIGNUPS_PER_HOUR", 5),

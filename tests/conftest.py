@@ -6,6 +6,7 @@ touch a developer's .data/ and can run in parallel.
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -47,16 +48,19 @@ def own_data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_references(tmp_path_factory):
-    """Every test of this process grades against the same reference builds (real ones, made
-    once per lesson version): a reference depends on the lesson's files, not on the data folder
-    of the test that first asked for it."""
-    from decode_data.services.grader import builds
-
-    folder = tmp_path_factory.mktemp("reference")
+    """Every test grades against the same reference builds (real ones, made once per lesson
+    version), and so do the processes the tests start (`lessons check`, the app, the bench): a
+    reference depends on the lesson's files, not on the data folder of whoever first asked for
+    it. One folder for all of pytest-xdist's processes, as for a server's processes."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "reference"
+    folder.mkdir(exist_ok=True)
     patch = pytest.MonkeyPatch()
-    patch.setattr(builds, "reference_root", lambda: folder)
+    patch.setenv("DECODE_DATA_REFERENCE_DIR", str(folder))
+    settings_module.reset_settings()
     yield folder
     patch.undo()
+    settings_module.reset_settings()
 
 
 @pytest.fixture

@@ -378,8 +378,8 @@ def test_the_schema_file_is_named_after_what_shapes_the_schemas(monkeypatch):
     assert now.parent == Path(sys.prefix) / "var" / "decode_data"
     real = install_cache.metadata.version
     monkeypatch.setattr(install_cache.metadata, "version", lambda name: "0.0.1" if name == "mashumaro" else real(name))
-    install_cache._install_key.cache_clear()
+    install_cache.install_key.cache_clear()
     try:
         assert dbt_schemas.schema_file() != now
     finally:
-        install_cache._install_key.cache_clear()
+        install_cache.install_key.cache_clear()

@@ -3,10 +3,17 @@
 - Checking again without a change reads the same builds; any changed file builds anew.
 - A learner's build starts from the reference's seeded warehouse only when its seeds load
   exactly the same way; a learner who configures a seed gets their own `dbt seed`.
+- A reference is built once per version by the processes sharing its folder: the others load
+  what the first recorded, and a folder another process reads is never removed under it.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -259,3 +266,119 @@ def test_verdicts_only_grading_gives_the_same_verdicts_from_fewer_builds(
     assert [f.passed for f in quick] == [f.passed for f in full] == [False, False]
     assert [f.summary for f in quick] == [f.summary for f in full]
     assert len(grade_builds) == 2 + 4  # the full grading also builds seeds_variant/ and seeds_bad/
+
+
+LOAD_IN_ANOTHER_PROCESS = """
+import json, sys
+from pathlib import Path
+from decode_data.services import engine
+from decode_data.services.grader.builds import reference_build
+from decode_data.services.lessons import load_lesson
+
+made = reference_build(load_lesson(Path(sys.argv[1])), "seeds")
+print(json.dumps({
+    "engine_started": engine._engine is not None,
+    "root": str(made.paths["root"]),
+    "rows": made.table("customer_totals").rows,
+    "nodes": [[n.unique_id, n.status] for n in made.result.nodes],
+    "seeded_file": str(made.seeded_file),
+}))
+"""
+
+
+def _in_another_process(code: str, *args: str, references: Path, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "DECODE_DATA_REFERENCE_DIR": str(references)}
+    return subprocess.Popen([sys.executable, "-c", code, *args], env=env, stdout=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_a_reference_another_process_built_is_loaded_not_built_again(lab, own_references, grade_builds):
+    from decode_data.services.grader import builds
+
+    built = builds.reference_build(lab, "seeds")
+    assert built.built and grade_builds == ["reference_reuse_lab_seeds"]
+
+    loader = _in_another_process(LOAD_IN_ANOTHER_PROCESS, str(lab.dir), references=own_references)
+    loaded = json.loads(loader.communicate(timeout=120)[0])
+    assert loaded["engine_started"] is False  # no dbt job: the build was read from its folder
+    assert loaded["root"] == str(built.paths["root"]) and loaded["seeded_file"] == str(built.seeded_file)
+    assert loaded["rows"] == built.table("customer_totals").rows
+    assert loaded["nodes"] == [[n.unique_id, n.status] for n in built.result.nodes]
+
+
+def test_a_recorded_reference_is_read_only_when_whole(tmp_path):
+    from decode_data.services.engine import JobResult
+    from decode_data.services.grader import reference_store
+
+    folder = tmp_path / "version"
+    folder.mkdir()
+    (folder / "warehouse.duckdb").write_bytes(b"a warehouse")
+    (folder / "seeded-f.duckdb").write_bytes(b"its seeds")
+    result = JobResult(status="success", command="grade_build", seeded="f")
+    reference_store.save(folder, result, {"t": {"columns": ["a"], "rows": [[1]]}}, folder / "seeded-f.duckdb")
+    assert reference_store.load(folder) == (
+        result,
+        {"t": {"columns": ["a"], "rows": [[1]]}},
+        folder / "seeded-f.duckdb",
+    )
+
+    record = folder / "build.json"
+    whole = record.read_text()
+    for broken in (whole[: len(whole) // 2], json.dumps({**json.loads(whole), "format": 0}), "[]"):
+        record.write_text(broken)
+        assert reference_store.load(folder) is None, broken
+    record.write_text(whole)
+    (folder / "seeded-f.duckdb").unlink()  # a build lends its seeds: without them it is not whole
+    assert reference_store.load(folder) is None
+    (folder / "seeded-f.duckdb").write_bytes(b"its seeds")
+    record.rename(folder / "elsewhere.json")
+    record.symlink_to(folder / "elsewhere.json")
+    assert reference_store.load(folder) is None
+
+
+HOLD_IN_ANOTHER_PROCESS = """
+import sys
+from pathlib import Path
+from decode_data.services.grader import reference_store
+
+hold = reference_store.Hold(Path(sys.argv[1]))
+with reference_store.building(Path(sys.argv[1])):
+    print("holding", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_version_another_process_holds_stays_and_a_killed_builder_blocks_no_one(tmp_path):
+    import fcntl
+
+    from decode_data.services.grader import reference_store
+
+    folder = tmp_path / "lesson" / "seeds" / "version"
+    holder = _in_another_process(HOLD_IN_ANOTHER_PROCESS, str(folder), references=tmp_path, stdin=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        assert not reference_store.remove_unless_held(folder) and folder.is_dir()
+        lock = os.open(folder / "build.lock", os.O_RDWR)
+        with pytest.raises(BlockingIOError):  # a second builder waits for the first
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a killed builder leaves no lock behind
+    os.close(lock)
+    assert reference_store.remove_unless_held(folder) and not folder.exists()
+    (folder.parent / "left-over.duckdb").write_bytes(b"")  # a file of an older layout
+    assert reference_store.remove_unless_held(folder.parent / "left-over.duckdb")
+
+
+def test_a_version_built_by_other_code_or_another_dbt_is_another_folder(monkeypatch):
+    from decode_data.services.grader import reference_store
+
+    now = reference_store.version_name("lesson-hash")
+    monkeypatch.setattr(reference_store, "install_key", lambda: "another dbt")
+    reference_store.code_key.cache_clear()
+    try:
+        assert reference_store.version_name("lesson-hash") != now
+    finally:
+        monkeypatch.undo()
+        reference_store.code_key.cache_clear()
+    assert reference_store.version_name("lesson-hash") == now

@@ -417,6 +417,23 @@ def test_models_cannot_rewrite_what_the_warm_worker_reads_from_the_install(scene
     scene.others_carry_on()
 
 
+def test_models_cannot_rewrite_a_shared_reference_build(scene):
+    """reference_store: every process grades against the reference's recorded relations and
+    lends its seeded warehouse; a learner who rewrote either could make wrong work pass."""
+    from decode_data.services.grader.builds import reference_build
+
+    reference = reference_build(scene.lesson, "seeds")
+    root = reference.paths["root"]
+    kept = {path: path.read_bytes() for path in (root / "build.json", reference.seeded_file, root / "warehouse.duckdb")}
+    scene.save("models/poison_record.sql", hook_model(f"COPY (select 1 as a) TO '{root / 'build.json'}'"))
+    scene.save("models/poison_seeded.sql", hook_model(f"ATTACH '{reference.seeded_file}' AS lent"))
+    result = scene.run()
+    for node in ("poison_record", "poison_seeded"):
+        assert_refused(result, FILE_REFUSED, node=node)
+    assert {path: path.read_bytes() for path in kept} == kept
+    scene.others_carry_on()
+
+
 def test_planted_server_owned_files_are_replaced_before_the_job(scene):
     """dbt_project.yml hooks, a profiles.yml without the lockdown plugin, packages.yml."""
     hook_target = scene.outside / "on_run_end.csv"

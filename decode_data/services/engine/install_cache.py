@@ -20,11 +20,11 @@ SHAPED_BY = ("dbt-core", "dbt-common", "dbt-adapters", "dbt-duckdb", "mashumaro"
 
 
 def cache_file(kind: str) -> Path:
-    return Path(sys.prefix) / "var" / "decode_data" / f"dbt-{kind}-{_install_key()}.json"
+    return Path(sys.prefix) / "var" / "decode_data" / f"dbt-{kind}-{install_key()}.json"
 
 
 @functools.cache
-def _install_key() -> str:
+def install_key() -> str:
     """The installed versions, read once per process (each lookup scans the package metadata)."""
     stamp = [sys.version] + [f"{name}=={metadata.version(name)}" for name in SHAPED_BY]
     return hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]

@@ -21,6 +21,7 @@ from decode_data.services.engine import Job, JobResult, get_engine
 from decode_data.services.engine.dbt_job import SAVE_SEEDED, seeded_path
 from decode_data.services.engine.jobs import NodeResult
 from decode_data.services.engine.project_files import SERVER_OWNED
+from decode_data.services.grader import reference_store
 from decode_data.services.grader.compare import Table
 from decode_data.services.lessons import Lesson
 from decode_data.services.workspace import FULL_PARSE_DIRS, forget_partial_parse
@@ -402,34 +403,37 @@ def reference_project(lesson: Lesson, dest: Path) -> Path:
 
 
 _reference_cache: dict[tuple[str, str, str, str], Build] = {}
+_reference_holds: dict[tuple[str, str, str, str], reference_store.Hold] = {}
 
 
 def reference_root() -> Path:
-    """Where the reference builds live (tests share one folder across data folders)."""
-    return get_settings().data_dir / "reference"
+    """Where the reference builds live: every process of one machine that shares it builds each
+    version once (reference_store.py)."""
+    return get_settings().reference_dir
 
 
 def _reference_key(lesson: Lesson, seeds: str) -> tuple[str, str, str, str]:
-    return (str(reference_root()), lesson.id, seeds, lesson_hash(lesson, lesson.dir / seeds))
+    version = reference_store.version_name(lesson_hash(lesson, lesson.dir / seeds))
+    return (str(reference_root()), lesson.id, seeds, version)
 
 
 def _forget_other_versions(key: tuple[str, str, str, str]) -> None:
-    """A lesson that changed leaves its older reference builds behind: drop them and their
-    folders (a learner build still copying from one falls back to `dbt seed`)."""
+    """A lesson that changed leaves its older reference builds behind: drop them, and their
+    folders unless another process still reads one (a learner build still copying from one
+    falls back to `dbt seed`)."""
     root, lesson_id, seeds, current = key
     for old in [k for k in _reference_cache if k[:3] == key[:3] and k[3] != current]:
         del _reference_cache[old]
+        if (hold := _reference_holds.pop(old, None)) is not None:
+            hold.release()
     for found in (Path(root) / lesson_id / seeds).glob("*"):
-        if found.name == current:
-            continue
-        if found.is_dir() and not found.is_symlink():
-            shutil.rmtree(found, ignore_errors=True)
-        else:  # a file of the layout before versions had folders of their own
-            found.unlink(missing_ok=True)
+        if found.name != current:
+            reference_store.remove_unless_held(found)
 
 
 def reference_build(lesson: Lesson, seeds: str) -> Build:
-    """The reference solution built on a seed set, shared and cached until the lesson changes."""
+    """The reference solution built on a seed set, shared and cached until the lesson changes:
+    built by the first process that needs it, loaded from its folder by the others."""
     cache_key = _reference_key(lesson, seeds)
     with _locks_guard:
         lock = _reference_locks.setdefault((lesson.id, seeds), threading.Lock())
@@ -440,12 +444,28 @@ def reference_build(lesson: Lesson, seeds: str) -> Build:
         _forget_other_versions(cache_key)
         # One folder per version of the lesson: a cached build never reads a newer one's files.
         root = Path(cache_key[0]) / lesson.id / seeds / cache_key[3]
-        source = reference_project(lesson, root / "source")
-        made = build(
-            f"reference_{lesson.id}_{seeds}", lesson.id, root, source, lesson.dir / seeds, seeds, save_seeded=True
-        )
+        if cache_key not in _reference_holds:
+            _reference_holds[cache_key] = reference_store.Hold(root)
+        key = f"reference_{lesson.id}_{seeds}"
+        with reference_store.building(root):
+            made = _kept_reference(key, root, seeds)
+            if made is None:
+                source = reference_project(lesson, root / "source")
+                made = build(key, lesson.id, root, source, lesson.dir / seeds, seeds, save_seeded=True)
+                if made.built:
+                    reference_store.save(root, made.result, made.relations, made.seeded_file)
         _reference_cache[cache_key] = made
         return made
+
+
+def _kept_reference(key: str, root: Path, seeds: str) -> Build | None:
+    """The version another process (or this one, before a restart) built, as it recorded it."""
+    found = reference_store.load(root)
+    if found is None:
+        return None
+    result, relations, seeded_file = found
+    paths = {"root": root, "project": root / "project", "warehouse": root / "warehouse.duckdb"}
+    return Build(key=key, seeds=seeds, paths=paths, result=result, relations=relations, seeded_file=seeded_file)
 
 
 def built_reference(lesson: Lesson, seeds: str) -> Build | None:
