@@ -10,9 +10,9 @@ from tests.e2e_steps import (
     new_username,
     open_file,
     open_lesson,
-    register,
     replace_editor_text,
     run_dbt,
+    sign_up,
     type_command,
     wait_outcome,
     wait_saved,
@@ -36,7 +36,7 @@ def test_run_is_dbt_run_and_typed_selections_build_what_dbt_selects(page, live_a
     from decode_data.services.lessons import get_lesson
 
     lesson = get_lesson("hello_dbt")
-    register(page, live_app.url, new_username("commander"))
+    sign_up(page, live_app.url, new_username("commander"))
     open_lesson(page, live_app.url, lesson.id)
     expect(page.locator("#run-button")).to_contain_text("dbt run")  # each shortcut shows its command
 
@@ -117,7 +117,7 @@ def test_run_is_dbt_run_and_typed_selections_build_what_dbt_selects(page, live_a
 
 
 def test_a_check_before_seeding_says_the_warehouse_has_no_seeds(page, live_app):
-    register(page, live_app.url, new_username("unseeded"))
+    sign_up(page, live_app.url, new_username("unseeded"))
     open_lesson(page, live_app.url, "hello_dbt")
     page.click("#check-work")
     feedback = page.locator("#check-feedback")

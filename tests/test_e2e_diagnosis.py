@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e_steps import new_username, open_file, open_lesson, register, replace_editor_text, wait_saved
+from tests.e2e_steps import new_username, open_file, open_lesson, replace_editor_text, sign_up, wait_saved
 
 pytestmark = pytest.mark.app
 
@@ -28,7 +28,7 @@ def _in_view(page, selector: str) -> bool:
 
 def test_a_wrong_answer_is_diagnosed_in_view(page, live_app):
     page.set_viewport_size({"width": 1366, "height": 768})
-    register(page, live_app.url, new_username("hedy"))
+    sign_up(page, live_app.url, new_username("hedy"))
     open_lesson(page, live_app.url, "hello_dbt")
     page.click("#step-staging")
     for path, text in (("models/stg_customers.sql", STG_CUSTOMERS), ("models/stg_orders.sql", UPPER_STATUS)):

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
 from decode_data.db import normalize_url
-from tests.e2e_steps import new_username, open_file, open_lesson, register, replace_editor_text, run_dbt, wait_saved
+from tests.e2e_steps import new_username, open_file, open_lesson, replace_editor_text, run_dbt, sign_up, wait_saved
 from tests.live_app import LiveApp
 from tests.pg_server import pg_bin, running_postgres
 
@@ -127,7 +127,7 @@ def fault_app(tmp_path_factory, session_app):
 
 def _start_lesson(page, app: FaultApp, prefix: str) -> str:
     username = new_username(prefix)
-    register(page, app.url, username)
+    sign_up(page, app.url, username)
     open_lesson(page, app.url, "hello_dbt")
     open_file(page, STG_CUSTOMERS)
     return username

@@ -10,7 +10,16 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e_steps import new_username, open_file, open_lesson, register, replace_editor_text, run_dbt, wait_saved
+from tests.e2e_steps import (
+    new_username,
+    open_file,
+    open_lesson,
+    register,
+    replace_editor_text,
+    run_dbt,
+    sign_up,
+    wait_saved,
+)
 
 pytestmark = pytest.mark.app
 
@@ -63,7 +72,7 @@ def test_new_learner_completes_the_first_step(page, live_app):
 
 
 def test_sql_error_points_at_the_learners_line(page, live_app):
-    register(page, live_app.url, new_username("alan"))
+    sign_up(page, live_app.url, new_username("alan"))
     open_lesson(page, live_app.url, "hello_dbt")
     replace_editor_text(page, "select\n    id,\n    first_name frm {{ ref('raw_customers') }}\n")
     wait_saved(page)
@@ -79,7 +88,7 @@ def test_sql_error_points_at_the_learners_line(page, live_app):
 
 
 def test_query_page_runs_sql_and_charts_it(page, live_app):
-    register(page, live_app.url, new_username("grace"))
+    sign_up(page, live_app.url, new_username("grace"))
     open_lesson(page, live_app.url, "hello_dbt")
     run_dbt(page, "seed")
     page.click("#open-query")
@@ -93,7 +102,7 @@ def test_query_page_runs_sql_and_charts_it(page, live_app):
 
 
 def test_export_downloads_a_plain_dbt_project(page, live_app):
-    register(page, live_app.url, new_username("edsger"))
+    sign_up(page, live_app.url, new_username("edsger"))
     open_lesson(page, live_app.url, "hello_dbt")
     replace_editor_text(page, FIRST_MODEL)
     wait_saved(page)
@@ -107,7 +116,7 @@ def test_export_downloads_a_plain_dbt_project(page, live_app):
 
 
 def test_quiz_is_graded_with_explanations(page, live_app):
-    register(page, live_app.url, new_username("barbara"))
+    sign_up(page, live_app.url, new_username("barbara"))
     open_lesson(page, live_app.url, "cafe_chain")
     first = page.locator("#quiz .quiz-question").first
     first.get_by_role("radio").nth(1).click()  # the right answer of cafe_chain's first question
@@ -119,7 +128,7 @@ def test_quiz_is_graded_with_explanations(page, live_app):
 
 
 def test_hints_solution_and_reset(page, live_app):
-    register(page, live_app.url, new_username("hopper"))
+    sign_up(page, live_app.url, new_username("hopper"))
     open_lesson(page, live_app.url, "hello_dbt")
     page.click("#hint")
     expect(page.locator("#hints > *")).to_have_count(1)
@@ -140,7 +149,7 @@ def test_hints_solution_and_reset(page, live_app):
 
 
 def test_two_tabs_never_overwrite_each_other_silently(page, live_app):
-    register(page, live_app.url, new_username("tabs"))
+    sign_up(page, live_app.url, new_username("tabs"))
     open_lesson(page, live_app.url, "hello_dbt")
     other = page.context.new_page()
     open_lesson(other, live_app.url, "hello_dbt")
@@ -162,7 +171,7 @@ def test_hello_dbt_can_be_completed_in_the_browser(page, live_app):
     from decode_data.services.lessons import get_lesson
 
     lesson = get_lesson("hello_dbt")
-    register(page, live_app.url, new_username("finisher"))
+    sign_up(page, live_app.url, new_username("finisher"))
     open_lesson(page, live_app.url, lesson.id)
     for path in sorted(p.relative_to(lesson.solution_dir).as_posix() for p in lesson.solution_dir.rglob("*.*")):
         open_file(page, path)

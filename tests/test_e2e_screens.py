@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from decode_data.components.ui import PHONE_WIDTH
-from tests.e2e_steps import new_username, open_lesson, register, replace_editor_text, run_dbt, wait_saved
+from tests.e2e_steps import new_username, open_lesson, register, replace_editor_text, run_dbt, sign_up, wait_saved
 
 pytestmark = pytest.mark.app
 
@@ -80,7 +80,7 @@ def test_check_feedback_is_in_view_after_the_click(browser, live_app, viewport):
     context.set_default_timeout(60_000)
     page = context.new_page()
     try:
-        register(page, live_app.url, new_username("verdict"))
+        sign_up(page, live_app.url, new_username("verdict"))
         open_lesson(page, live_app.url, "hello_dbt")
         button = page.locator("#check-work")
         button.scroll_into_view_if_needed()  # where a learner clicks it, below the step's instructions
@@ -93,7 +93,7 @@ def test_check_feedback_is_in_view_after_the_click(browser, live_app, viewport):
 
 
 def test_results_say_when_they_are_from_an_earlier_run(page, live_app):
-    register(page, live_app.url, new_username("stale"))
+    sign_up(page, live_app.url, new_username("stale"))
     open_lesson(page, live_app.url, "hello_dbt")
     replace_editor_text(page, "select * from {{ ref('raw_customers') }}\n")
     wait_saved(page)
@@ -112,7 +112,7 @@ def test_results_say_when_they_are_from_an_earlier_run(page, live_app):
 
 
 def test_typing_in_the_query_editor_right_away_is_kept(page, live_app):
-    register(page, live_app.url, new_username("quick"))
+    sign_up(page, live_app.url, new_username("quick"))
     page.goto(f"{live_app.url}/lessons/hello_dbt/query")
     page.click("#query-editor .cm-content")  # as soon as the editor is there
     page.keyboard.insert_text("select 42 as answer")
