@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from decode_data.services.engine import Job, JobResult, get_engine
+from decode_data.services.engine import Job, JobResult, get_engine, keep_data_private
 from decode_data.services.engine.dbt_job import SAVE_SEEDED, seeded_path
 from decode_data.services.engine.jobs import NodeResult
 from decode_data.services.engine.project_files import SERVER_OWNED
@@ -445,6 +445,7 @@ def reference_build(lesson: Lesson, seeds: str) -> Build:
         # One folder per version of the lesson: a cached build never reads a newer one's files.
         root = Path(cache_key[0]) / lesson.id / seeds / cache_key[3]
         if cache_key not in _reference_holds:
+            keep_data_private(Path(cache_key[0]))  # lesson solutions: not for the machine's other users
             _reference_holds[cache_key] = reference_store.Hold(root)
         key = f"reference_{lesson.id}_{seeds}"
         with reference_store.building(root):
