@@ -325,7 +325,13 @@ def test_a_recorded_reference_is_read_only_when_whole(tmp_path):
 
     record = folder / "build.json"
     whole = record.read_text()
-    for broken in (whole[: len(whole) // 2], json.dumps({**json.loads(whole), "format": 0}), "[]"):
+    elsewhere = {**json.loads(whole), "seeded_file": "../version/seeded-f.duckdb"}  # exists, but by a path
+    for broken in (
+        whole[: len(whole) // 2],
+        json.dumps({**json.loads(whole), "format": 0}),
+        "[]",
+        json.dumps(elsewhere),
+    ):
         record.write_text(broken)
         assert reference_store.load(folder) is None, broken
     record.write_text(whole)

@@ -135,7 +135,10 @@ def load(folder: Path) -> tuple[JobResult, dict, Path | None] | None:
             return None
         result = JobResult.from_dict(record["result"])
         relations = record["relations"]
-        seeded = folder / record["seeded_file"] if record.get("seeded_file") else None
+        name = record.get("seeded_file")
+        if name is not None and (not isinstance(name, str) or Path(name).name != name):
+            return None  # only a file of this folder is lent to learners' builds
+        seeded = folder / name if name else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if not isinstance(relations, dict) or not (folder / "warehouse.duckdb").is_file():
