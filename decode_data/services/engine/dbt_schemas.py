@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from decode_data.services import kept_json
 from decode_data.services.engine import install_cache
 
 _kept: dict[str, dict] = {}  # class path -> schema, read from the file
@@ -28,7 +29,7 @@ def schema_file() -> Path:
 def use_kept_schemas(path: Path | None = None) -> None:
     """Answer dbt's schema requests from the file when it has the class (once per process)."""
     global _patched
-    found = install_cache.read(path or schema_file())
+    found = kept_json.read(path or schema_file())
     _kept.update({name: schema for name, schema in found.items() if isinstance(schema, dict)})
     if _patched:
         return
@@ -51,4 +52,4 @@ def use_kept_schemas(path: Path | None = None) -> None:
 def keep_schemas(path: Path | None = None) -> None:
     """Write what this process built, with what it read, for the next process."""
     if _built:
-        install_cache.write(path or schema_file(), {**_kept, **_built})
+        kept_json.write(path or schema_file(), {**_kept, **_built})

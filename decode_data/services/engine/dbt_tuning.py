@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+from decode_data.services import kept_json
 from decode_data.services.engine import dbt_schemas, install_cache
 from decode_data.services.engine.dbt_job import NODE_EVENTS  # the debug events a job forwards
 
@@ -321,7 +322,7 @@ def _load_kept_own_macros(path: Path | None = None) -> None:
     from dbt.contracts.files import FileHash
     from dbt.contracts.graph.nodes import Macro
 
-    for name, files in install_cache.read(path or install_cache.cache_file(_OWN_MACROS_KIND)).items():
+    for name, files in kept_json.read(path or install_cache.cache_file(_OWN_MACROS_KIND)).items():
         if name in _OWN_MACROS or not isinstance(files, dict):
             continue
         try:
@@ -344,7 +345,7 @@ def keep_own_macros(path: Path | None = None) -> None:
     """Write dbt's own macros as this worker parsed them, for the next worker of this install."""
     if not _OWN_MACROS_PARSED:
         return
-    install_cache.write(
+    kept_json.write(
         path or install_cache.cache_file(_OWN_MACROS_KIND),
         {
             name: {

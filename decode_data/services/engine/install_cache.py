@@ -1,17 +1,15 @@
 """What dbt builds from the installed packages alone, kept in the virtualenv for the next process.
 
 A file per kind, named after the versions of everything that shapes what it holds: another
-install (or an upgrade) reads none of it. Reading is best effort (a missing, unreadable or
-foreign file reads as empty), and so is writing (a read-only install keeps nothing). Only the
-worker writes, after its warm-up: jobs run confined to their own folder and cannot.
+install (or an upgrade) reads none of it. Read and written at best effort (kept_json.py: a
+read-only install keeps nothing). Only the worker writes, after its warm-up: jobs run confined
+to their own folder and cannot.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
-import os
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -28,22 +26,3 @@ def install_key() -> str:
     """The installed versions, read once per process (each lookup scans the package metadata)."""
     stamp = [sys.version] + [f"{name}=={metadata.version(name)}" for name in SHAPED_BY]
     return hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]
-
-
-def read(path: Path) -> dict:
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}
-
-
-def write(path: Path, data: dict) -> None:
-    scratch = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        text = json.dumps(data, sort_keys=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        scratch.write_text(text, encoding="utf-8")
-        os.replace(scratch, path)
-    except (OSError, TypeError, ValueError):  # a worker starts all the same, keeping nothing
-        scratch.unlink(missing_ok=True)

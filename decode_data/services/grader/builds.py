@@ -238,7 +238,8 @@ def _build(
     relations: list[str] | None,
     tests: bool,
 ) -> Build:
-    project = root / "project"
+    paths = build_paths(root)
+    project, warehouse = paths["project"], paths["warehouse"]
     project.mkdir(parents=True, exist_ok=True)
     _sync_tree(source_project, project)
     for rel, text in (overlay or {}).items():
@@ -246,11 +247,9 @@ def _build(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     _place_seeds(seed_dir, project)
-    warehouse = root / "warehouse.duckdb"
     for stale in (warehouse, root / "warehouse.duckdb.wal", seeded_path(warehouse)):
         stale.unlink(missing_ok=True)
     lent = _lend_seeded(seeded_from, warehouse)
-    paths = {"root": root, "project": project, "warehouse": warehouse}
     job = Job(
         learner_key=key,
         lesson_id=lesson_id,
@@ -280,6 +279,11 @@ def _build(
         _add_seed_results(result, seeded_from.result)
     seeded_path(warehouse).unlink(missing_ok=True)
     return made
+
+
+def build_paths(root: Path) -> dict:
+    """A build folder's layout, as its job and the grader see it."""
+    return {"root": root, "project": root / "project", "warehouse": root / "warehouse.duckdb"}
 
 
 def build_inputs(source_project: Path, seed_dir: Path, overlay: dict[str, str] | None) -> str:
@@ -465,8 +469,9 @@ def _kept_reference(key: str, root: Path, seeds: str) -> Build | None:
     if found is None:
         return None
     result, relations, seeded_file = found
-    paths = {"root": root, "project": root / "project", "warehouse": root / "warehouse.duckdb"}
-    return Build(key=key, seeds=seeds, paths=paths, result=result, relations=relations, seeded_file=seeded_file)
+    return Build(
+        key=key, seeds=seeds, paths=build_paths(root), result=result, relations=relations, seeded_file=seeded_file
+    )
 
 
 def built_reference(lesson: Lesson, seeds: str) -> Build | None:

@@ -18,12 +18,12 @@ from __future__ import annotations
 import fcntl
 import functools
 import hashlib
-import json
 import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
+from decode_data.services import kept_json
 from decode_data.services.engine.install_cache import install_key
 from decode_data.services.engine.jobs import JobResult
 
@@ -51,7 +51,6 @@ class Hold:
     """This process reads a version folder: it is not removed while the hold is open."""
 
     def __init__(self, folder: Path):
-        self.folder = folder
         while True:
             folder.mkdir(parents=True, exist_ok=True)
             fd = os.open(folder / IN_USE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
@@ -116,22 +115,15 @@ def save(folder: Path, result: JobResult, relations: dict, seeded_file: Path | N
         "relations": relations,
         "seeded_file": seeded_file.name if seeded_file else None,
     }
-    scratch = folder / f".{RECORD}.{os.getpid()}"
-    try:
-        scratch.write_text(json.dumps(record), encoding="utf-8")
-        os.replace(scratch, folder / RECORD)
-    except (OSError, TypeError, ValueError):
-        scratch.unlink(missing_ok=True)
+    kept_json.write(folder / RECORD, record)
 
 
 def load(folder: Path) -> tuple[JobResult, dict, Path | None] | None:
     """What a finished build of this version recorded, if its files are all still there."""
     path = folder / RECORD
     try:
-        if path.is_symlink():
-            return None
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(record, dict) or record.get("format") != FORMAT:
+        record = {} if path.is_symlink() else kept_json.read(path)
+        if record.get("format") != FORMAT:
             return None
         result = JobResult.from_dict(record["result"])
         relations = record["relations"]
