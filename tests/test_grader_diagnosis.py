@@ -81,6 +81,14 @@ def test_a_typed_in_constant_is_suspected():
     assert found.shapes == ["constant"] and "typed in" in found.text
 
 
+def test_one_value_only_in_the_rows_that_differ_is_not_called_typed_in():
+    """Counts one short where a filter lost an input row: the same wrong value in every row that
+    differs, but the learner's column is computed (other rows hold other values)."""
+    found = diagnose(_table(ROWS), _with("orders", lambda v: 1 if v >= 2 else v))
+    assert found.shapes == ["values"] and "typed in" not in found.text, found.text
+    assert "orders differs in 2 rows (expected 2, got 1)" in found.text
+
+
 def test_hidden_data_is_described_not_shown():
     found = diagnose(_table(ROWS), _with("status", str.upper), show_values=False)
     assert found.examples is None and "upper/lower case" in found.text

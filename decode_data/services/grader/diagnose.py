@@ -152,7 +152,7 @@ def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bo
             continue
         rows = both[differs]
         shape, sentence = column_shape(
-            column, rows[f"{column}__exp"], rows[f"{column}__got"], exp[column], len(rows), show_values
+            column, rows[f"{column}__exp"], rows[f"{column}__got"], exp[column], act[column], len(rows), show_values
         )
         sentences.append(sentence)
         shapes.append(shape)

@@ -88,9 +88,16 @@ def _type_shape(column: str, pairs, rows: str, first: str) -> tuple[str, str] | 
 
 
 def column_shape(
-    column: str, want: pd.Series, got: pd.Series, whole: pd.Series, n: int, show_values: bool = True
+    column: str,
+    want: pd.Series,
+    got: pd.Series,
+    whole: pd.Series,
+    got_whole: pd.Series,
+    n: int,
+    show_values: bool = True,
 ) -> tuple[str, str]:
-    """Why one column's values differ in the rows matched by key (values only when visible)."""
+    """Why one column's values differ in the rows matched by key (values only when visible).
+    `whole` and `got_whole` are the column in every row, expected and the learner's."""
     pairs = list(zip(want, got, strict=False))
     first = _example(*pairs[0]) if show_values else "on the grader's other data set"
     rows = f"{n} row" + ("" if n == 1 else "s")
@@ -114,14 +121,20 @@ def column_shape(
         shape = _number_shape(column, pairs, rows, first)
         if shape:
             return shape
-    got_values = {describe_value(g) for _, g in pairs}
-    if len(got_values) == 1 and n >= 2 and whole.nunique(dropna=False) > 1:
-        shown = got_values.pop() if show_values else "one value"
+    if _typed_in(whole, got_whole, n):
+        shown = describe_value(got.iloc[0]) if show_values else "one value"
         return "constant", (
-            f"{column} is {shown} in all {rows} that differ, while the "
-            f"expected values vary ({first}): is a value typed in instead of computed?"
+            f"{column} is {shown} in every row of yours, while the expected values vary "
+            f"({first}): is a value typed in instead of computed?"
         )
     return "values", f"{column} differs in {rows} ({first})."
+
+
+def _typed_in(whole: pd.Series, got_whole: pd.Series, n: int) -> bool:
+    """One value in every row of the learner's column where the expected one varies. The same
+    value only in the rows that differ is no such sign: a filter that loses one input row
+    changes every row it fed alike (each count one short), in a column that is computed."""
+    return n >= 2 and got_whole.nunique(dropna=False) == 1 and whole.nunique(dropna=False) > 1
 
 
 def _number_shape(column: str, pairs, rows: str, first: str) -> tuple[str, str] | None:
