@@ -321,6 +321,19 @@ def test_a_missing_table_error_names_its_fix(engine, tmp_path):
     assert error.line == 2
 
 
+def test_a_model_ending_with_a_semicolon_is_told_to_drop_it(engine, tmp_path):
+    """The habit of every SQL console breaks the statement dbt wraps around a model: the error
+    says so, at the line of the semicolon (not DuckDB's line in dbt's statement)."""
+    paths = make_project(
+        tmp_path / "ws", {"ends.sql": "select n\nfrom {{ ref('raw_numbers') }};  -- done\n\n-- the end\n"}
+    )
+    assert engine.submit(Job("u_semicolon", "l", "seed"), paths).ok
+    ran = engine.submit(Job("u_semicolon", "l", "run"), paths)
+    error = next(e for e in ran.errors if e.path == "models/ends.sql")
+    assert "without a semicolon" in error.message and "Remove the ;" in error.message, error.message
+    assert error.line == 2
+
+
 def test_show_previews_the_model_not_its_tests(engine, tmp_path):
     paths = make_project(
         tmp_path / "ws",

@@ -112,6 +112,21 @@ def explain_missing_table(text: str, known: dict[str, str], this: str = "") -> s
     return text[: match.start()] + said + text[match.end() :]
 
 
+SEMICOLON_FIX = (
+    "A dbt model is one select statement, without a semicolon: dbt puts your select inside its "
+    "own statement (create table ... as (your select)). Remove the ;."
+)
+
+
+def _semicolon_line(raw: str | None) -> int:
+    """The last line whose code (before a `--` comment) holds a semicolon, or 0."""
+    found = 0
+    for number, line in enumerate((raw or "").splitlines(), 1):
+        if ";" in line.split("--", 1)[0]:
+            found = number
+    return found
+
+
 def learner_error(
     message: str,
     *,
@@ -144,6 +159,9 @@ def learner_error(
         text = text[header.end() :].strip()
     this = node.rsplit(".", 1)[-1] if node else ""
     text = explain_missing_table(_LINE_RE.sub("", text).strip(), known or {}, this)
+    if 'at or near ";"' in text and (semicolon := _semicolon_line(raw if raw is not None else _read_source(path))):
+        # A semicolon ending the model (the habit of every SQL console) breaks dbt's statement.
+        text, line = f"{text}\n{SEMICOLON_FIX}", semicolon
     lines = [line for line in text.splitlines() if line.strip() and set(line.strip()) != {"^"}]
     if len(lines) > MAX_MESSAGE_LINES:  # e.g. DuckDB's long lists of candidate functions
         lines = lines[:MAX_MESSAGE_LINES] + ["..."]
