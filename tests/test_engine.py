@@ -259,7 +259,30 @@ def test_unknown_ref_points_at_the_line(engine, tmp_path):
     assert result.status == "failed"
     error = result.errors[0]
     assert (error.path, error.line) == ("models/uses_missing.sql", 2)
-    assert "no model or seed" in error.message
+    assert "no model or seed" in error.message and "Did you mean" not in error.message  # nothing is near
+
+
+@pytest.mark.parametrize(
+    ("sql", "said"),
+    [
+        ("select *\nfrom {{ ref('raw_number') }}\n", "Did you mean ref('raw_numbers')?"),
+        (
+            "select *\nfrom {{ ref('raw_numbers.csv') }}\n",
+            "ref() takes the model's name, not its file: ref('raw_numbers').",
+        ),
+        (
+            "select *\nfrom {{ source('raw', 'orders') }}\n",
+            "models/uses.sql uses source('raw', 'orders'), but no .yml file of the project declares it",
+        ),
+    ],
+    ids=["typo", "file_name", "undeclared_source"],
+)
+def test_a_ref_or_source_that_names_nothing_says_what_was_meant(engine, tmp_path, sql, said):
+    """The project does not parse, so there is no manifest: the names come from its files."""
+    paths = make_project(tmp_path / "ws", {"uses.sql": sql})
+    (error,) = engine.submit(Job("u_names", "l", "run"), paths).errors
+    assert (error.path, error.line) == ("models/uses.sql", 2)
+    assert said in error.message, error.message
 
 
 def test_a_project_that_does_not_parse_leaves_no_warehouse_behind_and_an_existing_one_intact(engine, tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from pathlib import Path
 
 from decode_data.services.engine.jobs import LearnerError
 
@@ -18,6 +19,8 @@ _JINJA_LINE_RE = re.compile(r"^\s*line (\d+)\s*$", re.MULTILINE)
 _HEADER_RE = re.compile(r"^(?:Runtime|Compilation|Database|Parsing) Error in \w+ \S+ \(([^)]+)\)\s*$", re.MULTILINE)
 # "Model 'model.lesson.x' (models/x.sql) depends on a node named 'y' which was not found"
 _MISSING_NODE_RE = re.compile(r"\(([^()\s]+\.(?:sql|yml))\) depends on a node named '([^']+)'")
+# "... (models/x.sql) depends on a source named 'raw.orders' which was not found"
+_MISSING_SOURCE_RE = re.compile(r"\(([^()\s]+\.(?:sql|yml))\) depends on a source named '([^'.]+)\.([^']+)' which was")
 # DuckDB: "Catalog Error: Table with name raw_customers does not exist!\nDid you mean "x"?"
 _MISSING_TABLE_RE = re.compile(r'Catalog Error: Table with name (\w+) does not exist!?(?:\s*Did you mean "[^"]*"\?)?')
 MAX_MESSAGE_LINES = 8
@@ -127,6 +130,52 @@ def _semicolon_line(raw: str | None) -> int:
     return found
 
 
+def _project_names() -> list[str]:
+    """Names a ref() can take, from the project's files (a job runs in its project folder):
+    when parsing failed there is no manifest to ask."""
+    found = [
+        p.stem
+        for folder, ext in (("models", "sql"), ("seeds", "csv"), ("snapshots", "sql"))
+        for p in Path(folder).rglob(f"*.{ext}")
+    ]
+    return sorted(set(found))
+
+
+def _ref_fix(name: str, known: dict[str, str]) -> str:
+    """The ref() the learner probably meant: the name without a file extension, or the nearest."""
+    names = list(known) or _project_names()
+    stem = name.rsplit(".", 1)[0]
+    if stem != name and stem in names:
+        return f" ref() takes the model's name, not its file: ref('{stem}')."
+    close = difflib.get_close_matches(name, names, n=1)
+    return f" Did you mean ref('{close[0]}')?" if close else ""
+
+
+def _missing_input(text: str, path: str | None, raw: str | None, known: dict[str, str]):
+    """(path, line, message) for a ref() or source() that names nothing in the project, or None."""
+    if missing := _MISSING_NODE_RE.search(text):
+        path = path or missing.group(1)
+        raw = raw if raw is not None else _read_source(path)
+        name = missing.group(2)
+        line = _line_of(f"'{name}'", raw) or _line_of(name, raw)
+        said = f"{path} uses ref('{name}'), but there is no model or seed with that name."
+        return path, line, said + _ref_fix(name, known)
+    if missing := _MISSING_SOURCE_RE.search(text):
+        path = path or missing.group(1)
+        raw = raw if raw is not None else _read_source(path)
+        source, table = missing.group(2), missing.group(3)
+        line = _line_of(f"'{table}'", raw) or _line_of(table, raw)
+        return (
+            path,
+            line,
+            (
+                f"{path} uses source('{source}', '{table}'), but no .yml file of the project declares it: "
+                f"a source is listed under `sources:` (- name: {source}) with its tables (- name: {table})."
+            ),
+        )
+    return None
+
+
 def learner_error(
     message: str,
     *,
@@ -145,12 +194,10 @@ def learner_error(
     line = 0
     jinja = _JINJA_LINE_RE.search(text)
     duck = _LINE_RE.search(text)
-    missing = _MISSING_NODE_RE.search(text)
+    missing = _missing_input(text, path, raw, known or {})
     if missing:
-        path = path or missing.group(1)
-        raw = raw if raw is not None else _read_source(path)
-        line = _line_of(f"'{missing.group(2)}'", raw) or _line_of(missing.group(2), raw)
-        text = f"{path} uses ref('{missing.group(2)}'), but there is no model or seed with that name."
+        path, line, text = missing
+        header = None
     elif jinja:
         line = int(jinja.group(1))
     elif duck and compiled and raw is not None:
