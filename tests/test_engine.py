@@ -357,6 +357,18 @@ def test_a_model_ending_with_a_semicolon_is_told_to_drop_it(engine, tmp_path):
     assert error.line == 2
 
 
+def test_a_select_cut_short_points_at_its_end(engine, tmp_path):
+    """An unfinished where: DuckDB stumbles on the parenthesis dbt closes its statement with,
+    a line the learner never wrote; the error points at the end of their select instead."""
+    paths = make_project(
+        tmp_path / "ws", {"cut.sql": "select n\nfrom {{ ref('raw_numbers') }}\nwhere n >\n\n-- todo\n"}
+    )
+    assert engine.submit(Job("u_cut", "l", "seed"), paths).ok
+    (error,) = engine.submit(Job("u_cut", "l", "run"), paths).errors
+    assert "stops in the middle of a clause" in error.message, error.message
+    assert (error.path, error.line) == ("models/cut.sql", 3)
+
+
 def test_show_previews_the_model_not_its_tests(engine, tmp_path):
     paths = make_project(
         tmp_path / "ws",

@@ -121,13 +121,30 @@ SEMICOLON_FIX = (
 )
 
 
-def _semicolon_line(raw: str | None) -> int:
-    """The last line whose code (before a `--` comment) holds a semicolon, or 0."""
+CUT_SHORT_FIX = (
+    "Your select stops in the middle of a clause: DuckDB reached the parenthesis that closes dbt's "
+    "statement around it. Look at the end of the file: a dangling and, comma or comparison?"
+)
+
+
+def _last_code_line(raw: str | None, holding: str = "") -> int:
+    """The last line with code (before a `--` comment) that holds `holding`, or 0."""
     found = 0
     for number, line in enumerate((raw or "").splitlines(), 1):
-        if ";" in line.split("--", 1)[0]:
+        code = line.split("--", 1)[0]
+        if code.strip() and holding in code:
             found = number
     return found
+
+
+def _explain_statement_end(text: str, raw: str | None, line: int) -> tuple[str, int]:
+    """Errors at the edges of the statement dbt wraps around a model (create table ... as (the
+    select)), which DuckDB reports in dbt's statement, not in the learner's SQL."""
+    if 'at or near ";"' in text and (semicolon := _last_code_line(raw, ";")):
+        return f"{text}\n{SEMICOLON_FIX}", semicolon  # the habit of every SQL console
+    if 'at or near ")"' in text and not line and (last := _last_code_line(raw)):
+        return f"{text}\n{CUT_SHORT_FIX}", last  # the learner's SQL has no such parenthesis
+    return text, line
 
 
 def _project_names() -> list[str]:
@@ -206,9 +223,7 @@ def learner_error(
         text = text[header.end() :].strip()
     this = node.rsplit(".", 1)[-1] if node else ""
     text = explain_missing_table(_LINE_RE.sub("", text).strip(), known or {}, this)
-    if 'at or near ";"' in text and (semicolon := _semicolon_line(raw if raw is not None else _read_source(path))):
-        # A semicolon ending the model (the habit of every SQL console) breaks dbt's statement.
-        text, line = f"{text}\n{SEMICOLON_FIX}", semicolon
+    text, line = _explain_statement_end(text, raw if raw is not None else _read_source(path), line)
     lines = [line for line in text.splitlines() if line.strip() and set(line.strip()) != {"^"}]
     if len(lines) > MAX_MESSAGE_LINES:  # e.g. DuckDB's long lists of candidate functions
         lines = lines[:MAX_MESSAGE_LINES] + ["..."]
