@@ -357,6 +357,22 @@ def test_a_model_ending_with_a_semicolon_is_told_to_drop_it(engine, tmp_path):
     assert error.line == 2
 
 
+def test_a_source_looked_up_outside_main_is_told_where_the_tables_are(engine, tmp_path):
+    """A source without `schema:` is looked up in a schema named like the source, which does not
+    exist: everything dbt seeds is in main."""
+    paths = make_project(
+        tmp_path / "ws",
+        {
+            "sources.yml": "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: raw_numbers\n",
+            "stg.sql": "select n\nfrom {{ source('raw', 'raw_numbers') }}\n",
+        },
+    )
+    assert engine.submit(Job("u_schema", "l", "seed"), paths).ok
+    (error,) = engine.submit(Job("u_schema", "l", "run"), paths).errors
+    assert 'schema "raw" does not exist' in error.message and "give the source `schema: main`" in error.message
+    assert (error.path, error.line) == ("models/stg.sql", 2)
+
+
 def test_a_select_cut_short_points_at_its_end(engine, tmp_path):
     """An unfinished where: DuckDB stumbles on the parenthesis dbt closes its statement with,
     a line the learner never wrote; the error points at the end of their select instead."""

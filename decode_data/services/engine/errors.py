@@ -23,6 +23,10 @@ _MISSING_NODE_RE = re.compile(r"\(([^()\s]+\.(?:sql|yml))\) depends on a node na
 _MISSING_SOURCE_RE = re.compile(r"\(([^()\s]+\.(?:sql|yml))\) depends on a source named '([^'.]+)\.([^']+)' which was")
 # DuckDB: "Catalog Error: Table with name raw_customers does not exist!\nDid you mean "x"?"
 _MISSING_TABLE_RE = re.compile(r'Catalog Error: Table with name (\w+) does not exist!?(?:\s*Did you mean "[^"]*"\?)?')
+# DuckDB: 'Table with name "raw.raw_orders" does not exist because schema "raw" does not exist.'
+_MISSING_SCHEMA_RE = re.compile(
+    r'Table with name "?(\w+)\.(\w+)"? does not exist because schema "?(\w+)"? does not exist\.?'
+)
 MAX_MESSAGE_LINES = 8
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 _NOISE = ("compiled code at", "Compiled code at")
@@ -86,6 +90,20 @@ def _read_source(path: str | None) -> str | None:
         return None
 
 
+def _explain_missing_schema(text: str) -> str:
+    """Everything a learner's dbt seeds and builds is in the schema main (the profile's), and a
+    source is looked up in the schema its YAML gives, or without one in the source's name."""
+    match = _MISSING_SCHEMA_RE.search(text)
+    if not match or match.group(3).lower() == "main":
+        return text
+    fix = (
+        "Everything dbt seeds and builds here is in the schema main. A source is looked up in the "
+        f"schema its .yml file gives (`schema:`), or without one in a schema named like the source "
+        f"({match.group(3)}): give the source `schema: main`."
+    )
+    return f"{text[: match.end()]} {fix}{text[match.end() :]}"
+
+
 def explain_missing_table(text: str, known: dict[str, str], this: str = "") -> str:
     """DuckDB's "table does not exist" without its guess among system tables, followed by the
     fix: load the seed, build the model first, read itself only when incremental, or the
@@ -93,7 +111,7 @@ def explain_missing_table(text: str, known: dict[str, str], this: str = "") -> s
     (model, seed, snapshot); `this` is the name of the node that failed."""
     match = _MISSING_TABLE_RE.search(text)
     if not match:
-        return text
+        return _explain_missing_schema(text)
     name = match.group(1)
     kinds = {k.lower(): (k, v) for k, v in known.items()}
     spelled, kind = kinds.get(name.lower(), (name, ""))
