@@ -373,6 +373,24 @@ def test_a_source_looked_up_outside_main_is_told_where_the_tables_are(engine, tm
     assert (error.path, error.line) == ("models/stg.sql", 2)
 
 
+def test_a_source_table_without_its_identifier_is_told_the_seeds_name(engine, tmp_path):
+    """source('raw', 'numbers') reads a table named numbers unless the YAML says `identifier:`:
+    the fix is that line, with the seed's name, not a ref() to the nearest model."""
+    paths = make_project(
+        tmp_path / "ws",
+        {
+            "sources.yml": "version: 2\nsources:\n  - name: raw\n    schema: main\n    tables:\n"
+            "      - name: numbers\n",
+            "stg_numbers.sql": "select n\nfrom {{ source('raw', 'numbers') }}\n",
+        },
+    )
+    assert engine.submit(Job("u_identifier", "l", "seed"), paths).ok
+    (error,) = engine.submit(Job("u_identifier", "l", "run"), paths).errors
+    assert "numbers is the table a source() of your project reads" in error.message, error.message
+    assert "give that source's table `identifier: raw_numbers`" in error.message and "ref(" not in error.message
+    assert (error.path, error.line) == ("models/stg_numbers.sql", 2)
+
+
 def test_a_select_cut_short_points_at_its_end(engine, tmp_path):
     """An unfinished where: DuckDB stumbles on the parenthesis dbt closes its statement with,
     a line the learner never wrote; the error points at the end of their select instead."""

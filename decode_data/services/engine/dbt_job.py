@@ -232,9 +232,12 @@ def _exception_error(exc: BaseException, manifest=None) -> LearnerError:
 
 
 def _node_kinds(manifest) -> dict[str, str]:
-    """The project's node names and kinds, for errors that name a missing table."""
+    """The project's node names and kinds, and the tables its sources read ("source"), for
+    errors that name a missing table."""
     nodes = getattr(manifest, "nodes", None) or {}
-    return {n.name: n.resource_type.value for n in nodes.values()}
+    sources = getattr(manifest, "sources", None) or {}
+    tables = {s.identifier: "source" for s in sources.values() if s.identifier}
+    return {**tables, **{n.name: n.resource_type.value for n in nodes.values()}}
 
 
 def _commands(job: Job, project: Path) -> list[Job | str]:

@@ -107,8 +107,9 @@ def _explain_missing_schema(text: str) -> str:
 def explain_missing_table(text: str, known: dict[str, str], this: str = "") -> str:
     """DuckDB's "table does not exist" without its guess among system tables, followed by the
     fix: load the seed, build the model first, read itself only when incremental, or the
-    project's nearest name for a typo. `known` maps the project's node names to their kind
-    (model, seed, snapshot); `this` is the name of the node that failed."""
+    project's nearest name for a typo, or the identifier a source's table needs. `known` maps
+    the project's node names to their kind (model, seed, snapshot) and the tables its sources
+    read to "source"; `this` is the name of the node that failed."""
     match = _MISSING_TABLE_RE.search(text)
     if not match:
         return _explain_missing_schema(text)
@@ -125,6 +126,14 @@ def explain_missing_table(text: str, known: dict[str, str], this: str = "") -> s
     elif kind in ("model", "snapshot"):
         command = "dbt snapshot" if kind == "snapshot" else f"dbt run -s {spelled}"
         fix = f"{spelled} is not built in your warehouse yet: run `{command}` first (or `dbt run` for everything)."
+    elif kind == "source":
+        seeds = [k for k, v in known.items() if v == "seed"]
+        close = difflib.get_close_matches(name, seeds, n=1)
+        fix = f"{spelled} is the table a source() of your project reads, and no such table is loaded." + (
+            f" The seed is {close[0]}: give that source's table `identifier: {close[0]}` in its .yml file."
+            if close
+            else ""
+        )
     else:
         names = [k for k, v in known.items() if v in ("model", "seed", "snapshot") and k.lower() != this.lower()]
         close = difflib.get_close_matches(name, names, n=1)
@@ -178,7 +187,7 @@ def _project_names() -> list[str]:
 
 def _ref_fix(name: str, known: dict[str, str]) -> str:
     """The ref() the learner probably meant: the name without a file extension, or the nearest."""
-    names = list(known) or _project_names()
+    names = [k for k, v in known.items() if v in ("model", "seed", "snapshot")] or _project_names()
     stem = name.rsplit(".", 1)[0]
     if stem != name and stem in names:
         return f" ref() takes the model's name, not its file: ref('{stem}')."
