@@ -391,6 +391,53 @@ def test_a_source_table_without_its_identifier_is_told_the_seeds_name(engine, tm
     assert (error.path, error.line) == ("models/stg_numbers.sql", 2)
 
 
+M_SQL = "select n from {{ ref('raw_numbers') }}\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "where", "said"),
+    [
+        (
+            {
+                "m.sql": M_SQL,
+                "schema.yml": "version: 2\nmodels:\n  - name: m\n    columns:\n      - name: n\n"
+                "      data_tests: [unique]\n",
+            },
+            ("models/schema.yml", 6),
+            "models/schema.yml is not valid YAML near line 6: did not find expected '-' indicator.",
+        ),
+        (
+            {"m.sql": M_SQL, "schema.yml": "version: 2\nmodels:\n  - name: m\n    description: {{ doc('m') }}\n"},
+            ("models/schema.yml", 4),
+            'A value that starts with {{ needs quotes, or YAML reads the braces as a mapping: "{{ ... }}".',
+        ),
+        (
+            {
+                "m.sql": M_SQL,
+                "schema.yml": "version: 2\nmodels:\n  - name: m\n    columns:\n      - name: n\n"
+                "        data_tests: [uniqe]\n",
+            },
+            ("models/schema.yml", 6),
+            "There is no generic test named uniqe. Did you mean unique?",
+        ),
+        (
+            {"m.sql": "select n\nfrom {{ reff('raw_numbers') }}\n"},
+            ("models/m.sql", 2),
+            "'reff' is not a function or variable dbt's Jinja knows. Did you mean ref?",
+        ),
+    ],
+    ids=["yaml_indent", "yaml_jinja_unquoted", "test_typo", "jinja_typo"],
+)
+def test_a_misspelt_file_or_name_is_placed_and_named(engine, tmp_path, files, where, said):
+    """dbt names a YAML file relative to its folder and with no line the editor can use, and
+    blames a misspelt test or function on a missing package (`dbt deps`, which lessons do not
+    have): the learner gets their file, their line and the name they meant."""
+    paths = make_project(tmp_path / "ws", files)
+    (error,) = engine.submit(Job("u_misspelt", "l", "build"), paths).errors
+    assert said in error.message and "dbt deps" not in error.message, error.message
+    assert (error.path, error.line) == where
+
+
 def test_a_select_cut_short_points_at_its_end(engine, tmp_path):
     """An unfinished where: DuckDB stumbles on the parenthesis dbt closes its statement with,
     a line the learner never wrote; the error points at the end of their select instead."""

@@ -27,6 +27,14 @@ _MISSING_TABLE_RE = re.compile(r'Catalog Error: Table with name (\w+) does not e
 _MISSING_SCHEMA_RE = re.compile(
     r'Table with name "?(\w+)\.(\w+)"? does not exist because schema "?(\w+)"? does not exist\.?'
 )
+# dbt: "Error reading lesson: staging/schema.yml - Runtime Error\n Syntax error near line 6 ..."
+_YAML_RE = re.compile(r"Error reading \w+: (\S+\.ya?ml) - Runtime Error\s+Syntax error near line (\d+)")
+_YAML_CAUSE_RE = re.compile(r"Raw Error:\s*-+\s*(.*)", re.DOTALL)
+# Jinja: "'reff' is undefined. This can happen when calling a macro that does not exist. ..."
+_UNDEFINED_RE = re.compile(r"'(\w+)' is undefined\. This can happen when calling a macro that does not exist\.[^\n]*")
+_TEST_BLOCK_RE = re.compile(r"{%-?\s*test\s+(\w+)")
+BUILTIN_TESTS = ("unique", "not_null", "accepted_values", "relationships")
+JINJA_NAMES = ("ref", "source", "config", "var", "this", "is_incremental", "env_var", "doc", "log", "run_query")
 MAX_MESSAGE_LINES = 8
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 _NOISE = ("compiled code at", "Compiled code at")
@@ -185,6 +193,64 @@ def _project_names() -> list[str]:
     return sorted(set(found))
 
 
+def _project_file(relative: str) -> str:
+    """The project path of a file dbt names relative to its own folder (models/, seeds/ ...)."""
+    for folder in ("models", "seeds", "snapshots", "tests", "macros", "analyses"):
+        if (Path(folder) / relative).is_file():
+            return f"{folder}/{relative}"
+    return relative
+
+
+def _project_tests() -> list[str]:
+    """The generic tests the project defines itself ({% test name(...) %} blocks)."""
+    found = []
+    for folder in ("tests", "macros"):
+        for sql in Path(folder).rglob("*.sql"):
+            found += _TEST_BLOCK_RE.findall(sql.read_text(encoding="utf-8", errors="replace"))
+    return found
+
+
+def _bad_yaml(text: str):
+    """(path, line, message) for a YAML file dbt could not read, or None."""
+    if not (match := _YAML_RE.search(text)):
+        return None
+    cause = _YAML_CAUSE_RE.search(text)
+    told = [ln.strip() for ln in (cause.group(1) if cause else "").splitlines() if ln.strip()]
+    reason = next((ln for ln in reversed(told) if not ln.startswith("in ")), "")  # not "in <string>"
+    path, line = _project_file(match.group(1)), int(match.group(2))
+    lines = (_read_source(path) or "").splitlines()
+    said = f"{path} is not valid YAML near line {line}" + (f": {reason}" if reason else "") + ". "
+    return path, line, said + _yaml_fix(lines[line - 1] if 0 < line <= len(lines) else "")
+
+
+def _yaml_fix(text: str) -> str:
+    """What the usual mistakes on that line need: quotes around Jinja, spaces, the indentation."""
+    if re.search(r":\s*\{[{%]", text):
+        return 'A value that starts with {{ needs quotes, or YAML reads the braces as a mapping: "{{ ... }}".'
+    if "\t" in text:
+        return "YAML indents with spaces, never tabs."
+    return "YAML nests by indentation: a key belongs to the item it is indented under."
+
+
+def _undefined_name(text: str, path: str | None, raw: str | None):
+    """(path, line, message) for a name Jinja does not know (a test or function misspelt), or None.
+    dbt's own advice to run `dbt deps` does not apply: a lesson installs no packages."""
+    if not (match := _UNDEFINED_RE.search(text)):
+        return None
+    name = match.group(1)
+    if name.startswith("test_"):  # a generic test's node holds dbt's call, not the learner's YAML
+        test = name[len("test_") :]
+        close = difflib.get_close_matches(test, [*BUILTIN_TESTS, *_project_tests()], n=1)
+        said = f"There is no generic test named {test}." + (f" Did you mean {close[0]}?" if close else "")
+        return path, _line_of(test, _read_source(path)), said
+    raw = raw if raw is not None else _read_source(path)
+    close = difflib.get_close_matches(name, JINJA_NAMES, n=1)
+    said = f"'{name}' is not a function or variable dbt's Jinja knows." + (
+        f" Did you mean {close[0]}?" if close else ""
+    )
+    return path, _line_of(f"{name}(", raw) or _line_of(name, raw), said
+
+
 def _ref_fix(name: str, known: dict[str, str]) -> str:
     """The ref() the learner probably meant: the name without a file extension, or the nearest."""
     names = [k for k, v in known.items() if v in ("model", "seed", "snapshot")] or _project_names()
@@ -238,7 +304,7 @@ def learner_error(
     line = 0
     jinja = _JINJA_LINE_RE.search(text)
     duck = _LINE_RE.search(text)
-    missing = _missing_input(text, path, raw, known or {})
+    missing = _missing_input(text, path, raw, known or {}) or _bad_yaml(text) or _undefined_name(text, path, raw)
     if missing:
         path, line, text = missing
         header = None
