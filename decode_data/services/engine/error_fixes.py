@@ -1,0 +1,236 @@
+"""What to do about the mistakes every dbt beginner makes, told in the error itself.
+
+dbt and DuckDB say what went wrong in their own terms (a table that does not exist, a node
+not found, a syntax error near a parenthesis the learner never wrote); these say what the
+learner most likely did and how to fix it, at their own file and line. Called by
+errors.learner_error in the job, which runs in its project folder: project files are read
+relative to it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+# "Model 'model.lesson.x' (models/x.sql) depends on a node named 'y' which was not found"
+_MISSING_NODE_RE = re.compile(r"\(([^()\s]+\.(?:sql|yml))\) depends on a node named '([^']+)'")
+# "... (models/x.sql) depends on a source named 'raw.orders' which was not found"
+_MISSING_SOURCE_RE = re.compile(r"\(([^()\s]+\.(?:sql|yml))\) depends on a source named '([^'.]+)\.([^']+)' which was")
+# DuckDB: "Catalog Error: Table with name raw_customers does not exist!\nDid you mean "x"?"
+_MISSING_TABLE_RE = re.compile(r'Catalog Error: Table with name (\w+) does not exist!?(?:\s*Did you mean "[^"]*"\?)?')
+# DuckDB: 'Table with name "raw.raw_orders" does not exist because schema "raw" does not exist.'
+_MISSING_SCHEMA_RE = re.compile(
+    r'Table with name "?(\w+)\.(\w+)"? does not exist because schema "?(\w+)"? does not exist\.?'
+)
+# dbt: "Error reading lesson: staging/schema.yml - Runtime Error\n Syntax error near line 6 ..."
+_YAML_RE = re.compile(r"Error reading \w+: (\S+\.ya?ml) - Runtime Error\s+Syntax error near line (\d+)")
+_YAML_CAUSE_RE = re.compile(r"Raw Error:\s*-+\s*(.*)", re.DOTALL)
+# Jinja: "'reff' is undefined. This can happen when calling a macro that does not exist. ..."
+_UNDEFINED_RE = re.compile(r"'(\w+)' is undefined\. This can happen when calling a macro that does not exist\.[^\n]*")
+_TEST_BLOCK_RE = re.compile(r"{%-?\s*test\s+(\w+)")
+BUILTIN_TESTS = ("unique", "not_null", "accepted_values", "relationships")
+JINJA_NAMES = ("ref", "source", "config", "var", "this", "is_incremental", "env_var", "doc", "log", "run_query")
+
+
+def line_of(name: str, raw: str | None) -> int:
+    for number, line in enumerate((raw or "").splitlines(), 1):
+        if name in line:
+            return number
+    return 0
+
+
+def read_source(path: str | None) -> str | None:
+    # Jobs run with the project as their working directory, so a project path is readable.
+    try:
+        return open(path, encoding="utf-8").read() if path else None
+    except OSError:
+        return None
+
+
+def _explain_missing_schema(text: str) -> str:
+    """Everything a learner's dbt seeds and builds is in the schema main (the profile's), and a
+    source is looked up in the schema its YAML gives, or without one in the source's name."""
+    match = _MISSING_SCHEMA_RE.search(text)
+    if not match or match.group(3).lower() == "main":
+        return text
+    fix = (
+        "Everything dbt seeds and builds here is in the schema main. A source is looked up in the "
+        f"schema its .yml file gives (`schema:`), or without one in a schema named like the source "
+        f"({match.group(3)}): give the source `schema: main`."
+    )
+    return f"{text[: match.end()]} {fix}{text[match.end() :]}"
+
+
+def explain_missing_table(text: str, known: dict[str, str], this: str = "") -> str:
+    """DuckDB's "table does not exist" without its guess among system tables, followed by the
+    fix: load the seed, build the model first, read itself only when incremental, or the
+    project's nearest name for a typo, or the identifier a source's table needs. `known` maps
+    the project's node names to their kind (model, seed, snapshot) and the tables its sources
+    read to "source"; `this` is the name of the node that failed."""
+    match = _MISSING_TABLE_RE.search(text)
+    if not match:
+        return _explain_missing_schema(text)
+    name = match.group(1)
+    kinds = {k.lower(): (k, v) for k, v in known.items()}
+    spelled, kind = kinds.get(name.lower(), (name, ""))
+    if this and spelled.lower() == this.lower():
+        fix = (
+            f"{spelled} reads its own table ({{{{ this }}}}), which does not exist before its first run: "
+            "read it only inside {% if is_incremental() %}."
+        )
+    elif kind == "seed":
+        fix = f"{spelled} is a seed that is not loaded into your warehouse yet: run `dbt seed` first."
+    elif kind in ("model", "snapshot"):
+        command = "dbt snapshot" if kind == "snapshot" else f"dbt run -s {spelled}"
+        fix = f"{spelled} is not built in your warehouse yet: run `{command}` first (or `dbt run` for everything)."
+    elif kind == "source":
+        seeds = [k for k, v in known.items() if v == "seed"]
+        close = difflib.get_close_matches(name, seeds, n=1)
+        fix = f"{spelled} is the table a source() of your project reads, and no such table is loaded." + (
+            f" The seed is {close[0]}: give that source's table `identifier: {close[0]}` in its .yml file."
+            if close
+            else ""
+        )
+    else:
+        names = [k for k, v in known.items() if v in ("model", "seed", "snapshot") and k.lower() != this.lower()]
+        close = difflib.get_close_matches(name, names, n=1)
+        fix = f"Did you mean {close[0]}? Read it with {{{{ ref('{close[0]}') }}}}." if close else ""
+    said = f"Table with name {name} does not exist." + (f" {fix}" if fix else "")
+    return text[: match.start()] + said + text[match.end() :]
+
+
+SEMICOLON_FIX = (
+    "A dbt model is one select statement, without a semicolon: dbt puts your select inside its "
+    "own statement (create table ... as (your select)). Remove the ;."
+)
+
+
+CUT_SHORT_FIX = (
+    "Your select stops in the middle of a clause: DuckDB reached the parenthesis that closes dbt's "
+    "statement around it. Look at the end of the file: a dangling and, comma or comparison?"
+)
+
+
+def _last_code_line(raw: str | None, holding: str = "") -> int:
+    """The last line with code (before a `--` comment) that holds `holding`, or 0."""
+    found = 0
+    for number, line in enumerate((raw or "").splitlines(), 1):
+        code = line.split("--", 1)[0]
+        if code.strip() and holding in code:
+            found = number
+    return found
+
+
+def explain_statement_end(text: str, raw: str | None, line: int) -> tuple[str, int]:
+    """Errors at the edges of the statement dbt wraps around a model (create table ... as (the
+    select)), which DuckDB reports in dbt's statement, not in the learner's SQL."""
+    if 'at or near ";"' in text and (semicolon := _last_code_line(raw, ";")):
+        return f"{text}\n{SEMICOLON_FIX}", semicolon  # the habit of every SQL console
+    if 'at or near ")"' in text and not line and (last := _last_code_line(raw)):
+        return f"{text}\n{CUT_SHORT_FIX}", last  # the learner's SQL has no such parenthesis
+    return text, line
+
+
+def _project_names() -> list[str]:
+    """Names a ref() can take, from the project's files (a job runs in its project folder):
+    when parsing failed there is no manifest to ask."""
+    found = [
+        p.stem
+        for folder, ext in (("models", "sql"), ("seeds", "csv"), ("snapshots", "sql"))
+        for p in Path(folder).rglob(f"*.{ext}")
+    ]
+    return sorted(set(found))
+
+
+def _project_file(relative: str) -> str:
+    """The project path of a file dbt names relative to its own folder (models/, seeds/ ...)."""
+    for folder in ("models", "seeds", "snapshots", "tests", "macros", "analyses"):
+        if (Path(folder) / relative).is_file():
+            return f"{folder}/{relative}"
+    return relative
+
+
+def _project_tests() -> list[str]:
+    """The generic tests the project defines itself ({% test name(...) %} blocks)."""
+    found = []
+    for folder in ("tests", "macros"):
+        for sql in Path(folder).rglob("*.sql"):
+            found += _TEST_BLOCK_RE.findall(sql.read_text(encoding="utf-8", errors="replace"))
+    return found
+
+
+def bad_yaml(text: str):
+    """(path, line, message) for a YAML file dbt could not read, or None."""
+    if not (match := _YAML_RE.search(text)):
+        return None
+    cause = _YAML_CAUSE_RE.search(text)
+    told = [ln.strip() for ln in (cause.group(1) if cause else "").splitlines() if ln.strip()]
+    reason = next((ln for ln in reversed(told) if not ln.startswith("in ")), "")  # not "in <string>"
+    path, line = _project_file(match.group(1)), int(match.group(2))
+    lines = (read_source(path) or "").splitlines()
+    said = f"{path} is not valid YAML near line {line}" + (f": {reason}" if reason else "") + ". "
+    return path, line, said + _yaml_fix(lines[line - 1] if 0 < line <= len(lines) else "")
+
+
+def _yaml_fix(text: str) -> str:
+    """What the usual mistakes on that line need: quotes around Jinja, spaces, the indentation."""
+    if re.search(r":\s*\{[{%]", text):
+        return 'A value that starts with {{ needs quotes, or YAML reads the braces as a mapping: "{{ ... }}".'
+    if "\t" in text:
+        return "YAML indents with spaces, never tabs."
+    return "YAML nests by indentation: a key belongs to the item it is indented under."
+
+
+def undefined_name(text: str, path: str | None, raw: str | None):
+    """(path, line, message) for a name Jinja does not know (a test or function misspelt), or None.
+    dbt's own advice to run `dbt deps` does not apply: a lesson installs no packages."""
+    if not (match := _UNDEFINED_RE.search(text)):
+        return None
+    name = match.group(1)
+    if name.startswith("test_"):  # a generic test's node holds dbt's call, not the learner's YAML
+        test = name[len("test_") :]
+        close = difflib.get_close_matches(test, [*BUILTIN_TESTS, *_project_tests()], n=1)
+        said = f"There is no generic test named {test}." + (f" Did you mean {close[0]}?" if close else "")
+        return path, line_of(test, read_source(path)), said
+    raw = raw if raw is not None else read_source(path)
+    close = difflib.get_close_matches(name, JINJA_NAMES, n=1)
+    said = f"'{name}' is not a function or variable dbt's Jinja knows." + (
+        f" Did you mean {close[0]}?" if close else ""
+    )
+    return path, line_of(f"{name}(", raw) or line_of(name, raw), said
+
+
+def _ref_fix(name: str, known: dict[str, str]) -> str:
+    """The ref() the learner probably meant: the name without a file extension, or the nearest."""
+    names = [k for k, v in known.items() if v in ("model", "seed", "snapshot")] or _project_names()
+    stem = name.rsplit(".", 1)[0]
+    if stem != name and stem in names:
+        return f" ref() takes the model's name, not its file: ref('{stem}')."
+    close = difflib.get_close_matches(name, names, n=1)
+    return f" Did you mean ref('{close[0]}')?" if close else ""
+
+
+def missing_input(text: str, path: str | None, raw: str | None, known: dict[str, str]):
+    """(path, line, message) for a ref() or source() that names nothing in the project, or None."""
+    if missing := _MISSING_NODE_RE.search(text):
+        path = path or missing.group(1)
+        raw = raw if raw is not None else read_source(path)
+        name = missing.group(2)
+        line = line_of(f"'{name}'", raw) or line_of(name, raw)
+        said = f"{path} uses ref('{name}'), but there is no model or seed with that name."
+        return path, line, said + _ref_fix(name, known)
+    if missing := _MISSING_SOURCE_RE.search(text):
+        path = path or missing.group(1)
+        raw = raw if raw is not None else read_source(path)
+        source, table = missing.group(2), missing.group(3)
+        line = line_of(f"'{table}'", raw) or line_of(table, raw)
+        return (
+            path,
+            line,
+            (
+                f"{path} uses source('{source}', '{table}'), but no .yml file of the project declares it: "
+                f"a source is listed under `sources:` (- name: {source}) with its tables (- name: {table})."
+            ),
+        )
+    return None
