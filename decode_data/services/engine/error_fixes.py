@@ -30,7 +30,14 @@ _YAML_CAUSE_RE = re.compile(r"Raw Error:\s*-+\s*(.*)", re.DOTALL)
 _UNDEFINED_RE = re.compile(r"'(\w+)' is undefined\. This can happen when calling a macro that does not exist\.[^\n]*")
 _TEST_BLOCK_RE = re.compile(r"{%-?\s*test\s+(\w+)")
 BUILTIN_TESTS = ("unique", "not_null", "accepted_values", "relationships")
+NODE_KINDS = ("model", "seed", "snapshot")  # what a ref() can read
 JINJA_NAMES = ("ref", "source", "config", "var", "this", "is_incremental", "env_var", "doc", "log", "run_query")
+
+
+def _nearest(name: str, names) -> str | None:
+    """The name among `names` closest to what the learner typed, if any is close."""
+    close = difflib.get_close_matches(name, list(names), n=1)
+    return close[0] if close else None
 
 
 def line_of(name: str, raw: str | None) -> int:
@@ -85,17 +92,13 @@ def explain_missing_table(text: str, known: dict[str, str], this: str = "") -> s
         command = "dbt snapshot" if kind == "snapshot" else f"dbt run -s {spelled}"
         fix = f"{spelled} is not built in your warehouse yet: run `{command}` first (or `dbt run` for everything)."
     elif kind == "source":
-        seeds = [k for k, v in known.items() if v == "seed"]
-        close = difflib.get_close_matches(name, seeds, n=1)
+        seed = _nearest(name, (k for k, v in known.items() if v == "seed"))
         fix = f"{spelled} is the table a source() of your project reads, and no such table is loaded." + (
-            f" The seed is {close[0]}: give that source's table `identifier: {close[0]}` in its .yml file."
-            if close
-            else ""
+            f" The seed is {seed}: give that source's table `identifier: {seed}` in its .yml file." if seed else ""
         )
     else:
-        names = [k for k, v in known.items() if v in ("model", "seed", "snapshot") and k.lower() != this.lower()]
-        close = difflib.get_close_matches(name, names, n=1)
-        fix = f"Did you mean {close[0]}? Read it with {{{{ ref('{close[0]}') }}}}." if close else ""
+        meant = _nearest(name, (k for k, v in known.items() if v in NODE_KINDS and k.lower() != this.lower()))
+        fix = f"Did you mean {meant}? Read it with {{{{ ref('{meant}') }}}}." if meant else ""
     said = f"Table with name {name} does not exist." + (f" {fix}" if fix else "")
     return text[: match.start()] + said + text[match.end() :]
 
@@ -190,25 +193,23 @@ def undefined_name(text: str, path: str | None, raw: str | None):
     name = match.group(1)
     if name.startswith("test_"):  # a generic test's node holds dbt's call, not the learner's YAML
         test = name[len("test_") :]
-        close = difflib.get_close_matches(test, [*BUILTIN_TESTS, *_project_tests()], n=1)
-        said = f"There is no generic test named {test}." + (f" Did you mean {close[0]}?" if close else "")
+        meant = _nearest(test, [*BUILTIN_TESTS, *_project_tests()])
+        said = f"There is no generic test named {test}." + (f" Did you mean {meant}?" if meant else "")
         return path, line_of(test, read_source(path)), said
     raw = raw if raw is not None else read_source(path)
-    close = difflib.get_close_matches(name, JINJA_NAMES, n=1)
-    said = f"'{name}' is not a function or variable dbt's Jinja knows." + (
-        f" Did you mean {close[0]}?" if close else ""
-    )
+    meant = _nearest(name, JINJA_NAMES)
+    said = f"'{name}' is not a function or variable dbt's Jinja knows." + (f" Did you mean {meant}?" if meant else "")
     return path, line_of(f"{name}(", raw) or line_of(name, raw), said
 
 
 def _ref_fix(name: str, known: dict[str, str]) -> str:
     """The ref() the learner probably meant: the name without a file extension, or the nearest."""
-    names = [k for k, v in known.items() if v in ("model", "seed", "snapshot")] or _project_names()
+    names = [k for k, v in known.items() if v in NODE_KINDS] or _project_names()
     stem = name.rsplit(".", 1)[0]
     if stem != name and stem in names:
         return f" ref() takes the model's name, not its file: ref('{stem}')."
-    close = difflib.get_close_matches(name, names, n=1)
-    return f" Did you mean ref('{close[0]}')?" if close else ""
+    meant = _nearest(name, names)
+    return f" Did you mean ref('{meant}')?" if meant else ""
 
 
 def missing_input(text: str, path: str | None, raw: str | None, known: dict[str, str]):
