@@ -18,6 +18,7 @@ from tests.e2e_steps import (
     replace_editor_text,
     run_dbt,
     sign_up,
+    wait_outcome,
     wait_saved,
 )
 
@@ -85,6 +86,15 @@ def test_sql_error_points_at_the_learners_line(page, live_app):
     assert "nth-child(3)" in page.locator("style").all_inner_texts()[-1] or any(
         "nth-child(3)" in text for text in page.locator("style").all_inner_texts()
     )
+    # Fixed, but with a config key dbt ignores without a word: the run succeeds and warns, at the line.
+    replace_editor_text(page, "{{ config(materialised='table') }}\nselect * from {{ ref('raw_customers') }}\n")
+    wait_saved(page)
+    page.click("#run-button")
+    wait_outcome(page, "dbt run finished")
+    expect(page.locator(".run-error")).to_have_count(0)
+    warning = page.locator(".run-warning").first
+    expect(warning).to_contain_text("Did you mean materialized?")
+    expect(warning).to_contain_text(re.compile(r"models/stg_customers\.sql\s+line 1"))
 
 
 def test_query_page_runs_sql_and_charts_it(page, live_app):

@@ -450,6 +450,36 @@ def test_a_select_cut_short_points_at_its_end(engine, tmp_path):
     assert (error.path, error.line) == ("models/cut.sql", 3)
 
 
+def test_what_dbt_builds_without_a_word_is_a_warning_at_the_learners_line(engine, tmp_path):
+    """A misspelt config key builds the default and a misspelt YAML name attaches its tests to
+    nothing, and dbt says nothing of either (the YAML warning comes only on the parse that reads
+    the file): the run succeeds and says both, at the learner's line, on every run."""
+    paths = make_project(
+        tmp_path / "ws",
+        {
+            "numbers.sql": "-- every number\n{{ config(materialised='table') }}\nselect n from {{ ref('raw_numbers') }}\n",
+            "schema.yml": "version: 2\nmodels:\n  - name: numbers\n  - name: number\n    columns:\n"
+            "      - name: n\n        data_tests: [unique]\n",
+        },
+    )
+    assert engine.submit(Job("u_silent", "l", "seed"), paths).ok
+    for _ in range(2):  # the second run parses partially: schema.yml is not read again
+        result = engine.submit(Job("u_silent", "l", "run"), paths)
+        assert result.ok, result.errors
+        config, entry = sorted(result.warnings, key=lambda w: w.path)
+        assert (config.path, config.line) == ("models/numbers.sql", 2)
+        assert "no config named materialised" in config.message and "Did you mean materialized?" in config.message
+        assert (entry.path, entry.line) == ("models/schema.yml", 4)
+        assert "No model is named number" in entry.message and "Did you mean numbers?" in entry.message
+
+    (paths["project"] / "models" / "numbers.sql").write_text(
+        "{{ config(materialized='table', my_team='finance') }}\nselect n from {{ ref('raw_numbers') }}\n"
+    )
+    (paths["project"] / "models" / "schema.yml").write_text("version: 2\nmodels:\n  - name: numbers\n")
+    result = engine.submit(Job("u_silent", "l", "run"), paths)
+    assert result.ok and result.warnings == []  # a custom config of one's own is allowed
+
+
 def test_show_previews_the_model_not_its_tests(engine, tmp_path):
     paths = make_project(
         tmp_path / "ws",

@@ -255,12 +255,29 @@ def test_view_instead_of_table_is_named(engine, db_session, learner, lab):
     )
     failure = first_failure(grade_step(db_session, learner, lab, "ranked"))
     assert failure.kind == "materialized" and "table" in failure.message
+    # A misspelt key builds the same view, silently: the check says which key was meant.
+    submit(
+        db_session,
+        learner,
+        lab,
+        {"models/ranked.sql": "{{ config(materialised='table') }}\nselect * from {{ ref('customer_totals') }}\n"},
+    )
+    failure = first_failure(grade_step(db_session, learner, lab, "ranked"))
+    assert failure.kind == "materialized"
+    assert "models/ranked.sql:1: dbt has no config named materialised" in failure.message, failure.message
+    assert "Did you mean materialized?" in failure.message
 
 
 def test_learner_tests_must_exist_pass_and_catch_bad_rows(engine, db_session, learner, lab):
     submit(db_session, learner, lab, {"models/customer_totals.sql": SOLUTION_TOTALS})
     failure = first_failure(grade_step(db_session, learner, lab, "tested"))
     assert failure.kind == "dbt_tests" and "unique" in failure.message
+    # Tests under a misspelt model name attach to nothing: the check names the entry.
+    misspelt = LESSON["solution/models/schema.yml"].replace("name: customer_totals", "name: customer_total")
+    submit(db_session, learner, lab, {"models/schema.yml": misspelt})
+    failure = first_failure(grade_step(db_session, learner, lab, "tested"))
+    assert "models/schema.yml:4: No model is named customer_total" in failure.message, failure.message
+    assert "Did you mean customer_totals?" in failure.message
     submit(db_session, learner, lab, {"models/schema.yml": LESSON["solution/models/schema.yml"]})
     feedback = grade_step(db_session, learner, lab, "tested")
     assert feedback.passed, feedback.summary

@@ -121,6 +121,9 @@ def summary_text(result, title: str) -> str:
     if result.errors:
         parts.append("errors:")
         parts.extend(error_text(e) for e in result.errors)
+    if result.warnings:
+        parts.append("warnings:")
+        parts.extend(error_text(w) for w in result.warnings)
     if result.preview is not None:
         parts.append(preview_text(result.preview))
     if result.logs_truncated:

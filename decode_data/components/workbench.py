@@ -207,27 +207,31 @@ def _node_chip(node: NodeRow) -> rx.Component:
 
 
 def _error_row(error: ErrorItem) -> rx.Component:
-    return ui.error_callout(
-        rx.vstack(
-            rx.text(error.message, size="2", white_space="pre-wrap", word_break="break-word"),
-            rx.cond(
-                error.path != "",
-                rx.link(
-                    error.path,
-                    rx.cond(error.line > 0, rx.text.span(" line ", error.line), rx.fragment()),
-                    href="#",
-                    on_click=RunnerState.go_to_error(error.path, error.line).prevent_default,
-                    size="1",
-                    font_family=ui.CODE_FONT,
-                    class_name="error-location",
-                ),
+    return ui.error_callout(_located(error), icon="circle_x", size="1", class_name="run-error")
+
+
+def _warning_row(warning: ErrorItem) -> rx.Component:
+    return ui.notice_callout(_located(warning), icon="triangle_alert", size="1", class_name="run-warning")
+
+
+def _located(error: ErrorItem) -> rx.Component:
+    """A message with the link that opens its file at its line."""
+    return rx.vstack(
+        rx.text(error.message, size="2", white_space="pre-wrap", word_break="break-word"),
+        rx.cond(
+            error.path != "",
+            rx.link(
+                error.path,
+                rx.cond(error.line > 0, rx.text.span(" line ", error.line), rx.fragment()),
+                href="#",
+                on_click=RunnerState.go_to_error(error.path, error.line).prevent_default,
+                size="1",
+                font_family=ui.CODE_FONT,
+                class_name="error-location",
             ),
-            spacing="1",
-            min_width="0",
         ),
-        icon="circle_x",
-        size="1",
-        class_name="run-error",
+        spacing="1",
+        min_width="0",
     )
 
 
@@ -252,6 +256,7 @@ def run_status() -> rx.Component:
             ui.progress_bar(RunnerState.progress_value, "Run progress", id="run-progress"),
             rx.flex(rx.foreach(RunnerState.nodes, _node_chip), wrap="wrap", gap="1", id="node-statuses"),
             rx.foreach(RunnerState.errors, _error_row),
+            rx.foreach(RunnerState.warnings, _warning_row),
             rx.cond(
                 RunnerState.warehouse_damaged & ~RunnerState.running,
                 rx.button(

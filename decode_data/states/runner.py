@@ -74,6 +74,7 @@ class RunnerState(PagedRows, LessonState):
     outcome: str = ""  # success | failed | timeout | error | rejected
     outcome_message: str = ""
     errors: list[ErrorItem] = []
+    warnings: list[ErrorItem] = []  # it ran, but not as the learner meant (a misspelt config key)
     columns: list[str] = []
     total_rows: int = 0
     preview_of: str = ""
@@ -275,10 +276,11 @@ class RunnerState(PagedRows, LessonState):
         self.running, self.command, self.outcome, self.outcome_message = True, command, "", ""
         self.rows_current = False
         self.logs, self.nodes, self.errors, self.done_count, self._statuses = [], [], [], 0, {}
+        self.warnings = []
 
     def _forget_runs(self) -> None:
         """After a reset: no rows, logs or statuses of a warehouse that is gone."""
-        self.rows, self.columns, self.logs, self.nodes, self.errors = [], [], [], [], []
+        self.rows, self.columns, self.logs, self.nodes, self.errors, self.warnings = [], [], [], [], [], []
         self.outcome, self.outcome_message, self.preview_of, self._statuses = "", "", "", {}
         self.warehouse_damaged = False
 
@@ -331,6 +333,7 @@ class RunnerState(PagedRows, LessonState):
             for n in result.nodes
             if n.error and n.status in FAILED and all(n.error.message != e.message for e in self.errors)
         ]
+        self.warnings = [ErrorItem(message=w.message, path=w.path or "", line=w.line) for w in result.warnings]
         self.outcome_message = _summary(result, self.command)
         self._take_graph(result)
         mine = next((e for e in self.errors if e.path and e.path == open_path and e.line), None)

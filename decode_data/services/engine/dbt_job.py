@@ -17,6 +17,7 @@ from pathlib import Path
 
 from decode_data.services.engine.errors import clean_message, learner_error
 from decode_data.services.engine.jobs import Job, JobRejected, JobResult, LearnerError, NodeResult, Preview
+from decode_data.services.engine.silent_mistakes import silent_mistakes
 from decode_data.services.engine.values import json_row, json_value
 
 Emit = Callable[[dict], None]
@@ -378,6 +379,7 @@ def run_dbt(job: Job, project: Path, emit: Emit, warehouse: Path | None = None) 
         return _unparsed(result, parsed.exception, started)
     manifest = parsed.result
     result.lineage = _lineage(manifest)
+    result.warnings = silent_mistakes(manifest, GRADED_CONFIG)
     success = True
     has_snapshots = any(n.resource_type.value == "snapshot" for n in manifest.nodes.values())
     # Hashed before any command runs: running one fills in paths of the manifest's nodes.
@@ -420,6 +422,7 @@ def _run_one(job: Job, project: Path, emit: Emit) -> JobResult:
     if manifest is None:
         return _unparsed(result, outcome.exception, started)
     result.lineage = _lineage(manifest)
+    result.warnings = silent_mistakes(manifest, GRADED_CONFIG)
     _collect(result, job, outcome, manifest)
     return _finished(result, outcome.success, started)
 

@@ -93,6 +93,7 @@ class JobResult:
     elapsed_s: float = 0.0
     nodes: list[NodeResult] = field(default_factory=list)
     errors: list[LearnerError] = field(default_factory=list)
+    warnings: list[LearnerError] = field(default_factory=list)  # what ran, but not as the learner meant
     logs: list[str] = field(default_factory=list)
     logs_truncated: bool = False
     preview: Preview | None = None
@@ -114,6 +115,7 @@ class JobResult:
         data = dict(data)
         data["nodes"] = [_node(n) for n in data.get("nodes", [])]
         data["errors"] = [LearnerError(**e) for e in data.get("errors", [])]
+        data["warnings"] = [LearnerError(**e) for e in data.get("warnings", [])]
         if data.get("preview"):
             data["preview"] = Preview(**data["preview"])
         return cls(**data)

@@ -220,9 +220,22 @@ def _evaluate(step: Step, grading: _Grading, seeds: str) -> dict[int, CheckOutco
         outcomes[index] = kind(check, grading.learner(on), grading.reference(on))
         if check.get("broken") and outcomes[index].passed:
             outcomes[index] = _catches_broken(check, grading, kind)
+        _mention_warnings(outcomes[index], check, grading.learner(on))
         if grading.mode.first_failure_only and not outcomes[index].passed:
             break
     return outcomes
+
+
+def _mention_warnings(outcome: CheckOutcome, check: dict, learner: Build) -> None:
+    """A check that fails on a model the learner configured with a misspelt key, or described
+    under a misspelt name: that slip is the likely cause, so the learner reads it with the check."""
+    model = check.get("model")
+    if outcome.passed or not model:
+        return
+    for warning in learner.result.warnings:
+        if (warning.node or "").endswith(f".{model}") or warning.message.endswith(f"Did you mean {model}?"):
+            where = f"{warning.path}:{warning.line}: " if warning.path and warning.line else ""
+            outcome.message += f" {where}{warning.message}"
 
 
 def _catches_broken(check: dict, grading: _Grading, kind) -> CheckOutcome:
