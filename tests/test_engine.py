@@ -438,6 +438,56 @@ def test_a_misspelt_file_or_name_is_placed_and_named(engine, tmp_path, files, wh
     assert (error.path, error.line) == where
 
 
+@pytest.mark.parametrize(
+    ("models", "where", "said"),
+    [
+        (
+            {"m.sql": "-- numbers\n{{ config(materialized='tabel') }}\nselect 1 as n\n"},
+            {("models/m.sql", 2)},
+            ["dbt has no materialization named tabel", "Did you mean 'table'?"],
+        ),
+        (
+            {"m.sql": "select n\nfrom {{ ref(raw_numbers) }}\n"},
+            {("models/m.sql", 2)},
+            ["ref() takes names in quotes, ref('raw_numbers')"],
+        ),
+        (
+            {
+                "a.sql": "select * from {{ ref('c') }}\n",
+                "b.sql": "-- b\nselect * from {{ ref('a') }}\n",
+                "c.sql": "-- c\n-- c\nselect * from {{ ref('b') }}\n",
+            },
+            {("models/a.sql", 1), ("models/b.sql", 2), ("models/c.sql", 3)},
+            ["read each other in a circle", "a reads c", "b reads a", "c reads b", "one of these ref()s has to go"],
+        ),
+        (
+            {"m.sql": "select n\nfrom {{ ref('raw_numbers') }\n"},
+            {("models/m.sql", 2)},
+            ["Jinja closes what {{ opens with two braces: }}."],
+        ),
+        (
+            {"m.sql": "select n\nfrom {{ ref('raw_numbers')\n"},
+            {("models/m.sql", 2), ("models/m.sql", 3)},
+            ["A {{ or {% is never closed"],
+        ),
+        (
+            {"m.sql": "select n\nfrom { ref('raw_numbers') }\n"},
+            {("models/m.sql", 2)},
+            ["Jinja needs two braces on each side"],
+        ),
+    ],
+    ids=["materialization_typo", "unquoted_ref", "circle", "one_closing_brace", "never_closed", "single_braces"],
+)
+def test_a_call_dbt_refuses_or_a_brace_too_few_says_what_to_type(engine, tmp_path, models, where, said):
+    """dbt's own words for these (a Python class name, a list of unique ids, a bare "unexpected
+    '}'") leave a beginner without the fix, and the cycle and the unknown materialization without
+    a line."""
+    paths = make_project(tmp_path / "ws", models)
+    (error,) = engine.submit(Job("u_refused", "l", "run"), paths).errors
+    assert all(part in error.message for part in said), error.message
+    assert (error.path, error.line) in where, (error.path, error.line, error.message)
+
+
 def test_a_select_cut_short_points_at_its_end(engine, tmp_path):
     """An unfinished where: DuckDB stumbles on the parenthesis dbt closes its statement with,
     a line the learner never wrote; the error points at the end of their select instead."""

@@ -29,8 +29,20 @@ _YAML_CAUSE_RE = re.compile(r"Raw Error:\s*-+\s*(.*)", re.DOTALL)
 # Jinja: "'reff' is undefined. This can happen when calling a macro that does not exist. ..."
 _UNDEFINED_RE = re.compile(r"'(\w+)' is undefined\. This can happen when calling a macro that does not exist\.[^\n]*")
 _TEST_BLOCK_RE = re.compile(r"{%-?\s*test\s+(\w+)")
+# dbt: "No materialization 'tabel' was found for adapter duckdb! (searched types 'default' and 'duckdb')"
+_MATERIALIZATION_RE = re.compile(r"No materialization '(\w+)' was found for adapter \w+!?(?: \(searched[^)]*\))?")
+# dbt: "The name argument to ref() must be a string, got <class '...Undefined'>"
+_UNQUOTED_RE = re.compile(r"The name argument to (ref|source)\(\) must be a string, got <class '[^']*'>")
+# dbt: "Found a cycle: model.lesson.customers --> model.lesson.stg_customers" (each reads the one before)
+_CYCLE_RE = re.compile(r"Found a cycle: (\S+(?: --> \S+)*)")
 BUILTIN_TESTS = ("unique", "not_null", "accepted_values", "relationships")
 NODE_KINDS = ("model", "seed", "snapshot")  # what a ref() can read
+MATERIALIZATIONS = ("view", "table", "incremental", "ephemeral")
+BRACE_FIXES = {
+    "unexpected '}'": "Jinja closes what {{ opens with two braces: }}.",
+    "unexpected end of template": "A {{ or {% is never closed: Jinja needs }} after {{ and %} after {%.",
+    'syntax error at or near "{"': "Jinja needs two braces on each side, {{ ref('...') }}: DuckDB read one { as SQL.",
+}
 JINJA_NAMES = ("ref", "source", "config", "var", "this", "is_incremental", "env_var", "doc", "log", "run_query")
 
 
@@ -234,4 +246,59 @@ def missing_input(text: str, path: str | None, raw: str | None, known: dict[str,
                 f"a source is listed under `sources:` (- name: {source}) with its tables (- name: {table})."
             ),
         )
+    return None
+
+
+def explain_braces(text: str) -> str:
+    """Jinja's and DuckDB's words for a brace too few, with what the learner has to type."""
+    fix = next((fix for said, fix in BRACE_FIXES.items() if said in text), "")
+    return f"{text}\n{fix}" if fix else text
+
+
+def refused_call(text: str, path: str | None, raw: str | None):
+    """(path, line, message) for a call dbt refuses, or None: a materialization that does not
+    exist, a ref() name without quotes, models that read each other in a circle."""
+    if found := _MATERIALIZATION_RE.search(text):
+        raw = raw if raw is not None else read_source(path)
+        name, meant = found.group(1), _nearest(found.group(1), MATERIALIZATIONS)
+        said = f"dbt has no materialization named {name}: a model builds as a view, a table, incremental or ephemeral."
+        return (
+            path,
+            line_of(f"'{name}'", raw) or line_of(name, raw),
+            said + (f" Did you mean '{meant}'?" if meant else ""),
+        )
+    if found := _UNQUOTED_RE.search(text):
+        raw = raw if raw is not None else read_source(path)
+        call = found.group(1)
+        bare = re.search(rf"{call}\(\s*(\w+)\s*[,)]", raw or "")
+        name = bare.group(1) if bare else "name"
+        said = (
+            f"{call}() takes names in quotes, {call}('{name}'): without them Jinja looks for a variable "
+            f"called {name}, and there is none."
+        )
+        return path, line_of(f"{call}(", raw), said
+    if found := _CYCLE_RE.search(text):
+        return _circle([uid.rsplit(".", 1)[-1] for uid in found.group(1).split(" --> ")])
+    return None
+
+
+def _circle(names: list[str]):
+    """Each name reads the one before it, and the first reads the last."""
+    reads = [(names[i], names[i - 1]) for i in range(len(names))]
+    reads = reads[1:] + reads[:1]
+    said = ", ".join(f"{model} reads {parent}" for model, parent in reads)
+    model, parent = reads[0]
+    path = _model_file(model)
+    return (
+        path,
+        line_of(f"'{parent}'", read_source(path)) if path else 0,
+        f"Your models read each other in a circle: {said}. dbt builds a model after the models it reads, "
+        "so a circle has no first model: one of these ref()s has to go.",
+    )
+
+
+def _model_file(name: str) -> str | None:
+    for folder in ("models", "snapshots"):
+        for path in sorted(Path(folder).rglob(f"{name}.sql")):
+            return path.as_posix()
     return None

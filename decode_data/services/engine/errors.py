@@ -14,10 +14,12 @@ import re
 
 from decode_data.services.engine.error_fixes import (
     bad_yaml,
+    explain_braces,
     explain_missing_table,
     explain_statement_end,
     missing_input,
     read_source,
+    refused_call,
     undefined_name,
 )
 from decode_data.services.engine.jobs import LearnerError
@@ -91,7 +93,12 @@ def learner_error(
     line = 0
     jinja = _JINJA_LINE_RE.search(text)
     duck = _LINE_RE.search(text)
-    missing = missing_input(text, path, raw, known or {}) or bad_yaml(text) or undefined_name(text, path, raw)
+    missing = (
+        missing_input(text, path, raw, known or {})
+        or bad_yaml(text)
+        or undefined_name(text, path, raw)
+        or refused_call(text, path, raw)
+    )
     if missing:
         path, line, text = missing
         header = None
@@ -104,6 +111,7 @@ def learner_error(
     this = node.rsplit(".", 1)[-1] if node else ""
     text = explain_missing_table(_LINE_RE.sub("", text).strip(), known or {}, this)
     text, line = explain_statement_end(text, raw if raw is not None else read_source(path), line)
+    text = explain_braces(text)
     lines = [line for line in text.splitlines() if line.strip() and set(line.strip()) != {"^"}]
     if len(lines) > MAX_MESSAGE_LINES:  # e.g. DuckDB's long lists of candidate functions
         lines = lines[:MAX_MESSAGE_LINES] + ["..."]
