@@ -284,6 +284,25 @@ def test_loader_rejects_a_check_without_kind(tmp_path):
         load_lesson(lesson_dir)
 
 
+def test_loader_rejects_a_column_check_that_fails_upper_case_aliases(tmp_path):
+    """`select id as STORE_ID` is a right answer (DuckDB resolves names case-insensitively) but is
+    stored as typed: a check on information_schema must compare lower(column_name)."""
+    lesson_dir = tmp_path / "broken"
+    (lesson_dir / "steps").mkdir(parents=True)
+    (lesson_dir / "steps" / "a.md").write_text("# A\n")
+    sql = "select count(*) from information_schema.columns where table_name = 'm' and {} in ('n')"
+    for compared, accepted in (("column_name", False), ("lower(column_name)", True)):
+        (lesson_dir / "lesson.yml").write_text(
+            "id: broken\ntitle: Broken\nsteps:\n"
+            f'  - {{id: a, title: A, instructions: steps/a.md, checks: [{{kind: sql, sql: "{sql.format(compared)}"}}]}}\n'
+        )
+        if accepted:
+            load_lesson(lesson_dir)
+        else:
+            with pytest.raises(LessonFormatError, match="lower\\(column_name\\)"):
+                load_lesson(lesson_dir)
+
+
 # ---------------------------------------------------------------- real dbt runs
 
 

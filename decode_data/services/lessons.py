@@ -13,6 +13,7 @@ dbt_template/README.md is the authoring guide.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -123,7 +124,16 @@ def _checks(raw: dict, where: Path, step: str) -> tuple[dict, ...]:
     for number, check in enumerate(value, start=1):
         if not isinstance(check, dict) or not isinstance(check.get("kind"), str) or not check["kind"]:
             raise LessonFormatError(f"{where}: step '{step}': check {number} must be a mapping with a 'kind'")
+        if check["kind"] == "sql" and _CASED_COLUMN_RE.search(str(check.get("sql", ""))):
+            raise LessonFormatError(
+                f"{where}: step '{step}': check {number} compares column_name as DuckDB stores it, in the "
+                "case the learner typed (`as STORE_ID` is a right answer): compare lower(column_name)"
+            )
     return tuple(value)
+
+
+# `column_name = 'x'` or `column_name in (...)`, not wrapped in lower().
+_CASED_COLUMN_RE = re.compile(r"(?<!lower\()\bcolumn_name\s*(?:=|in\s*\()", re.IGNORECASE)
 
 
 def _read_step(raw: dict, lesson_dir: Path, index: int) -> Step:
