@@ -278,6 +278,23 @@ def test_learner_tests_must_exist_pass_and_catch_bad_rows(engine, db_session, le
     failure = first_failure(grade_step(db_session, learner, lab, "tested"))
     assert "models/schema.yml:4: No model is named customer_total" in failure.message, failure.message
     assert "Did you mean customer_totals?" in failure.message
+    # A test narrowed where the step's is not fails whatever the grader's data: the bad rows of
+    # another data set could sit outside its `where`, or only warn.
+    loosened = {
+        "where: \"amount > 0\"": "Remove the where",
+        "severity: warn": "only warns (severity: warn)",
+        "error_if: \">5\"": "lets that many bad rows through",
+    }
+    for config, said in loosened.items():
+        narrowed = LESSON["solution/models/schema.yml"].replace(
+            "data_tests: [unique, not_null]",
+            f"data_tests:\n                  - unique\n                  - not_null:\n"
+            f"                      config:\n                        {config}",
+        )
+        submit(db_session, learner, lab, {"models/schema.yml": narrowed})
+        failure = first_failure(grade_step(db_session, learner, lab, "tested"))
+        assert failure.message.startswith("Your `not_null` test on customer_totals.customer_id"), failure.message
+        assert said in failure.message and failure.path == "models/schema.yml", failure.message
     submit(db_session, learner, lab, {"models/schema.yml": LESSON["solution/models/schema.yml"]})
     feedback = grade_step(db_session, learner, lab, "tested")
     assert feedback.passed, feedback.summary

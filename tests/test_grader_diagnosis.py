@@ -76,6 +76,35 @@ def test_a_boundary_slip_is_named():
     assert "boundary" in found.shapes and "`>` against `>=`" in found.text
 
 
+def test_no_boundary_advice_for_sql_without_a_comparison():
+    """The same rows, from a model (and its parents) that compares nothing: `>` against `>=`
+    would send the learner to a filter they never wrote."""
+    columns = ["reading_id", "read_at", "kwh"]
+    rows = [[1, "2024-03-01 00:00:00", 1.5], [2, "2024-03-01 01:00:00", 2.0], [3, "2024-03-02 00:00:00", 0.5]]
+    asked = []
+    found = diagnose(_table(rows, columns), _table(rows[:2], columns), ranges=lambda: asked.append(1) or False)
+    assert "boundary" not in found.shapes and ">=" not in found.text and asked, found.text
+
+
+def test_a_key_column_is_no_evidence_of_a_filter():
+    """One store missing of five: its id is the highest, as one row's key always is some value;
+    neither a boundary nor a filter on the key is suggested."""
+    columns = ["store_id", "city", "opened_on"]
+    rows = [[i, f"city{i}", f"2024-0{i}-01"] for i in range(1, 6)]
+    found = diagnose(_table(rows, columns), _table(rows[:4], columns), key=["store_id"])
+    assert "store_id = 5" not in found.text.split("missing")[-1], found.text
+
+
+def test_extra_rows_with_nothing_joined_point_at_the_left_join():
+    """Customers with no orders kept by a left join: every extra row counts 0 and no expected row
+    does. That is the join, not a `>` against `>=` at the low end of the counts."""
+    columns = ["customer_id", "number_of_orders"]
+    expected = [[1, 2], [2, 1], [3, 4]]
+    found = diagnose(_table(expected, columns), _table(expected + [[7, 0], [9, 0]], columns), key=["customer_id"])
+    assert found.shapes == ["left_join"] and "which a left join keeps" in found.text, found.text
+    assert ">=" not in found.text
+
+
 def test_a_typed_in_constant_is_suspected():
     found = diagnose(_table(ROWS), _with("orders", lambda _v: 2))
     assert found.shapes == ["constant"] and "typed in" in found.text

@@ -7,15 +7,15 @@ returns one CheckOutcome. Failures name the first thing that is wrong, in the le
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
-from decode_data.services.engine.project_files import PROFILE_NAME
 from decode_data.services.grader.builds import MAIN_SEEDS, Build
 from decode_data.services.grader.compare import Table, compare_tables
 from decode_data.services.grader.describe import describe_pass
 from decode_data.services.grader.diagnose import diagnose
 from decode_data.services.grader.feedback import CheckOutcome
+from decode_data.services.grader.model_sql import compares_ranges, model_sql
 from decode_data.services.grader.read_errors import error_line
+from decode_data.services.grader.test_strictness import loosened
 from decode_data.services.grader.types import approximate_where_exact, type_mismatch
 
 Check = Callable[[dict, Build, Build], CheckOutcome]
@@ -179,19 +179,7 @@ def _wrong_type(learner: Build, reference: Build, name: str, columns: list[str])
     found = type_mismatch(want, have, columns)
     if found:
         return found
-    return approximate_where_exact(want, have, columns, lambda: _model_sql(reference, name))
-
-
-def _model_sql(build: Build, name: str) -> str:
-    """A model's SQL as dbt compiled it in this build (macros expanded), else as written."""
-    path = (build.node(name) or {}).get("path")
-    if not path:
-        return ""
-    project = Path(build.paths["project"])
-    for candidate in (project / "target" / "compiled" / PROFILE_NAME / path, project / path):
-        if candidate.is_file():
-            return candidate.read_text(encoding="utf-8", errors="replace")
-    return ""
+    return approximate_where_exact(want, have, columns, lambda: model_sql(reference, name))
 
 
 def _relation_failure(check, learner, reference, name, mismatch, expected, actual, decimals) -> CheckOutcome:
@@ -205,6 +193,7 @@ def _relation_failure(check, learner, reference, name, mismatch, expected, actua
             decimals=decimals,
             show_values=visible,
             types=(reference.types(name), learner.types(name)),
+            ranges=lambda: compares_ranges(learner, name),
         )
     head = mismatch.message if mismatch.stage != "values" else "The row count is right, but rows differ."
     message = f"{name}: {head}" + (f" {found.text}" if found else "")
@@ -325,19 +314,15 @@ def _test_statuses(learner: Build, uids: list[str]) -> dict[str, str | None]:
     return {uid: learner.node_status(uid) for uid in uids}
 
 
-def check_dbt_tests(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
+def check_dbt_tests(check: dict, learner: Build, reference: Build) -> CheckOutcome:
     name = check["model"]
     failure = _compile_failure(check, learner, name)
     if failure:
         return failure
-    attached = _tests_on(learner, name)
     column = check.get("column")
     for wanted in check["tests"]:
-        found = [
-            uid
-            for uid, n in attached
-            if n.get("test_name") == wanted and (column is None or (n.get("column") or "").lower() == column.lower())
-        ]
+        named = _tests_named(learner, name, wanted, column)
+        found = [uid for uid, _ in named]
         where = f"{name}.{column}" if column else name
         if not found:
             return _outcome(
@@ -347,10 +332,22 @@ def check_dbt_tests(check: dict, learner: Build, _reference: Build) -> CheckOutc
                 stage="tests",
                 message=check.get("message") or f"Add a `{wanted}` test on {where} in your YAML.",
             )
+        slip = loosened([n for _, n in named], [n for _, n in _tests_named(reference, name, wanted, column)])
+        if slip:
+            message = f"Your `{wanted}` test on {where} {slip}"
+            return _outcome(check, False, learner, stage="tests", message=message, path=named[0][1].get("path"))
         bad = [uid for uid, status in _test_statuses(learner, found).items() if status not in PASSING_TEST]
         if bad:
             return _failing_test(check, learner, bad[0], f"Your `{wanted}` test on {where}")
     return _outcome(check, True, learner)
+
+
+def _tests_named(build: Build, name: str, test_name: str, column: str | None) -> list[tuple[str, dict]]:
+    return [
+        (uid, n)
+        for uid, n in _tests_on(build, name)
+        if n.get("test_name") == test_name and (column is None or (n.get("column") or "").lower() == column.lower())
+    ]
 
 
 def _failing_test(check: dict, learner: Build, uid: str, label: str) -> CheckOutcome:

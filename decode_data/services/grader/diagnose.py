@@ -10,6 +10,7 @@ for any lesson without the author writing anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -87,18 +88,23 @@ def diagnose(
     decimals: int = 6,
     show_values: bool = True,
     types: tuple[dict[str, str], dict[str, str]] | None = None,
+    ranges: Callable[[], bool] | None = None,
 ) -> Diagnosis:
     """Why `actual` is not `expected` (same columns already checked), in plain sentences.
-    `types`: (expected, actual) database types by lower-case column, to name a wrong type."""
+    `types`: (expected, actual) database types by lower-case column, to name a wrong type.
+    `ranges`: whether the learner's SQL compares with <, >, between (asked only when the rows
+    look like a boundary slip: no `>` against `>=` advice for SQL that has no comparison)."""
     columns = list(expected.columns)
     exp, act = _frame(expected, columns, decimals), _frame(actual, columns, decimals)
     found_key = find_key(exp, key)
     if not found_key:
         return _unkeyed(exp, act, show_values)
-    return _keyed(exp, act, found_key, show_values, types)
+    return _keyed(exp, act, found_key, show_values, types, ranges or (lambda: True))
 
 
-def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bool, types=None) -> Diagnosis:
+def _keyed(
+    exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bool, types, ranges: Callable[[], bool]
+) -> Diagnosis:
     sentences, shapes = [], []
     retyped = key_type_shape(exp, act, key, types, show_values)
     if retyped:  # match by the key's value, so the other differences still show
@@ -133,14 +139,18 @@ def _keyed(exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bo
         shape = (
             unmatched_shape(exp_missing, exp.merge(both[key], on=key))
             or common_value(exp_missing, exp, "missing", act)
-            or boundary_shape(exp_missing, exp, "missing", show_values)
+            or (ranges() and boundary_shape(exp_missing, exp, "missing", show_values))
         )
         if shape:
             sentences.append(shape[1])
             shapes.append(shape[0])
     if len(extra):
         sentences.append(_rows_sentence("in your result but not expected:", key, act_extra, show_values))
-        shape = common_value(act_extra, act, "extra", exp) or boundary_shape(act_extra, act, "extra", show_values)
+        shape = (
+            unmatched_shape(act_extra, act.merge(both[key], on=key), kept=True)
+            or common_value(act_extra, act, "extra", exp)
+            or (ranges() and boundary_shape(act_extra, act, "extra", show_values))
+        )
         if shape:
             sentences.append(shape[1])
             shapes.append(shape[0])

@@ -160,13 +160,26 @@ def _is_zero(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and not _is_null(value) and value == 0
 
 
-def unmatched_shape(missing: pd.DataFrame, present: pd.DataFrame) -> tuple[str, str] | None:
-    """Missing rows that are exactly the ones with nothing to join to: NULL in a column (a
-    joined value), or 0 (a count or a coalesced sum), and no kept row has it. NULL and 0 are
-    told apart: rows that mix them share no telling value."""
-    for column in missing.columns:
+def unmatched_shape(rows: pd.DataFrame, present: pd.DataFrame, kept: bool = False) -> tuple[str, str] | None:
+    """Differing rows that are exactly the ones with nothing to join to: NULL in a column (a
+    joined value), or 0 (a count or a coalesced sum), and no matched row has it. NULL and 0 are
+    told apart: rows that mix them share no telling value. Missing rows were dropped by an inner
+    join; extra rows (`kept`) were kept by a left join the step does not want."""
+    for column in rows.columns:
         for empty, value in ((_is_null, "NULL"), (_is_zero, "0")):
-            if missing[column].map(empty).all() and not present[column].map(empty).any():
+            if rows[column].map(empty).all() and not present[column].map(empty).any():
+                if kept and value == "NULL":
+                    return "null_rows", (
+                        f"They are exactly the rows whose {column} is NULL, and the expected result "
+                        "leaves them out. Where does the NULL come from: a left join that found no "
+                        "match, or lag() on the first row of each group? Filter those rows out."
+                    )
+                if kept:
+                    return "left_join", (
+                        f"They are exactly the rows whose {column} is 0: rows with nothing "
+                        "matched in the table you joined, which a left join keeps. The expected "
+                        "result leaves them out: an inner join, or a filter, drops them."
+                    )
                 return "inner_join", (
                     f"They are exactly the rows whose {column} would be {value}: rows with "
                     "no match in the table you joined. An inner join (or a filter) drops them; "
@@ -179,8 +192,8 @@ def _candidates(rows: pd.DataFrame, whole: pd.DataFrame):
     """Columns where every differing row holds the same value, and no other row does."""
     for column in sorted(rows.columns, key=lambda c: whole[c].nunique(dropna=False)):
         values = rows[column]
-        if values.map(_is_null).any() or values.nunique() != 1:
-            continue
+        if values.map(_is_null).any() or values.nunique() != 1 or whole[column].is_unique:
+            continue  # a key's value is every row's own: no evidence of a filter
         value = values.iloc[0]
         same = whole[column].map(lambda v, value=value: not _is_null(v) and v == value)
         if same.sum() == len(rows) and whole[column].nunique() > 1 and (len(rows) > 1 or whole[column].nunique() <= 5):

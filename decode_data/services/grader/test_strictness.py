@@ -1,0 +1,51 @@
+"""A test the learner wrote with a config that lets bad rows through where the step's does not.
+
+A `where`, `severity: warn` or an `error_if` threshold is how dbt narrows a test on purpose; on a
+test the step asks for without one, it hides exactly the rows the test exists to catch. Whether
+the bad rows of the grader's data happen to fall outside the filter decides nothing: a learner
+who filters the test is told, whatever the data.
+"""
+
+from __future__ import annotations
+
+DEFAULTS = {"where": None, "severity": "error", "error_if": "!= 0"}
+
+
+def loosened(learner_tests: list[dict], reference_tests: list[dict]) -> str | None:
+    """What lets bad rows through in the learner's test, when none of their tests of this kind
+    is as strict as the step's; None when one is (or the step names no such test)."""
+    if not reference_tests:
+        return None
+    wanted = _settings(reference_tests[0])
+    slips = [_slip(_settings(test), wanted) for test in learner_tests]
+    if not slips or any(slip is None for slip in slips):
+        return None
+    return slips[0]
+
+
+def _settings(test: dict) -> dict:
+    config = test.get("config") or {}
+    found = {key: config.get(key, default) for key, default in DEFAULTS.items()}
+    found["severity"] = str(found["severity"] or "error").lower()
+    found["error_if"] = " ".join(str(found["error_if"] or "!= 0").split())
+    return found
+
+
+def _slip(have: dict, want: dict) -> str | None:
+    # Only where the step's test has none: a narrowed test the step asks for is tests_match's.
+    if have["where"] and not want["where"]:
+        return (
+            f'has `where: "{have["where"]}"`: it checks only the rows that condition keeps, and this '
+            "step's test checks every row. Remove the where."
+        )
+    if have["severity"] == "warn" and want["severity"] != "warn":
+        return (
+            "only warns (severity: warn): dbt reports the bad rows and carries on. Leave the severity "
+            "at its default, error."
+        )
+    if have["error_if"] != want["error_if"] and want["error_if"] == DEFAULTS["error_if"]:
+        return (
+            f'has `error_if: "{have["error_if"]}"`: it lets that many bad rows through. Remove it, so '
+            "one bad row fails the test."
+        )
+    return None
