@@ -488,6 +488,27 @@ def test_a_call_dbt_refuses_or_a_brace_too_few_says_what_to_type(engine, tmp_pat
     assert (error.path, error.line) in where, (error.path, error.line, error.message)
 
 
+def test_an_error_in_the_learners_own_generic_test_points_at_its_block(engine, tmp_path):
+    """A column typed into a {% test %} block fails in every model the test is used on; the fix
+    is in the block, not in the YAML that uses it (which dbt names as the test's file)."""
+    paths = make_project(
+        tmp_path / "ws",
+        {
+            "m.sql": "select n from {{ ref('raw_numbers') }}\n",
+            "schema.yml": "version: 2\nmodels:\n  - name: m\n    columns:\n      - name: n\n"
+            "        data_tests: [positive]\n",
+        },
+    )
+    (paths["project"] / "tests" / "generic").mkdir(parents=True)
+    (paths["project"] / "tests" / "generic" / "positive.sql").write_text(
+        "{% test positive(model, column_name) %}\nselect *\nfrom {{ model }}\nwhere amount <= 0\n{% endtest %}\n"
+    )
+    result = engine.submit(Job("u_generic", "l", "build"), paths)
+    (test,) = [n for n in result.nodes if n.resource_type == "test"]
+    assert test.status == "error" and 'column "amount" not found' in test.error.message, test.error
+    assert (test.error.path, test.error.line) == ("tests/generic/positive.sql", 4)
+
+
 def test_a_select_cut_short_points_at_its_end(engine, tmp_path):
     """An unfinished where: DuckDB stumbles on the parenthesis dbt closes its statement with,
     a line the learner never wrote; the error points at the end of their select instead."""

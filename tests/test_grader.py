@@ -281,9 +281,9 @@ def test_learner_tests_must_exist_pass_and_catch_bad_rows(engine, db_session, le
     # A test narrowed where the step's is not fails whatever the grader's data: the bad rows of
     # another data set could sit outside its `where`, or only warn.
     loosened = {
-        "where: \"amount > 0\"": "Remove the where",
+        'where: "customer_id > 1"': "Remove the where",
         "severity: warn": "only warns (severity: warn)",
-        "error_if: \">5\"": "lets that many bad rows through",
+        'error_if: ">5"': "lets that many bad rows through",
     }
     for config, said in loosened.items():
         narrowed = LESSON["solution/models/schema.yml"].replace(
@@ -306,6 +306,17 @@ def test_macro_unit_test_docs_and_sql_checks(engine, db_session, learner, lab):
     failure = first_failure(grade_step(db_session, learner, lab, "polish"))
     assert failure.kind == "uses_macro"  # the placeholder exists but does not call cents()
     submit(db_session, learner, lab, {"models/customer_cents.sql": LESSON["solution/models/customer_cents.sql"]})
+    # The SQL of the one call pasted into the macro: it builds the same, and ignores its argument.
+    submit(
+        db_session,
+        learner,
+        lab,
+        {"macros/cents.sql": "{% macro cents(x) %}round(amount * 100)::bigint{% endmacro %}\n"},
+    )
+    failure = first_failure(grade_step(db_session, learner, lab, "polish"))
+    assert failure.kind == "uses_macro" and "Your macro cents never uses x" in failure.message, failure.message
+    assert failure.path == "macros/cents.sql"
+    submit(db_session, learner, lab, {"macros/cents.sql": LESSON["starter/macros/cents.sql"]})
     failure = first_failure(grade_step(db_session, learner, lab, "polish"))
     assert failure.kind == "unit_tests" and "unit test" in failure.message
     solution_yml = textwrap.dedent(LESSON["solution/models/polish.yml"])
@@ -356,3 +367,25 @@ def test_any_spelling_dbt_accepts_for_a_test_passes(engine, db_session, learner,
     submit(db_session, learner, lab, {"models/customer_totals.sql": SOLUTION_TOTALS, "models/schema.yml": spelling})
     feedback = grade_step(db_session, learner, lab, "tested")
     assert feedback.passed, feedback.summary
+
+
+def test_a_step_that_teaches_jinja_reads_the_learners_file(tmp_path):
+    """A pivot written out by hand builds the same table as the loop the step teaches; only the
+    file tells them apart, and a loop in a comment does not count."""
+    from decode_data.services.engine.jobs import JobResult
+    from decode_data.services.grader.builds import Build
+    from decode_data.services.grader.checks import CHECKS
+
+    (tmp_path / "project" / "models").mkdir(parents=True)
+    model = tmp_path / "project" / "models" / "pivot.sql"
+    node = {"name": "pivot", "resource_type": "model", "path": "models/pivot.sql", "depends_on": []}
+    lineage = {"nodes": {"model.lab.pivot": node}}
+    build = Build("k", "seeds", {"project": tmp_path / "project"}, JobResult("success", "grade_build", lineage=lineage))
+    check = {"kind": "uses_jinja", "model": "pivot", "tags": ["set", "for"]}
+    looped = "{% set xs = ['a', 'b'] %}\nselect\n{%- for x in xs %} sum(v) as {{ x }},{% endfor %} 1 as n\n"
+    by_hand = "-- {% set xs = ['a'] %} {% for x in xs %}\n{# {% for %} #}\nselect sum(v) as a, sum(v) as b, 1 as n\n"
+    for text, passes in ((looped, True), (by_hand, False)):
+        model.write_text(text)
+        outcome = CHECKS["uses_jinja"](check, build, build)
+        assert outcome.passed is passes, outcome.message
+    assert "{% set %} and {% for %}" in outcome.message and outcome.path == "models/pivot.sql"

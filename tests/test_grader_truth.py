@@ -122,4 +122,17 @@ def test_tests_match_names_the_config_that_differs(engine, truth_lab):
     assert limited.kind == "tests_match" and "finds 1 failing rows; the step expects 3" in limited.message
     assert "`limit` config" in limited.message and "where" not in limited.message
     loose = _failure(truth_lab, "tested", {"models/schema.yml": TESTS % "config: {error_if: '>10'}"})
-    assert "warns; the step expects it to fail" in loose.message and "check its `error_if` config" in loose.message
+    # A threshold the step's test does not have is named before any data is compared.
+    assert loose.kind == "dbt_tests" and 'has `error_if: ">10"`: it lets that many bad rows through' in loose.message
+
+
+def test_a_differing_config_or_argument_is_told_by_what_changes_the_test():
+    """SQL words, spacing and quotes do not change a `where`; the case of a value does: accepted
+    values 'Email' and 'email' are different tests."""
+    from decode_data.services.grader.checks_config import config_differences
+
+    step = {"config": {"where": "status = 'open'"}, "test_kwargs": {"values": ["email", "chat"]}}
+    same = {"config": {"where": 'STATUS  =  "open"'}, "test_kwargs": {"values": ["chat", "email"]}}
+    assert config_differences(step, same) == []
+    title_case = {"config": {"where": "status = 'Open'"}, "test_kwargs": {"values": ["Email", "Chat"]}}
+    assert config_differences(step, title_case) == [("where", "config"), ("values", "argument")]

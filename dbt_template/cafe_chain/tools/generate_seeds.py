@@ -33,6 +33,8 @@ Edge cases kept on purpose, in every set, so each classic mistake changes a resu
     time-zone shift or a date cut at the wrong place moves them to another day;
   * on one day the quietest café rang up nothing but a refund (a missing status filter adds a
     store-day row).
+In seeds_variant the menu went up on the sixth day: earlier lines were charged less than
+raw_products says today, so revenue from the menu price instead of the line's own is wrong.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ N_DAYS = 14
 TIME_FORMAT = "%d/%m/%Y %H:%M"  # how the till writes times: text, day first
 
 
+PRICE_RISE = 20  # cents per item, see Flavour.price_rise_day
+
+
 @dataclass(frozen=True)
 class Flavour:
     """Everything a learner could type in, per seed set."""
@@ -63,6 +68,9 @@ class Flavour:
     first_line_id: int
     night_store: int  # the store id that also sells at night
     quiet_store: int  # the store id with a day of nothing but one refund (QUIET_DAY)
+    # The menu went up on this day of the data: earlier lines were charged PRICE_RISE cents less
+    # than raw_products says today, so revenue from the menu price is wrong (0: no rise).
+    price_rise_day: int = 0
 
 
 MAIN = Flavour(
@@ -98,6 +106,7 @@ VARIANT = Flavour(
     first_line_id=70001,
     night_store=17,
     quiet_store=31,
+    price_rise_day=5,
 )
 
 PRODUCTS = [  # name, category, list price in cents
@@ -209,6 +218,8 @@ def order_lines(rng: random.Random, order_rows: list[dict], product_rows: list[d
     for order in order_rows:
         if order["status"].lower() == "voided":
             continue
+        day = datetime.strptime(order["ordered_at"], TIME_FORMAT).date()
+        before_rise = (day - flavour.first_day).days < flavour.price_rise_day
         picked = rng.sample(sellable, rng.choices(*LINES_PER_ORDER)[0])
         if rng.random() < REPEAT_LINE:
             picked.append(picked[0])
@@ -218,7 +229,7 @@ def order_lines(rng: random.Random, order_rows: list[dict], product_rows: list[d
                 "order_id": order["id"],
                 "product_id": product["id"],
                 "qty": rng.choices(*QUANTITY)[0],
-                "unit_price_cents": product["price_cents"],
+                "unit_price_cents": product["price_cents"] - (PRICE_RISE if before_rise else 0),
             })
     return rows
 

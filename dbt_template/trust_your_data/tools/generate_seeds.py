@@ -19,7 +19,8 @@ What is in the data, on purpose:
 - raw_tickets comes from a help-desk integration that re-sends a ticket when it changes: a few
   ticket_ids appear twice, an older copy (open or pending) and the newest one (solved or
   closed). The learner's `unique` test finds them and staging keeps the copy with the latest
-  updated_at.
+  updated_at. In seeds_variant two solved tickets were also reopened for another agent: their
+  newest copy is open, so "keep the solved copy" or "one copy per ticket and agent" fails there.
 - statuses, channels and priorities arrive in mixed case; staging lower-cases them.
 - open tickets may be unassigned (agent_id empty: `relationships` ignores NULLs) or unanswered
   (first_response_at empty); only solved and closed tickets have solved_at.
@@ -39,6 +40,7 @@ RNG_SEED = 20240715
 VARIANT_RNG_SEED = 8
 N_TICKETS = 64
 N_RESENT = 6  # tickets whose older copy is also in the export
+N_REOPENED = 2  # seeds_variant only: solved tickets reopened for another agent (newest copy open)
 FIRST_TICKET_ID = 1001
 VARIANT_FIRST_TICKET_ID = 5001  # the variant differs in every value a learner could type in
 FIRST_AGENT_ID = 1
@@ -107,9 +109,12 @@ def _ticket(rng: random.Random, ticket_id: int, opened: datetime, first_agent: i
 
 
 def tickets(rng: random.Random, first_ticket: int = FIRST_TICKET_ID,
-            first_agent: int = FIRST_AGENT_ID) -> list[dict]:
+            first_agent: int = FIRST_AGENT_ID, reopened: int = 0) -> list[dict]:
     """Every ticket's newest copy, plus an older copy of a few solved ones: taken while the
-    ticket was still open (not answered yet) or pending (answered)."""
+    ticket was still open (not answered yet) or pending (answered). With `reopened`, that many
+    solved tickets were reopened and handed to another agent: the newest copy is open again,
+    the older one solved, so only "the latest updated_at" picks the right copy (not "the solved
+    one", and not one copy per ticket and agent)."""
     newest = []
     opened = START
     for i in range(N_TICKETS):
@@ -119,9 +124,14 @@ def tickets(rng: random.Random, first_ticket: int = FIRST_TICKET_ID,
     resent = set(rng.sample(solved_ids, N_RESENT))
     # the older copies differ in status too: two of every three were taken while still open
     still_open = {tid for i, tid in enumerate(sorted(resent)) if i % 3 != 2}
+    reopen = set(rng.sample(sorted(set(solved_ids) - resent), reopened)) if reopened else set()
     rows = []
     for ticket in newest:
-        if ticket["ticket_id"] in still_open:
+        if ticket["ticket_id"] in reopen:
+            others = [first_agent + a for a in ACTIVE_AGENTS if first_agent + a != ticket["agent_id"]]
+            rows.append(dict(ticket, status="open", agent_id=rng.choice(others), solved_at=None, csat_score=None,
+                             updated_at=ticket["solved_at"] + timedelta(hours=2)))  # the newest copy first
+        elif ticket["ticket_id"] in still_open:
             rows.append(dict(ticket, status="open", first_response_at=None, solved_at=None,
                              csat_score=None, updated_at=ticket["opened_at"]))
         elif ticket["ticket_id"] in resent:
@@ -223,11 +233,11 @@ def write(path: Path, rows: list[dict]) -> None:
 
 
 def generate(out_dir: Path, rng_seed: int = RNG_SEED, bad: str | None = None, first_ticket: int = FIRST_TICKET_ID,
-             first_agent: int = FIRST_AGENT_ID) -> None:
+             first_agent: int = FIRST_AGENT_ID, reopened: int = 0) -> None:
     """Write raw_agents.csv and raw_tickets.csv into out_dir (with the bad rows of BAD_SETS[bad])."""
     rng = random.Random(rng_seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    agent_rows, ticket_rows = agents(first_agent), tickets(rng, first_ticket, first_agent)
+    agent_rows, ticket_rows = agents(first_agent), tickets(rng, first_ticket, first_agent, reopened)
     if bad:
         extra_agents, extra_tickets = BAD_SETS[bad]
         agent_rows, ticket_rows = agent_rows + extra_agents, ticket_rows + extra_tickets
@@ -238,7 +248,7 @@ def generate(out_dir: Path, rng_seed: int = RNG_SEED, bad: str | None = None, fi
 def generate_all(lesson_dir: Path = LESSON_DIR) -> None:
     generate(lesson_dir / "seeds")
     generate(lesson_dir / "seeds_variant", VARIANT_RNG_SEED, first_ticket=VARIANT_FIRST_TICKET_ID,
-             first_agent=VARIANT_FIRST_AGENT_ID)
+             first_agent=VARIANT_FIRST_AGENT_ID, reopened=N_REOPENED)
     for name in BAD_SETS:
         generate(lesson_dir / name, bad=name)
 

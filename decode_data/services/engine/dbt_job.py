@@ -181,9 +181,12 @@ def _node_result(result, manifest) -> NodeResult:
     error = None
     if status in ("error", "fail", "runtime error"):
         raw = getattr(manifest.nodes.get(node.unique_id), "raw_code", None) if manifest else None
+        path = getattr(node, "original_file_path", None)
+        if status != "fail" and (macro := _own_test_macro(node, manifest, result.message or "")):
+            path, raw = macro.original_file_path, macro.macro_sql  # the learner's {% test %} block
         error = learner_error(
             result.message or status,
-            path=getattr(node, "original_file_path", None),
+            path=path,
             raw=raw,
             compiled=getattr(node, "compiled_code", None),
             node=node.unique_id,
@@ -202,6 +205,19 @@ def _node_result(result, manifest) -> NodeResult:
         error=error,
         failures=result.failures if isinstance(result.failures, int) else None,
     )
+
+
+def _own_test_macro(node, manifest, message: str):
+    """The project's own generic test that a test node runs, when the error is about a name its
+    {% test %} block holds (a typed column): the bug is there, not in the YAML that uses it."""
+    meta = getattr(node, "test_metadata", None)
+    if meta is None or manifest is None:
+        return None
+    macro = manifest.macros.get(f"macro.{manifest.metadata.project_name}.test_{meta.name}")
+    named = re.search(r'"(\w+)"', clean_message(message))
+    if macro is None or named is None or not re.search(rf"\b{named.group(1)}\b", macro.macro_sql):
+        return None
+    return macro
 
 
 def _caused_by_memory(exc: BaseException | None) -> bool:

@@ -115,11 +115,17 @@ OUTCOME_CONFIGS = ("severity", "warn_if", "error_if")  # what that count makes o
 
 
 def _normal(value):
-    if isinstance(value, list):
-        return sorted(_normal(v) for v in value)
+    """Spacing, quotes and the case of SQL words do not matter; the case of a quoted value or a
+    listed value does (accepted values 'Email' and 'email' are not the same test)."""
+    if isinstance(value, list):  # listed values, as typed
+        return sorted(" ".join(str(v).split()) for v in value)
     if isinstance(value, dict):
         return {k: _normal(v) for k, v in sorted(value.items())}
-    return None if value is None else " ".join(str(value).lower().replace('"', "'").split())
+    if value is None:
+        return None
+    text = " ".join(str(value).replace('"', "'").split())
+    parts = text.split("'")  # even parts are outside quotes
+    return "'".join(part.lower() if i % 2 == 0 else part for i, part in enumerate(parts))
 
 
 def config_differences(want: dict, have: dict) -> list[tuple[str, str]]:

@@ -140,13 +140,14 @@ def _typed_in(whole: pd.Series, got_whole: pd.Series, n: int) -> bool:
 def _number_shape(column: str, pairs, rows: str, first: str) -> tuple[str, str] | None:
     if _all(pairs, lambda w, g: w != 0 and (math.isclose(g, w * 100) or math.isclose(g, w / 100))):
         return "scale", (
-            f"{column} is off by a factor of 100 in {rows} ({first}): cents and dollars? "
-            "Check the division or multiplication by 100."
+            f"{column} is off by a factor of 100 in {rows} ({first}): cents and whole units "
+            "(euros, dollars)? Check the division or multiplication by 100."
         )
     if _all(pairs, _integer_like):
         return "integer_division", (
             f"{column} lost its decimals in {rows} ({first}): integer division "
-            "or rounding too early? Divide by a decimal (100.0) or cast before dividing."
+            "or rounding too early? Divide by a decimal, then cast the result: "
+            "cast(x / 100.0 as decimal(10, 2))."
         )
     places = {_rounded(w, g) for w, g in pairs}
     if None not in places:
