@@ -63,3 +63,22 @@ def unused_arguments(build: Build, macro: str) -> tuple[str | None, list[str]]:
             jinja = " ".join(_JINJA_RE.findall(body))  # `m.unit` in plain SQL is a column, not the argument
             return file.relative_to(project).as_posix(), [a for a in names if not re.search(rf"\b{a}\b", jinja)]
     return None, []
+
+
+def macro_uses_its_arguments(check: dict, learner: Build, macro: str) -> CheckOutcome:
+    path, unused = unused_arguments(learner, macro)
+    if not unused:
+        return _outcome(check, True, learner)
+    names = " and ".join(unused)
+    return _outcome(
+        check,
+        False,
+        learner,
+        stage="source",
+        path=path,
+        message=(
+            f"Your macro {macro} never uses {names}: a macro's arguments are the SQL each call "
+            f"hands it, so write {{{{ {unused[0]} }}}} where it goes. As it is, it works only for the "
+            "call it was written from."
+        ),
+    )
