@@ -171,6 +171,17 @@ def test_a_type_family_mismatch_names_the_cast():
     )
 
 
+def test_a_time_zone_or_a_whole_number_as_text_gets_the_cast_it_needs():
+    """A timestamptz prints as the timestamp plus an offset: that is no date/timestamp slip, and
+    `cast(... as date)` would be a second mistake. An hour as text needs an integer, not a decimal."""
+    columns = ["order_id", "ordered_at", "hour"]
+    rows = [[1, "2024-03-04 08:15:00", 8], [2, "2024-03-05 12:00:00", 12]]
+    zoned = diagnose(_table(rows, columns), _table([[i, f"{t}+00:00", h] for i, t, h in rows], columns))
+    assert "ordered_at has a time zone" in zoned.text and "cast(... as date)" not in zoned.text, zoned.text
+    as_text = diagnose(_table(rows, columns), _table([[i, t, str(h)] for i, t, h in rows], columns))
+    assert "hour is text" in as_text.text and "cast(... as integer)" in as_text.text, as_text.text
+
+
 def test_one_extra_row_is_not_blamed_on_a_filter():
     found = diagnose(_table(ROWS[:4]), _table(ROWS))
     assert "missing_filter" not in found.shapes and "1 row is in your result but not expected" in found.text

@@ -7,6 +7,7 @@ difference has a telling shape, or None. Sentences name the likely cause and the
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
@@ -68,14 +69,23 @@ def _as_number(value):
         return None
 
 
+_ZONED_RE = re.compile(r"[+-]\d\d(:\d\d)?")  # what a timestamptz adds to a timestamp's text
+
+
 def _type_shape(column: str, pairs, rows: str, first: str) -> tuple[str, str] | None:
     """Right value, wrong type: text that holds the number, a timestamp where a date belongs."""
     if _all(
         pairs, lambda w, g: isinstance(w, (int, float)) and _as_number(g) is not None and math.isclose(_as_number(g), w)
     ):
+        whole = _all(pairs, lambda w, g: float(w).is_integer() and "." not in g)  # an hour, a count
         return "type", (
             f"{column} is text in {rows} where a number is expected ({first}): cast it, "
-            "e.g. cast(... as decimal(10, 2))."
+            + ("e.g. cast(... as integer)." if whole else "e.g. cast(... as decimal(10, 2)).")
+        )
+    if _all(pairs, lambda w, g: _looks_like_date(w) and isinstance(g, str) and _ZONED_RE.fullmatch(g[len(w) :] or "-")):
+        return "type", (
+            f"{column} has a time zone in {rows} where a plain timestamp is expected ({first}): "
+            "keep it a timestamp, without ::timestamptz or timezone(...)."
         )
     if _all(pairs, lambda w, g: _looks_like_date(w) and isinstance(g, str) and g != w and g.startswith(w)):
         return "type", (
