@@ -182,6 +182,16 @@ def test_a_time_zone_or_a_whole_number_as_text_gets_the_cast_it_needs():
     assert "hour is text" in as_text.text and "cast(... as integer)" in as_text.text, as_text.text
 
 
+def test_sums_larger_in_every_row_that_differs_suspect_a_fan_out():
+    """A tariff joined on a band that matches two rows sums some hours twice: every differing
+    day is larger, by no one factor."""
+    columns = ["day", "kwh"]
+    expected = [["2024-03-04", 28.225], ["2024-03-05", 30.5], ["2024-03-06", 12.0]]
+    doubled = [["2024-03-04", 42.625], ["2024-03-05", 39.0], ["2024-03-06", 12.0]]
+    found = diagnose(_table(expected, columns), _table(doubled, columns), key=["day"])
+    assert found.shapes == ["inflated"] and "kwh differs in 2 rows" in found.text and "fan-out" in found.text
+
+
 def test_one_extra_row_is_not_blamed_on_a_filter():
     found = diagnose(_table(ROWS[:4]), _table(ROWS))
     assert "missing_filter" not in found.shapes and "1 row is in your result but not expected" in found.text

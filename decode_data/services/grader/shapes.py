@@ -164,6 +164,12 @@ def _number_shape(column: str, pairs, rows: str, first: str) -> tuple[str, str] 
         return "rounding", (f"{column} is rounded in {rows} ({first}): round only the final value, or not at all.")
     if _all(pairs, lambda w, g: math.isclose(g, -w)):
         return "sign", f"{column} has the wrong sign in {rows} ({first})."
+    if len(pairs) >= 2 and _all(pairs, lambda w, g: g > w > 0):
+        return "inflated", (
+            f"{column} differs in {rows} ({first}), larger than expected in every one: is something "
+            "counted twice? A join that matches more than one row (a fan-out) repeats rows before "
+            "they are summed; a missing filter adds rows."
+        )
     return None
 
 
