@@ -192,6 +192,12 @@ def test_sums_larger_in_every_row_that_differs_suspect_a_fan_out():
     assert found.shapes == ["inflated"] and "kwh differs in 2 rows" in found.text and "fan-out" in found.text
 
 
+def test_a_sum_that_is_0_everywhere_suspects_a_condition_never_true():
+    """sum(case when category = 'Tools' ...) on lower-case data: 0 in every row, not typed in."""
+    found = diagnose(_table(ROWS), _with("orders", lambda _v: 0))
+    assert found.shapes == ["never_matched"] and "upper/lower case" in found.text, found.text
+
+
 def test_one_extra_row_is_not_blamed_on_a_filter():
     found = diagnose(_table(ROWS[:4]), _table(ROWS))
     assert "missing_filter" not in found.shapes and "1 row is in your result but not expected" in found.text

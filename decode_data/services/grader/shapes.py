@@ -131,6 +131,11 @@ def column_shape(
         shape = _number_shape(column, pairs, rows, first)
         if shape:
             return shape
+    if _typed_in(whole, got_whole, n) and _is_zero(got.iloc[0]):
+        return "never_matched", (
+            f"{column} is 0 in every row of yours, while the expected values vary ({first}): what it "
+            "adds up never matches. Is a condition never true (upper/lower case, a misspelt value)?"
+        )
     if _typed_in(whole, got_whole, n):
         shown = describe_value(got.iloc[0]) if show_values else "one value"
         return "constant", (
