@@ -212,6 +212,12 @@ def test_missing_ref_fails_the_graph_check(engine, db_session, learner, lab):
     failure = first_failure(grade_step(db_session, learner, lab, "totals"))
     assert failure.kind == "uses_ref"
     assert "ref(" in failure.message and failure.path == "models/customer_totals.sql"
+    # A ref() in a comment: dbt renders it and draws the edge, but the select reads a typed name.
+    commented = (
+        "-- reads {{ ref('raw_orders') }}\nselect customer_id, sum(amount) as total from main.raw_orders group by 1\n"
+    )
+    submit(db_session, learner, lab, {"models/customer_totals.sql": commented})
+    assert first_failure(grade_step(db_session, learner, lab, "totals")).kind == "uses_ref"
 
 
 def test_sql_error_points_at_the_line(engine, db_session, learner, lab):

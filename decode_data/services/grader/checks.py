@@ -266,14 +266,18 @@ def check_uses_ref(check: dict, learner: Build, _reference: Build) -> CheckOutco
     failure = _compile_failure(check, learner, name)
     if failure:
         return failure
-    if _parents(learner, name):
+    from decode_data.services.grader.checks_source import calls_ref
+
+    path = (learner.node(name) or {}).get("path")
+    # dbt renders Jinja in SQL comments too: a ref() there adds the edge but reads nothing.
+    if _parents(learner, name) and calls_ref(learner, path):
         return _outcome(check, True, learner)
     return _outcome(
         check,
         False,
         learner,
         stage="graph",
-        path=(learner.node(name) or {}).get("path"),
+        path=path,
         message=check.get("message")
         or f"{name} reads a table by its name. Use "
         "{{ ref('...') }} or {{ source('...', '...') }} so dbt knows the dependency.",

@@ -15,6 +15,7 @@ from decode_data.services.grader.checks import _compile_failure, _outcome
 from decode_data.services.grader.feedback import CheckOutcome
 
 _COMMENTS_RE = re.compile(r"--[^\n]*|/\*.*?\*/|\{#.*?#\}", re.DOTALL)
+_REF_CALL_RE = re.compile(r"\{\{[^}]*\b(?:ref|source)\s*\(")
 _JINJA_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _MACRO_RE = re.compile(r"\{%-?\s*macro\s+(\w+)\s*\(([^)]*)\)\s*-?%\}(.*?)\{%-?\s*endmacro\s*-?%\}", re.DOTALL)
 
@@ -26,6 +27,13 @@ def written(build: Build, path: str | None) -> str:
     file = Path(build.paths["project"]) / path
     text = file.read_text(encoding="utf-8", errors="replace") if file.is_file() else ""
     return _COMMENTS_RE.sub(" ", text)
+
+
+def calls_ref(build: Build, path: str | None) -> bool:
+    """Whether the file, comments aside, calls ref() or source() (a file that cannot be read is
+    given the benefit of the doubt: the graph already shows the call)."""
+    source = written(build, path)
+    return not source.strip() or bool(_REF_CALL_RE.search(source))
 
 
 def check_uses_jinja(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
