@@ -205,7 +205,8 @@ BAD_SETS = {
     # step 4, singular_test: a ticket solved before it was opened. It was closed without an
     # answer (no first_response_at), so comparing solved_at with first_response_at misses it,
     # and it is closed, not solved. Ticket 9402, closed the minute it was opened (spam), is
-    # fine: solved_at equal to opened_at is not before it (`<=` flags it).
+    # fine: solved_at equal to opened_at is not before it (`<=` flags it). Ticket 9403 was solved
+    # hours before it was opened, on the same day: comparing dates instead of times misses it.
     "seeds_bad_singular": (
         [],
         [_bad_ticket(9401, status="closed", first_response_at="", csat_score="",
@@ -213,7 +214,11 @@ BAD_SETS = {
                      updated_at="2024-06-20 09:05:00"),
          _bad_ticket(9402, status="closed", first_response_at="", csat_score="",
                      opened_at="2024-06-20 10:00:00", solved_at="2024-06-20 10:00:00",
-                     updated_at="2024-06-20 10:00:00")],
+                     updated_at="2024-06-20 10:00:00"),
+         # solved hours before it was opened, on the same day: a comparison of dates misses it
+         _bad_ticket(9403, status="closed", first_response_at="", csat_score="",
+                     opened_at="2024-06-20 14:00:00", solved_at="2024-06-20 11:00:00",
+                     updated_at="2024-06-20 14:05:00")],
     ),
     # step 5, custom_generic_test: `positive` on first_response_minutes and on the scorecard's
     # average. 9501 was answered within the minute it was opened: 0 minutes is not positive
