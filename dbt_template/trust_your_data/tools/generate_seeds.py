@@ -222,10 +222,14 @@ BAD_SETS = {
     ),
     # step 5, custom_generic_test: `positive` on first_response_minutes and on the scorecard's
     # average. 9501 was answered within the minute it was opened: 0 minutes is not positive
-    # (`< 0` misses it). It is the only ticket of agent 8, whose average is then 0 too.
+    # (`< 0` misses it). It is the only ticket of agent 8, whose average is then 0 too. A new
+    # agent, 9, answered one ticket in 0 minutes and one in 1: an average of 0.5 is positive
+    # (`< 1` flags it).
     "seeds_bad_generic": (
-        [],
-        [_bad_ticket(9501, agent_id=8, first_response_at="2024-06-20 09:00:40")],
+        [{"agent_id": 9, "agent_name": "Iris Novak", "team": "Billing", "hired_on": "2024-06-17"}],
+        [_bad_ticket(9501, agent_id=8, first_response_at="2024-06-20 09:00:40"),
+         _bad_ticket(9502, agent_id=9, opened_at="2024-06-20 11:00:00", first_response_at="2024-06-20 11:00:30"),
+         _bad_ticket(9503, agent_id=9, opened_at="2024-06-20 12:00:00", first_response_at="2024-06-20 12:01:00")],
     ),
 }
 

@@ -69,7 +69,8 @@ def _where(key: str, node) -> tuple[str | None, int]:
 
 def _unmatched_entries(manifest, root: str) -> list[LearnerError]:
     names = {kind: set() for kind in PATCHED.values()}
-    for node in manifest.nodes.values():
+    disabled = [node for versions in (getattr(manifest, "disabled", None) or {}).values() for node in versions]
+    for node in [*manifest.nodes.values(), *disabled]:  # a disabled model's entry is not a slip
         if node.package_name == root and node.resource_type.value in names:
             names[node.resource_type.value].add(node.name)
     warnings = []
