@@ -547,7 +547,9 @@ def test_what_dbt_builds_without_a_word_is_a_warning_at_the_learners_line(engine
         "{{ config(materialized='table', my_team='finance') }}\nselect n from {{ ref('raw_numbers') }}\n"
     )
     (paths["project"] / "models" / "retired.sql").write_text("{{ config(enabled=false) }}\nselect 1 as n\n")
-    (paths["project"] / "models" / "schema.yml").write_text("version: 2\nmodels:\n  - name: numbers\n  - name: retired\n")
+    (paths["project"] / "models" / "schema.yml").write_text(
+        "version: 2\nmodels:\n  - name: numbers\n  - name: retired\n"
+    )
     result = engine.submit(Job("u_silent", "l", "run"), paths)
     assert result.ok and result.warnings == []  # a custom config of one's own, a disabled model's entry
 
