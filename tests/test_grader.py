@@ -306,6 +306,11 @@ def test_learner_tests_must_exist_pass_and_catch_bad_rows(engine, db_session, le
     assert feedback.passed, feedback.summary
     caught = next(c for c in feedback.checks if c.kind == "tests_catch")
     assert caught.seeds == "seeds_bad"
+    # A model that filters the bad row away hides it from the right tests: the model is told.
+    filtered = SOLUTION_TOTALS.replace("group by", "where customer_id is not null\ngroup by")
+    submit(db_session, learner, lab, {"models/customer_totals.sql": filtered})
+    failure = first_failure(grade_step(db_session, learner, lab, "tested"))
+    assert failure.kind == "tests_catch" and "your model drops rows" in failure.message, failure.message
 
 
 def test_macro_unit_test_docs_and_sql_checks(engine, db_session, learner, lab):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decode_data.services.grader.builds import Build
 from decode_data.services.grader.checks import _compile_failure, _outcome, _tests_on
-from decode_data.services.grader.checks_tests import COLUMN_TESTS
+from decode_data.services.grader.checks_tests import own_test_hint
 from decode_data.services.grader.feedback import CheckOutcome
 
 
@@ -107,7 +107,7 @@ def check_tests_match(check: dict, learner: Build, reference: Build) -> CheckOut
             learner,
             stage="tests",
             message=_mismatch(label, (status, failures), (got_status, got_failures), differs, learner.seeds)
-            + (_own_test_hint(ref_test["test_name"]) if not differs else ""),
+            + (own_test_hint(ref_test["test_name"]) if not differs else ""),
         )
     return _outcome(check, True, learner)
 
@@ -167,13 +167,6 @@ def _mismatch(label: str, want: tuple, got: tuple, differs: list[tuple[str, str]
             f"{expected}: check its {_listed(outcome)}."
         )
     return f"Your {label} does not behave as the step asks on {data}."
-
-
-def _own_test_hint(test_name: str) -> str:
-    """A test the learner defined ({% test %} block) may be what reads the wrong rows."""
-    if test_name in COLUMN_TESTS:
-        return ""
-    return f" Or the condition in your {{% test {test_name}(...) %}} block: which rows does it return?"
 
 
 def check_docs_block(check: dict, learner: Build, _reference: Build) -> CheckOutcome:

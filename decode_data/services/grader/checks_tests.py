@@ -47,8 +47,17 @@ def check_dbt_tests(check: dict, learner: Build, reference: Build) -> CheckOutco
             return _outcome(check, False, learner, stage="tests", message=message, path=named[0][1].get("path"))
         bad = errored or [uid for uid, status in statuses.items() if status not in PASSING_TEST]
         if bad:
-            return _failing_test(check, learner, bad[0], f"Your `{wanted}` test on {where}")
+            outcome = _failing_test(check, learner, bad[0], f"Your `{wanted}` test on {where}")
+            outcome.message += "" if errored else own_test_hint(wanted)
+            return outcome
     return _outcome(check, True, learner)
+
+
+def own_test_hint(test_name: str) -> str:
+    """A test the learner defined ({% test %} block) may be what returns the wrong rows."""
+    if test_name in COLUMN_TESTS:
+        return ""
+    return f" It may also be the condition in your {{% test {test_name}(...) %}} block: which rows does it return?"
 
 
 def _broken_test(build: Build, name: str):
@@ -145,7 +154,7 @@ def _first_failing(check: dict, learner: Build, failing: list[tuple[str, dict]],
     return outcome
 
 
-def check_tests_catch(check: dict, bad: Build, _reference: Build) -> CheckOutcome:
+def check_tests_catch(check: dict, bad: Build, reference: Build) -> CheckOutcome:
     """Evaluated on a build of the bad seed set: the learner's tests must fail there."""
     if not bad.result.lineage:
         return _compile_failure(check, bad, None)
@@ -169,12 +178,31 @@ def check_tests_catch(check: dict, bad: Build, _reference: Build) -> CheckOutcom
                 "reports them and carries on. Leave its severity at the default, error."
             ),
         )
+    tested = bool(_tests_on(bad, check.get("model"), kinds=kinds))
+    dropped = tested and _dropped_rows(bad, reference, check.get("model"))
+    if dropped:  # the model hid the bad rows from the tests: the fix is in the model, not the YAML
+        return _outcome(check, False, bad, stage="tests", message=dropped)
     return _outcome(
         check,
         False,
         bad,
         stage="tests",
         message=check.get("message") or "Your tests pass on a data set with known bad rows: add tests that catch them.",
+    )
+
+
+def _dropped_rows(bad: Build, reference: Build, name: str | None) -> str:
+    """On the bad data, the learner's model holds fewer rows than the step's: a join or a filter
+    removed the bad rows before any test could see them."""
+    if not name or bad is reference:
+        return ""
+    mine, theirs = bad.table(name), reference.table(name)
+    if mine is None or theirs is None or len(mine.rows) >= len(theirs.rows):
+        return ""
+    return (
+        f"On data with known bad rows, your {name} has {len(mine.rows)} rows where the step's has "
+        f"{len(theirs.rows)}: your model drops rows (an inner join, a where) before a test can see "
+        "them. Keep every row in the model; the tests are there to fail on the bad ones."
     )
 
 
