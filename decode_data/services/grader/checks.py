@@ -15,7 +15,7 @@ from decode_data.services.grader.compare import Table, compare_tables
 from decode_data.services.grader.describe import describe_pass
 from decode_data.services.grader.diagnose import diagnose
 from decode_data.services.grader.feedback import CheckOutcome
-from decode_data.services.grader.model_sql import compares_ranges, model_sql
+from decode_data.services.grader.model_sql import calls_ref, compares_ranges, model_sql
 from decode_data.services.grader.read_errors import error_line
 from decode_data.services.grader.types import approximate_where_exact, type_mismatch
 
@@ -85,10 +85,14 @@ def _compile_failure(check: dict, learner: Build, name: str | None) -> CheckOutc
     return None
 
 
-def _parents(learner: Build, name: str) -> set[str]:
-    node = learner.node(name) or {}
+def _parents(learner: Build, node: dict | None) -> set[str]:
     nodes = learner.result.lineage.get("nodes", {})
-    return {nodes[uid]["name"] for uid in node.get("depends_on", []) if uid in nodes}
+    return {nodes[uid]["name"] for uid in (node or {}).get("depends_on", []) if uid in nodes}
+
+
+def _singular_test(learner: Build, name: str) -> dict | None:
+    nodes = learner.result.lineage.get("nodes", {})
+    return next((n for n in nodes.values() if n["resource_type"] == "test" and n["name"] == name), None)
 
 
 def _tests_on(build: Build, name: str | None, kinds=("test",)) -> list[tuple[str, dict]]:
@@ -238,26 +242,31 @@ def _only(table: Table, columns: list[str], keep_missing: bool = False) -> Table
 
 
 def check_depends_on(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
-    if check.get("test"):
-        from decode_data.services.grader.checks_tests import test_depends_on
-
-        return test_depends_on(check, learner)
-    name = check["model"]
-    failure = _compile_failure(check, learner, name)
+    """`model` (or a singular test, `test`) reads each of `parents` through ref() or source()."""
+    test = bool(check.get("test"))
+    name = check["test"] if test else check["model"]
+    failure = _compile_failure(check, learner, None if test else name)
     if failure:
         return failure
-    missing = [p for p in check["parents"] if p not in _parents(learner, name)]
+    node = _singular_test(learner, name) if test else learner.node(name)
+    if node is None:  # a missing model is _compile_failure's
+        return _outcome(
+            check, False, learner, stage="tests", message=f"There is no test named {name}: write tests/{name}.sql."
+        )
+    missing = [p for p in check["parents"] if p not in _parents(learner, node)]
     if not missing:
         return _outcome(check, True, learner)
+    why = " With a typed table name dbt does not know what the test reads, and may run it first." if test else ""
     return _outcome(
         check,
         False,
         learner,
         stage="graph",
-        path=(learner.node(name) or {}).get("path"),
+        path=node.get("path"),
         message=check.get("message")
         or f"{name} should read {', '.join(missing)} through "
-        "{{ ref('...') }} (a model or seed) or {{ source('...', '...') }} (a source).",
+        "{{ ref('...') }} (a model or seed) or {{ source('...', '...') }} (a source)."
+        + why,
     )
 
 
@@ -266,11 +275,10 @@ def check_uses_ref(check: dict, learner: Build, _reference: Build) -> CheckOutco
     failure = _compile_failure(check, learner, name)
     if failure:
         return failure
-    from decode_data.services.grader.checks_source import calls_ref
-
-    path = (learner.node(name) or {}).get("path")
+    node = learner.node(name)
+    path = (node or {}).get("path")
     # dbt renders Jinja in SQL comments too: a ref() there adds the edge but reads nothing.
-    if _parents(learner, name) and calls_ref(learner, path):
+    if _parents(learner, node) and calls_ref(learner, path):
         return _outcome(check, True, learner)
     return _outcome(
         check,
@@ -281,26 +289,6 @@ def check_uses_ref(check: dict, learner: Build, _reference: Build) -> CheckOutco
         message=check.get("message")
         or f"{name} reads a table by its name. Use "
         "{{ ref('...') }} or {{ source('...', '...') }} so dbt knows the dependency.",
-    )
-
-
-def check_uses_macro(check: dict, learner: Build, _reference: Build) -> CheckOutcome:
-    name, macro = check["model"], check["macro"]
-    failure = _compile_failure(check, learner, name)
-    if failure:
-        return failure
-    used = {m.rsplit(".", 1)[-1] for m in (learner.node(name) or {}).get("macros", [])}
-    if macro in used:
-        from decode_data.services.grader.checks_source import macro_uses_its_arguments
-
-        return macro_uses_its_arguments(check, learner, macro)
-    return _outcome(
-        check,
-        False,
-        learner,
-        stage="graph",
-        path=(learner.node(name) or {}).get("path"),
-        message=check.get("message") or f"{name} should call the macro {{{{ {macro}(...) }}}}.",
     )
 
 
@@ -376,7 +364,6 @@ CHECKS: dict[str, Check] = {
     "relation": check_relation,
     "depends_on": check_depends_on,
     "uses_ref": check_uses_ref,
-    "uses_macro": check_uses_macro,
     "materialized": check_materialized,
     "documented": check_documented,
     "sql": check_sql,
@@ -386,12 +373,12 @@ CHECKS: dict[str, Check] = {
 def _register_config_checks() -> None:
     """The kinds that live in modules of their own (they import this module's helpers)."""
     from decode_data.services.grader.checks_config import CONFIG_CHECKS
-    from decode_data.services.grader.checks_source import check_uses_jinja
+    from decode_data.services.grader.checks_source import SOURCE_CHECKS
     from decode_data.services.grader.checks_tests import TEST_CHECKS
 
     CHECKS.update(CONFIG_CHECKS)
     CHECKS.update(TEST_CHECKS)
-    CHECKS["uses_jinja"] = check_uses_jinja
+    CHECKS.update(SOURCE_CHECKS)
 
 
 _register_config_checks()

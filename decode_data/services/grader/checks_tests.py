@@ -1,6 +1,5 @@
 """Checks on the learner's tests: that the step's tests exist as strict as the step's, pass on
 the lesson's data, fail on data with known bad rows (or on broken versions of a model), and
-that a singular test reads its model through ref().
 """
 
 from __future__ import annotations
@@ -224,34 +223,6 @@ def check_unit_tests(check: dict, learner: Build, _reference: Build) -> CheckOut
     if failing:
         return _first_failing(check, learner, failing, "These unit tests do not pass")
     return _outcome(check, True, learner)
-
-
-def test_depends_on(check: dict, learner: Build) -> CheckOutcome:
-    """A singular test reads its model through ref(): then dbt runs it after the model is built,
-    and shows it in the lineage. A typed table name runs whenever, on whatever is there."""
-    name = check["test"]
-    if not learner.result.lineage:
-        return _compile_failure(check, learner, None)
-    nodes = learner.result.lineage.get("nodes", {})
-    test = next((n for n in nodes.values() if n["resource_type"] == "test" and n["name"] == name), None)
-    if test is None:
-        return _outcome(
-            check, False, learner, stage="tests", message=f"There is no test named {name}: write tests/{name}.sql."
-        )
-    parents = {nodes[uid]["name"] for uid in test.get("depends_on", []) if uid in nodes}
-    missing = [p for p in check["parents"] if p not in parents]
-    if not missing:
-        return _outcome(check, True, learner)
-    return _outcome(
-        check,
-        False,
-        learner,
-        stage="graph",
-        path=test.get("path"),
-        message=check.get("message")
-        or f"{name} should read {', '.join(missing)} through {{{{ ref('...') }}}}: with a typed table name "
-        "dbt does not know what the test reads, and may run it before that is built.",
-    )
 
 
 TEST_CHECKS = {

@@ -1,7 +1,9 @@
-"""A graded model's SQL, as dbt compiled it in the grader's build of the learner's project.
+"""A graded model's SQL, as dbt compiled it in the grader's build, and the learner's files as written.
 
 The diagnosis reads the data first; the SQL only vetoes advice about code the learner did not
 write: no `>` against `>=` for a model that, with the models it reads, filters on no comparison.
+The files as written tell what the build cannot: a ref() only in a comment, a macro that ignores
+its arguments, a loop written out by hand.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from decode_data.services.grader.builds import Build
 
 # `<`, `<=`, `>`, `>=`, `between`; not `<>`, `=>` or `->`.
 _RANGE_RE = re.compile(r"<=|>=|(?<![<>=!-])[<>](?![<>=])|\bbetween\b", re.IGNORECASE)
-_COMMENT_RE = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+_COMMENT_RE = re.compile(r"--[^\n]*|/\*.*?\*/|\{#.*?#\}", re.DOTALL)  # SQL's and Jinja's
+_REF_CALL_RE = re.compile(r"\{\{[^}]*\b(?:ref|source)\s*\(")
+_JINJA_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_MACRO_RE = re.compile(r"\{%-?\s*macro\s+(\w+)\s*\(([^)]*)\)\s*-?%\}(.*?)\{%-?\s*endmacro\s*-?%\}", re.DOTALL)
 _QUOTED_RE = re.compile(r"'(?:[^']|'')*'")
 _CLAUSE_RE = re.compile(r"\b(select|from|where|having|qualify|on|group|order|window|limit)\b", re.IGNORECASE)
 FILTERS = ("where", "having", "qualify", "on")
@@ -67,3 +72,33 @@ def _in_a_filter(code: str, at: int) -> bool:
     rather than computes a column (`a < b as is_reset` in the select list)."""
     clauses = [found.group(1).lower() for found in _CLAUSE_RE.finditer(code, 0, at)]
     return bool(clauses) and clauses[-1] in FILTERS
+
+
+def written(build: Build, path: str | None) -> str:
+    """A file of the graded project as the learner wrote it, without its comments."""
+    if not path:
+        return ""
+    file = Path(build.paths["project"]) / path
+    text = file.read_text(encoding="utf-8", errors="replace") if file.is_file() else ""
+    return _COMMENT_RE.sub(" ", text)
+
+
+def calls_ref(build: Build, path: str | None) -> bool:
+    """Whether the file, comments aside, calls ref() or source() (a file that cannot be read is
+    given the benefit of the doubt: the graph already shows the call)."""
+    source = written(build, path)
+    return not source.strip() or bool(_REF_CALL_RE.search(source))
+
+
+def unused_arguments(build: Build, macro: str) -> tuple[str | None, list[str]]:
+    """(file, arguments its body never uses) of the project's macro: pasted SQL in a macro
+    works for one call only."""
+    project = Path(build.paths["project"])
+    for file in sorted(project.glob("macros/**/*.sql")):
+        for name, arguments, body in _MACRO_RE.findall(_COMMENT_RE.sub(" ", file.read_text(encoding="utf-8"))):
+            if name != macro:
+                continue
+            names = [a.split("=", 1)[0].strip() for a in arguments.split(",") if a.strip()]
+            jinja = " ".join(_JINJA_RE.findall(body))  # `m.unit` in plain SQL is a column, not the argument
+            return file.relative_to(project).as_posix(), [a for a in names if not re.search(rf"\b{a}\b", jinja)]
+    return None, []
