@@ -156,6 +156,17 @@ def test_check_on_the_starter_fails_with_the_staged_message(engine, client, db_s
     assert isinstance(datetime.fromisoformat(view["updated_at"]), datetime)
 
 
+def test_a_starter_model_the_lesson_wrote_is_not_called_a_placeholder(engine, client, db_session):
+    """trust_your_data hands the learner working models to test: left as they are, a failing
+    step says what the step's checks find (no tests yet), not "still holds the starter placeholder"."""
+    headers = auth(token_for(db_session, "ada"))
+    feedback = client.post("/api/v1/lessons/trust_your_data/steps/builtin_tests/check", headers=headers).json()
+    failures = [check for check in feedback["checks"] if not check["passed"]]
+    assert failures and "starter" not in {f["kind"] for f in failures}, failures
+    assert "placeholder" not in str(feedback)
+    assert any("test" in f["message"] for f in failures), failures
+
+
 def test_an_unexpected_failure_is_a_json_500_without_internals(client, db_session, monkeypatch):
     from decode_data.services import workspace
 

@@ -74,13 +74,22 @@ def _in_a_filter(code: str, at: int) -> bool:
     return bool(clauses) and clauses[-1] in FILTERS
 
 
+def without_comments(text: str) -> str:
+    return _COMMENT_RE.sub(" ", text)
+
+
+def reads_a_table(text: str) -> bool:
+    """Whether SQL, comments aside, reads anything: a ref(), a source() or a from clause."""
+    code = without_comments(text)
+    return bool(_REF_CALL_RE.search(code) or re.search(r"\bfrom\b", code, re.IGNORECASE))
+
+
 def written(build: Build, path: str | None) -> str:
     """A file of the graded project as the learner wrote it, without its comments."""
     if not path:
         return ""
     file = Path(build.paths["project"]) / path
-    text = file.read_text(encoding="utf-8", errors="replace") if file.is_file() else ""
-    return _COMMENT_RE.sub(" ", text)
+    return without_comments(file.read_text(encoding="utf-8", errors="replace") if file.is_file() else "")
 
 
 def calls_ref(build: Build, path: str | None) -> bool:
