@@ -12,15 +12,17 @@ The shop's systems only ever show the present, which is what the lesson is about
 - raw_products is tonight's extract of the catalog (the last day of the quarter). updated_at is
   when a product last changed. Most products last changed before the quarter's orders began;
   three were repriced early in the quarter, so the extract only knows their newest price:
-  each of them has an order placed before that change (no known price), one at the very second
-  of the change (the first version's dbt_valid_from: `>=`, not `>`) and one after.
+  each of them has an order placed before that change (no known price), one at 05:xx on the day
+  of the change (still no known price: a window on dates, not timestamps, gets it wrong), one at
+  the very second of the change (the first version's dbt_valid_from: `>=`, not `>`) and one after.
 - raw_customers is the CRM's export: no updated_at column at all.
 - raw_orders: one product per order, placed between 08:00 and 22:00 (catalog changes happen at
   06:xx, so only the orders placed on purpose at a change's instant share it).
 - The day after (`*_tomorrow` in every set, for the learner's own "run dbt snapshot again"
   experiments, and the same data as the grader's second state): three products are repriced,
   one silently (its updated_at does not move, a bug the timestamp strategy cannot see), one is
-  renamed, one is "touched" (updated_at moves, nothing else: timestamp records a version the check
+  renamed, one that was ordered is filed under another category (an order keeps its version's
+  category, not today's), one is "touched" (updated_at moves, nothing else: timestamp records a version the check
   strategy would not), one is discontinued and one is new; customers move, upgrade, change email,
   one has a typo in their name fixed (not a check column: no new version), one closes their
   account (hard deletes) and one signs up.
@@ -28,8 +30,9 @@ The shop's systems only ever show the present, which is what the lesson is about
   replaces these files and runs seed, snapshot, run, test again. It holds raw_products and
   raw_customers of the day after, and raw_orders with the day's new orders appended: one placed
   at the very second three products changed (the old version's dbt_valid_to and the new one's
-  dbt_valid_from: `<`, not `<=`), and a few more, covering fewer than all categories (a pivot's
-  `else 0` against `else null`).
+  dbt_valid_from: `<`, not `<=`), one earlier that morning (the old price), and a few more,
+  covering fewer than all categories (a pivot's `else 0` against `else null`).
+- seeds_variant's quarter runs into a new year, so a year or date typed from the main data fails.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ class Shop:
 
 MAIN = Shop(rng_seed=20240630, quarter_start=datetime(2024, 4, 1), first_product_id=1, first_customer_id=1,
             first_order_id=5001, tomorrow_minute=30)
-VARIANT = Shop(rng_seed=11, quarter_start=datetime(2024, 7, 2), first_product_id=41, first_customer_id=61,
+VARIANT = Shop(rng_seed=11, quarter_start=datetime(2024, 11, 20), first_product_id=41, first_customer_id=61,
                first_order_id=8001, tomorrow_minute=45)
 RNG_SEED = MAIN.rng_seed
 
@@ -197,28 +200,60 @@ def _order_rows(rng: random.Random, placed: list[tuple[datetime, int]], first_id
             for i, (at, product_id) in enumerate(sorted(placed))]
 
 
-def orders(rng: random.Random, today: list[dict], repriced: set[int], shop: Shop) -> list[dict]:
+def _merged(rows: list[dict], more: list[dict], first_id: int) -> list[dict]:
+    """Both lists of orders in the order they were placed, numbered from first_id."""
+    merged = sorted(rows + more, key=lambda row: row["ordered_at"])
+    return [{**row, "order_id": first_id + i} for i, row in enumerate(merged)]
+
+
+def _before_the_catalog_job(later: random.Random, start: datetime) -> datetime:
+    """05:xx on the day a version starts at 06:xx: the order belongs to the version before (or
+    to no known price), which a window on dates instead of timestamps gets wrong."""
+    return start.replace(hour=5, minute=later.randint(0, 59))
+
+
+def orders(rng: random.Random, later: random.Random, today: list[dict], repriced: set[int],
+           shop: Shop) -> list[dict]:
     """Orders of the quarter. Each product repriced during it is ordered before the change (no
-    known price), at the very second of the change, and after it."""
+    known price), earlier on the day of the change, at the very second of the change, and after
+    it."""
     changes = {row["product_id"]: datetime.strptime(row["updated_at"], "%Y-%m-%d %H:%M:%S") for row in today}
     placed = []
     for product_id in sorted(repriced):
         day = shop.quarter_start + timedelta(days=rng.randint(0, 5))
         placed.append((day.replace(hour=rng.randint(8, 21), minute=rng.randint(0, 59)), product_id))
         placed.append((changes[product_id], product_id))
-        later = changes[product_id] + timedelta(days=rng.randint(1, 20), hours=rng.randint(2, 14))
-        placed.append((later, product_id))
+        after = changes[product_id] + timedelta(days=rng.randint(1, 20), hours=rng.randint(2, 14))
+        placed.append((after, product_id))
     while len(placed) < N_ORDERS:
         day = shop.quarter_start + timedelta(days=rng.randint(0, QUARTER_DAYS - 1))
         placed.append((day.replace(hour=rng.randint(8, 21), minute=rng.randint(0, 59)),
                        rng.choice([row["product_id"] for row in today])))
     customer_ids = [shop.first_customer_id + i for i in range(len(CUSTOMERS))]
-    return _order_rows(rng, placed, shop.first_order_id, customer_ids)
+    early = [(_before_the_catalog_job(later, changes[product_id]), product_id) for product_id in sorted(repriced)]
+    return _merged(_order_rows(rng, placed, 0, customer_ids), _order_rows(later, early, 0, customer_ids),
+                   shop.first_order_id)
 
 
-def orders_tomorrow(extra: random.Random, today: list[dict], changes: dict, shop: Shop) -> list[dict]:
-    """The day after's new orders: one at the very second of the repricing, then a few more of
-    the repriced, new and silently repriced products (fewer than all four categories)."""
+def recategorise(later: random.Random, tomorrow: list[dict], order_rows: list[dict], changes: dict,
+                 shop: Shop) -> None:
+    """One product that was ordered this quarter moves to another category tomorrow: its past
+    orders keep the category of the version they were placed in, not today's."""
+    taken = {*changes["changed"], changes["silent"], changes["gone"], changes["renamed"], changes["touched"]}
+    ordered = sorted({int(row["product_id"]) for row in order_rows} - taken)
+    moved = later.choice(ordered)
+    for row in tomorrow:
+        if row["product_id"] == moved:
+            row["category"] = later.choice(sorted({c for _, c, _ in PRODUCTS} - {row["category"]}))
+            row["updated_at"] = _ts(shop.tomorrow)
+    changes["recategorised"] = moved
+
+
+def orders_tomorrow(extra: random.Random, later: random.Random, today: list[dict], changes: dict,
+                    shop: Shop) -> list[dict]:
+    """The day after's new orders: one earlier that day, before the repricing (the old price),
+    one at its very second, then a few more of the repriced, new and silently repriced products
+    (fewer than all four categories)."""
     first_changed = sorted(changes["changed"])[0]
     at = shop.tomorrow
     placed = [(at, first_changed),
@@ -226,7 +261,9 @@ def orders_tomorrow(extra: random.Random, today: list[dict], changes: dict, shop
               (at + timedelta(hours=4, minutes=extra.randint(0, 59)), changes["new"]),
               (at + timedelta(hours=6, minutes=extra.randint(0, 59)), changes["silent"])]
     customer_ids = sorted({row["customer_id"] for row in today}) + [shop.first_customer_id + len(CUSTOMERS)]
-    return _order_rows(extra, placed, today[-1]["order_id"] + 1, customer_ids)
+    early = [(_before_the_catalog_job(later, at), first_changed)]
+    return _merged(_order_rows(extra, placed, 0, customer_ids), _order_rows(later, early, 0, customer_ids),
+                   today[-1]["order_id"] + 1)
 
 
 def write(path: Path, rows: list[dict]) -> None:
@@ -241,6 +278,7 @@ def generate(out_dir: Path, shop: Shop = MAIN, next_dir: Path | None = None) -> 
     (out_dir + "_next" unless given)."""
     rng = random.Random(shop.rng_seed)
     extra = random.Random(shop.rng_seed + 1_000_003)  # draws added later, so the others stay put
+    later = random.Random(shop.rng_seed + 2_000_003)  # and the edge cases added after those
     next_dir = next_dir or out_dir.with_name(out_dir.name + "_next")
     for folder in (out_dir, next_dir):
         folder.mkdir(parents=True, exist_ok=True)
@@ -248,7 +286,8 @@ def generate(out_dir: Path, shop: Shop = MAIN, next_dir: Path | None = None) -> 
     customer_rows = customers(rng, shop)
     product_next, changes = products_tomorrow(rng, extra, product_rows, shop)
     customer_next = customers_tomorrow(rng, extra, customer_rows, shop)
-    order_rows = orders(rng, product_rows, repriced, shop)
+    order_rows = orders(rng, later, product_rows, repriced, shop)
+    recategorise(later, product_next, order_rows, changes, shop)
     write(out_dir / "raw_products.csv", product_rows)
     write(out_dir / "raw_products_tomorrow.csv", product_next)
     write(out_dir / "raw_customers.csv", customer_rows)
@@ -256,7 +295,7 @@ def generate(out_dir: Path, shop: Shop = MAIN, next_dir: Path | None = None) -> 
     write(out_dir / "raw_orders.csv", order_rows)
     write(next_dir / "raw_products.csv", product_next)
     write(next_dir / "raw_customers.csv", customer_next)
-    write(next_dir / "raw_orders.csv", order_rows + orders_tomorrow(extra, order_rows, changes, shop))
+    write(next_dir / "raw_orders.csv", order_rows + orders_tomorrow(extra, later, order_rows, changes, shop))
 
 
 def generate_all(lesson_dir: Path = LESSON_DIR) -> None:
