@@ -7,6 +7,7 @@ given and the layout itself is testable without a browser. Input is `JobResult.l
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 
 SHOWN_KINDS = ("source", "seed", "snapshot", "model")  # roots first when names tie
@@ -142,13 +143,28 @@ def _edge_path(x1: float, y1: float, x2: float, y2: float) -> str:
     return f"{curve} {arrow}"
 
 
-def _lane(layers: list[list[float]], want: float) -> float:
-    """A height where a straight run across these layers (their boxes' tops) touches no box:
-    the free height nearest `want`, in the middle of a gap between boxes or above/below them."""
-    blocked = [(top - GAP_Y / 2, top + NODE_H + GAP_Y / 2) for tops in layers for top in tops]
-    candidates = [want] + [edge for span in blocked for edge in span]
-    free = [c for c in candidates if not any(low < c < high for low, high in blocked)]
-    return min(free, key=lambda c: (abs(c - want), c))
+def _blocked(layers: list[list[float]]) -> list[tuple[float, float]]:
+    """The heights a straight run across these layers (their boxes' tops) may not take: the
+    spans their boxes block, overlapping ones merged, sorted."""
+    spans = sorted((top - GAP_Y / 2, top + NODE_H + GAP_Y / 2) for tops in layers for top in tops)
+    merged: list[tuple[float, float]] = []
+    for low, high in spans:
+        if merged and low < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def _lane(merged: list[tuple[float, float]], want: float) -> float:
+    """The free height nearest `want`: want itself when no box blocks it, else the nearer edge of
+    the span that does. Sorted spans keep it logarithmic, so a learner's project of many models
+    and edges lays out in milliseconds (checking every box for every edge took seconds)."""
+    index = bisect.bisect_right([low for low, _ in merged], want) - 1
+    if index < 0 or not merged[index][0] < want < merged[index][1]:
+        return want
+    low, high = merged[index]
+    return min((low, high), key=lambda c: (abs(c - want), c))
 
 
 def _long_edge_path(x1: float, y1: float, x2: float, y2: float, xa: float, xb: float, lane: float) -> str:
@@ -230,13 +246,16 @@ def layout_lineage(lineage: dict, statuses: dict[str, str] | None = None, select
     depth_of = {uid: depth for depth, members in enumerate(ordered) for uid in members}
     tops = [[boxes[uid][1] for uid in members] for members in ordered]
     edges = []
+    blocked: dict[tuple[int, int], list] = {}  # one per run of skipped layers, shared by its edges
     for uid in ids:
         for parent in parents[uid]:
             (px, py), (cx, cy) = boxes[parent], boxes[uid]
             lit = selected in (parent, uid)
             start, end = depth_of[parent] + 1, depth_of[uid] - 1
             if end >= start:  # layers in between: go round their boxes
-                lane = _lane(tops[start : end + 1], (py + cy) / 2 + NODE_H / 2)
+                if (start, end) not in blocked:
+                    blocked[start, end] = _blocked(tops[start : end + 1])
+                lane = _lane(blocked[start, end], (py + cy) / 2 + NODE_H / 2)
                 xa, xb = PAD + start * (NODE_W + GAP_X), PAD + end * (NODE_W + GAP_X) + NODE_W
                 d = _long_edge_path(px + NODE_W, py + NODE_H / 2, cx, cy + NODE_H / 2, xa, xb, lane)
             else:
