@@ -33,6 +33,7 @@ import pytest
 from decode_data.services import engine as engine_module
 from decode_data.services import runs, warehouse
 from decode_data.services.engine import Engine, Job, PoolConfig
+from decode_data.services.engine.ownership import OUTPUT_KEPT_BYTES
 from decode_data.services.engine.sandbox import JOB_ROOT
 from decode_data.services.save_policy import SaveRejected
 from decode_data.services.workspace import ensure_workspace, save_file
@@ -1126,9 +1127,24 @@ def test_huge_file_is_capped_by_the_file_size_rlimit(scene):
     try:
         result = scene.run(select="filler")
         assert_refused(result, ("file too large",), node="filler")
-        assert not big.exists() or big.stat().st_size <= 512 * 1024 * 1024
+        assert not big.exists(), "what the job left in its temp folder is removed when it is this big"
     finally:
         big.unlink(missing_ok=True)
+    scene.others_carry_on()
+
+
+def test_compiled_sql_cannot_fill_the_disk_job_after_job(scene):
+    """Jinja can make a model's compiled SQL tens of megabytes (in a comment, so the query
+    itself is tiny): what dbt writes to target/ is removed after the job when it is that big."""
+    scene.save("models/bloat.sql", "select 1 as id /* {% for i in range(14000) %}{{ 'x' * 5000 }}{% endfor %} */\n")
+    scene.run(select="bloat")  # DuckDB may refuse a query text this long: dbt wrote it first
+    target = scene.ws.project / "target"
+    kept = sum(p.lstat().st_size for p in target.rglob("*") if p.is_file())
+    assert kept < OUTPUT_KEPT_BYTES, kept
+    assert not (target / "compiled").exists()
+    scene.save("models/bloat.sql", "select 1 as id\n")
+    assert scene.run(select="bloat").ok
+    assert (target / "compiled").exists(), "a normal project's compiled SQL stays"
     scene.others_carry_on()
 
 

@@ -11,12 +11,17 @@ and replaces its own files there, never the server's (its project folder, the la
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import stat
 from pathlib import Path
 
 WAREHOUSE_SUFFIXES = ("", ".wal")
 SEEDED = "seeded.duckdb"  # a grade build's copy of the reference's seeded warehouse
+# What a job may leave behind outside the warehouse (which has its own quota): a lesson's
+# compiled SQL and temp files take kilobytes; Jinja or a COPY can write gigabytes.
+OUTPUT_KEPT_BYTES = 64 * 1024 * 1024
 
 
 def hand_over(root: Path, project: Path, warehouse: Path, uid: int) -> None:
@@ -75,3 +80,25 @@ def _own_tree(top: Path, uid: int) -> None:
     for _dir, dirs, files, dir_fd in os.fwalk(top, follow_symlinks=False):
         for name in dirs + files:
             _own_at(name, uid, dir_fd)
+
+
+def drop_oversized_output(root: Path, project: Path, limit: int = OUTPUT_KEPT_BYTES) -> bool:
+    """After a job (by the worker, as the server): when the job's temp folder and dbt's
+    target/compiled and target/run take more than `limit` on disk, remove them (dbt writes them
+    again, and a job's temp files are its own). Kept, a learner's Jinja or COPY could fill the
+    server's disk a job at a time, outside every quota. True when something was removed."""
+    trees = (root / "tmp", project / "target" / "compiled", project / "target" / "run")
+    if sum(_disk_bytes(tree) for tree in trees) <= limit:
+        return False
+    for tree in trees:
+        shutil.rmtree(tree, ignore_errors=True)  # removes symlinks, never follows them
+    return True
+
+
+def _disk_bytes(tree: Path) -> int:
+    total = 0
+    for folder, _dirs, files in os.walk(tree):  # does not follow symlinks to folders
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(folder, name)).st_blocks * 512
+    return total

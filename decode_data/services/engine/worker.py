@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from decode_data.services.engine import dbt_tuning
+from decode_data.services.engine.ownership import drop_oversized_output
 
 # The kinds of file the lessons use: a job pays, in its own fork, for whatever the warm-up left
 # cold (sources alone generate serializers and JSON schemas on first use: ~7 % of a grade
@@ -185,6 +186,9 @@ class Worker:
         os.close(fd)
         if ended is None:  # the server is gone (killed): nobody will read a result, and the
             os._exit(0)  # job must not keep the learner's DuckDB file locked for a new server
+        with contextlib.suppress(OSError, KeyError):
+            paths = request["paths"]
+            drop_oversized_output(Path(paths["root"]), Path(paths["project"]))
         self.out.write(b"\n")  # end any line a killed job left half-written
         self.send(
             {
