@@ -12,8 +12,9 @@ random seeds, fixed dates):
                           its incremental branch, and must recompute the hour it stopped at.
     seeds_variant/        the same shape with other values everywhere a learner could type one
     seeds_variant_next/   in (meter and household ids, dates, tariff codes, band hours, prices,
-                          units, readings): the grader re-runs every check on them, so a
-                          hard-coded answer fails
+                          units, readings, 4 days instead of 3, a next export 3.5 hours on
+                          instead of half an hour, a gap across the last hour): the grader
+                          re-runs every check on them, so a hard-coded answer fails
     seeds_unknown_meter/  seeds/ plus two readings of a meter missing from meters.csv: a left
                           join keeps them, an inner join drops them (steps 2 and 5); only the
                           relationships test (and not_null on the consumption) catches them
@@ -52,14 +53,11 @@ LESSON_DIR = Path(__file__).resolve().parent.parent
 RNG_SEED = 20240304
 VARIANT_RNG_SEED = 7
 NEXT_RNG_OFFSET = 1000  # the readings of the next export draw from their own generator
-DAYS = 3
 STEP = timedelta(minutes=15)
-READINGS_PER_METER = DAYS * 24 * 4
-# The next export: a rolling window that moved by half an hour (2 readings out, 2 in). The new
-# 00:00 reading completes the last hour of the first export (23:45 -> 00:00 starts at 23:45):
-# an incremental run must recompute that hour in full (`>=`), and must not recompute the first
-# hour, whose first two readings are gone.
-NEXT_SHIFT = 2
+# The next export: a rolling window that moved on (in the main set by half an hour: 2 readings
+# out, 2 in). The new 00:00 reading completes the last hour of the first export (23:45 -> 00:00
+# starts at 23:45): an incremental run must recompute that hour in full (`>=`), and must not
+# recompute the first hour, whose first readings are gone.
 
 # meter kind per meter, in order; the ids and households come from the Look
 KINDS = ["main", "main", "ev_charger", "main", "main", "main", "heat_pump", "main", "main", "main"]
@@ -79,6 +77,17 @@ class Look:
     tariff_codes: dict  # kind of tariff -> its code
     # tariff kind, band, start_hour (inclusive), end_hour (exclusive), price in cents per kWh
     bands: tuple[tuple, ...]
+    days: int = 3  # how many days the first export holds
+    next_shift: int = 2  # readings the next export moved on by
+    # A meter read late at 22:52 and not at 23:00 on the first export's last day: its 22:52
+    # interval ends at 23:15, inside the hour an incremental run recomputes, yet belongs to the
+    # hour before (a filter on interval_end, or `> max(hour_start) - interval 15 minute`,
+    # recomputes that hour from one interval).
+    late_gap: bool = False
+
+    @property
+    def readings_per_meter(self) -> int:
+        return self.days * 24 * 4
 
 
 MAIN = Look(
@@ -110,6 +119,12 @@ VARIANT = Look(
         ("ev_night", "night", 0, 4, 8.50),
         ("ev_night", "day", 4, 24, 30.90),
     ),
+    # Another span and a next export several hours on: a lookback typed from the main set's
+    # three days or half hour (`min(hour_start) + interval 71 hour`, `max(...) - interval 1 hour`
+    # of the source, a batch capped at two hours, a first build of the last three days) fails.
+    days=4,
+    next_shift=14,
+    late_gap=True,
 )
 
 
@@ -164,9 +179,10 @@ def _power_kw(rng: random.Random, kind: str, profile: dict, at: datetime, day: i
 def readings(rng: random.Random, meter_rows: list[dict], look: Look,
              next_rng: random.Random) -> tuple[list[dict], list[dict]]:
     """15-minute cumulative register readings, with gaps and one meter reset: the first export
-    and the next one (the same series, moved on by NEXT_SHIFT readings)."""
+    and the next one (the same series, moved on by look.next_shift readings)."""
     mains = [m["meter_id"] for m in meter_rows if m["meter_type"] == "main"]
     reset_meter, *gap_meters = rng.sample(mains, 1 + len(GAP_LENGTHS))
+    last = look.readings_per_meter
     first, after = [], []
     for meter in meter_rows:
         kind, meter_id = meter["meter_type"], meter["meter_id"]
@@ -176,16 +192,20 @@ def readings(rng: random.Random, meter_rows: list[dict], look: Look,
         register_wh = rng.randint(1_000_000, 9_000_000)
         reset_at = rng.randint(110, 170) if meter_id == reset_meter else None
         missing: set[int] = set()
+        late: dict[int, timedelta] = {}
         if meter_id in gap_meters:
             length = GAP_LENGTHS[gap_meters.index(meter_id)]
-            start = rng.randint(20, READINGS_PER_METER - length - 20)
+            start = rng.randint(20, last - length - 20)
             missing = set(range(start, start + length))
-        for i in range(READINGS_PER_METER + NEXT_SHIFT):
+        if look.late_gap and meter_id == reset_meter:
+            late[last - 5] = timedelta(minutes=7)  # 22:45 read at 22:52
+            missing.add(last - 4)  # no 23:00 reading
+        for i in range(last + look.next_shift):
             at = look.start + i * STEP
             if i > 0:
                 # The next export's new readings draw from their own generator, so the first
                 # export's values do not depend on how far the next one reaches.
-                source = rng if i < READINGS_PER_METER else next_rng
+                source = rng if i < last else next_rng
                 before = at - STEP
                 kw = _power_kw(source, kind, profile, before, (before - look.start).days)
                 used_wh = round(kw * 250)  # kW * 0.25 h, in Wh
@@ -196,11 +216,11 @@ def readings(rng: random.Random, meter_rows: list[dict], look: Look,
                 continue
             in_kwh = meter["unit"].lower() == "kwh"
             value = f"{register_wh / 1000:.3f}" if in_kwh else str(register_wh)
-            row = {"meter_id": meter_id, "reading_at": at.strftime("%Y-%m-%d %H:%M:%S"),
+            row = {"meter_id": meter_id, "reading_at": (at + late.get(i, timedelta())).strftime("%Y-%m-%d %H:%M:%S"),
                    "register_value": value}
-            if i < READINGS_PER_METER:
+            if i < last:
                 first.append(row)
-            if i >= NEXT_SHIFT:
+            if i >= look.next_shift:
                 after.append(row)
     for rows in (first, after):
         rows.sort(key=lambda r: (r["reading_at"], r["meter_id"]))  # as a real export: by time
