@@ -82,12 +82,25 @@ def test_check_feedback_is_in_view_after_the_click(browser, live_app, viewport):
     try:
         sign_up(page, live_app.url, new_username("verdict"))
         open_lesson(page, live_app.url, "hello_dbt")
+        # Rows missing: the verdict holds a table of them, wider than the column on any screen.
+        replace_editor_text(page, "select * from {{ ref('raw_customers') }} limit 3\n")
+        wait_saved(page)
         button = page.locator("#check-work")
         button.scroll_into_view_if_needed()  # where a learner clicks it, below the step's instructions
         button.click()
         feedback = page.locator("#check-feedback")
         expect(feedback).to_be_visible(timeout=CHECK_TIMEOUT_MS)
+        expect(page.locator("#diff-grid")).to_contain_text("Rows your model is missing")
         expect(feedback).to_be_in_viewport()
+        header, box = page.locator("header").bounding_box(), feedback.bounding_box()
+        assert box["y"] >= header["y"] + header["height"] - 1, "the verdict's top is under the sticky header"
+        # Every line of the verdict can be read: nothing is cut off on the right of its column.
+        inner, outer = feedback.evaluate("el => [el.scrollWidth, el.clientWidth]")
+        assert inner <= outer, f"the verdict's content is {inner} px wide in {outer} px"
+        summary = page.locator("#check-summary").bounding_box()
+        assert summary["x"] + summary["width"] <= box["x"] + box["width"] + 1
+        column = page.locator("#step-panel").bounding_box()
+        assert box["x"] + box["width"] <= column["x"] + column["width"] + 1, "the verdict is wider than its column"
     finally:
         context.close()
 

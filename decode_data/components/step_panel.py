@@ -144,11 +144,17 @@ def feedback() -> rx.Component:
                 _warehouse_notes(),
                 spacing=ui.GAP,
                 width="100%",
+                # A grid item may shrink below its content only so: else a wide table of rows
+                # widens the callout past its column and the card cuts its text off.
+                min_width="0",
+                overflow_wrap="anywhere",
             ),
             color_scheme=rx.cond(CheckState.passed, ui.ACCENT, ui.WARNING),
             width="100%",
+            min_width="0",
             id="check-feedback",
             role="status",
+            scroll_margin_top="5em",  # scrolled into view below the sticky header, not under it
         ),
     )
 
@@ -262,8 +268,10 @@ def step_panel() -> rx.Component:
                 _solution(),
                 spacing=ui.STACK_GAP,
                 width="100%",
+                min_width="0",
             ),
             width="100%",
+            min_width="0",
             flex_shrink="0",
         ),
         quiz_panel(),
@@ -271,6 +279,7 @@ def step_panel() -> rx.Component:
         spacing=ui.STACK_GAP,
         width="100%",
         min_width="0",
+        id="step-panel",
         # Beside the workbench it scrolls on its own under the header; stacked, with the page.
         position=ui.only_from(WIDE, "sticky", below="static"),
         top="4em",
