@@ -182,7 +182,10 @@ def _oauth_settings(env: dict) -> dict:
         if given and len(given) != len(group):
             missing = ", ".join(name for name in group if name not in given)
             raise SettingsError(f"{missing} must be set too: {', '.join(given)} alone cannot sign anyone in")
-    public_url = (env.get("PUBLIC_URL") or "http://127.0.0.1:3000").strip().rstrip("/")
+    # Unset, the app is where scripts/start serves it: the page's origin must be this one, or the
+    # backend refuses its websocket and nothing on the page responds.
+    port = (env.get("REFLEX_FRONTEND_PORT") or "3000").strip()
+    public_url = (env.get("PUBLIC_URL") or f"http://127.0.0.1:{port}").strip().rstrip("/")
     if not public_url.startswith(("http://", "https://")):
         raise SettingsError(f"PUBLIC_URL must start with http:// or https://, got {public_url!r}")
     if values["oidc_issuer"] and not values["oidc_issuer"].startswith(("http://", "https://")):

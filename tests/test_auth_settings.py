@@ -27,6 +27,17 @@ def test_defaults_offer_no_provider():
     assert configured_providers(s) == {}
 
 
+def test_the_app_on_another_port_accepts_its_own_page():
+    """`REFLEX_FRONTEND_PORT=3300 scripts/start` serves the page from :3300; without a PUBLIC_URL
+    the backend must accept that origin, or the page's websocket is refused and nothing works."""
+    s = load_settings({"REFLEX_FRONTEND_PORT": "3300"})
+    assert s.public_url == "http://127.0.0.1:3300"
+    assert s.allowed_origins == ["http://127.0.0.1:3300", "http://localhost:3300"]
+    assert load_settings(
+        {"REFLEX_FRONTEND_PORT": "3300", "PUBLIC_URL": "https://learn.example.org"}
+    ).allowed_origins == ["https://learn.example.org"]
+
+
 def test_every_provider_from_the_environment_without_leaking_secrets():
     s = load_settings(FULL)
     assert s.public_url == "https://learn.example.org" and s.session_days == 7
