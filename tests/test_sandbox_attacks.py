@@ -910,6 +910,10 @@ def test_jinja_cannot_reach_python(scene):
         ("target/run/x.sql", "does not let you change"),
         ("models\\..\\..\\escape.sql", "forward slashes"),
         ("models/.hidden.sql", "Hidden files"),
+        ("models/a b.sql", "use letters, digits and _"),
+        ("models/[ab].sql", "use letters, digits and _"),
+        ("models/*.sql", "use letters, digits and _"),
+        ("models/evil\u202egnp.sql", "use letters, digits and _"),
     ],
 )
 def test_save_policy_refuses_paths(scene, path, message):

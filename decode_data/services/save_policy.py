@@ -24,6 +24,10 @@ SAVABLE_SUFFIXES = (".sql", ".yml", ".yaml", ".md")
 MAX_PATH_CHARS = 255
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# dbt makes a model's file name its table name, and the editor shows paths as typed: plain ASCII
+# letters, digits, `_`, `-` and `.` only (no spaces, globs, or a right-to-left mark that shows a
+# name other than the one saved).
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 class PathRejected(ValueError):
@@ -59,6 +63,12 @@ def check_path(rel_path: str) -> str:
         raise PathRejected("Choose a file name, for example models/my_model.sql.")
     if any(p.startswith(".") for p in parts):
         raise PathRejected("Hidden files and folders (names starting with '.') cannot be used.")
+    odd = next((p for p in parts if not _NAME.fullmatch(p)), None)
+    if odd is not None:
+        raise PathRejected(
+            f"{odd!r} cannot be a file or folder name: use letters, digits and _ (dbt turns a model's "
+            "file name into its table name), for example models/my_model.sql."
+        )
     if parts[-1].lower() in SERVER_OWNED:
         raise PathRejected(f"{parts[-1]} is managed by Decode Data for you and cannot be changed here.")
     return "/".join(parts)
