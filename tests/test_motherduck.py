@@ -58,3 +58,19 @@ def test_unreachable_motherduck_gives_a_clear_error(engine, db_session, learner,
     assert message.startswith("MotherDuck is configured")
     assert "could not be reached" in message
     assert TOKEN not in message and all(TOKEN not in line for line in result.logs)
+
+
+def test_a_learners_own_error_that_names_motherduck_is_kept():
+    from decode_data.services.engine import JobResult, LearnerError
+
+    own = LearnerError(
+        message="Catalog Error: Scalar Function with name getenv does not exist! ... 'MOTHERDUCK_TOKEN'",
+        path="models/x.sql",
+        line=1,
+        node="model.lesson.x",
+    )
+    result = runs.explain_motherduck(JobResult(status="failed", command="run", errors=[own]))
+    assert result.errors == [own] and result.status == "failed"
+    down = LearnerError(message="IO Error: Failed to connect to md: (MotherDuck) timed out")
+    result = runs.explain_motherduck(JobResult(status="failed", command="run", errors=[down]))
+    assert result.errors[0].message.startswith("MotherDuck is configured") and result.status == "error"

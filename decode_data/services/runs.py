@@ -50,9 +50,13 @@ def _motherduck_db(user: User, lesson: Lesson) -> str | None:
 
 
 def explain_motherduck(result: JobResult) -> JobResult:
-    """A connection failure to MotherDuck becomes one clear message instead of a DuckDB trace."""
+    """A connection failure to MotherDuck becomes one clear message instead of a DuckDB trace.
+    An error in a learner's file is theirs, whatever it says (`select getenv('MOTHERDUCK_TOKEN')`
+    fails because getenv does not exist, not because MotherDuck is down)."""
     for error in result.errors:
         text = error.message.lower()
+        if error.path or error.node:
+            continue
         if "motherduck" in text or "md:" in text:
             result.errors = [LearnerError(message=MOTHERDUCK_UNREACHABLE.format(reason=error.message.splitlines()[0]))]
             result.status = "error"
