@@ -136,3 +136,20 @@ def test_a_differing_config_or_argument_is_told_by_what_changes_the_test():
     assert config_differences(step, same) == []
     title_case = {"config": {"where": "status = 'Open'"}, "test_kwargs": {"values": ["Email", "Chat"]}}
     assert config_differences(step, title_case) == [("where", "config"), ("values", "argument")]
+
+
+def test_a_test_that_compares_with_another_model_than_the_steps_is_named():
+    """A relationships test to the seed agrees with the step's (to the staging model) only while
+    staging keeps every row: told whatever the data, with the model to point it at."""
+    from decode_data.services.grader.test_strictness import loosened
+
+    step = {"depends_on": ["model.lesson.stg_readings", "model.lesson.stg_meters"]}
+    to_seed = {"depends_on": ["model.lesson.stg_readings", "seed.lesson.meters"]}
+    to_source = {"depends_on": ["model.lesson.stg_readings", "source.lesson.raw.meters"]}
+    assert "point it at stg_meters (for a relationships test, `to: ref('stg_meters')`)" in loosened([to_seed], [step])
+    assert "compares with `source('raw', 'meters')`" in loosened([to_source], [step])
+    assert loosened([to_seed, step], [step]) is None  # one of them is the step's
+    assert (
+        loosened([{"depends_on": ["model.lesson.stg_readings"]}], [{"depends_on": ["model.lesson.stg_readings"]}])
+        is None
+    )

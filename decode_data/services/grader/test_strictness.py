@@ -3,7 +3,9 @@
 A `where`, `severity: warn` or an `error_if` threshold is how dbt narrows a test on purpose; on a
 test the step asks for without one, it hides exactly the rows the test exists to catch. Whether
 the bad rows of the grader's data happen to fall outside the filter decides nothing: a learner
-who filters the test is told, whatever the data.
+who filters the test is told, whatever the data. So is a test that compares with another model
+than the step's (a relationships test `to: ref('meters')`, the seed, where the step's reads
+`stg_meters`): the two agree only as long as the staging model keeps every row of its seed.
 """
 
 from __future__ import annotations
@@ -28,7 +30,17 @@ def _settings(test: dict) -> dict:
     found = {key: config.get(key, default) for key, default in DEFAULTS.items()}
     found["severity"] = str(found["severity"] or "error").lower()
     found["error_if"] = " ".join(str(found["error_if"] or "!= 0").split())
+    found["reads"] = sorted({_name(uid) for uid in test.get("depends_on") or []})
     return found
+
+
+def _name(unique_id: str) -> str:
+    """model.lesson.stg_meters -> stg_meters; source.lesson.raw.orders -> source('raw', 'orders')."""
+    kind, _project, rest = unique_id.split(".", 2)
+    if kind == "source":
+        source, _, table = rest.partition(".")
+        return f"source('{source}', '{table}')"
+    return rest
 
 
 def _slip(have: dict, want: dict) -> str | None:
@@ -48,4 +60,20 @@ def _slip(have: dict, want: dict) -> str | None:
             f'has `error_if: "{have["error_if"]}"`: it lets that many bad rows through. Remove it, so '
             "one bad row fails the test."
         )
+    if have["reads"] and want["reads"] and have["reads"] != want["reads"]:
+        theirs = [name for name in have["reads"] if name not in want["reads"]]
+        ours = [name for name in want["reads"] if name not in have["reads"]]
+        if theirs and ours:
+            return (
+                f"compares with {_listed(theirs)}, where this step's test compares with {_listed(ours)}: "
+                f"point it at {_listed(ours)} (for a relationships test, `to: {_ref(ours[0])}`)."
+            )
     return None
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(f"`{name}`" if name.startswith("source(") else name for name in names)
+
+
+def _ref(name: str) -> str:
+    return name if name.startswith("source(") else f"ref('{name}')"
