@@ -41,6 +41,18 @@ def test_integer_division_rounding_and_scale():
     assert diagnose(_table(ROWS), _with("amount", lambda v: v * 100)).shapes == ["scale"]
 
 
+def test_a_unit_converted_the_wrong_way_is_not_called_a_fan_out():
+    """Wh for kWh is a factor of 1000; an expected value that was rounded moves the ratio a little."""
+    found = diagnose(_table(ROWS), _with("amount", lambda v: v * 1000 + Decimal("0.4")))
+    assert found.shapes == ["scale"] and "off by a factor of 1,000" in found.text and "Wh and kWh" in found.text
+    assert "fan-out" not in found.text
+
+
+def test_a_value_clamped_to_zero_is_not_called_lost_decimals():
+    found = diagnose(_table(ROWS), _with("amount", lambda v: Decimal(0) if v < 5 else v))
+    assert found.shapes == ["zeroed"] and "greatest(..., 0)" in found.text and "decimals" not in found.text
+
+
 def test_null_where_a_value_is_expected_points_at_coalesce():
     found = diagnose(_table(ROWS), _with("orders", lambda v: None if v == 0 else v))
     assert found.shapes == ["null"] and "coalesce()" in found.text and "in 2 rows" in found.text
@@ -252,13 +264,22 @@ def test_a_test_that_behaves_otherwise_names_the_config_that_differs():
         "test_kwargs": {"values": ["a", "b"]},
     }
     limited = {"config": {**want["config"], "limit": 1}, "test_kwargs": {"values": ["b", "a"]}}
-    said = _mismatch("`accepted_values` test on m.c", ("fail", 3), ("fail", 1), config_differences(want, limited), "x")
+    said = _mismatch(
+        "`accepted_values` test on m.c", ("fail", 3), ("fail", 1), config_differences(want, limited), "x", "unique"
+    )
     assert "finds 1 failing rows; the step expects 3" in said and "`limit` config" in said and "where" not in said
     fewer = {"config": want["config"], "test_kwargs": {"values": ["a"]}}
-    said = _mismatch("`accepted_values` test on m.c", ("fail", 3), ("fail", 5), config_differences(want, fewer), "x")
+    said = _mismatch(
+        "`accepted_values` test on m.c",
+        ("fail", 3),
+        ("fail", 5),
+        config_differences(want, fewer),
+        "x",
+        "accepted_values",
+    )
     assert "`values` argument" in said and "where" not in said
     loose = {"config": {**want["config"], "error_if": "> 10"}, "test_kwargs": want["test_kwargs"]}
-    said = _mismatch("`unique` test on m.c", ("fail", 3), ("warn", 3), config_differences(want, loose), "x")
+    said = _mismatch("`unique` test on m.c", ("fail", 3), ("warn", 3), config_differences(want, loose), "x", "unique")
     assert "check its `error_if` config" in said and "severity" in said  # 'fails (severity error)' names the goal
     assert (
         config_differences(

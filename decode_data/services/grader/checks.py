@@ -203,8 +203,9 @@ def _relation_failure(check, learner, reference, name, mismatch, expected, actua
     message = f"{name}: {head}" + (f" {found.text}" if found else "")
     if visible and (Path(learner.paths["project"]) / NEXT_SEEDS).is_dir():
         message += (
-            " (These rows are from the grader's second run: it builds your project, then loads the "
-            "next export, seeds_next/, and runs dbt again.)"
+            " (The grader found this after a second delivery of data, seeds_next/, loaded on top of "
+            "the lesson's and built again: your warehouse does not hold it, so these rows and counts "
+            "may not show in your own queries.)"
         )
     diff = mismatch.diff.__dict__ if mismatch.diff and visible else None
     return _outcome(

@@ -106,8 +106,9 @@ def check_tests_match(check: dict, learner: Build, reference: Build) -> CheckOut
             False,
             learner,
             stage="tests",
-            message=_mismatch(label, (status, failures), (got_status, got_failures), differs, learner.seeds)
-            + (own_test_hint(ref_test["test_name"]) if not differs else ""),
+            message=_mismatch(
+                label, (status, failures), (got_status, got_failures), differs, learner.seeds, ref_test["test_name"]
+            ),
         )
     return _outcome(check, True, learner)
 
@@ -146,17 +147,24 @@ def _listed(differs: list[tuple[str, str]]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _mismatch(label: str, want: tuple, got: tuple, differs: list[tuple[str, str]], seeds: str) -> str:
-    """Which behaviour differs (the rows found, or pass/warn/fail), and the config behind it."""
+def _mismatch(label: str, want: tuple, got: tuple, differs: list[tuple[str, str]], seeds: str, test_name: str) -> str:
+    """Which behaviour differs (the rows found, or pass/warn/fail), and the config behind it. A
+    test the learner defined in a {% test %} block is the first suspect when its config and
+    arguments are the step's: the model it reads is the lesson's."""
     (status, failures), (got_status, got_failures) = want, got
     data = "the lesson's data" if seeds == "seeds" else "the grader's data with known bad rows"
     if got_failures != failures and failures is not None and got_failures is not None:
         rows = [(key, kind) for key, kind in differs if kind == "argument" or key in ROW_CONFIGS]
-        cause = (
-            f"Check its {_listed(rows)}: it differs from the step's test."
-            if rows
-            else "Its `where` and its arguments are the step's, so it reads other rows: check the model it tests."
-        )
+        if rows:
+            cause = f"Check its {_listed(rows)}: it differs from the step's test."
+        elif own_test_hint(test_name):
+            cause = (
+                "Its `where` and its arguments are the step's, so what differs is what it checks: "
+                f"the condition in your {{% test {test_name}(...) %}} block (which rows does it "
+                "return?), or the model it tests."
+            )
+        else:
+            cause = "Its `where` and its arguments are the step's, so it reads other rows: check the model it tests."
         return f"On {data} your {label} finds {got_failures} failing rows; the step expects {failures}. {cause}"
     if got_status != status:
         words = {"warn": "warns", "fail": "fails (severity error)", "pass": "passes", "error": "errors"}
@@ -164,9 +172,9 @@ def _mismatch(label: str, want: tuple, got: tuple, differs: list[tuple[str, str]
         outcome = [(key, kind) for key, kind in differs if key in OUTCOME_CONFIGS] or [("severity", "config")]
         return (
             f"On {data} your {label} {words.get(got_status, got_status)}; the step expects it to "
-            f"{expected}: check its {_listed(outcome)}."
+            f"{expected}: check its {_listed(outcome)}." + ("" if differs else own_test_hint(test_name))
         )
-    return f"Your {label} does not behave as the step asks on {data}."
+    return f"Your {label} does not behave as the step asks on {data}." + ("" if differs else own_test_hint(test_name))
 
 
 def check_docs_block(check: dict, learner: Build, _reference: Build) -> CheckOutcome:

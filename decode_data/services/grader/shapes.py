@@ -128,7 +128,7 @@ def column_shape(
     if _all(pairs, lambda w, g: isinstance(w, str) and isinstance(g, str) and w.strip() == g.strip()):
         return "whitespace", f"{column} has extra spaces in {rows} ({first}): trim() removes them."
     if _numbers(want) and _numbers(got) and not any(_is_null(v) for pair in pairs for v in pair):
-        shape = _number_shape(column, pairs, rows, first)
+        shape = _number_shape(column, pairs, rows, first, everywhere_zero=bool(got_whole.map(_is_zero).all()))
         if shape:
             return shape
     if _typed_in(whole, got_whole, n) and _is_zero(got.iloc[0]):
@@ -152,11 +152,31 @@ def _typed_in(whole: pd.Series, got_whole: pd.Series, n: int) -> bool:
     return n >= 2 and got_whole.nunique(dropna=False) == 1 and whole.nunique(dropna=False) > 1
 
 
-def _number_shape(column: str, pairs, rows: str, first: str) -> tuple[str, str] | None:
-    if _all(pairs, lambda w, g: w != 0 and (math.isclose(g, w * 100) or math.isclose(g, w / 100))):
+def _scale(pairs) -> int | None:
+    """10, 100 or 1000 when every learner's value is the expected one that many times larger or
+    smaller (within 1 %, since a rounded expected value moves the ratio a little)."""
+    for factor in (100, 1000, 10):
+        if _all(pairs, lambda w, g, f=factor: w != 0 and any(math.isclose(g, w * k, rel_tol=0.01) for k in (f, 1 / f))):
+            return factor
+    return None
+
+
+def _number_shape(column: str, pairs, rows: str, first: str, everywhere_zero: bool) -> tuple[str, str] | None:
+    factor = _scale(pairs)
+    if factor == 100:
         return "scale", (
             f"{column} is off by a factor of 100 in {rows} ({first}): cents and whole units "
             "(euros, dollars)? Check the division or multiplication by 100."
+        )
+    if factor:
+        return "scale", (
+            f"{column} is off by a factor of {factor:,} in {rows} ({first}): a unit converted the wrong "
+            f"way, or twice (Wh and kWh, grams and kilograms)? Check the multiplication or division by {factor:,}."
+        )
+    if not everywhere_zero and _all(pairs, lambda w, g: g == 0 and w != 0):  # else: never_matched
+        return "zeroed", (
+            f"{column} is 0 in {rows} where the expected value is not ({first}): is a value clamped or "
+            "defaulted to 0 (greatest(..., 0), coalesce(..., 0), a case ... else 0) where it should be computed?"
         )
     if _all(pairs, _integer_like):
         return "integer_division", (
