@@ -272,6 +272,14 @@ def test_view_instead_of_table_is_named(engine, db_session, learner, lab):
     assert failure.kind == "materialized"
     assert "models/ranked.sql:1: dbt has no config named materialised" in failure.message, failure.message
     assert "Did you mean materialized?" in failure.message
+    # A schema or alias config builds it under another name than the lesson reads: told so.
+    for config, built in (("schema='marts'", "main_marts.ranked"), ("alias='ranked_v2'", "main.ranked_v2")):
+        model = "{{ config(materialized='table', " + config + ") }}\nselect * from {{ ref('customer_totals') }}\n"
+        submit(db_session, learner, lab, {"models/ranked.sql": model})
+        failure = first_failure(grade_step(db_session, learner, lab, "ranked"))
+        assert (
+            f"dbt built ranked as {built}" in failure.message and "remove the `schema:` or `alias:`" in failure.message
+        )
 
 
 def test_learner_tests_must_exist_pass_and_catch_bad_rows(engine, db_session, learner, lab):

@@ -130,6 +130,7 @@ def _describe(node) -> dict:
         "resource_type": node.resource_type.value,
         "path": getattr(node, "original_file_path", None),
         "materialized": getattr(config, "materialized", None),
+        "relation": ".".join(filter(None, (getattr(node, "schema", None), getattr(node, "alias", None)))) or None,
         "depends_on": list(getattr(getattr(node, "depends_on", None), "nodes", []) or []),
         "macros": list(getattr(getattr(node, "depends_on", None), "macros", []) or []),
         "description": getattr(node, "description", "") or "",

@@ -125,6 +125,19 @@ def _unreadable(check: dict, learner: Build, name: str) -> CheckOutcome | None:
 
 
 def _missing(check: dict, learner: Build, name: str) -> CheckOutcome:
+    node = learner.node(name) or {}
+    built_as = node.get("relation")
+    if built_as and built_as.lower() != f"main.{name}".lower():
+        # A `schema:` or `alias:` config: dbt built it, under another name than the lesson reads.
+        return _outcome(
+            check,
+            False,
+            learner,
+            stage="relation",
+            path=node.get("path"),
+            message=f"dbt built {name} as {built_as}, and the lesson reads it as main.{name}: remove the "
+            "`schema:` or `alias:` from its config, so it is built where everything else of the lesson is.",
+        )
     return _outcome(
         check,
         False,
