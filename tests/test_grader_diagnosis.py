@@ -69,6 +69,11 @@ def test_a_fan_out_shows_the_duplicated_key():
     assert found.shapes[0] == "fan_out" and "customer_id 1 appears 3 times" in found.text
 
 
+def test_a_snapshots_extra_version_points_at_its_config_not_at_a_join():
+    found = diagnose(_table(ROWS), _table(ROWS + [ROWS[0]]), snapshot=True)
+    assert found.shapes[0] == "fan_out" and "hard_deletes" in found.text and "join" not in found.text
+
+
 def test_a_missing_filter_names_the_value_the_extra_rows_share():
     rows = ROWS + [[6, "returned", Decimal("4.00"), 1]]
     kept = [r for r in rows if r[1] != "returned"]

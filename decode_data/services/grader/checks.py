@@ -211,6 +211,7 @@ def _relation_failure(check, learner, reference, name, mismatch, expected, actua
             show_values=visible,
             types=(reference.types(name), learner.types(name)),
             ranges=lambda: compares_ranges(learner, name),
+            snapshot=(learner.node(name) or {}).get("resource_type") == "snapshot",
         )
     head = mismatch.message if mismatch.stage != "values" else "The row count is right, but rows differ."
     message = f"{name}: {head}" + (f" {found.text}" if found else "")

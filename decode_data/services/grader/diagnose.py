@@ -89,21 +89,29 @@ def diagnose(
     show_values: bool = True,
     types: tuple[dict[str, str], dict[str, str]] | None = None,
     ranges: Callable[[], bool] | None = None,
+    snapshot: bool = False,
 ) -> Diagnosis:
     """Why `actual` is not `expected` (same columns already checked), in plain sentences.
     `types`: (expected, actual) database types by lower-case column, to name a wrong type.
     `ranges`: whether the learner's SQL compares with <, >, between (asked only when the rows
-    look like a boundary slip: no `>` against `>=` advice for SQL that has no comparison)."""
+    look like a boundary slip: no `>` against `>=` advice for SQL that has no comparison).
+    `snapshot`: the rows are a snapshot's versions, which its config makes, not a join."""
     columns = list(expected.columns)
     exp, act = _frame(expected, columns, decimals), _frame(actual, columns, decimals)
     found_key = find_key(exp, key)
     if not found_key:
         return _unkeyed(exp, act, show_values)
-    return _keyed(exp, act, found_key, show_values, types, ranges or (lambda: True))
+    return _keyed(exp, act, found_key, show_values, types, ranges or (lambda: True), snapshot)
 
 
 def _keyed(
-    exp: pd.DataFrame, act: pd.DataFrame, key: list[str], show_values: bool, types, ranges: Callable[[], bool]
+    exp: pd.DataFrame,
+    act: pd.DataFrame,
+    key: list[str],
+    show_values: bool,
+    types,
+    ranges: Callable[[], bool],
+    snapshot: bool = False,
 ) -> Diagnosis:
     sentences, shapes = [], []
     retyped = key_type_shape(exp, act, key, types, show_values)
@@ -117,12 +125,16 @@ def _keyed(
         first = dups.iloc[0]
         example = f" (e.g. {_key_text(key, first)} appears {int(first['times'])} times)" if show_values else ""
         verb = "appears" if len(dups) == 1 else "appear"
-        sentences.append(
-            f"{_plural(len(dups), 'key')} {verb} more than once in your result{example}: "
-            f"a join that matches several rows per {', '.join(key)} multiplies them "
+        why = (
+            "a snapshot records a version for each change its config sees: compare your strategy, "
+            "check_cols and hard_deletes with the step's (hard_deletes: new_record adds a row for "
+            "each key that disappeared)."
+            if snapshot
+            else f"a join that matches several rows per {', '.join(key)} multiplies them "
             "(a join fan-out), or the group by has more columns than the grain. Join on "
             "the full key, aggregate before joining, or group by the key only."
         )
+        sentences.append(f"{_plural(len(dups), 'key')} {verb} more than once in your result{example}: {why}")
         shapes.append("fan_out")
         act = act.drop_duplicates(subset=key)
         fanned = True
