@@ -488,6 +488,35 @@ def test_a_call_dbt_refuses_or_a_brace_too_few_says_what_to_type(engine, tmp_pat
     assert (error.path, error.line) in where, (error.path, error.line, error.message)
 
 
+@pytest.mark.parametrize(
+    "snapshot,said,path",
+    [
+        (
+            "    unique_key: n\n    strategy: timestamp\n    updated_at: n\n",
+            "In a snapshot's YAML they go under its `config:`",
+            None,  # dbt's parse error names no file
+        ),
+        ("    config:\n      unique_key: n\n      strategy: timestamp\n", "Add `updated_at:`", None),
+        (
+            "    config:\n    unique_key: n\n    strategy: timestamp\n    updated_at: n\n",
+            "Invalid snapshots config given in snapshots/numbers_snapshot.yml",
+            "snapshots/numbers_snapshot.yml",  # named in the text only: the editor opens it
+        ),
+    ],
+    ids=["config_keys_at_the_top", "no_updated_at", "config_left_empty"],
+)
+def test_a_snapshot_configured_wrong_says_where_the_config_goes(engine, tmp_path, snapshot, said, path):
+    """dbt says what is missing, not where it goes, and names the file only in its text."""
+    paths = make_project(tmp_path / "ws", {"m.sql": "select n from {{ ref('raw_numbers') }}\n"})
+    (paths["project"] / "snapshots").mkdir()
+    (paths["project"] / "snapshots" / "numbers_snapshot.yml").write_text(
+        "snapshots:\n  - name: numbers_snapshot\n    relation: ref('raw_numbers')\n" + snapshot
+    )
+    (error,) = engine.submit(Job("u_snapshot", "l", "snapshot"), paths).errors
+    assert said in error.message, error.message
+    assert path is None or error.path == path, (error.path, error.message)
+
+
 def test_an_error_in_the_learners_own_generic_test_points_at_its_block(engine, tmp_path):
     """A column typed into a {% test %} block fails in every model the test is used on; the fix
     is in the block, not in the YAML that uses it (which dbt names as the test's file)."""

@@ -38,11 +38,23 @@ _CYCLE_RE = re.compile(r"Found a cycle: (\S+(?: --> \S+)*)")
 BUILTIN_TESTS = ("unique", "not_null", "accepted_values", "relationships")
 NODE_KINDS = ("model", "seed", "snapshot")  # what a ref() can read
 MATERIALIZATIONS = ("view", "table", "incremental", "ephemeral")
-BRACE_FIXES = {
+# Words of dbt, Jinja and DuckDB that name a mistake without its fix, and the fix.
+PHRASE_FIXES = {
     "unexpected '}'": "Jinja closes what {{ opens with two braces: }}.",
     "unexpected end of template": "A {{ or {% is never closed: Jinja needs }} after {{ and %} after {%.",
     'syntax error at or near "{"': "Jinja needs two braces on each side, {{ ref('...') }}: DuckDB read one { as SQL.",
+    "Snapshots must be configured with a 'strategy' and 'unique_key'": (
+        "In a snapshot's YAML they go under its `config:` (indented below it), with updated_at or check_cols."
+    ),
+    "must specify an updated_at configuration": (
+        "Add `updated_at:` (the column that says when a row changed) under the snapshot's `config:`."
+    ),
+    "must specify a check_cols configuration": (
+        "Add `check_cols:` (a list of columns, or all) under the snapshot's `config:`."
+    ),
 }
+# A project file named in a message that has no file header (dbt's parse errors of YAML).
+_PROJECT_FILE_RE = re.compile(r"\b((?:models|snapshots|seeds|macros|tests|analyses)/[\w./-]+\.(?:sql|ya?ml|csv))\b")
 JINJA_NAMES = ("ref", "source", "config", "var", "this", "is_incremental", "env_var", "doc", "log", "run_query")
 
 
@@ -249,10 +261,19 @@ def missing_input(text: str, path: str | None, raw: str | None, known: dict[str,
     return None
 
 
-def explain_braces(text: str) -> str:
-    """Jinja's and DuckDB's words for a brace too few, with what the learner has to type."""
-    fix = next((fix for said, fix in BRACE_FIXES.items() if said in text), "")
+def explain_phrases(text: str) -> str:
+    """A message that names a known mistake, with what the learner has to type."""
+    fix = next((fix for said, fix in PHRASE_FIXES.items() if said in text), "")
     return f"{text}\n{fix}" if fix else text
+
+
+def file_named_in(text: str) -> str | None:
+    """The project file a message names in its text, for one that comes without a file (the job
+    runs in the project: a path of dbt's own macros is no file there)."""
+    for found in _PROJECT_FILE_RE.finditer(text):
+        if Path(found.group(1)).is_file():
+            return found.group(1)
+    return None
 
 
 def refused_call(text: str, path: str | None, raw: str | None):

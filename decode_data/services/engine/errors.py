@@ -14,9 +14,10 @@ import re
 
 from decode_data.services.engine.error_fixes import (
     bad_yaml,
-    explain_braces,
     explain_missing_table,
+    explain_phrases,
     explain_statement_end,
+    file_named_in,
     missing_input,
     read_source,
     refused_call,
@@ -90,6 +91,7 @@ def learner_error(
     header = _HEADER_RE.search(text)
     if header and not path:
         path = header.group(1)
+    path = path or file_named_in(text)
     line = 0
     jinja = _JINJA_LINE_RE.search(text)
     duck = _LINE_RE.search(text)
@@ -111,7 +113,7 @@ def learner_error(
     this = node.rsplit(".", 1)[-1] if node else ""
     text = explain_missing_table(_LINE_RE.sub("", text).strip(), known or {}, this)
     text, line = explain_statement_end(text, raw if raw is not None else read_source(path), line)
-    text = explain_braces(text)
+    text = explain_phrases(text)
     lines = [line for line in text.splitlines() if line.strip() and set(line.strip()) != {"^"}]
     if len(lines) > MAX_MESSAGE_LINES:  # e.g. DuckDB's long lists of candidate functions
         lines = lines[:MAX_MESSAGE_LINES] + ["..."]
