@@ -632,6 +632,25 @@ def test_editor_opens_autosaves_and_resolves_a_conflict(db_session, learner, tok
     assert state.save_status == "error" and "cannot be opened" in state.save_error
 
 
+def test_a_reload_right_after_typing_saves_the_edit(db_session, learner, token, hello_lesson):
+    """The page's on_load reopens the file: the edit the tab sent, not saved yet (autosave waits
+    for a pause in typing), is saved first instead of being replaced by the file on disk."""
+    from decode_data.pages.lesson import ON_LOAD  # noqa: F401 - the page's states, registered
+    from decode_data.states.editor import EditorState
+    from decode_data.states.lesson import LessonState
+
+    page = _state(LessonState, "/lessons/hello_dbt", token=token)
+    state = page.get_substate([EditorState.get_name()])
+    run_coroutine(LessonState.open_page.fn(page))
+    path = state.path
+    typed = "select * from {{ ref('raw_customers') }} -- typed just before the reload\n"
+    EditorState.edit.fn(state, typed)
+    assert state.save_status == "unsaved"
+    run_coroutine(LessonState.open_page.fn(page))  # the reload
+    assert state.path == path and state.loaded_text == typed
+    assert workspace.read_file(learner, hello_lesson, path) == typed
+
+
 def test_keep_mine_overwrites_the_other_tabs_save(db_session, learner, token, hello_lesson):
     from decode_data.states.editor import EditorState
 

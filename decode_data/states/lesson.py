@@ -95,10 +95,14 @@ class LessonState(AuthState):
         """on_load: everything the first paint needs, in one event and one delta: the lesson and
         the learner's place in it, the files with the step's file open, the step's hints, the
         quiz. The lineage (a dbt compile) follows once the page has painted."""
+        editor, runner, checker = await self._siblings()
+        # A reload right after typing: the edit this tab sent is saved, not replaced by the file.
+        # Before the lesson is loaded, so it goes to the lesson it was typed in.
+        if editor.path:
+            await editor._flush()
         await self._load_lesson()
         if self.not_found:
             return None
-        editor, runner, checker = await self._siblings()
         await editor._reload_files()
         await checker._show_step_help()
         from decode_data.states.quiz import QuizState  # a sibling: it derives from this module
