@@ -157,3 +157,13 @@ def test_warehouse_notes_tell_the_truth_about_the_learners_own_warehouse(tmp_pat
     assert warehouse_notes(paths, [*step_models, "customers", "no_such_model"]) == [
         "Your warehouse is out of date: customers was not built since your last change. Run `dbt run -s customers`."
     ]  # one line per finding; a name with no file says nothing
+    # The run of the changed file failed: running again fails again, the error is to fix first.
+    record_build(paths, _built("customers", status="error"))
+    assert warehouse_notes(paths, ["customers"]) == [
+        "Your last run of customers failed on this version of its file: fix the error it showed, "
+        "then run `dbt run -s customers`."
+    ]
+    (paths.project / "models/customers.sql").write_text("-- fixed\n", encoding="utf-8")
+    assert warehouse_notes(paths, ["customers"])[0].startswith("Your warehouse is out of date")
+    record_build(paths, _built("customers"))
+    assert warehouse_notes(paths, ["customers"]) == []

@@ -20,6 +20,7 @@ from decode_data.services.engine import JobResult
 from decode_data.services.workspace import WorkspacePaths
 
 RECORD = "build_record.json"
+FAILURES = "build_failures.json"  # the file version of each node whose last build failed
 BUILT = ("model", "seed", "snapshot")
 BUILT_OK = ("success", "pass")
 BUILDING_COMMANDS = ("seed", "run", "build", "snapshot")
@@ -32,29 +33,32 @@ def _digest(project: Path, path: str) -> str:
         return ""
 
 
-def _read(paths: WorkspacePaths) -> dict[str, str]:
+def _read(paths: WorkspacePaths, name: str = RECORD) -> dict[str, str]:
     with contextlib.suppress(OSError, ValueError):
-        record = json.loads((paths.root / RECORD).read_text(encoding="utf-8"))
+        record = json.loads((paths.root / name).read_text(encoding="utf-8"))
         if isinstance(record, dict):
             return {str(k): str(v) for k, v in record.items()}
     return {}
+
+
+def _write(paths: WorkspacePaths, name: str, record: dict[str, str]) -> None:
+    temporary = paths.root / (name + ".tmp")
+    temporary.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
+    temporary.replace(paths.root / name)  # a killed job never leaves half a record
 
 
 def record_build(paths: WorkspacePaths, result: JobResult) -> None:
     """Remember the file version of every node this job built into the warehouse."""
     if result.command not in BUILDING_COMMANDS:
         return
-    built = {
-        node.path: _digest(paths.project, node.path)
-        for node in result.nodes
-        if node.path and node.resource_type in BUILT and node.status in BUILT_OK
-    }
-    if not built:
-        return
-    record = {**_read(paths), **built}
-    temporary = paths.root / (RECORD + ".tmp")
-    temporary.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
-    temporary.replace(paths.root / RECORD)  # a killed job never leaves half a record
+    ours = [node for node in result.nodes if node.path and node.resource_type in BUILT]
+    built = {node.path: _digest(paths.project, node.path) for node in ours if node.status in BUILT_OK}
+    failed = {node.path: _digest(paths.project, node.path) for node in ours if node.status == "error"}
+    if built:
+        _write(paths, RECORD, {**_read(paths), **built})
+    known = _read(paths, FAILURES)
+    if failed or set(built) & set(known):
+        _write(paths, FAILURES, {**{k: v for k, v in known.items() if k not in built}, **failed})
 
 
 def stale_parents(paths: WorkspacePaths, lineage: dict, chosen: set[str]) -> list[tuple[str, bool]]:
@@ -89,15 +93,21 @@ def warehouse_notes(paths: WorkspacePaths, names: list[str]) -> list[str]:
     record = _read(paths)
     if not any(path.startswith("seeds/") for path in record) and (paths.project / "seeds").is_dir():
         return ["Your warehouse has no seeds loaded yet: run `dbt seed`."]
-    notes = []
+    notes, failures = [], _read(paths, FAILURES)
     for name in dict.fromkeys(names):
         path = project_file(paths.project, name)
         if not path:
             continue
-        if path not in record:
+        digest = _digest(paths.project, path)
+        if failures.get(path) == digest:
+            notes.append(
+                f"Your last run of {name} failed on this version of its file: fix the error it showed, "
+                f"then run `dbt run -s {name}`."
+            )
+        elif path not in record:
             command = "dbt seed" if path.startswith("seeds/") else f"dbt run -s {name}"
             notes.append(f"{name} is not in your warehouse yet: run `{command}`.")
-        elif record[path] != _digest(paths.project, path):
+        elif record[path] != digest:
             notes.append(
                 f"Your warehouse is out of date: {name} was not built since your last change. Run `dbt run -s {name}`."
             )
