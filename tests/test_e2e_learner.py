@@ -109,6 +109,14 @@ def test_query_page_runs_sql_and_charts_it(page, live_app):
     page.click("#query-run")
     expect(page.locator("#query-results")).to_contain_text("customers")
     expect(page.locator("#chart .recharts-surface")).to_be_visible()
+    expect(page.locator("#query-stale")).to_have_count(0)
+    # A query that fails keeps the last rows to compare with, and says whose they are.
+    page.click("#query-editor .cm-content")
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text("select countryy from raw_customers")
+    page.click("#query-run")
+    expect(page.locator("#query-error")).to_contain_text("countryy")
+    expect(page.locator("#query-stale")).to_contain_text("from your previous query")
 
 
 def test_export_downloads_a_plain_dbt_project(page, live_app):

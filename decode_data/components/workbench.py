@@ -242,7 +242,7 @@ def run_status() -> rx.Component:
             rx.hstack(
                 rx.cond(
                     RunnerState.running,
-                    rx.text("Running dbt ", RunnerState.command, "…", size="2"),
+                    rx.text("Running ", RunnerState.command, "…", size="2"),
                     rx.text(
                         RunnerState.outcome_message,
                         size="2",

@@ -177,6 +177,10 @@ def _results() -> rx.Component:
             ui.section_title("Results"),
             ui.muted(QueryState.summary, id="query-summary"),
             rx.cond(QueryState.elapsed != "", rx.badge(QueryState.elapsed, variant="soft", color_scheme=ui.MUTED)),
+            rx.cond(
+                QueryState.error != "",
+                rx.badge("from your previous query", color_scheme=ui.WARNING, variant="soft", id="query-stale"),
+            ),
             align="center",
             spacing=ui.STACK_GAP,
             wrap="wrap",
