@@ -781,6 +781,16 @@ def test_finish_takes_the_final_nodes_errors_and_the_line_to_mark():
     line = state._finish(dataclasses.replace(result, errors=[err]), open_path="models/staging/stg_orders.sql")
     assert len(state.errors) == 1 and line == 0  # same message as the node's: listed once
 
+    # A job stopped at its time limit reports no nodes: what was running when it stopped is
+    # shown stopped, not spinning for ever.
+    state._start("dbt run")
+    state._apply(
+        collections.deque([{"type": "node", "unique_id": "model.l.slow", "name": "slow", "status": "running"}])
+    )
+    state._finish(JobResult(status="error", command="run", errors=[LearnerError(message="stopped after 60 s")]), "")
+    assert [(n.name, n.status) for n in state.nodes] == [("slow", "stopped")]
+    assert state._statuses["model.l.slow"] == "stopped"
+
 
 def _bound(state, work, *args):
     return state._bind(work, *args)()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import reflex as rx
 
@@ -56,6 +56,10 @@ class NodeRow:
     kind: str
     status: str
     seconds: str = ""
+
+
+def _stopped(row: NodeRow) -> NodeRow:
+    return replace(row, status="stopped") if row.status == "running" else row
 
 
 @dataclass
@@ -323,7 +327,8 @@ class RunnerState(PagedRows, LessonState):
                 id=n.unique_id, name=n.name, kind=n.resource_type, status=n.status, seconds=f"{n.execution_time:.2f}s"
             )
             for n in result.nodes
-        ] or self.nodes
+        ] or [_stopped(n) for n in self.nodes]  # a job stopped at its time limit: nothing is still running
+        self._statuses.update({n.id: n.status for n in self.nodes if n.status == "stopped"})
         self.done_count = len(self.nodes)
         if result.logs and not self.logs:
             self.logs = result.logs[-MAX_LOG_LINES:]
