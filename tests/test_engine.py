@@ -583,6 +583,16 @@ def test_what_dbt_builds_without_a_word_is_a_warning_at_the_learners_line(engine
     assert result.ok and result.warnings == []  # a custom config of one's own, a disabled model's entry
 
 
+def test_a_run_whose_rows_cannot_be_read_says_why(engine, tmp_path):
+    """A view runs its query when read: the run succeeds, reading its rows fails. The grid stays
+    empty, and the run's warnings say why instead of nothing."""
+    paths = make_project(tmp_path / "ws", {"broken_view.sql": "select cast('not a number' as integer) as n\n"})
+    result = engine.submit(Job("u_unread", "l", "run", preview_rows=True), paths)
+    assert result.ok and result.preview is None, result.errors
+    (warning,) = result.warnings
+    assert warning.message.startswith("The rows of broken_view are not shown: Conversion Error"), warning.message
+
+
 def test_show_previews_the_model_not_its_tests(engine, tmp_path):
     paths = make_project(
         tmp_path / "ws",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from decode_data.services.engine.jobs import Job, JobResult
+from decode_data.services.engine.jobs import Job, JobResult, LearnerError
 
 BUILT_BY = ("run", "build", "seed", "snapshot")
 PREVIEWED_BY = BUILT_BY + ("test",)
@@ -44,7 +44,8 @@ def preview_target(job: Job, result: JobResult) -> tuple[str, str] | None:
 
 
 def add_preview(job: Job, result: JobResult, warehouse: Path, lockdown: dict, seconds_left: float) -> None:
-    """Put the rows the page shows into `result` (in place); a failed read just shows none."""
+    """Put the rows the page shows into `result` (in place). A failed read shows none, and says
+    why among the run's warnings: the run itself went well, and an empty grid explains nothing."""
     target = preview_target(job, result)
     if target is None or seconds_left < 1.0:
         return
@@ -57,3 +58,6 @@ def add_preview(job: Job, result: JobResult, warehouse: Path, lockdown: dict, se
     rows = run_query(Job(job.learner_key, job.lesson_id, "query", sql=sql, row_cap=job.row_cap), warehouse, limits)
     if rows.ok and rows.preview is not None:
         result.preview, result.preview_of = rows.preview, of
+    elif rows.errors:
+        said = rows.errors[0].message
+        result.warnings.append(LearnerError(message=f"The rows of {of} are not shown: {said}", node=None))
