@@ -196,3 +196,16 @@ def test_quiz_items_show_grades_only_for_answered_questions():
     assert (items[1].graded, items[1].correct) == (True, False)
     assert (items[2].chosen, items[2].graded) == ("", False)
     assert all(not i.graded for i in quiz_items(lesson, {0: right}, graded=False))
+
+
+def test_code_in_a_message_is_marked_as_code():
+    parts = vm.inline_code("Keep only `where dbt_valid_to is null` and run `dbt run -s x`.")
+    assert [(p.text, p.code) for p in parts] == [
+        ("Keep only ", False),
+        ("where dbt_valid_to is null", True),
+        (" and run ", False),
+        ("dbt run -s x", True),
+        (".", False),
+    ]
+    assert [(p.text, p.code) for p in vm.inline_code("an odd ` backtick")] == [("an odd ` backtick", False)]
+    assert vm.check_items({"checks": [{"passed": False, "message": "Use `ref()`"}]})[0].parts[1].code

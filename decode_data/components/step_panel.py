@@ -51,13 +51,22 @@ def steps_nav() -> rx.Component:
     )
 
 
+def with_code(parts, **props) -> rx.Component:
+    """A message whose `quoted` SQL and YAML show as code (view_models.inline_code)."""
+    return rx.text(rx.foreach(parts, _part), **props)
+
+
+def _part(part) -> rx.Component:
+    return rx.cond(part.code, rx.code(part.text, variant="ghost"), rx.text.span(part.text))
+
+
 def _check_row(item: CheckItem) -> rx.Component:
     return rx.hstack(
         rx.cond(
             item.passed, rx.icon("check", color="var(--teal-10)", size=16), rx.icon("x", color="var(--red-10)", size=16)
         ),
         rx.vstack(
-            rx.text(item.message, size="2"),
+            with_code(item.parts, size="2"),
             rx.cond(item.where != "", ui.code_text(item.where, color_scheme=ui.MUTED, word_break="break-all")),
             rx.cond((item.hint != "") & ~item.passed, rx.text(item.hint, size="1", color_scheme=ui.WARNING)),
             spacing="0",
@@ -119,7 +128,7 @@ def feedback() -> rx.Component:
             rx.callout.icon(rx.cond(CheckState.passed, rx.icon("party_popper"), rx.icon("lightbulb"))),
             rx.vstack(
                 rx.text(rx.cond(CheckState.passed, "Step complete!", "Not yet:"), weight="bold"),
-                rx.text(CheckState.summary, size="2", id="check-summary"),
+                with_code(CheckState.summary_parts, size="2", id="check-summary"),
                 rx.cond(
                     CheckState.evidence.missing_total > 0,
                     rx.box(

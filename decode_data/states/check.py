@@ -20,7 +20,16 @@ from decode_data.services.solutions import step_solution
 from decode_data.states.editor import EditorState
 from decode_data.states.lesson import LessonState
 from decode_data.states.runner import RunnerState
-from decode_data.states.view_models import CheckItem, RowDiff, check_items, error_location, first_diff, first_evidence
+from decode_data.states.view_models import (
+    CheckItem,
+    RowDiff,
+    TextPart,
+    check_items,
+    error_location,
+    first_diff,
+    first_evidence,
+    inline_code,
+)
 
 
 def _hint(session, user, lesson, step_id: str) -> str:
@@ -52,6 +61,7 @@ class CheckState(LessonState):
     checked_step: str = ""
     passed: bool = False
     summary: str = ""
+    summary_parts: list[TextPart] = []
     checks: list[CheckItem] = []
     diff: RowDiff = RowDiff()
     evidence: RowDiff = RowDiff()  # the diagnosis's examples: row, column, expected, got
@@ -64,6 +74,7 @@ class CheckState(LessonState):
 
     def _clear_feedback(self) -> None:
         self.checked_step, self.passed, self.summary, self.checks, self.diff = "", False, "", [], RowDiff()
+        self.summary_parts = []
         self.evidence, self.warehouse = RowDiff(), []
         self.solution, self.explanation, self.hint_error = [], "", ""
 
@@ -89,6 +100,7 @@ class CheckState(LessonState):
                 self.checking = False
         async with self:
             self.checked_step, self.passed, self.summary = step_id, feedback["passed"], feedback["summary"]
+            self.summary_parts = inline_code(self.summary)
             self.checks, self.diff = check_items(feedback), first_diff(feedback)
             self.evidence = first_evidence(feedback)
             self.warehouse = list(feedback.get("warehouse") or [])

@@ -33,12 +33,28 @@ class FileItem:
 
 
 @dataclass
+class TextPart:
+    text: str
+    code: bool = False
+
+
+def inline_code(text: str) -> list[TextPart]:
+    """A message's `quoted` code as code and the rest as text: the grader writes SQL and YAML
+    between backticks, which read as noise when shown as they are. Odd backticks stay text."""
+    pieces = text.split("`")
+    if len(pieces) % 2 == 0:
+        return [TextPart(text)]
+    return [TextPart(piece, code=i % 2 == 1) for i, piece in enumerate(pieces) if piece]
+
+
+@dataclass
 class CheckItem:
     message: str
     passed: bool
     stage: str = ""
     where: str = ""  # "models/x.sql line 3" when the grader knows
     hint: str = ""
+    parts: list[TextPart] = field(default_factory=list)  # the message, its code marked
 
 
 @dataclass
@@ -121,6 +137,7 @@ def check_items(feedback: dict) -> list[CheckItem]:
                 stage=c.get("stage") or "",
                 where=where,
                 hint=c.get("hint") or "",
+                parts=inline_code(message),
             )
         )
     return items
