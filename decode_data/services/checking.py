@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlmodel import Session
 
 from decode_data.models import User
@@ -15,12 +17,16 @@ from decode_data.services.workspace import workspace_paths
 
 
 def check_steps(session: Session, user: User, lesson: Lesson, step_ids: list[str] | None = None) -> list[StepFeedback]:
-    """Grade the steps (all when None) on one build and record one attempt for each."""
+    """Grade the steps (all when None) on one build and record one attempt for each, with the
+    time the learner waited (the builds are shared, so each step's own grading takes none)."""
+    started = time.monotonic()
     results = grade_steps(session, user, lesson, step_ids)
+    waited = time.monotonic() - started
     paths = workspace_paths(user.warehouse_key, lesson.id)
     for feedback in results:
         step = next(s for s in lesson.steps if s.id == feedback.step_id)
         models = [c["model"] for c in step.checks if isinstance(c.get("model"), str)]
+        feedback.elapsed_s = waited
         say_untouched(feedback, untouched(paths, lesson, models))
         feedback.warehouse = warehouse_notes(paths, models)
         progress.record_attempt(session, user, lesson, feedback.step_id, feedback.passed)
