@@ -101,6 +101,10 @@ def test_check_feedback_is_in_view_after_the_click(browser, live_app, viewport):
         assert summary["x"] + summary["width"] <= box["x"] + box["width"] + 1
         column = page.locator("#step-panel").bounding_box()
         assert box["x"] + box["width"] <= column["x"] + column["width"] + 1, "the verdict is wider than its column"
+        # A run after the verdict may have changed what it describes: it says so.
+        expect(page.locator("#check-stale")).to_have_count(0)
+        page.click("#run-button")
+        expect(page.locator("#check-stale")).to_contain_text("Checked before your last run", timeout=CHECK_TIMEOUT_MS)
     finally:
         context.close()
 

@@ -128,6 +128,14 @@ def feedback() -> rx.Component:
             rx.callout.icon(rx.cond(CheckState.passed, rx.icon("party_popper"), rx.icon("lightbulb"))),
             rx.vstack(
                 rx.text(rx.cond(CheckState.passed, "Step complete!", "Not yet:"), weight="bold"),
+                rx.cond(
+                    CheckState.verdict_stale,
+                    ui.muted(
+                        "Checked before your last run: check again to see where you are now.",
+                        size="1",
+                        id="check-stale",
+                    ),
+                ),
                 with_code(CheckState.summary_parts, size="2", id="check-summary"),
                 rx.cond(
                     CheckState.evidence.missing_total > 0,

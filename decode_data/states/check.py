@@ -62,6 +62,7 @@ class CheckState(LessonState):
     passed: bool = False
     summary: str = ""
     summary_parts: list[TextPart] = []
+    verdict_stale: bool = False  # a run since this verdict: it may describe files that changed
     checks: list[CheckItem] = []
     diff: RowDiff = RowDiff()
     evidence: RowDiff = RowDiff()  # the diagnosis's examples: row, column, expected, got
@@ -74,7 +75,7 @@ class CheckState(LessonState):
 
     def _clear_feedback(self) -> None:
         self.checked_step, self.passed, self.summary, self.checks, self.diff = "", False, "", [], RowDiff()
-        self.summary_parts = []
+        self.summary_parts, self.verdict_stale = [], False
         self.evidence, self.warehouse = RowDiff(), []
         self.solution, self.explanation, self.hint_error = [], "", ""
 
@@ -100,7 +101,7 @@ class CheckState(LessonState):
                 self.checking = False
         async with self:
             self.checked_step, self.passed, self.summary = step_id, feedback["passed"], feedback["summary"]
-            self.summary_parts = inline_code(self.summary)
+            self.summary_parts, self.verdict_stale = inline_code(self.summary), False
             self.checks, self.diff = check_items(feedback), first_diff(feedback)
             self.evidence = first_evidence(feedback)
             self.warehouse = list(feedback.get("warehouse") or [])

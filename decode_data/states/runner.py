@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import reflex as rx
 
-from decode_data.services.build_record import stale_parents
+from decode_data.services.build_record import BUILDING_COMMANDS, stale_parents
 from decode_data.services.dbt_command import (
     DbtRequest,
     DbtUsageError,
@@ -258,8 +258,19 @@ class RunnerState(PagedRows, LessonState):
             if result.preview is not None:  # dbt show's rows, or those the run read: in the same update
                 self._take_rows(result.preview, result.preview_of or request.select or "dbt show", run_number)
             open_node = editor.current_node
+            if request.command in BUILDING_COMMANDS:
+                await self._mark_verdict_stale()
         async with self:  # the lineage tab after the outcome and rows: the learner waits for those
             self._relayout(open_node)
+
+    async def _mark_verdict_stale(self) -> None:
+        """A run after a Check may have changed what its verdict describes: it says so, once per
+        run (never per keystroke, which would load the check's state with every edit)."""
+        from decode_data.states.check import CheckState  # it imports this module
+
+        checker = await self.get_state(CheckState)
+        if checker.checked_step:
+            checker.verdict_stale = True
 
     def _ask_about(self, request: DbtRequest, stale: list[tuple[str, bool]]) -> None:
         said = [f"{name} was never built" if never else f"{name} changed since it was built" for name, never in stale]
