@@ -36,7 +36,10 @@ def _settings(test: dict) -> dict:
 
 def _name(unique_id: str) -> str:
     """model.lesson.stg_meters -> stg_meters; source.lesson.raw.orders -> source('raw', 'orders')."""
-    kind, _project, rest = unique_id.split(".", 2)
+    parts = unique_id.split(".", 2)
+    if len(parts) < 3:
+        return unique_id
+    kind, _project, rest = parts
     if kind == "source":
         source, _, table = rest.partition(".")
         return f"source('{source}', '{table}')"
