@@ -61,7 +61,6 @@ class CheckState(LessonState):
     checked_step: str = ""
     passed: bool = False
     summary: str = ""
-    summary_parts: list[TextPart] = []
     verdict_stale: bool = False  # a run since this verdict: it may describe files that changed
     checks: list[CheckItem] = []
     diff: RowDiff = RowDiff()
@@ -73,9 +72,13 @@ class CheckState(LessonState):
     explanation: str = ""
     confirm_solution: bool = False
 
+    @rx.var
+    def summary_parts(self) -> list[TextPart]:
+        return inline_code(self.summary)
+
     def _clear_feedback(self) -> None:
         self.checked_step, self.passed, self.summary, self.checks, self.diff = "", False, "", [], RowDiff()
-        self.summary_parts, self.verdict_stale = [], False
+        self.verdict_stale = False
         self.evidence, self.warehouse = RowDiff(), []
         self.solution, self.explanation, self.hint_error = [], "", ""
 
@@ -101,7 +104,7 @@ class CheckState(LessonState):
                 self.checking = False
         async with self:
             self.checked_step, self.passed, self.summary = step_id, feedback["passed"], feedback["summary"]
-            self.summary_parts, self.verdict_stale = inline_code(self.summary), False
+            self.verdict_stale = False
             self.checks, self.diff = check_items(feedback), first_diff(feedback)
             self.evidence = first_evidence(feedback)
             self.warehouse = list(feedback.get("warehouse") or [])

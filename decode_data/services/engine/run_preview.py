@@ -60,4 +60,4 @@ def add_preview(job: Job, result: JobResult, warehouse: Path, lockdown: dict, se
         result.preview, result.preview_of = rows.preview, of
     elif rows.errors:
         said = rows.errors[0].message
-        result.warnings.append(LearnerError(message=f"The rows of {of} are not shown: {said}", node=None))
+        result.warnings.append(LearnerError(message=f"The rows of {of} are not shown: {said}"))
